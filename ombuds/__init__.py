@@ -1,0 +1,1 @@
+"""ombuds: reporting and case handling for workplace sexual harassment and misconduct."""

@@ -1,0 +1,120 @@
+"""Input and output types of the v1 API. The OpenAPI document is generated from these."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from ninja import Schema
+from pydantic import Field, field_validator
+
+from ombuds.cases import actions
+
+CategoryName = Literal["sexual_harassment", "sexual_assault", "discrimination", "bullying", "retaliation", "other"]
+RoleName = Literal["affected", "witness", "bystander", "on_behalf"]
+PersonRoleName = Literal["accused", "witness", "other"]
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value
+
+
+class PersonIn(Schema):
+    name: str = Field(min_length=1, max_length=actions.MAX_SHORT)
+    role: PersonRoleName = "accused"
+
+    _name_not_blank = field_validator("name")(_not_blank)
+
+
+class ReportIn(Schema):
+    category: CategoryName
+    role: RoleName
+    narrative: str = Field(min_length=1, max_length=actions.MAX_NARRATIVE, description="What happened, in the reporter's words. No evidence is required.")
+    anonymous: bool
+    occurred: str = Field("", max_length=actions.MAX_SHORT, description="When, approximate allowed")
+    location: str = Field("", max_length=actions.MAX_SHORT)
+    people: list[PersonIn] = Field(default_factory=list, max_length=actions.MAX_PEOPLE)
+    language: str | None = Field(None, max_length=16, description="Preferred language, e.g. en or zh-hans")
+    contact: str = Field("", max_length=actions.MAX_SHORT, description="How to reach the reporter (optional)")
+    name: str = Field("", max_length=actions.MAX_SHORT, description="The reporter's name; only when not anonymous")
+
+    _narrative_not_blank = field_validator("narrative")(_not_blank)
+
+
+class ReceiptOut(Schema):
+    receipt: str
+
+
+class SessionIn(Schema):
+    receipt: str = Field(max_length=100)
+
+
+class SessionOut(Schema):
+    token: str
+    expires_in: int = Field(description="Seconds the token stays valid without use")
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+class DeadlinesOut(Schema):
+    acknowledge_by: date
+    feedback_by: date
+
+
+class MessageOut(Schema):
+    id: int
+    sender: Literal["reporter", "staff"]
+    body: str
+    sent: datetime | date = Field(description="A date only for an anonymous reporter's own messages")
+    read: bool
+    attachments: list[str]
+
+
+class AppealOut(Schema):
+    filed_on: date
+    resolved: bool
+
+
+class CaseOut(Schema):
+    reference: str
+    status: str
+    status_label: str
+    explanation: str
+    next_step: str
+    received_on: date
+    acknowledged_on: date | None
+    deadlines: DeadlinesOut
+    oversight: str
+    messages: list[MessageOut]
+    appeals: list[AppealOut]
+    attachments: list[str]
+
+
+class MessageIn(Schema):
+    body: str = Field(min_length=1, max_length=actions.MAX_NARRATIVE)
+
+    _body_not_blank = field_validator("body")(_not_blank)
+
+
+class CreatedOut(Schema):
+    id: int
+
+
+class AttachmentOut(Schema):
+    id: int
+    filename: str
+    size: int
+
+
+class AttachmentsOut(Schema):
+    attachments: list[AttachmentOut]
+
+
+class AppealIn(Schema):
+    reason: str = Field(min_length=1, max_length=actions.MAX_NARRATIVE)
+
+    _reason_not_blank = field_validator("reason")(_not_blank)

@@ -1,0 +1,165 @@
+"""The v1 JSON API. It calls the same actions and selectors as the web pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from ninja import File, NinjaAPI
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import ParseError
+from ninja.files import UploadedFile
+from ninja.security import HttpBearer
+
+from ombuds.api.schemas import (
+    AppealIn,
+    AttachmentOut,
+    AttachmentsOut,
+    CaseOut,
+    CreatedOut,
+    DeadlinesOut,
+    ErrorOut,
+    MessageIn,
+    MessageOut,
+    ReceiptOut,
+    ReportIn,
+    SessionIn,
+    SessionOut,
+)
+from ombuds.cases import actions, selectors
+from ombuds.cases.models import Report
+from ombuds.intake import access, reporter_view, throttle
+
+
+class ReporterToken(HttpBearer):
+    """The short-lived token from POST /reporter/session."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Report | None:
+        return access.report_for_token(token)
+
+
+api = NinjaAPI(
+    title="ombuds API",
+    version="1",
+    urls_namespace="api-v1",
+    docs_url=None,  # the interactive page would load scripts the CSP forbids; the OpenAPI document is served
+    description="Report workplace misconduct and follow a case. No evidence is ever required.",
+)
+
+
+def _field_error(message: str, *loc: str) -> dict[str, Any]:
+    return {"detail": [{"type": "value_error", "loc": ["body", *loc], "msg": message}]}
+
+
+@api.exception_handler(actions.ActionError)
+def action_refused(request: HttpRequest, exc: actions.ActionError) -> HttpResponse:
+    return api.create_response(request, _field_error(str(exc)), status=422)
+
+
+@api.exception_handler(ParseError)
+def malformed_body(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # Bad input of any kind is a 422 with a field-style error, so clients handle one shape.
+    return api.create_response(request, _field_error("the request body is not valid JSON"), status=422)
+
+
+def _reporter(request: HttpRequest) -> Report:
+    report = request.auth  # type: ignore[attr-defined]
+    assert isinstance(report, Report)
+    return report
+
+
+@api.post("/reports", response={201: ReceiptOut, 422: dict}, tags=["reporter"], summary="File a report")
+def file_report(request: HttpRequest, payload: ReportIn) -> tuple[int, ReceiptOut]:
+    """Store a report and open its case. The receipt is returned only after the commit."""
+    language = payload.language or settings.LANGUAGE_CODE
+    if language not in dict(settings.LANGUAGES):
+        raise NinjaValidationError(_field_error("unknown language", "language")["detail"])
+    filed = actions.file_report(
+        category=payload.category,
+        role=payload.role,
+        narrative=payload.narrative,
+        anonymous=payload.anonymous,
+        occurred=payload.occurred,
+        location=payload.location,
+        people=[actions.NewPerson(name=p.name, role=p.role) for p in payload.people],
+        language=language,
+        reporter_name=payload.name,
+        reporter_contact=payload.contact,
+    )
+    return 201, ReceiptOut(receipt=filed.receipt)
+
+
+@api.post(
+    "/reporter/session",
+    response={200: SessionOut, 401: ErrorOut, 429: ErrorOut},
+    tags=["reporter"],
+    summary="Exchange a receipt for a short-lived token",
+)
+def open_session(request: HttpRequest, payload: SessionIn) -> tuple[int, SessionOut | ErrorOut]:
+    if throttle.is_blocked(request):
+        return 429, ErrorOut(detail="too many attempts; wait and try again")
+    report = selectors.report_for_receipt(payload.receipt)
+    if report is None:
+        throttle.record_failure(request)
+        return 401, ErrorOut(detail="this receipt does not open a report")
+    return 200, SessionOut(token=access.issue_token(report), expires_in=settings.OMBUDS_REPORTER_SESSION_SECONDS)
+
+
+@api.get("/reporter/case", response=CaseOut, auth=ReporterToken(), tags=["reporter"], summary="The reporter's case")
+def reporter_case(request: HttpRequest) -> CaseOut:
+    view = reporter_view.for_reporter(_reporter(request))
+    return CaseOut(
+        reference=view.reference,
+        status=view.status,
+        status_label=str(view.status_label),
+        explanation=view.explanation,
+        next_step=view.next_step,
+        received_on=view.received_on,
+        acknowledged_on=view.acknowledged_on,
+        deadlines=DeadlinesOut(acknowledge_by=view.acknowledge_by, feedback_by=view.feedback_by),
+        oversight=view.oversight_name,
+        messages=[
+            MessageOut(id=m.id, sender=m.sender, body=m.body, sent=m.sent, read=m.read, attachments=m.attachments)  # type: ignore[arg-type]
+            for m in view.messages
+        ],
+        appeals=[{"filed_on": a.filed_on, "resolved": a.resolved} for a in view.appeals],  # type: ignore[misc]
+        attachments=view.attachments,
+    )
+
+
+@api.post(
+    "/reporter/messages", response={201: CreatedOut, 422: dict}, auth=ReporterToken(), tags=["reporter"],
+    summary="Write to the case handlers",
+)
+def reporter_message(request: HttpRequest, payload: MessageIn) -> tuple[int, CreatedOut]:
+    message = actions.post_reporter_message(report=_reporter(request), body=payload.body)
+    return 201, CreatedOut(id=message.pk)
+
+
+@api.post(
+    "/reporter/attachments", response={201: AttachmentsOut, 422: dict}, auth=ReporterToken(), tags=["reporter"],
+    summary="Add files to the report",
+)
+def reporter_attachments(request: HttpRequest, files: File[list[UploadedFile]]) -> tuple[int, AttachmentsOut]:
+    new = [
+        actions.NewAttachment(
+            filename=item.name or "file",
+            content_type=item.content_type or "application/octet-stream",
+            data=item.read(),
+        )
+        for item in files
+    ]
+    stored = actions.add_reporter_attachments(report=_reporter(request), attachments=new)
+    return 201, AttachmentsOut(
+        attachments=[AttachmentOut(id=a.pk, filename=a.filename, size=a.size) for a in stored]
+    )
+
+
+@api.post(
+    "/reporter/appeal", response={201: CreatedOut, 422: dict}, auth=ReporterToken(), tags=["reporter"],
+    summary="Appeal to the independent oversight body",
+)
+def reporter_appeal(request: HttpRequest, payload: AppealIn) -> tuple[int, CreatedOut]:
+    appeal = actions.file_appeal(report=_reporter(request), reason=payload.reason)
+    return 201, CreatedOut(id=appeal.pk)

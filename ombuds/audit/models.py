@@ -1,0 +1,42 @@
+"""The audit trail: one row per action or view, never edited or deleted.
+
+Database triggers (migration 0002) refuse UPDATE and DELETE on this table, so even a
+code path that tried could not rewrite history. Event types are a stable IntEnum:
+numbers are stored, so existing values never change meaning.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from django.conf import settings
+from django.db import models
+
+
+class EventType(enum.IntEnum):
+    REPORT_FILED = 1
+    REPORTER_MESSAGE = 2
+    REPORTER_ATTACHMENT = 3
+    APPEAL_FILED = 4
+
+
+class ActorKind(models.TextChoices):
+    REPORTER = "reporter"
+    STAFF = "staff"
+    SYSTEM = "system"
+
+
+class AuditEvent(models.Model):
+    at = models.DateTimeField(db_index=True)  # coarse when the actor is an anonymous reporter
+    event_type = models.PositiveSmallIntegerField(choices=[(e.value, e.name.lower()) for e in EventType])
+    actor_kind = models.CharField(max_length=16, choices=ActorKind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
+    case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # Identifiers and counts only, never report content.
+    detail = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{EventType(self.event_type).name} at {self.at:%Y-%m-%d}"

@@ -1,0 +1,178 @@
+"""Cases and what reporters submit to them.
+
+Models carry data and pure behaviour only. Every change goes through
+`ombuds.cases.actions`; nothing here writes in `save()` or through signals.
+
+Report content (narrative, names, messages, attachments) lives in the fields marked
+CONTENT below; they are the fields that per-case encryption will seal.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Category(models.TextChoices):
+    SEXUAL_HARASSMENT = "sexual_harassment", _("Sexual harassment")
+    SEXUAL_ASSAULT = "sexual_assault", _("Sexual assault")
+    DISCRIMINATION = "discrimination", _("Discrimination")
+    BULLYING = "bullying", _("Bullying")
+    RETALIATION = "retaliation", _("Retaliation")
+    OTHER = "other", _("Other misconduct")
+
+
+class ReporterRole(models.TextChoices):
+    AFFECTED = "affected", _("It happened to me")
+    WITNESS = "witness", _("I saw or heard it")
+    BYSTANDER = "bystander", _("I was around and know about it")
+    ON_BEHALF = "on_behalf", _("I am reporting on someone else's behalf")
+
+
+class PersonRole(models.TextChoices):
+    ACCUSED = "accused", _("Person who did it")
+    WITNESS = "witness", _("Witness")
+    OTHER = "other", _("Other")
+
+
+class Status(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    ASSESSMENT = "assessment", _("In assessment")
+    INVESTIGATION = "investigation", _("Under investigation")
+    DECIDED = "decided", _("Decided")
+    CLOSED = "closed", _("Closed")
+
+
+class Sender(models.TextChoices):
+    REPORTER = "reporter", _("Reporter")
+    STAFF = "staff", _("Case handler")
+
+
+class Organisation(models.Model):
+    """The one organisation this installation serves (created by a migration)."""
+
+    name = models.CharField(max_length=200, default="Organisation")
+    oversight_name = models.CharField(max_length=200, default="the oversight committee")
+    # ISO 8601 durations; see ombuds.lib.durations.
+    ack_deadline = models.CharField(max_length=40, default="P7D")
+    feedback_deadline = models.CharField(max_length=40, default="P3M")
+    assault_first_action_deadline = models.CharField(max_length=40, default="PT24H")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Case(models.Model):
+    reference = models.CharField(max_length=16, unique=True)
+    category = models.CharField(max_length=32, choices=Category.choices)
+    status = models.CharField(max_length=32, choices=Status.choices, default=Status.RECEIVED)
+    anonymous = models.BooleanField()
+    # For anonymous cases this is the start of the day in the organisation's time
+    # zone, never the exact moment (see actions.reporter_moment).
+    received_at = models.DateTimeField()
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    ack_due_at = models.DateTimeField(db_index=True)
+    feedback_due_at = models.DateTimeField(db_index=True)
+    first_action_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "ack_due_at"])]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    def is_open(self) -> bool:
+        return self.status != Status.CLOSED
+
+    def is_ack_overdue(self, now: datetime) -> bool:
+        return self.acknowledged_at is None and self.is_open() and now > self.ack_due_at
+
+    def is_feedback_overdue(self, now: datetime) -> bool:
+        return self.is_open() and now > self.feedback_due_at
+
+
+class Report(models.Model):
+    """One person's account, with the digest of the receipt she was given."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="reports")
+    receipt_digest = models.CharField(max_length=64, unique=True)
+    role = models.CharField(max_length=16, choices=ReporterRole.choices)
+    anonymous = models.BooleanField()
+    language = models.CharField(max_length=16, default="en")
+    submitted_at = models.DateTimeField()  # coarse for anonymous reports
+    # CONTENT
+    narrative = models.TextField()
+    occurred = models.CharField(max_length=200, blank=True)
+    location = models.CharField(max_length=200, blank=True)
+    reporter_name = models.CharField(max_length=200, blank=True)
+    reporter_contact = models.CharField(max_length=200, blank=True)
+
+    def __str__(self) -> str:
+        return f"report {self.pk} on {self.case_id}"
+
+
+class InvolvedPerson(models.Model):
+    report = models.ForeignKey(Report, on_delete=models.PROTECT, related_name="people")
+    role = models.CharField(max_length=16, choices=PersonRole.choices)
+    # CONTENT
+    name = models.CharField(max_length=200)
+
+    def __str__(self) -> str:
+        return f"{self.role} on report {self.report_id}"
+
+
+class Message(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="messages")
+    sender = models.CharField(max_length=16, choices=Sender.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    sent_at = models.DateTimeField()  # coarse when sent by an anonymous reporter
+    read_at = models.DateTimeField(null=True, blank=True)
+    # CONTENT
+    body = models.TextField()
+
+    class Meta:
+        ordering = ["sent_at", "id"]
+
+    def __str__(self) -> str:
+        return f"message {self.pk} on {self.case_id}"
+
+
+class Attachment(models.Model):
+    """A file kept in the database, so it is stored in the same transaction as its report."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="attachments")
+    report = models.ForeignKey(Report, null=True, blank=True, on_delete=models.PROTECT, related_name="attachments")
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.PROTECT, related_name="attachments"
+    )
+    sender = models.CharField(max_length=16, choices=Sender.choices)
+    uploaded_at = models.DateTimeField()
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    # CONTENT
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=127)
+    data = models.BinaryField()
+
+    def __str__(self) -> str:
+        return f"attachment {self.pk} on {self.case_id}"
+
+
+class Appeal(models.Model):
+    """A reporter's appeal to the independent oversight body."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="appeals")
+    filed_at = models.DateTimeField()  # coarse for anonymous cases
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    # CONTENT
+    reason = models.TextField()
+
+    def __str__(self) -> str:
+        return f"appeal {self.pk} on {self.case_id}"

@@ -1,0 +1,171 @@
+"""Reporter forms. They check shape and limits; the actions decide what is allowed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from ombuds.cases import actions
+from ombuds.cases.models import Category, PersonRole, ReporterRole
+
+PEOPLE_ROWS = 4
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input, with the count and size limits from settings."""
+
+    widget = MultipleFileInput
+
+    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
+        files = data if isinstance(data, list | tuple) else ([data] if data else [])
+        files = [super(MultipleFileField, self).clean(item, initial) for item in files]
+        limit = settings.OMBUDS_MAX_ATTACHMENTS
+        if len(files) > limit:
+            raise forms.ValidationError(
+                ngettext("You can attach at most %(n)d file.", "You can attach at most %(n)d files.", limit)
+                % {"n": limit}
+            )
+        for item in files:
+            if item.size is not None and item.size > settings.OMBUDS_MAX_ATTACHMENT_BYTES:
+                raise forms.ValidationError(
+                    _("“%(name)s” is too large: each file can be at most %(size)s MB.")
+                    % {"name": item.name, "size": _megabytes(settings.OMBUDS_MAX_ATTACHMENT_BYTES)}
+                )
+        return files
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f}".rstrip("0").rstrip(".")
+
+
+def to_new_attachments(files: list[UploadedFile]) -> list[actions.NewAttachment]:
+    return [
+        actions.NewAttachment(
+            filename=item.name or "file",
+            content_type=item.content_type or "application/octet-stream",
+            data=item.read(),
+        )
+        for item in files
+    ]
+
+
+class ReportForm(forms.Form):
+    category = forms.ChoiceField(
+        label=_("What kind of behaviour are you reporting?"), choices=Category.choices, widget=forms.RadioSelect
+    )
+    role = forms.ChoiceField(
+        label=_("How do you know about it?"), choices=ReporterRole.choices, widget=forms.RadioSelect
+    )
+    narrative = forms.CharField(
+        label=_("What happened?"),
+        help_text=_("In your own words. Write as much or as little as you want. You do not need any proof."),
+        max_length=actions.MAX_NARRATIVE,
+        widget=forms.Textarea(attrs={"rows": 10}),
+    )
+    occurred = forms.CharField(
+        label=_("When did it happen? (optional)"),
+        help_text=_("An approximate answer is fine, for example “last spring” or “around 3 March”."),
+        max_length=actions.MAX_SHORT,
+        required=False,
+    )
+    location = forms.CharField(
+        label=_("Where did it happen? (optional)"), max_length=actions.MAX_SHORT, required=False
+    )
+    attachments = MultipleFileField(
+        label=_("Files (optional)"),
+        help_text=_("Only if you want to. A report never needs files."),
+        required=False,
+    )
+    anonymous = forms.TypedChoiceField(
+        label=_("Do you want to give your name?"),
+        choices=[
+            ("true", _("No, report anonymously")),
+            ("false", _("Yes, report confidentially with my name")),
+        ],
+        coerce=lambda value: value == "true",
+        initial="true",
+        widget=forms.RadioSelect,
+    )
+    reporter_name = forms.CharField(label=_("Your name"), max_length=actions.MAX_SHORT, required=False)
+    reporter_contact = forms.CharField(
+        label=_("How can we reach you? (optional)"),
+        help_text=_("A phone number or e-mail address you are comfortable with. You can always use your receipt."),
+        max_length=actions.MAX_SHORT,
+        required=False,
+    )
+    language = forms.ChoiceField(label=_("Which language should we write to you in?"), choices=settings.LANGUAGES)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for index in range(1, PEOPLE_ROWS + 1):
+            self.fields[f"person_{index}_name"] = forms.CharField(
+                label=_("Name or description"), max_length=actions.MAX_SHORT, required=False
+            )
+            self.fields[f"person_{index}_role"] = forms.ChoiceField(
+                label=_("Their part"), choices=PersonRole.choices, initial=PersonRole.ACCUSED, required=False
+            )
+
+    def person_rows(self) -> list[tuple[forms.BoundField, forms.BoundField]]:
+        return [(self[f"person_{i}_name"], self[f"person_{i}_role"]) for i in range(1, PEOPLE_ROWS + 1)]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("anonymous") is False and not cleaned.get("reporter_name", "").strip():
+            self.add_error("reporter_name", _("Please give your name, or choose to report anonymously."))
+        if cleaned.get("anonymous") is True and cleaned.get("reporter_name", "").strip():
+            # She chose anonymity: a name typed earlier must not be kept by accident.
+            cleaned["reporter_name"] = ""
+        if not cleaned.get("narrative", "").strip() and "narrative" not in self.errors:
+            self.add_error("narrative", _("Please tell us what happened."))
+        return cleaned
+
+    def people(self) -> list[actions.NewPerson]:
+        result = []
+        for index in range(1, PEOPLE_ROWS + 1):
+            name = self.cleaned_data.get(f"person_{index}_name", "").strip()
+            if name:
+                role = self.cleaned_data.get(f"person_{index}_role") or PersonRole.ACCUSED
+                result.append(actions.NewPerson(name=name, role=role))
+        return result
+
+
+class ReceiptForm(forms.Form):
+    receipt = forms.CharField(
+        label=_("Your receipt"),
+        max_length=100,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "inputmode": "numeric", "autocapitalize": "off", "spellcheck": "false"}
+        ),
+    )
+
+
+class MessageForm(forms.Form):
+    body = forms.CharField(
+        label=_("Your message"), max_length=actions.MAX_NARRATIVE, required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+    attachments = MultipleFileField(label=_("Add files (optional)"), required=False)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not cleaned.get("body", "").strip() and not cleaned.get("attachments") and not self.errors:
+            raise forms.ValidationError(_("Write a message or choose a file to send."))
+        return cleaned
+
+
+class AppealForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why are you appealing?"),
+        help_text=_("For example: nobody has answered, you disagree with a decision, or you fear retaliation."),
+        max_length=actions.MAX_NARRATIVE,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )

@@ -1,0 +1,114 @@
+"""What a reporter sees of her case, in plain words. Shared by the web pages and the API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ombuds.cases.models import Appeal, Case, Message, Report, Sender, Status
+from ombuds.cases.selectors import current_organisation
+
+
+@dataclass(frozen=True)
+class ThreadMessage:
+    id: int
+    sender: str
+    body: str
+    sent: datetime | date  # a date only, for an anonymous reporter's own messages
+    read: bool
+    attachments: list[str]
+
+
+@dataclass(frozen=True)
+class AppealView:
+    filed_on: date
+    resolved: bool
+
+
+@dataclass(frozen=True)
+class ReporterView:
+    reference: str
+    status: str
+    status_label: str
+    explanation: str
+    next_step: str
+    received_on: date
+    acknowledge_by: date
+    acknowledged_on: date | None
+    feedback_by: date
+    oversight_name: str
+    messages: list[ThreadMessage]
+    appeals: list[AppealView]
+    attachments: list[str]
+
+
+def _explain(case: Case, oversight: str) -> tuple[str, str]:
+    ack_by = timezone.localdate(case.ack_due_at)
+    feedback_by = timezone.localdate(case.feedback_due_at)
+    match case.status:
+        case Status.RECEIVED:
+            return (
+                _("Your report has been stored safely. Nobody has confirmed reading it yet."),
+                _("A case handler must confirm to you that your report was received by %(date)s.")
+                % {"date": ack_by.isoformat()},
+            )
+        case Status.ACKNOWLEDGED | Status.ASSESSMENT:
+            return (
+                _("A case handler has confirmed your report and is deciding what to do next."),
+                _("You will be told what is being done by %(date)s at the latest.") % {"date": feedback_by.isoformat()},
+            )
+        case Status.INVESTIGATION:
+            return (
+                _("Your report is being investigated."),
+                _("You will be told what is being done by %(date)s at the latest.") % {"date": feedback_by.isoformat()},
+            )
+        case Status.DECIDED:
+            return (
+                _("The investigation has reached a decision."),
+                _("You will receive the outcome here. If you disagree, you can appeal to %(body)s.")
+                % {"body": oversight},
+            )
+        case _:
+            return (
+                _("This case is closed."),
+                _("If you disagree with how it was handled, you can appeal to %(body)s.") % {"body": oversight},
+            )
+
+
+def _message(message: Message, anonymous: bool) -> ThreadMessage:
+    own = message.sender == Sender.REPORTER
+    sent: datetime | date = timezone.localdate(message.sent_at) if (own and anonymous) else message.sent_at
+    return ThreadMessage(
+        id=message.pk,
+        sender=message.sender,
+        body=message.body,
+        sent=sent,
+        read=message.read_at is not None,
+        attachments=[a.filename for a in message.attachments.all()],
+    )
+
+
+def for_reporter(report: Report) -> ReporterView:
+    case = report.case
+    org = current_organisation()
+    explanation, next_step = _explain(case, org.oversight_name)
+    messages = case.messages.prefetch_related("attachments").all()
+    appeals: list[Appeal] = list(case.appeals.order_by("id"))
+    return ReporterView(
+        reference=case.reference,
+        status=case.status,
+        status_label=Status(case.status).label,
+        explanation=explanation,
+        next_step=next_step,
+        received_on=timezone.localdate(case.received_at),
+        acknowledge_by=timezone.localdate(case.ack_due_at),
+        acknowledged_on=timezone.localdate(case.acknowledged_at) if case.acknowledged_at else None,
+        feedback_by=timezone.localdate(case.feedback_due_at),
+        oversight_name=org.oversight_name,
+        messages=[_message(m, case.anonymous) for m in messages],
+        appeals=[AppealView(filed_on=timezone.localdate(a.filed_at), resolved=a.resolved_at is not None) for a in appeals],
+        attachments=[a.filename for a in report.attachments.filter(message__isnull=True).order_by("id")],
+    )

@@ -1,0 +1,194 @@
+"""Reporter-facing pages. They work with JavaScript switched off.
+
+Every page answers with no-store (ReporterPrivacyMiddleware) and a strict CSP. The
+reporter's credential is her receipt; after presenting it she holds a short-lived
+signed cookie that renews itself on every page.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from functools import wraps
+
+from django.conf import settings
+from django.db import DatabaseError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from ombuds.cases import actions, selectors
+from ombuds.cases.models import Report
+from ombuds.intake import access, reporter_view, throttle
+from ombuds.intake.forms import AppealForm, MessageForm, ReceiptForm, ReportForm, to_new_attachments
+
+logger = logging.getLogger(__name__)
+
+COOKIE = "ombuds_reporter"
+
+ReporterView = Callable[[HttpRequest, Report], HttpResponse]
+
+
+def _set_reporter_cookie(response: HttpResponse, report: Report) -> None:
+    response.set_cookie(
+        COOKIE,
+        access.issue_token(report),
+        httponly=True,
+        samesite="Strict",
+        secure=settings.SESSION_COOKIE_SECURE,
+        path="/",
+    )
+
+
+def reporter_required(view: ReporterView) -> Callable[[HttpRequest], HttpResponse]:
+    @wraps(view)
+    def wrapper(request: HttpRequest) -> HttpResponse:
+        report = access.report_for_token(request.COOKIES.get(COOKIE, ""))
+        if report is None:
+            return redirect("intake:return")
+        response = view(request, report)
+        _set_reporter_cookie(response, report)  # sliding expiry
+        return response
+
+    return wrapper
+
+
+@require_GET
+def start(request: HttpRequest) -> HttpResponse:
+    org = selectors.current_organisation()
+    return render(request, "intake/start.html", {"org": org})
+
+
+@require_http_methods(["GET", "POST"])
+def report(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        form = ReportForm(initial={"language": get_language()})
+        return render(request, "intake/report.html", {"form": form})
+
+    form = ReportForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return render(request, "intake/report.html", {"form": form}, status=400)
+    data = form.cleaned_data
+    try:
+        filed = actions.file_report(
+            category=data["category"],
+            role=data["role"],
+            narrative=data["narrative"],
+            anonymous=data["anonymous"],
+            occurred=data["occurred"],
+            location=data["location"],
+            people=form.people(),
+            language=data["language"],
+            reporter_name=data["reporter_name"],
+            reporter_contact=data["reporter_contact"],
+            attachments=to_new_attachments(data["attachments"]),
+        )
+    except actions.ActionError as exc:
+        form.add_error(None, str(exc))
+        return render(request, "intake/report.html", {"form": form}, status=400)
+    except DatabaseError:
+        # Nothing was stored (the transaction rolled back). Her text stays in the form.
+        logger.exception("a report could not be stored")
+        form.add_error(
+            None,
+            _(
+                "We could not store your report just now, and nothing was saved. Your text is still "
+                "below: please try again in a minute. Files must be chosen again."
+            ),
+        )
+        return render(request, "intake/report.html", {"form": form}, status=503)
+
+    response = render(request, "intake/receipt.html", {"receipt": filed.receipt})
+    _set_reporter_cookie(response, filed.report)
+    return response
+
+
+@require_POST
+@reporter_required
+def receipt_saved(request: HttpRequest, report: Report) -> HttpResponse:
+    return redirect("intake:status")
+
+
+@require_http_methods(["GET", "POST"])
+def return_(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return render(request, "intake/return.html", {"form": ReceiptForm()})
+    form = ReceiptForm(request.POST)
+    if throttle.is_blocked(request):
+        form.is_valid()
+        form.add_error(None, _("Too many attempts. Please wait a while and try again."))
+        return render(request, "intake/return.html", {"form": form}, status=429)
+    if not form.is_valid():
+        return render(request, "intake/return.html", {"form": form}, status=400)
+    found = selectors.report_for_receipt(form.cleaned_data["receipt"])
+    if found is None:
+        throttle.record_failure(request)
+        form.add_error("receipt", _("This receipt does not open a report. Check each group of digits."))
+        return render(request, "intake/return.html", {"form": form}, status=400)
+    response = HttpResponseRedirect(reverse("intake:status"))
+    _set_reporter_cookie(response, found)
+    return response
+
+
+def _status_page(request: HttpRequest, report: Report, *, message_form: MessageForm | None = None,
+                 appeal_form: AppealForm | None = None, status: int = 200) -> HttpResponse:
+    view = reporter_view.for_reporter(report)
+    return render(
+        request,
+        "intake/status.html",
+        {
+            "view": view,
+            "message_form": message_form or MessageForm(),
+            "appeal_form": appeal_form or AppealForm(),
+            "max_files": settings.OMBUDS_MAX_ATTACHMENTS,
+        },
+        status=status,
+    )
+
+
+@require_GET
+@reporter_required
+def status(request: HttpRequest, report: Report) -> HttpResponse:
+    return _status_page(request, report)
+
+
+@require_POST
+@reporter_required
+def send_message(request: HttpRequest, report: Report) -> HttpResponse:
+    form = MessageForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _status_page(request, report, message_form=form, status=400)
+    try:
+        actions.post_reporter_message(
+            report=report,
+            body=form.cleaned_data["body"],
+            attachments=to_new_attachments(form.cleaned_data["attachments"]),
+        )
+    except actions.ActionError as exc:
+        form.add_error(None, str(exc))
+        return _status_page(request, report, message_form=form, status=400)
+    return HttpResponseRedirect(reverse("intake:status") + "#messages")
+
+
+@require_POST
+@reporter_required
+def appeal(request: HttpRequest, report: Report) -> HttpResponse:
+    form = AppealForm(request.POST)
+    if not form.is_valid():
+        return _status_page(request, report, appeal_form=form, status=400)
+    try:
+        actions.file_appeal(report=report, reason=form.cleaned_data["reason"])
+    except actions.ActionError as exc:
+        form.add_error(None, str(exc))
+        return _status_page(request, report, appeal_form=form, status=400)
+    return HttpResponseRedirect(reverse("intake:status") + "#appeal")
+
+
+@require_POST
+def leave(request: HttpRequest) -> HttpResponse:
+    response = redirect("intake:start")
+    response.delete_cookie(COOKIE, path="/", samesite="Strict")
+    return response

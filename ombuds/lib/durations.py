@@ -1,0 +1,57 @@
+"""ISO 8601 durations with calendar months, as organisations configure deadlines.
+
+`timedelta` cannot express "three months", and the Whistleblower Directive's feedback
+period is three calendar months, so durations keep months apart from the exact part.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+_PATTERN = re.compile(
+    r"^P(?!$)(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
+    r"(?:T(?=\d)(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?$"
+)
+
+
+class InvalidDuration(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Duration:
+    months: int
+    exact: timedelta
+
+    @classmethod
+    def parse(cls, text: str) -> Duration:
+        match = _PATTERN.match(text.strip().upper())
+        if match is None:
+            raise InvalidDuration(f"{text!r} is not an ISO 8601 duration such as P7D, P3M or PT24H")
+        parts = {key: int(value) if value else 0 for key, value in match.groupdict().items()}
+        duration = cls(
+            months=parts["years"] * 12 + parts["months"],
+            exact=timedelta(
+                weeks=parts["weeks"],
+                days=parts["days"],
+                hours=parts["hours"],
+                minutes=parts["minutes"],
+                seconds=parts["seconds"],
+            ),
+        )
+        if duration.months == 0 and duration.exact == timedelta(0):
+            raise InvalidDuration(f"{text!r} is an empty duration")
+        return duration
+
+    def after(self, moment: datetime) -> datetime:
+        """The moment this duration after `moment`: months first (clamped to month end), then the rest."""
+        if self.months:
+            month_index = moment.month - 1 + self.months
+            year = moment.year + month_index // 12
+            month = month_index % 12 + 1
+            day = min(moment.day, calendar.monthrange(year, month)[1])
+            moment = moment.replace(year=year, month=month, day=day)
+        return moment + self.exact

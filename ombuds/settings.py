@@ -1,0 +1,266 @@
+"""The one settings module. Everything configurable comes from environment variables.
+
+Each variable is documented in docs/configuration.md; tests/test_settings_documented.py
+fails when one is not.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+from ombuds.lib.env import (
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    env_optional,
+    env_secret,
+    env_str,
+)
+from ombuds.lib.keys import dev_key
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("OMBUDS_VAR_DIR", str(BASE_DIR / "var")))
+
+PRODUCTION = env_bool("OMBUDS_PRODUCTION", False)
+DEBUG = env_bool("OMBUDS_DEBUG", False)
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("OMBUDS_DEBUG must be off when OMBUDS_PRODUCTION is on")
+
+
+def _required_secret(name: str, dev_file: str) -> str:
+    value = env_secret(name)
+    if value is not None:
+        if len(value) < 32:
+            raise ImproperlyConfigured(f"{name} must be at least 32 characters long")
+        return value
+    if PRODUCTION:
+        raise ImproperlyConfigured(f"{name} (or {name}_FILE) must be set when OMBUDS_PRODUCTION is on")
+    return dev_key(VAR_DIR / "keys", dev_file)
+
+
+SECRET_KEY = _required_secret("OMBUDS_SECRET_KEY", "secret_key")
+# Keys the receipt digests. Kept apart from SECRET_KEY so rotating the session
+# secret never locks reporters out of their cases.
+OMBUDS_RECEIPT_KEY = _required_secret("OMBUDS_RECEIPT_KEY", "receipt_key")
+
+ALLOWED_HOSTS = env_list("OMBUDS_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("OMBUDS_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_tasks_db",
+    "ombuds.core",
+    "ombuds.audit",
+    "ombuds.cases",
+    "ombuds.intake",
+    "ombuds.api",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "ombuds.core.middleware.RequestSizeLimitMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "ombuds.core.middleware.ReporterPrivacyMiddleware",
+]
+
+ROOT_URLCONF = "ombuds.urls"
+WSGI_APPLICATION = "ombuds.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.template.context_processors.csp",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------
+# Without DATABASE_URL ombuds runs on an embedded SQLite file under var/.
+_database_url = env_optional("DATABASE_URL")
+if _database_url is None:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": VAR_DIR / "ombuds.sqlite3",
+            "OPTIONS": {
+                # WAL lets the web and worker processes read while one writes;
+                # synchronous=FULL makes a commit survive power loss, because a
+                # receipt is only shown once the report is on disk.
+                "init_command": (
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+                ),
+                # IMMEDIATE takes the write lock at BEGIN so concurrent writers wait
+                # for the busy timeout instead of failing mid-transaction.
+                "transaction_mode": "IMMEDIATE",
+                "timeout": env_int("OMBUDS_SQLITE_TIMEOUT", 30, minimum=1),
+            },
+            "TEST": {"NAME": VAR_DIR / "test.sqlite3"},
+        }
+    }
+else:
+    try:
+        _db = dj_database_url.parse(_database_url, conn_max_age=env_int("OMBUDS_DB_CONN_MAX_AGE", 60, minimum=0))
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"DATABASE_URL is not a usable database URL: {exc}") from None
+    DATABASES = {"default": dict(_db)}
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Background work ------------------------------------------------------------
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# --- Passwords --------------------------------------------------------------------
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- Languages and time -----------------------------------------------------------
+LANGUAGE_CODE = "en"
+_LANGUAGE_NAMES = {"en": _("English"), "zh-hans": _("Simplified Chinese")}
+LANGUAGES = [(code, _LANGUAGE_NAMES[code]) for code in env_list("OMBUDS_LANGUAGES", ["en", "zh-hans"])
+             if code in _LANGUAGE_NAMES]
+if len(LANGUAGES) != len(env_list("OMBUDS_LANGUAGES", ["en", "zh-hans"])):
+    raise ImproperlyConfigured(f"OMBUDS_LANGUAGES may only contain {', '.join(_LANGUAGE_NAMES)}")
+LOCALE_PATHS = [BASE_DIR / "ombuds" / "locale"]
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = env_str("OMBUDS_TIME_ZONE", "UTC")
+try:
+    import zoneinfo
+
+    zoneinfo.ZoneInfo(TIME_ZONE)
+except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    raise ImproperlyConfigured(f"OMBUDS_TIME_ZONE is not a known time zone: {TIME_ZONE!r}") from None
+
+# --- Static files -----------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+
+# --- Uploads ------------------------------------------------------------------------
+OMBUDS_MAX_ATTACHMENT_BYTES = env_int("OMBUDS_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024, minimum=1)
+OMBUDS_MAX_ATTACHMENTS = env_int("OMBUDS_MAX_ATTACHMENTS", 5, minimum=0, maximum=50)
+# Attachments are kept in memory while a request is handled; keep the whole body bounded.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("OMBUDS_MAX_TEXT_BYTES", 256 * 1024, minimum=1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = OMBUDS_MAX_ATTACHMENT_BYTES
+DATA_UPLOAD_MAX_NUMBER_FILES = OMBUDS_MAX_ATTACHMENTS
+OMBUDS_MAX_REQUEST_BYTES = (
+    OMBUDS_MAX_ATTACHMENT_BYTES * max(OMBUDS_MAX_ATTACHMENTS, 1) + DATA_UPLOAD_MAX_MEMORY_SIZE
+)
+
+# --- Reporter access --------------------------------------------------------------
+# How long a reporter's session (web) or token (API) stays valid after last use.
+OMBUDS_REPORTER_SESSION_SECONDS = env_int("OMBUDS_REPORTER_SESSION_SECONDS", 900, minimum=60)
+# Failed receipt attempts allowed per client within the window below.
+OMBUDS_RECEIPT_ATTEMPTS = env_int("OMBUDS_RECEIPT_ATTEMPTS", 10, minimum=1)
+OMBUDS_RECEIPT_WINDOW_SECONDS = env_int("OMBUDS_RECEIPT_WINDOW_SECONDS", 900, minimum=1)
+# Number of reverse proxies in front of ombuds whose X-Forwarded-For is trusted.
+OMBUDS_TRUSTED_PROXIES = env_int("OMBUDS_TRUSTED_PROXIES", 0, minimum=0, maximum=5)
+
+# --- Deadlines (defaults for a new organisation; changed per organisation later) ------
+OMBUDS_ACK_DEADLINE = env_str("OMBUDS_ACK_DEADLINE", "P7D")
+OMBUDS_FEEDBACK_DEADLINE = env_str("OMBUDS_FEEDBACK_DEADLINE", "P3M")
+OMBUDS_ASSAULT_FIRST_ACTION_DEADLINE = env_str("OMBUDS_ASSAULT_FIRST_ACTION_DEADLINE", "PT24H")
+
+# --- E-mail -------------------------------------------------------------------------
+EMAIL_BACKEND = env_choice(
+    "OMBUDS_EMAIL_BACKEND",
+    "smtp",
+    {"smtp", "console"},
+)
+EMAIL_BACKEND = {
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "console": "django.core.mail.backends.console.EmailBackend",
+}[EMAIL_BACKEND]
+EMAIL_HOST = env_str("OMBUDS_EMAIL_HOST", "127.0.0.1")
+EMAIL_PORT = env_int("OMBUDS_EMAIL_PORT", 25, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env_str("OMBUDS_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = env_secret("OMBUDS_EMAIL_PASSWORD") or ""
+EMAIL_USE_TLS = env_bool("OMBUDS_EMAIL_STARTTLS", False)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env_str("OMBUDS_EMAIL_FROM", "ombuds@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+OMBUDS_BASE_URL = env_str("OMBUDS_BASE_URL", "http://127.0.0.1:8000")
+
+# --- Security headers -----------------------------------------------------------------
+SECURE_CSP = {
+    "default-src": ["'none'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'"],
+    "font-src": ["'self'"],
+    "script-src": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+    "base-uri": ["'none'"],
+}
+SECURE_REFERRER_POLICY = "no-referrer"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Strict"
+CSRF_COOKIE_SAMESITE = "Strict"
+LANGUAGE_COOKIE_SAMESITE = "Strict"
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+LANGUAGE_COOKIE_SECURE = PRODUCTION
+if PRODUCTION:
+    SECURE_HSTS_SECONDS = env_int("OMBUDS_HSTS_SECONDS", 31536000, minimum=0)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Logging ----------------------------------------------------------------------------
+# No handler here ever receives a request object: Django's request loggers are
+# reduced to the message (method and path), so no client address, user agent or
+# report content reaches a log.
+LOG_LEVEL = env_choice("OMBUDS_LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR"})
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"strip_request": {"()": "ombuds.core.logging.StripRequest"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {
+        "stderr": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["strip_request"]},
+    },
+    "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
+    "loggers": {
+        "django": {"handlers": ["stderr"], "level": LOG_LEVEL, "propagate": False},
+        "django.server": {"handlers": [], "level": "ERROR", "propagate": False},
+    },
+}

@@ -8,7 +8,6 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from ninja import File, NinjaAPI
 from ninja.errors import ValidationError as NinjaValidationError
-from ninja.parser import ParseError
 from ninja.files import UploadedFile
 from ninja.security import HttpBearer
 
@@ -55,12 +54,6 @@ def _field_error(message: str, *loc: str) -> dict[str, Any]:
 @api.exception_handler(actions.ActionError)
 def action_refused(request: HttpRequest, exc: actions.ActionError) -> HttpResponse:
     return api.create_response(request, _field_error(str(exc)), status=422)
-
-
-@api.exception_handler(ParseError)
-def malformed_body(request: HttpRequest, exc: Exception) -> HttpResponse:
-    # Bad input of any kind is a 422 with a field-style error, so clients handle one shape.
-    return api.create_response(request, _field_error("the request body is not valid JSON"), status=422)
 
 
 def _reporter(request: HttpRequest) -> Report:

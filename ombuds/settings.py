@@ -200,21 +200,22 @@ OMBUDS_FEEDBACK_DEADLINE = env_str("OMBUDS_FEEDBACK_DEADLINE", "P3M")
 OMBUDS_ASSAULT_FIRST_ACTION_DEADLINE = env_str("OMBUDS_ASSAULT_FIRST_ACTION_DEADLINE", "PT24H")
 
 # --- E-mail -------------------------------------------------------------------------
-EMAIL_BACKEND = env_choice(
-    "OMBUDS_EMAIL_BACKEND",
-    "smtp",
-    {"smtp", "console"},
-)
-EMAIL_BACKEND = {
+_EMAIL_BACKENDS = {
     "smtp": "django.core.mail.backends.smtp.EmailBackend",
     "console": "django.core.mail.backends.console.EmailBackend",
-}[EMAIL_BACKEND]
-EMAIL_HOST = env_str("OMBUDS_EMAIL_HOST", "127.0.0.1")
-EMAIL_PORT = env_int("OMBUDS_EMAIL_PORT", 25, minimum=1, maximum=65535)
-EMAIL_HOST_USER = env_str("OMBUDS_EMAIL_USER", "")
-EMAIL_HOST_PASSWORD = env_secret("OMBUDS_EMAIL_PASSWORD") or ""
-EMAIL_USE_TLS = env_bool("OMBUDS_EMAIL_STARTTLS", False)
-EMAIL_TIMEOUT = 10
+}
+_email_backend = env_choice("OMBUDS_EMAIL_BACKEND", "smtp", set(_EMAIL_BACKENDS))
+_email_options: dict[str, object] = {}
+if _email_backend == "smtp":
+    _email_options = {
+        "host": env_str("OMBUDS_EMAIL_HOST", "127.0.0.1"),
+        "port": env_int("OMBUDS_EMAIL_PORT", 25, minimum=1, maximum=65535),
+        "username": env_str("OMBUDS_EMAIL_USER", ""),
+        "password": env_secret("OMBUDS_EMAIL_PASSWORD") or "",
+        "use_tls": env_bool("OMBUDS_EMAIL_STARTTLS", False),
+        "timeout": 10,
+    }
+MAILERS = {"default": {"BACKEND": _EMAIL_BACKENDS[_email_backend], "OPTIONS": _email_options}}
 DEFAULT_FROM_EMAIL = env_str("OMBUDS_EMAIL_FROM", "ombuds@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 OMBUDS_BASE_URL = env_str("OMBUDS_BASE_URL", "http://127.0.0.1:8000")

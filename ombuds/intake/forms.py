@@ -60,16 +60,23 @@ def to_new_attachments(files: list[UploadedFile]) -> list[actions.NewAttachment]
 
 class ReportForm(forms.Form):
     category = forms.ChoiceField(
-        label=_("What kind of behaviour are you reporting?"), choices=Category.choices, widget=forms.RadioSelect
+        label=_("What kind of behaviour are you reporting?"),
+        choices=Category.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Please choose the kind of behaviour that comes closest.")},
     )
     role = forms.ChoiceField(
-        label=_("How do you know about it?"), choices=ReporterRole.choices, widget=forms.RadioSelect
+        label=_("How do you know about it?"),
+        choices=ReporterRole.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Please choose how you know about it.")},
     )
     narrative = forms.CharField(
         label=_("What happened?"),
         help_text=_("In your own words. Write as much or as little as you want. You do not need any proof."),
         max_length=actions.MAX_NARRATIVE,
         widget=forms.Textarea(attrs={"rows": 10}),
+        error_messages={"required": _("Please tell us what happened.")},
     )
     occurred = forms.CharField(
         label=_("When did it happen? (optional)"),
@@ -102,7 +109,9 @@ class ReportForm(forms.Form):
         max_length=actions.MAX_SHORT,
         required=False,
     )
-    language = forms.ChoiceField(label=_("Which language should we write to you in?"), choices=settings.LANGUAGES)
+    language = forms.ChoiceField(
+        label=_("Which language should we write to you in?"), choices=settings.LANGUAGES, required=False
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -124,8 +133,6 @@ class ReportForm(forms.Form):
         if cleaned.get("anonymous") is True and cleaned.get("reporter_name", "").strip():
             # She chose anonymity: a name typed earlier must not be kept by accident.
             cleaned["reporter_name"] = ""
-        if not cleaned.get("narrative", "").strip() and "narrative" not in self.errors:
-            self.add_error("narrative", _("Please tell us what happened."))
         return cleaned
 
     def people(self) -> list[actions.NewPerson]:

@@ -81,7 +81,7 @@ def report(request: HttpRequest) -> HttpResponse:
             occurred=data["occurred"],
             location=data["location"],
             people=form.people(),
-            language=data["language"],
+            language=data["language"] or get_language(),
             reporter_name=data["reporter_name"],
             reporter_contact=data["reporter_contact"],
             attachments=to_new_attachments(data["attachments"]),

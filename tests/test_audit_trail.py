@@ -1,0 +1,36 @@
+"""The audit trail can be appended to and nothing else."""
+
+import pytest
+from django.db import DatabaseError, transaction
+
+from ombuds.audit import log
+from ombuds.audit.models import ActorKind, AuditEvent, EventType
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_database_refuses_to_change_an_event(file_report) -> None:
+    file_report()
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditEvent.objects.update(detail={"forged": True})
+    assert AuditEvent.objects.get().detail != {"forged": True}
+
+
+def test_the_database_refuses_to_delete_an_event(file_report) -> None:
+    file_report()
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditEvent.objects.all().delete()
+    assert AuditEvent.objects.count() == 1
+
+
+def test_an_event_is_only_written_inside_the_change_it_records(file_report, django_db_blocker) -> None:
+    filed = file_report()
+    connection = transaction.get_connection()
+    # pytest-django wraps each test in a transaction; leave it to see the guard act.
+    with pytest.raises(RuntimeError, match="in the transaction"):
+        saved = connection.in_atomic_block
+        connection.in_atomic_block = False
+        try:
+            log.record(EventType.REPORT_FILED, at=filed.case.received_at, case=filed.case, actor_kind=ActorKind.SYSTEM)
+        finally:
+            connection.in_atomic_block = saved

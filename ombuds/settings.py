@@ -113,9 +113,7 @@ if _database_url is None:
                 # WAL lets the web and worker processes read while one writes;
                 # synchronous=FULL makes a commit survive power loss, because a
                 # receipt is only shown once the report is on disk.
-                "init_command": (
-                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
-                ),
+                "init_command": ("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"),
                 # IMMEDIATE takes the write lock at BEGIN so concurrent writers wait
                 # for the busy timeout instead of failing mid-transaction.
                 "transaction_mode": "IMMEDIATE",
@@ -150,8 +148,9 @@ AUTH_PASSWORD_VALIDATORS = [
 # --- Languages and time -----------------------------------------------------------
 LANGUAGE_CODE = "en"
 _LANGUAGE_NAMES = {"en": _("English"), "zh-hans": _("Simplified Chinese")}
-LANGUAGES = [(code, _LANGUAGE_NAMES[code]) for code in env_list("OMBUDS_LANGUAGES", ["en", "zh-hans"])
-             if code in _LANGUAGE_NAMES]
+LANGUAGES = [
+    (code, _LANGUAGE_NAMES[code]) for code in env_list("OMBUDS_LANGUAGES", ["en", "zh-hans"]) if code in _LANGUAGE_NAMES
+]
 if len(LANGUAGES) != len(env_list("OMBUDS_LANGUAGES", ["en", "zh-hans"])):
     raise ImproperlyConfigured(f"OMBUDS_LANGUAGES may only contain {', '.join(_LANGUAGE_NAMES)}")
 LOCALE_PATHS = [BASE_DIR / "ombuds" / "locale"]
@@ -181,9 +180,7 @@ OMBUDS_MAX_ATTACHMENTS = env_int("OMBUDS_MAX_ATTACHMENTS", 5, minimum=0, maximum
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("OMBUDS_MAX_TEXT_BYTES", 256 * 1024, minimum=1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = OMBUDS_MAX_ATTACHMENT_BYTES
 DATA_UPLOAD_MAX_NUMBER_FILES = OMBUDS_MAX_ATTACHMENTS
-OMBUDS_MAX_REQUEST_BYTES = (
-    OMBUDS_MAX_ATTACHMENT_BYTES * max(OMBUDS_MAX_ATTACHMENTS, 1) + DATA_UPLOAD_MAX_MEMORY_SIZE
-)
+OMBUDS_MAX_REQUEST_BYTES = OMBUDS_MAX_ATTACHMENT_BYTES * max(OMBUDS_MAX_ATTACHMENTS, 1) + DATA_UPLOAD_MAX_MEMORY_SIZE
 
 # --- Reporter access --------------------------------------------------------------
 # How long a reporter's session (web) or token (API) stays valid after last use.

@@ -23,14 +23,14 @@ def test_the_database_refuses_to_delete_an_event(file_report) -> None:
     assert AuditEvent.objects.count() == 1
 
 
-def test_an_event_is_only_written_inside_the_change_it_records(file_report, django_db_blocker) -> None:
+def test_an_event_is_only_written_inside_the_change_it_records(file_report) -> None:
     filed = file_report()
     connection = transaction.get_connection()
-    # pytest-django wraps each test in a transaction; leave it to see the guard act.
-    with pytest.raises(RuntimeError, match="in the transaction"):
-        saved = connection.in_atomic_block
-        connection.in_atomic_block = False
-        try:
+    # pytest-django wraps each test in a transaction; step outside it to see the guard act.
+    saved = connection.in_atomic_block
+    connection.in_atomic_block = False
+    try:
+        with pytest.raises(RuntimeError, match="in the transaction"):
             log.record(EventType.REPORT_FILED, at=filed.case.received_at, case=filed.case, actor_kind=ActorKind.SYSTEM)
-        finally:
-            connection.in_atomic_block = saved
+    finally:
+        connection.in_atomic_block = saved

@@ -16,7 +16,7 @@ FROZEN = datetime(2026, 11, 29, 14, 37, 12, tzinfo=UTC)
 
 
 def test_it_opens_a_case_from_a_narrative_alone(file_report) -> None:
-    filed = file_report()
+    file_report()
     case = Case.objects.get()
     assert case.status == "received"
     assert case.reports.get().narrative.startswith("My manager")
@@ -25,7 +25,10 @@ def test_it_opens_a_case_from_a_narrative_alone(file_report) -> None:
 
 def test_it_stores_people_attachments_and_the_first_audit_event_together(file_report) -> None:
     filed = file_report(
-        people=[actions.NewPerson(name="R. Manager", role="accused"), actions.NewPerson(name="A. Colleague", role="witness")],
+        people=[
+            actions.NewPerson(name="R. Manager", role="accused"),
+            actions.NewPerson(name="A. Colleague", role="witness"),
+        ],
         attachments=[actions.NewAttachment(filename="note.txt", content_type="text/plain", data=b"hello")],
         occurred="around March",
         location="hotel on the sales trip",
@@ -36,10 +39,13 @@ def test_it_stores_people_attachments_and_the_first_audit_event_together(file_re
         ("A. Colleague", "witness"),
     ]
     attachment = Attachment.objects.get()
-    assert bytes(attachment.data) == b"hello" and attachment.size == 5 and attachment.report == report
+    assert bytes(attachment.data) == b"hello"
+    assert attachment.size == 5
+    assert attachment.report == report
     event = AuditEvent.objects.get()
     assert event.event_type == EventType.REPORT_FILED
-    assert event.case == filed.case and event.actor_kind == ActorKind.REPORTER
+    assert event.case == filed.case
+    assert event.actor_kind == ActorKind.REPORTER
     assert "My manager" not in str(event.detail)
 
 
@@ -48,14 +54,15 @@ def test_the_receipt_opens_the_report_and_is_not_stored(file_report) -> None:
     assert selectors.report_for_receipt(filed.receipt) == filed.report
     digits = filed.receipt.replace("-", "")
     stored = Report.objects.values_list("receipt_digest", flat=True).get()
-    assert digits not in stored and filed.receipt not in stored
+    assert digits not in stored
+    assert filed.receipt not in stored
 
 
 def test_a_failure_mid_transaction_stores_nothing(file_report, monkeypatch) -> None:
     def broken(*args, **kwargs):
         raise DatabaseError("disk full")
 
-    monkeypatch.setattr(actions.log, "record", broken)
+    monkeypatch.setattr("ombuds.audit.log.record", broken)
     with pytest.raises(DatabaseError):
         file_report(attachments=[actions.NewAttachment(filename="a.txt", content_type="text/plain", data=b"x")])
     assert Case.objects.count() == 0
@@ -80,7 +87,8 @@ def test_a_failure_mid_transaction_stores_nothing(file_report, monkeypatch) -> N
 def test_it_refuses_bad_input_and_changes_nothing(file_report, overrides, message) -> None:
     with pytest.raises(actions.ActionError, match=message):
         file_report(**overrides)
-    assert Case.objects.count() == 0 and AuditEvent.objects.count() == 0
+    assert Case.objects.count() == 0
+    assert AuditEvent.objects.count() == 0
 
 
 def test_it_refuses_too_many_or_too_large_files(file_report, settings) -> None:
@@ -156,7 +164,12 @@ def test_reporter_follow_ups_are_audited(file_report) -> None:
     )
     actions.file_appeal(report=filed.report, reason="Nobody answered.")
     types = list(AuditEvent.objects.values_list("event_type", flat=True))
-    assert types == [EventType.REPORT_FILED, EventType.REPORTER_MESSAGE, EventType.REPORTER_ATTACHMENT, EventType.APPEAL_FILED]
+    assert types == [
+        EventType.REPORT_FILED,
+        EventType.REPORTER_MESSAGE,
+        EventType.REPORTER_ATTACHMENT,
+        EventType.APPEAL_FILED,
+    ]
     with pytest.raises(actions.ActionError):
         actions.post_reporter_message(report=filed.report, body="  ")
     with pytest.raises(actions.ActionError):

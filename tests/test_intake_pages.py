@@ -35,7 +35,8 @@ def _file(client: Client, **extra) -> str:
 def test_the_start_page_says_no_evidence_is_needed(reporter_client) -> None:
     page = reporter_client.get("/").content.decode()
     assert "You do not need evidence" in page
-    assert "Anonymous" in page and "Confidential" in page
+    assert "Anonymous" in page
+    assert "Confidential" in page
     assert "Within 7 days" in page
     assert 'href="/report/"' in page
 
@@ -45,7 +46,14 @@ def test_the_form_asks_only_category_and_narrative(reporter_client) -> None:
     required = set(re.findall(r'<label for="id_(\w+)">[^<]*<span class="required">', page))
     assert required == {"narrative"}  # category and role are radio groups; nothing else is required
     assert "You do not need any proof" in page
-    for label in ["Sexual harassment", "Sexual assault", "Discrimination", "Bullying", "Retaliation", "Other misconduct"]:
+    for label in [
+        "Sexual harassment",
+        "Sexual assault",
+        "Discrimination",
+        "Bullying",
+        "Retaliation",
+        "Other misconduct",
+    ]:
         assert label in page
     for role in ["It happened to me", "I saw or heard it", "I was around", "on someone else"]:
         assert role in page
@@ -81,8 +89,13 @@ def test_an_anonymous_report_drops_a_name_typed_by_mistake(reporter_client) -> N
 
 
 def test_people_involved_are_stored_with_their_part(reporter_client) -> None:
-    _file(reporter_client, person_1_name="Regional director", person_1_role="accused",
-          person_2_name="Sam from sales", person_2_role="witness")
+    _file(
+        reporter_client,
+        person_1_name="Regional director",
+        person_1_role="accused",
+        person_2_name="Sam from sales",
+        person_2_role="witness",
+    )
     people = list(Case.objects.get().reports.get().people.order_by("id").values_list("name", "role"))
     assert people == [("Regional director", "accused"), ("Sam from sales", "witness")]
 
@@ -165,7 +178,8 @@ def test_reporter_text_is_always_escaped(reporter_client) -> None:
 def test_the_status_page_says_what_happens_next_and_by_when(reporter_client) -> None:
     _file(reporter_client)
     response = reporter_client.post("/report/saved/")
-    assert response.status_code == 302 and response["Location"] == "/status/"
+    assert response.status_code == 302
+    assert response["Location"] == "/status/"
     page = reporter_client.get("/status/").content.decode()
     case = Case.objects.get()
     assert "Received" in page
@@ -180,7 +194,8 @@ def test_she_comes_back_with_the_receipt_alone() -> None:
     later = Client()
     assert later.get("/status/")["Location"] == "/return/"
     response = later.post("/return/", {"receipt": receipt.replace("-", " ")})
-    assert response.status_code == 302 and response["Location"] == "/status/"
+    assert response.status_code == 302
+    assert response["Location"] == "/status/"
     assert "Received" in later.get("/status/").content.decode()
 
 
@@ -190,7 +205,8 @@ def test_a_wrong_receipt_and_a_malformed_one_get_the_same_answer(reporter_client
     malformed = reporter_client.post("/return/", {"receipt": "hello"})
     assert wrong.status_code == malformed.status_code == 400
     message = "This receipt does not open a report"
-    assert message in wrong.content.decode() and message in malformed.content.decode()
+    assert message in wrong.content.decode()
+    assert message in malformed.content.decode()
 
 
 def test_receipt_guessing_is_rate_limited(settings) -> None:
@@ -235,9 +251,12 @@ def test_she_can_message_add_files_and_read_replies(reporter_client) -> None:
     )
     assert response.status_code == 302
     message = Message.objects.get()
-    assert message.sender == "reporter" and message.attachments.get().filename == "cal.txt"
+    assert message.sender == "reporter"
+    assert message.attachments.get().filename == "cal.txt"
     page = reporter_client.get("/status/").content.decode()
-    assert "I remembered the date: 14 March." in page and "cal.txt" in page and "not read yet" in page
+    assert "I remembered the date: 14 March." in page
+    assert "cal.txt" in page
+    assert "not read yet" in page
 
 
 def test_an_empty_message_is_refused(reporter_client) -> None:
@@ -267,7 +286,8 @@ def test_leaving_forgets_the_session(reporter_client) -> None:
 def test_reporter_pages_send_privacy_headers_and_load_nothing_from_elsewhere(reporter_client, path) -> None:
     response = reporter_client.get(path)
     csp = response["Content-Security-Policy"]
-    assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
+    assert "default-src 'none'" in csp
+    assert "frame-ancestors 'none'" in csp
     assert response["Cache-Control"].startswith("no-store")
     assert response["Referrer-Policy"] == "no-referrer"
     html = response.content.decode()

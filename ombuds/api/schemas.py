@@ -31,7 +31,11 @@ class PersonIn(Schema):
 class ReportIn(Schema):
     category: CategoryName
     role: RoleName
-    narrative: str = Field(min_length=1, max_length=actions.MAX_NARRATIVE, description="What happened, in the reporter's words. No evidence is required.")
+    narrative: str = Field(
+        min_length=1,
+        max_length=actions.MAX_NARRATIVE,
+        description="What happened, in the reporter's words. No evidence is required.",
+    )
     anonymous: bool
     occurred: str = Field("", max_length=actions.MAX_SHORT, description="When, approximate allowed")
     location: str = Field("", max_length=actions.MAX_SHORT)

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from ninja import File, NinjaAPI
+from ninja import File, NinjaAPI, Status
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.files import UploadedFile
 from ninja.security import HttpBearer
@@ -63,7 +63,7 @@ def _reporter(request: HttpRequest) -> Report:
 
 
 @api.post("/reports", response={201: ReceiptOut, 422: dict}, tags=["reporter"], summary="File a report")
-def file_report(request: HttpRequest, payload: ReportIn) -> tuple[int, ReceiptOut]:
+def file_report(request: HttpRequest, payload: ReportIn) -> Status[ReceiptOut]:
     """Store a report and open its case. The receipt is returned only after the commit."""
     language = payload.language or settings.LANGUAGE_CODE
     if language not in dict(settings.LANGUAGES):
@@ -80,7 +80,7 @@ def file_report(request: HttpRequest, payload: ReportIn) -> tuple[int, ReceiptOu
         reporter_name=payload.name,
         reporter_contact=payload.contact,
     )
-    return 201, ReceiptOut(receipt=filed.receipt)
+    return Status(201, ReceiptOut(receipt=filed.receipt))
 
 
 @api.post(
@@ -89,14 +89,16 @@ def file_report(request: HttpRequest, payload: ReportIn) -> tuple[int, ReceiptOu
     tags=["reporter"],
     summary="Exchange a receipt for a short-lived token",
 )
-def open_session(request: HttpRequest, payload: SessionIn) -> tuple[int, SessionOut | ErrorOut]:
+def open_session(request: HttpRequest, payload: SessionIn) -> Status[SessionOut | ErrorOut]:
     if throttle.is_blocked(request):
-        return 429, ErrorOut(detail="too many attempts; wait and try again")
+        return Status(429, ErrorOut(detail="too many attempts; wait and try again"))
     report = selectors.report_for_receipt(payload.receipt)
     if report is None:
         throttle.record_failure(request)
-        return 401, ErrorOut(detail="this receipt does not open a report")
-    return 200, SessionOut(token=access.issue_token(report), expires_in=settings.OMBUDS_REPORTER_SESSION_SECONDS)
+        return Status(401, ErrorOut(detail="this receipt does not open a report"))
+    return Status(
+        200, SessionOut(token=access.issue_token(report), expires_in=settings.OMBUDS_REPORTER_SESSION_SECONDS)
+    )
 
 
 @api.get("/reporter/case", response=CaseOut, auth=ReporterToken(), tags=["reporter"], summary="The reporter's case")
@@ -122,19 +124,25 @@ def reporter_case(request: HttpRequest) -> CaseOut:
 
 
 @api.post(
-    "/reporter/messages", response={201: CreatedOut, 422: dict}, auth=ReporterToken(), tags=["reporter"],
+    "/reporter/messages",
+    response={201: CreatedOut, 422: dict},
+    auth=ReporterToken(),
+    tags=["reporter"],
     summary="Write to the case handlers",
 )
-def reporter_message(request: HttpRequest, payload: MessageIn) -> tuple[int, CreatedOut]:
+def reporter_message(request: HttpRequest, payload: MessageIn) -> Status[CreatedOut]:
     message = actions.post_reporter_message(report=_reporter(request), body=payload.body)
-    return 201, CreatedOut(id=message.pk)
+    return Status(201, CreatedOut(id=message.pk))
 
 
 @api.post(
-    "/reporter/attachments", response={201: AttachmentsOut, 422: dict}, auth=ReporterToken(), tags=["reporter"],
+    "/reporter/attachments",
+    response={201: AttachmentsOut, 422: dict},
+    auth=ReporterToken(),
+    tags=["reporter"],
     summary="Add files to the report",
 )
-def reporter_attachments(request: HttpRequest, files: File[list[UploadedFile]]) -> tuple[int, AttachmentsOut]:
+def reporter_attachments(request: HttpRequest, files: File[list[UploadedFile]]) -> Status[AttachmentsOut]:
     new = [
         actions.NewAttachment(
             filename=item.name or "file",
@@ -144,15 +152,18 @@ def reporter_attachments(request: HttpRequest, files: File[list[UploadedFile]]) 
         for item in files
     ]
     stored = actions.add_reporter_attachments(report=_reporter(request), attachments=new)
-    return 201, AttachmentsOut(
-        attachments=[AttachmentOut(id=a.pk, filename=a.filename, size=a.size) for a in stored]
+    return Status(
+        201, AttachmentsOut(attachments=[AttachmentOut(id=a.pk, filename=a.filename, size=a.size) for a in stored])
     )
 
 
 @api.post(
-    "/reporter/appeal", response={201: CreatedOut, 422: dict}, auth=ReporterToken(), tags=["reporter"],
+    "/reporter/appeal",
+    response={201: CreatedOut, 422: dict},
+    auth=ReporterToken(),
+    tags=["reporter"],
     summary="Appeal to the independent oversight body",
 )
-def reporter_appeal(request: HttpRequest, payload: AppealIn) -> tuple[int, CreatedOut]:
+def reporter_appeal(request: HttpRequest, payload: AppealIn) -> Status[CreatedOut]:
     appeal = actions.file_appeal(report=_reporter(request), reason=payload.reason)
-    return 201, CreatedOut(id=appeal.pk)
+    return Status(201, CreatedOut(id=appeal.pk))

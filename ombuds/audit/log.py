@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from ombuds.audit.models import ActorKind, AuditEvent, EventType
@@ -18,7 +18,7 @@ def record(
     at: datetime,
     case: Case | None,
     actor_kind: ActorKind,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one event. Must run inside the transaction of the change it records."""

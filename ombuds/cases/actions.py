@@ -166,8 +166,10 @@ def file_report(
         if person.role not in PersonRole.values:
             raise ActionError("unknown role for a person involved")
         cleaned_people.append(
-            NewPerson(name=_clean_text(person.name, name="person's name", max_length=MAX_SHORT, required=True),
-                      role=person.role)
+            NewPerson(
+                name=_clean_text(person.name, name="person's name", max_length=MAX_SHORT, required=True),
+                role=person.role,
+            )
         )
 
     receipt = receipts.new_receipt()

@@ -149,9 +149,7 @@ class Attachment(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="attachments")
     report = models.ForeignKey(Report, null=True, blank=True, on_delete=models.PROTECT, related_name="attachments")
-    message = models.ForeignKey(
-        Message, null=True, blank=True, on_delete=models.PROTECT, related_name="attachments"
-    )
+    message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.PROTECT, related_name="attachments")
     sender = models.CharField(max_length=16, choices=Sender.choices)
     uploaded_at = models.DateTimeField()
     size = models.PositiveBigIntegerField()

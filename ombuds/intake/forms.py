@@ -25,7 +25,7 @@ class MultipleFileField(forms.FileField):
 
     widget = MultipleFileInput
 
-    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
+    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile[bytes]]:
         files = data if isinstance(data, list | tuple) else ([data] if data else [])
         files = [super(MultipleFileField, self).clean(item, initial) for item in files]
         limit = settings.OMBUDS_MAX_ATTACHMENTS
@@ -47,7 +47,7 @@ def _megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):.1f}".rstrip("0").rstrip(".")
 
 
-def to_new_attachments(files: list[UploadedFile]) -> list[actions.NewAttachment]:
+def to_new_attachments(files: list[UploadedFile[bytes]]) -> list[actions.NewAttachment]:
     return [
         actions.NewAttachment(
             filename=item.name or "file",
@@ -84,9 +84,7 @@ class ReportForm(forms.Form):
         max_length=actions.MAX_SHORT,
         required=False,
     )
-    location = forms.CharField(
-        label=_("Where did it happen? (optional)"), max_length=actions.MAX_SHORT, required=False
-    )
+    location = forms.CharField(label=_("Where did it happen? (optional)"), max_length=actions.MAX_SHORT, required=False)
     attachments = MultipleFileField(
         label=_("Files (optional)"),
         help_text=_("Only if you want to. A report never needs files."),
@@ -157,7 +155,9 @@ class ReceiptForm(forms.Form):
 
 class MessageForm(forms.Form):
     body = forms.CharField(
-        label=_("Your message"), max_length=actions.MAX_NARRATIVE, required=False,
+        label=_("Your message"),
+        max_length=actions.MAX_NARRATIVE,
+        required=False,
         widget=forms.Textarea(attrs={"rows": 5}),
     )
     attachments = MultipleFileField(label=_("Add files (optional)"), required=False)

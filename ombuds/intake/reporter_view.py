@@ -100,7 +100,7 @@ def for_reporter(report: Report) -> ReporterView:
     return ReporterView(
         reference=case.reference,
         status=case.status,
-        status_label=Status(case.status).label,
+        status_label=str(Status(case.status).label),
         explanation=explanation,
         next_step=next_step,
         received_on=timezone.localdate(case.received_at),
@@ -109,6 +109,8 @@ def for_reporter(report: Report) -> ReporterView:
         feedback_by=timezone.localdate(case.feedback_due_at),
         oversight_name=org.oversight_name,
         messages=[_message(m, case.anonymous) for m in messages],
-        appeals=[AppealView(filed_on=timezone.localdate(a.filed_at), resolved=a.resolved_at is not None) for a in appeals],
+        appeals=[
+            AppealView(filed_on=timezone.localdate(a.filed_at), resolved=a.resolved_at is not None) for a in appeals
+        ],
         attachments=[a.filename for a in report.attachments.filter(message__isnull=True).order_by("id")],
     )

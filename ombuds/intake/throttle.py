@@ -17,7 +17,7 @@ from ombuds.intake.models import ReceiptThrottle
 
 def client_address(request: HttpRequest) -> str:
     """The client's address, trusting as many X-Forwarded-For hops as configured. Never stored."""
-    address = request.META.get("REMOTE_ADDR", "")
+    address = str(request.META.get("REMOTE_ADDR", ""))
     hops = settings.OMBUDS_TRUSTED_PROXIES
     if hops:
         forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]

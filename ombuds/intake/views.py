@@ -133,8 +133,14 @@ def return_(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _status_page(request: HttpRequest, report: Report, *, message_form: MessageForm | None = None,
-                 appeal_form: AppealForm | None = None, status: int = 200) -> HttpResponse:
+def _status_page(
+    request: HttpRequest,
+    report: Report,
+    *,
+    message_form: MessageForm | None = None,
+    appeal_form: AppealForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
     view = reporter_view.for_reporter(report)
     return render(
         request,

@@ -24,12 +24,19 @@ class Command(BaseCommand):
         python = sys.executable
         commands = [
             [
-                python, "-m", "gunicorn", "ombuds.wsgi:application",
-                "--bind", options["bind"],
-                "--workers", str(options["workers"]),
+                python,
+                "-m",
+                "gunicorn",
+                "ombuds.wsgi:application",
+                "--bind",
+                options["bind"],
+                "--workers",
+                str(options["workers"]),
                 # No access log: it would record reporters' addresses and user agents.
-                "--error-logfile", "-",
-                "--graceful-timeout", "10",
+                "--error-logfile",
+                "-",
+                "--graceful-timeout",
+                "10",
             ],
         ]
         if not options["no_worker"]:

@@ -15,6 +15,7 @@ from datetime import datetime, time
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ombuds.audit import log
 from ombuds.audit.models import ActorKind, EventType
@@ -83,11 +84,11 @@ def _new_reference() -> str:
 def _clean_text(value: str, *, name: str, max_length: int, required: bool = False) -> str:
     text = value.strip()
     if required and not text:
-        raise ActionError(f"{name} must not be empty")
+        raise ActionError(_("%(field)s must not be empty") % {"field": name})
     if len(text) > max_length:
-        raise ActionError(f"{name} is longer than {max_length} characters")
+        raise ActionError(_("%(field)s is longer than %(max)d characters") % {"field": name, "max": max_length})
     if "\x00" in text:
-        raise ActionError(f"{name} contains a character that cannot be stored")
+        raise ActionError(_("%(field)s contains a character that cannot be stored") % {"field": name})
     return text
 
 
@@ -95,13 +96,13 @@ def _store_attachments(
     *, case: Case, report: Report | None, message: Message | None, files: list[NewAttachment], sender: str, at: datetime
 ) -> list[Attachment]:
     if len(files) > settings.OMBUDS_MAX_ATTACHMENTS:
-        raise ActionError(f"at most {settings.OMBUDS_MAX_ATTACHMENTS} files can be attached")
+        raise ActionError(_("at most %(n)d files can be attached") % {"n": settings.OMBUDS_MAX_ATTACHMENTS})
     stored = []
     for item in files:
         if len(item.data) > settings.OMBUDS_MAX_ATTACHMENT_BYTES:
-            raise ActionError(f"each file must be at most {settings.OMBUDS_MAX_ATTACHMENT_BYTES} bytes")
+            raise ActionError(_("each file must be at most %(n)d bytes") % {"n": settings.OMBUDS_MAX_ATTACHMENT_BYTES})
         if len(item.data) == 0:
-            raise ActionError("an attached file is empty")
+            raise ActionError(_("an attached file is empty"))
         stored.append(
             Attachment.objects.create(
                 case=case,
@@ -111,9 +112,9 @@ def _store_attachments(
                 uploaded_at=at,
                 size=len(item.data),
                 sha256=hashlib.sha256(item.data).hexdigest(),
-                filename=_clean_text(item.filename or "file", name="file name", max_length=255, required=True),
+                filename=_clean_text(item.filename or "file", name=_("file name"), max_length=255, required=True),
                 content_type=_clean_text(
-                    item.content_type or "application/octet-stream", name="file type", max_length=127
+                    item.content_type or "application/octet-stream", name=_("file type"), max_length=127
                 ),
                 data=item.data,
             )
@@ -147,27 +148,27 @@ def file_report(
     that was not stored.
     """
     if category not in Category.values:
-        raise ActionError("unknown category")
+        raise ActionError(_("unknown category"))
     if role not in ReporterRole.values:
-        raise ActionError("unknown reporter role")
-    narrative = _clean_text(narrative, name="what happened", max_length=MAX_NARRATIVE, required=True)
-    occurred = _clean_text(occurred, name="when", max_length=MAX_SHORT)
-    location = _clean_text(location, name="where", max_length=MAX_SHORT)
-    reporter_name = _clean_text(reporter_name, name="name", max_length=MAX_SHORT)
-    reporter_contact = _clean_text(reporter_contact, name="contact", max_length=MAX_SHORT)
-    language = _clean_text(language or "en", name="language", max_length=16)
+        raise ActionError(_("unknown reporter role"))
+    narrative = _clean_text(narrative, name=_("what happened"), max_length=MAX_NARRATIVE, required=True)
+    occurred = _clean_text(occurred, name=_("when"), max_length=MAX_SHORT)
+    location = _clean_text(location, name=_("where"), max_length=MAX_SHORT)
+    reporter_name = _clean_text(reporter_name, name=_("name"), max_length=MAX_SHORT)
+    reporter_contact = _clean_text(reporter_contact, name=_("contact"), max_length=MAX_SHORT)
+    language = _clean_text(language or "en", name=_("language"), max_length=16)
     if anonymous and reporter_name:
-        raise ActionError("an anonymous report cannot carry the reporter's name")
+        raise ActionError(_("an anonymous report cannot carry the reporter's name"))
     people = people or []
     if len(people) > MAX_PEOPLE:
-        raise ActionError(f"at most {MAX_PEOPLE} people can be named")
+        raise ActionError(_("at most %(n)d people can be named") % {"n": MAX_PEOPLE})
     cleaned_people = []
     for person in people:
         if person.role not in PersonRole.values:
-            raise ActionError("unknown role for a person involved")
+            raise ActionError(_("unknown role for a person involved"))
         cleaned_people.append(
             NewPerson(
-                name=_clean_text(person.name, name="person's name", max_length=MAX_SHORT, required=True),
+                name=_clean_text(person.name, name=_("person's name"), max_length=MAX_SHORT, required=True),
                 role=person.role,
             )
         )
@@ -220,7 +221,7 @@ def file_report(
 def post_reporter_message(*, report: Report, body: str, attachments: list[NewAttachment] | None = None) -> Message:
     """The reporter writes to the handlers, optionally adding files (information added later)."""
     attachments = attachments or []
-    body = _clean_text(body, name="message", max_length=MAX_NARRATIVE, required=not attachments)
+    body = _clean_text(body, name=_("message"), max_length=MAX_NARRATIVE, required=not attachments)
     at = reporter_moment(anonymous=report.anonymous)
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=report.case_id)
@@ -240,7 +241,7 @@ def post_reporter_message(*, report: Report, body: str, attachments: list[NewAtt
 
 def file_appeal(*, report: Report, reason: str) -> Appeal:
     """The reporter appeals to the independent oversight body (R4)."""
-    reason = _clean_text(reason, name="reason", max_length=MAX_NARRATIVE, required=True)
+    reason = _clean_text(reason, name=_("reason"), max_length=MAX_NARRATIVE, required=True)
     at = reporter_moment(anonymous=report.anonymous)
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=report.case_id)
@@ -258,7 +259,7 @@ def file_appeal(*, report: Report, reason: str) -> Appeal:
 def add_reporter_attachments(*, report: Report, attachments: list[NewAttachment]) -> list[Attachment]:
     """The reporter adds files to her report after filing it."""
     if not attachments:
-        raise ActionError("choose at least one file")
+        raise ActionError(_("choose at least one file"))
     at = reporter_moment(anonymous=report.anonymous)
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=report.case_id)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext
 
 
 class ReporterPrivacyMiddleware:
@@ -47,7 +48,7 @@ class RequestSizeLimitMiddleware:
             length = 0
         if length > settings.OMBUDS_MAX_REQUEST_BYTES:
             return HttpResponse(
-                "The request is too large. Attach fewer or smaller files.",
+                gettext("The request is too large. Attach fewer or smaller files."),
                 status=413,
                 content_type="text/plain; charset=utf-8",
             )

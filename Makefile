@@ -17,6 +17,7 @@ setup: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/ombuds migrate --no-input
+	$(BIN)/ombuds collectstatic --no-input --verbosity 0
 	$(BIN)/ombuds seed_demo
 	$(BIN)/ombuds serve
 

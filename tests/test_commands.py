@@ -1,0 +1,110 @@
+"""The `ombuds` command, the demo seed, and `ombuds serve` stopping cleanly."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from ombuds.cases.models import Organisation
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.django_db
+def test_seeding_the_demo_twice_changes_nothing_and_prints_the_logins(settings, tmp_path) -> None:
+    settings.VAR_DIR = tmp_path
+    first, second = StringIO(), StringIO()
+    call_command("seed_demo", stdout=first)
+    call_command("seed_demo", stdout=second)
+    assert first.getvalue() == second.getvalue()
+    assert "handler@demo.example" in first.getvalue()
+    assert "oversight@demo.example" in first.getvalue()
+    assert get_user_model().objects.count() == 5
+    assert Organisation.objects.get().name == "Demo Organisation"
+    email, password = (tmp_path / "demo-logins.txt").read_text().splitlines()[0].split(" ")
+    assert get_user_model().objects.get(username=email).check_password(password)
+
+
+def test_the_console_script_wraps_management_commands() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "ombuds", "help"], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0
+    for command in ["migrate", "seed_demo", "serve", "db_worker"]:
+        assert command in result.stdout
+
+
+def test_the_makefile_finds_a_python_of_at_least_3_12() -> None:
+    result = subprocess.run(
+        [str(ROOT / "scripts" / "find-python")], capture_output=True, text=True, timeout=30, check=True
+    )
+    path = result.stdout.strip()
+    version = subprocess.run(
+        [path, "-c", "import sys; print(sys.version_info[:2] >= (3, 12))"], capture_output=True, text=True, check=True
+    )
+    assert version.stdout.strip() == "True"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _children(pid: int) -> list[int]:
+    result = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True, check=False)
+    return [int(line) for line in result.stdout.split()]
+
+
+@pytest.mark.server
+def test_serve_runs_web_and_worker_and_ctrl_c_stops_both(tmp_path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OMBUDS_")}
+    env["OMBUDS_VAR_DIR"] = str(tmp_path)
+    if "DATABASE_URL" in env:
+        pytest.skip("uses its own SQLite database; PostgreSQL serving is covered by the durability test")
+    subprocess.run(
+        [sys.executable, "-m", "ombuds", "migrate", "--no-input"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ombuds", "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
+                    assert response.status == 200
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "the server did not answer within a minute"
+                time.sleep(0.3)
+        assert len(_children(process.pid)) == 2  # gunicorn and the worker
+        children = _children(process.pid)
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+        for child in children:
+            with pytest.raises(ProcessLookupError):
+                os.kill(child, 0)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)

@@ -28,15 +28,12 @@ class Command(BaseCommand):
                 "-m",
                 "gunicorn",
                 "ombuds.wsgi:application",
+                "--config",
+                "python:ombuds.gunicorn_conf",
                 "--bind",
                 options["bind"],
                 "--workers",
                 str(options["workers"]),
-                # No access log: it would record reporters' addresses and user agents.
-                "--error-logfile",
-                "-",
-                "--graceful-timeout",
-                "10",
             ],
         ]
         if not options["no_worker"]:

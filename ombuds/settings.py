@@ -58,7 +58,12 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_tasks_db",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "axes",
     "ombuds.core",
+    "ombuds.accounts",
     "ombuds.audit",
     "ombuds.cases",
     "ombuds.intake",
@@ -75,9 +80,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "ombuds.accounts.middleware.RequireMFAMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "ombuds.core.middleware.ReporterPrivacyMiddleware",
+    # Last, as django-axes requires.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "ombuds.urls"
@@ -133,6 +142,39 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Background work ------------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# --- Shared cache ---------------------------------------------------------------
+# In the database, so every web process sees the same used TOTP codes and throttles.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "ombuds_cache"}}
+
+# --- Staff login ------------------------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+LOGIN_URL = "/staff/accounts/login/"
+LOGIN_REDIRECT_URL = "/staff/"
+ACCOUNT_LOGOUT_REDIRECT_URL = "/staff/accounts/login/"
+ACCOUNT_ADAPTER = "ombuds.accounts.adapter.StaffAccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_TOTP_ISSUER = "ombuds"
+MFA_PASSKEY_LOGIN_ENABLED = False
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not PRODUCTION
+SESSION_COOKIE_AGE = env_int("OMBUDS_STAFF_SESSION_SECONDS", 8 * 3600, minimum=300)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Failed staff logins: locked for a while after this many tries for one account from one address.
+AXES_FAILURE_LIMIT = env_int("OMBUDS_LOGIN_ATTEMPTS", 5, minimum=1)
+AXES_COOLOFF_TIME = env_int("OMBUDS_LOGIN_LOCKOUT_MINUTES", 15, minimum=1) / 60
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_FORM_FIELD = "email"
+AXES_LOCKOUT_TEMPLATE = "accounts/lockout.html"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
 
 # --- Passwords --------------------------------------------------------------------
 PASSWORD_HASHERS = [
@@ -261,5 +303,7 @@ LOGGING = {
     "loggers": {
         "django": {"handlers": ["stderr"], "level": LOG_LEVEL, "propagate": False},
         "django.server": {"handlers": [], "level": "ERROR", "propagate": False},
+        # axes logs every staff login at INFO; failures and lockouts still show as warnings.
+        "axes": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
     },
 }

@@ -5,5 +5,7 @@ from ombuds.api.v1 import api
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
+    path("staff/accounts/", include("allauth.urls")),
+    path("staff/", include("ombuds.cases.urls")),
     path("", include("ombuds.intake.urls")),
 ]

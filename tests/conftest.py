@@ -15,6 +15,9 @@ from ombuds.cases import actions
 @pytest.fixture(autouse=True)
 def _test_hosts(settings: Any) -> None:
     settings.ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+    # Argon2 is deliberately slow; personas are made in every staff test. Production keeps Argon2
+    # (tests/test_staff_login.py checks the configured hasher).
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -49,3 +52,42 @@ def receipt_from(html: bytes) -> str:
     match = RECEIPT_RE.search(html.decode())
     assert match, "the page shows no receipt"
     return match.group(1)
+
+
+# --- Staff personas -------------------------------------------------------------------
+
+
+def make_staff(email: str, *roles: str, totp: bool = True):
+    """A staff user with roles and (by default) TOTP set up, as after a real first login."""
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+    from django.contrib.auth.models import Group, User
+
+    user = User.objects.create_user(username=email, email=email, password="correct horse battery staple")
+    for role in roles:
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
+    if totp:
+        secret = generate_totp_secret()
+        TOTP.activate(user, secret)
+        user.totp_secret = secret  # type: ignore[attr-defined]
+    return user
+
+
+class Personas:
+    def __init__(self) -> None:
+        self.handler = make_staff("handler@example.org", "handler")
+        self.handler2 = make_staff("handler2@example.org", "handler")
+        self.lead = make_staff("lead@example.org", "handler", "lead_handler")
+        self.oversight = make_staff("oversight@example.org", "oversight")
+        self.admin = make_staff("admin@example.org", "administrator", totp=False)
+        self.auditor = make_staff("auditor@example.org", "auditor")
+        self.outsider = make_staff("outsider@example.org", totp=False)
+
+    def client_for(self, user) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+
+@pytest.fixture
+def staff(db: None) -> Personas:
+    return Personas()

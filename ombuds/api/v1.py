@@ -28,6 +28,7 @@ from ombuds.api.schemas import (
 )
 from ombuds.cases import actions, selectors
 from ombuds.cases.models import Report
+from ombuds.api.staff import router as staff_router
 from ombuds.intake import access, reporter_view, throttle
 
 
@@ -167,3 +168,6 @@ def reporter_attachments(request: HttpRequest, files: File[list[UploadedFile]]) 
 def reporter_appeal(request: HttpRequest, payload: AppealIn) -> Status[CreatedOut]:
     appeal = actions.file_appeal(report=_reporter(request), reason=payload.reason)
     return Status(201, CreatedOut(id=appeal.pk))
+
+
+api.add_router("", staff_router)

@@ -7,33 +7,46 @@ them writes a case model directly.
 
 from __future__ import annotations
 
+import enum
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, time
+from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from ombuds.accounts.roles import CASE_READERS, Role, roles_of
 from ombuds.audit import log
 from ombuds.audit.models import ActorKind, EventType
 from ombuds.cases.deadlines import initial_deadlines
+from ombuds.cases import notify, workflow
 from ombuds.cases.models import (
     Appeal,
     Attachment,
     Case,
     Category,
+    ClosureProposal,
+    Finding,
     InvolvedPerson,
     Message,
+    Note,
+    Outcome,
     PersonRole,
     Report,
     ReporterRole,
     Sender,
+    Status,
 )
 from ombuds.cases.selectors import current_organisation
+from ombuds.cases.workflow import Transition
 from ombuds.lib import receipts
+from ombuds.lib.durations import Duration
 
 # Crockford's alphabet: no I, L, O or U, so a reference read over the phone is unambiguous.
 _REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -188,6 +201,7 @@ def file_report(
             ack_due_at=deadlines.ack_due_at,
             feedback_due_at=deadlines.feedback_due_at,
             first_action_due_at=deadlines.first_action_due_at,
+            next_deadline_at=min(d for d in [deadlines.ack_due_at, deadlines.first_action_due_at] if d is not None),
         )
         report = Report.objects.create(
             case=case,
@@ -274,3 +288,404 @@ def add_reporter_attachments(*, report: Report, attachments: list[NewAttachment]
             detail={"attachments": [a.pk for a in stored]},
         )
     return stored
+
+
+# --- Staff actions ------------------------------------------------------------------
+# Each loads the case under a row lock, checks the state machine and the actor's roles,
+# changes the case, refreshes its deadlines and writes its audit event, all in one
+# transaction. Notifications are queued to run only after the commit.
+
+
+def refresh_deadlines(case: Case) -> None:
+    """Recompute the stored next deadline from the case's pending ones (no save)."""
+    pending = case.pending_deadlines()
+    case.next_deadline_at = pending[0][1] if pending else None
+
+
+def _locked(case: Case) -> Case:
+    return Case.objects.select_for_update().get(pk=case.pk)
+
+
+def _check(actor: User, case: Case, transition: Transition) -> None:
+    if not workflow.may(actor, case, transition):
+        raise ActionError(_("This step is not possible for this case now."))
+
+
+def _staff_record(event: EventType, *, case: Case, actor: User, at: datetime, **detail: Any) -> None:
+    log.record(event, at=at, case=case, actor_kind=ActorKind.STAFF, actor=actor, detail=detail)
+
+
+def _first_action(case: Case, now: datetime) -> None:
+    if case.first_action_at is None:
+        case.first_action_at = now
+
+
+def _reporter_language(case: Case) -> str:
+    first = case.reports.order_by("id").first()
+    return first.language if first else settings.LANGUAGE_CODE
+
+
+def _tell_reporter(case: Case, actor: User, body: str, *, now: datetime, feedback: bool) -> Message:
+    message = Message.objects.create(
+        case=case, sender=Sender.STAFF, author=actor, sent_at=now, body=body, is_feedback=feedback
+    )
+    if feedback and case.feedback_given_at is None:
+        case.feedback_given_at = now
+    return message
+
+
+def _save(case: Case) -> None:
+    refresh_deadlines(case)
+    case.save()
+
+
+def acknowledge_case(*, case: Case, actor: User, message: str = "") -> Case:
+    """Confirm receipt to the reporter; feedback is then due three months (by default) later."""
+    now = timezone.now()
+    with transaction.atomic():
+        case = _locked(case)
+        _check(actor, case, Transition.ACKNOWLEDGE)
+        org = current_organisation()
+        body = _clean_text(message, name=_("message"), max_length=MAX_NARRATIVE)
+        if not body:
+            with translation.override(_reporter_language(case)):
+                body = str(
+                    _(
+                        "Thank you for your report. A case handler has received it and will look into it. "
+                        "You can write to us here at any time."
+                    )
+                )
+        case.status = Status.ACKNOWLEDGED
+        case.acknowledged_at = now
+        case.feedback_due_at = Duration.parse(org.feedback_deadline).after(now)
+        _first_action(case, now)
+        _tell_reporter(case, actor, body, now=now, feedback=False)
+        _save(case)
+        _staff_record(EventType.CASE_ACKNOWLEDGED, case=case, actor=actor, at=now)
+    return case
+
+
+def assign_case(*, case: Case, actor: User, assignee: User) -> Case:
+    """Make `assignee` responsible. Leads and oversight assign anyone; a handler may take an unassigned case."""
+    now = timezone.now()
+    with transaction.atomic():
+        case = _locked(case)
+        actor_roles = roles_of(actor)
+        if not case.is_open():
+            raise ActionError(_("A closed case cannot be assigned; reopen it first."))
+        if not roles_of(assignee) & {Role.HANDLER, Role.LEAD_HANDLER}:
+            raise ActionError(_("Cases can only be assigned to handlers."))
+        senior = bool(actor_roles & {Role.LEAD_HANDLER, Role.OVERSIGHT})
+        taking = Role.HANDLER in actor_roles and assignee == actor and case.assignee_id is None
+        if not (senior or taking):
+            raise ActionError(_("Only a lead handler or oversight can assign this case."))
+        previous = case.assignee_id
+        case.assignee = assignee
+        _first_action(case, now)
+        _save(case)
+        _staff_record(EventType.CASE_ASSIGNED, case=case, actor=actor, at=now, assignee=assignee.pk, previous=previous)
+        if assignee != actor:
+            notify.on_commit(notify.Kind.ASSIGNED, case=case, recipients=[assignee])
+    return case
+
+
+def begin_assessment(*, case: Case, actor: User) -> Case:
+    now = timezone.now()
+    with transaction.atomic():
+        case = _locked(case)
+        _check(actor, case, Transition.BEGIN_ASSESSMENT)
+        case.status = Status.ASSESSMENT
+        _first_action(case, now)
+        _save(case)
+        _staff_record(EventType.ASSESSMENT_STARTED, case=case, actor=actor, at=now)
+    return case
+
+
+def open_investigation(*, case: Case, actor: User) -> Case:
+    now = timezone.now()
+    with transaction.atomic():
+        case = _locked(case)
+        _check(actor, case, Transition.INVESTIGATE)
+        if case.closure_proposals.filter(decided_at__isnull=True).exists():
+            raise ActionError(_("A closure proposal is waiting for a decision; decide on it first."))
+        case.status = Status.INVESTIGATION
+        _save(case)
+        _staff_record(EventType.INVESTIGATION_STARTED, case=case, actor=actor, at=now)
+    return case
+
+
+def refer_case(*, case: Case, actor: User, referral: str, message: str) -> Case:
+    """Close by referring the matter elsewhere (e.g. police, another body), telling the reporter where."""
+    now = timezone.now()
+    referral = _clean_text(referral, name=_("referred to"), max_length=300, required=True)
+    message = _clean_text(message, name=_("message to the reporter"), max_length=MAX_NARRATIVE, required=True)
+    with transaction.atomic():
+        case = _locked(case)
+        _check(actor, case, Transition.REFER)
+        case.status = Status.CLOSED
+        case.closed_at = now
+        case.outcome = Outcome.REFERRED
+        case.referral = referral
+        _tell_reporter(case, actor, message, now=now, feedback=True)
+        _save(case)
+        _staff_record(EventType.CASE_REFERRED, case=case, actor=actor, at=now)
+    return case
+
+
+_EVIDENCE_ONLY = re.compile(
+    r"(insufficient|not enough|lack of|no|missing|without)\s+(evidence|proof)|证据不足|没有证据|缺乏证据", re.IGNORECASE
+)
+
+
+def _is_evidence_only(reason: str) -> bool:
+    """True when a reason says little more than "insufficient evidence" (R1: evidence is never a gate)."""
+    if not _EVIDENCE_ONLY.search(reason):
+        return False
+    rest = _EVIDENCE_ONLY.sub("", reason)
+    return len(re.sub(r"\W", "", rest)) < 20
+
+
+def propose_closure(*, case: Case, actor: User, reason: str, search_done: str) -> ClosureProposal:
+    """Propose closing without investigation. A second person must approve (R5)."""
+    now = timezone.now()
+    reason = _clean_text(reason, name=_("reason"), max_length=MAX_NARRATIVE, required=True)
+    search_done = _clean_text(
+        search_done, name=_("what was done to look for information"), max_length=MAX_NARRATIVE, required=True
+    )
+    if _is_evidence_only(reason):
+        raise ActionError(
+            _(
+                "“Insufficient evidence” alone is not a reason to close: a report never needs evidence. "
+                "Explain why the case cannot or should not be investigated."
+            )
+        )
+    with transaction.atomic():
+        case = _locked(case)
+        _check(actor, case, Transition.PROPOSE_CLOSURE)
+        if case.closure_proposals.filter(decided_at__isnull=True).exists():
+            raise ActionError(_("A closure proposal is already waiting for a decision."))
+        proposal = ClosureProposal.objects.create(
+            case=case, proposed_by=actor, proposed_at=now, reason=reason, search_done=search_done
+        )
+        _first_action(case, now)
+        _save(case)
+        _staff_record(EventType.CLOSURE_PROPOSED, case=case, actor=actor, at=now, proposal=proposal.pk)
+        notify.on_commit(notify.Kind.CLOSURE_PROPOSED, case=case, recipients=notify.approvers(exclude=actor))
+    return proposal
+
+
+def _pending_proposal(case: Case, actor: User) -> ClosureProposal:
+    proposal = case.closure_proposals.filter(decided_at__isnull=True).first()
+    if proposal is None:
+        raise ActionError(_("There is no closure proposal to decide on."))
+    if proposal.proposed_by_id == actor.pk:
+        raise ActionError(_("A closure must be approved by someone other than the person who proposed it."))
+    return proposal
+
+
+def approve_closure(*, case: Case, actor: User, note: str = "") -> Case:
+    """The second person approves: the case closes and the reporter is told why, in plain words."""
+    now = timezone.now()
+    note = _clean_text(note, name=_("note"), max_length=MAX_NARRATIVE)
+    with transaction.atomic():
+        case = _locked(case)
+        _check(actor, case, Transition.APPROVE_CLOSURE)
+        proposal = _pending_proposal(case, actor)
+        proposal.decided_by = actor
+        proposal.decided_at = now
+        proposal.approved = True
+        proposal.decision_note = note
+        proposal.save()
+        case.status = Status.CLOSED
+        case.closed_at = now
+        case.outcome = Outcome.CLOSED_WITHOUT_INVESTIGATION
+        org = current_organisation()
+        with translation.override(_reporter_language(case)):
+            body = str(
+                _(
+                    "Your report has been closed without an investigation.\n\nThe reason: %(reason)s\n\n"
+                    "If you disagree, you can appeal to %(body)s from this page."
+                )
+                % {"reason": proposal.reason, "body": org.oversight_name}
+            )
+        _tell_reporter(case, actor, body, now=now, feedback=True)
+        _save(case)
+        _staff_record(EventType.CLOSURE_APPROVED, case=case, actor=actor, at=now, proposal=proposal.pk)
+    return case
+
+
+def reject_closure(*, case: Case, actor: User, note: str) -> ClosureProposal:
+    now = timezone.now()
+    note = _clean_text(note, name=_("note"), max_length=MAX_NARRATIVE, required=True)
+    with transaction.atomic():
+        case = _locked(case)
+        _check(actor, case, Transition.REJECT_CLOSURE)
+        proposal = _pending_proposal(case, actor)
+        proposal.decided_by = actor
+        proposal.decided_at = now
+        proposal.approved = False
+        proposal.decision_note = note
+        proposal.save()
+        _staff_record(EventType.CLOSURE_REJECTED, case=case, actor=actor, at=now, proposal=proposal.pk)
+    return proposal
+
+
+def record_finding(*, case: Case, actor: User, finding: str, reasoning: str) -> Case:
+    now = timezone.now()
+    if finding not in Finding.values:
+        raise ActionError(_("Choose a finding."))
+    reasoning = _clean_text(reasoning, name=_("reasoning"), max_length=MAX_NARRATIVE, required=True)
+    with transaction.atomic():
+        case = _locked(case)
+        _check(actor, case, Transition.DECIDE)
+        case.status = Status.DECIDED
+        case.finding = finding
+        case.decision_reasoning = reasoning
+        case.outcome = Outcome.DECIDED
+        _save(case)
+        _staff_record(EventType.CASE_DECIDED, case=case, actor=actor, at=now, finding=finding)
+    return case
+
+
+def close_case(*, case: Case, actor: User, feedback: str) -> Case:
+    """Close a decided case with feedback to the reporter."""
+    now = timezone.now()
+    feedback = _clean_text(feedback, name=_("feedback to the reporter"), max_length=MAX_NARRATIVE, required=True)
+    with transaction.atomic():
+        case = _locked(case)
+        _check(actor, case, Transition.CLOSE)
+        case.status = Status.CLOSED
+        case.closed_at = now
+        _tell_reporter(case, actor, feedback, now=now, feedback=True)
+        _save(case)
+        _staff_record(EventType.CASE_CLOSED, case=case, actor=actor, at=now)
+    return case
+
+
+def reopen_case(*, case: Case, actor: User, reason: str) -> Case:
+    now = timezone.now()
+    reason = _clean_text(reason, name=_("reason"), max_length=MAX_NARRATIVE, required=True)
+    with transaction.atomic():
+        case = _locked(case)
+        _check(actor, case, Transition.REOPEN)
+        case.status = Status.ASSESSMENT
+        case.closed_at = None
+        case.outcome = ""
+        # A reopened case owes the reporter fresh feedback.
+        case.feedback_given_at = None
+        case.feedback_due_at = Duration.parse(current_organisation().feedback_deadline).after(now)
+        Note.objects.create(case=case, author=actor, created_at=now, body=reason)
+        _save(case)
+        _staff_record(EventType.CASE_REOPENED, case=case, actor=actor, at=now)
+    return case
+
+
+def send_staff_message(*, case: Case, actor: User, body: str, is_feedback: bool = False) -> Message:
+    """Write to the reporter. A feedback message meets the feedback deadline."""
+    now = timezone.now()
+    body = _clean_text(body, name=_("message"), max_length=MAX_NARRATIVE, required=True)
+    with transaction.atomic():
+        case = _locked(case)
+        if not roles_of(actor) & CASE_READERS:
+            raise ActionError(_("This step is not possible for this case now."))
+        message = _tell_reporter(case, actor, body, now=now, feedback=is_feedback)
+        _first_action(case, now)
+        _save(case)
+        _staff_record(EventType.STAFF_MESSAGE, case=case, actor=actor, at=now, message=message.pk, feedback=is_feedback)
+    return message
+
+
+def add_note(*, case: Case, actor: User, body: str) -> Note:
+    now = timezone.now()
+    body = _clean_text(body, name=_("note"), max_length=MAX_NARRATIVE, required=True)
+    with transaction.atomic():
+        case = _locked(case)
+        if not roles_of(actor) & CASE_READERS:
+            raise ActionError(_("This step is not possible for this case now."))
+        note = Note.objects.create(case=case, author=actor, created_at=now, body=body)
+        _staff_record(EventType.NOTE_ADDED, case=case, actor=actor, at=now, note=note.pk)
+    return note
+
+
+def record_case_view(*, case: Case, actor: User) -> None:
+    """Every time staff open a case it is recorded, and the reporter's messages count as read."""
+    now = timezone.now()
+    with transaction.atomic():
+        Message.objects.filter(case=case, sender=Sender.REPORTER, read_at__isnull=True).update(read_at=now)
+        _staff_record(EventType.CASE_VIEWED, case=case, actor=actor, at=now)
+
+
+def record_attachment_download(*, attachment: Attachment, actor: User) -> None:
+    with transaction.atomic():
+        _staff_record(
+            EventType.ATTACHMENT_DOWNLOADED,
+            case=attachment.case,
+            actor=actor,
+            at=timezone.now(),
+            attachment=attachment.pk,
+        )
+
+
+class AppealResolution(enum.StrEnum):
+    REOPEN = "reopen"
+    REASSIGN = "reassign"
+    DIRECT = "direct"
+
+
+def resolve_appeal(*, appeal: Appeal, actor: User, resolution: str, note: str, assignee: User | None = None) -> Appeal:
+    """Oversight answers an appeal: reopen the case, reassign it, or direct the handlers."""
+    now = timezone.now()
+    note = _clean_text(note, name=_("note"), max_length=MAX_NARRATIVE, required=True)
+    if resolution not in AppealResolution.__members__.values():
+        raise ActionError(_("Choose how to resolve the appeal."))
+    if Role.OVERSIGHT not in roles_of(actor):
+        raise ActionError(_("Only oversight resolves appeals."))
+    if appeal.resolved_at is not None:
+        raise ActionError(_("This appeal has already been resolved."))
+    case = appeal.case
+    if resolution == AppealResolution.REOPEN:
+        if case.status not in (Status.CLOSED, Status.DECIDED):
+            raise ActionError(_("Only a closed or decided case can be reopened."))
+        reopen_case(case=case, actor=actor, reason=note)
+    elif resolution == AppealResolution.REASSIGN:
+        if assignee is None:
+            raise ActionError(_("Choose the handler to assign."))
+        assign_case(case=case, actor=actor, assignee=assignee)
+    with transaction.atomic():
+        appeal = Appeal.objects.select_for_update().get(pk=appeal.pk)
+        appeal.resolved_at = now
+        appeal.resolved_by = actor
+        appeal.resolution = resolution
+        appeal.resolution_note = note
+        appeal.save()
+        if resolution == AppealResolution.DIRECT:
+            Note.objects.create(case=case, author=actor, created_at=now, body=note)
+        _staff_record(
+            EventType.APPEAL_RESOLVED, case=case, actor=actor, at=now, appeal=appeal.pk, resolution=resolution
+        )
+    return appeal
+
+
+def take_step(transition: Transition, *, case: Case, actor: User, data: dict[str, Any]) -> None:
+    """Run one workflow step with validated data; the staff pages and the API both call this."""
+    match transition:
+        case Transition.ACKNOWLEDGE:
+            acknowledge_case(case=case, actor=actor, message=data.get("message", ""))
+        case Transition.BEGIN_ASSESSMENT:
+            begin_assessment(case=case, actor=actor)
+        case Transition.INVESTIGATE:
+            open_investigation(case=case, actor=actor)
+        case Transition.REFER:
+            refer_case(case=case, actor=actor, referral=data["referral"], message=data["message"])
+        case Transition.PROPOSE_CLOSURE:
+            propose_closure(case=case, actor=actor, reason=data["reason"], search_done=data["search_done"])
+        case Transition.APPROVE_CLOSURE:
+            approve_closure(case=case, actor=actor, note=data.get("note", ""))
+        case Transition.REJECT_CLOSURE:
+            reject_closure(case=case, actor=actor, note=data["note"])
+        case Transition.DECIDE:
+            record_finding(case=case, actor=actor, finding=data["finding"], reasoning=data["reasoning"])
+        case Transition.CLOSE:
+            close_case(case=case, actor=actor, feedback=data["feedback"])
+        case Transition.REOPEN:
+            reopen_case(case=case, actor=actor, reason=data["reason"])

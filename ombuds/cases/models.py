@@ -52,6 +52,20 @@ class Sender(models.TextChoices):
     STAFF = "staff", _("Case handler")
 
 
+class Finding(models.TextChoices):
+    SUBSTANTIATED = "substantiated", _("Substantiated")
+    NOT_SUBSTANTIATED = "not_substantiated", _("Not substantiated")
+    INCONCLUSIVE = "inconclusive", _("Inconclusive")
+
+
+class Outcome(models.TextChoices):
+    """How a case ended, as the reporter is told."""
+
+    DECIDED = "decided", _("Investigated and decided")
+    REFERRED = "referred", _("Referred elsewhere")
+    CLOSED_WITHOUT_INVESTIGATION = "closed_without_investigation", _("Closed without investigation")
+
+
 class Organisation(models.Model):
     """The one organisation this installation serves (created by a migration)."""
 
@@ -79,9 +93,25 @@ class Case(models.Model):
     ack_due_at = models.DateTimeField(db_index=True)
     feedback_due_at = models.DateTimeField(db_index=True)
     first_action_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    first_action_at = models.DateTimeField(null=True, blank=True)
+    feedback_given_at = models.DateTimeField(null=True, blank=True)
+    # The earliest deadline still to be met; None once nothing is pending. Kept
+    # current by every action (actions.refresh_deadlines); the inbox sorts on it.
+    next_deadline_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="assigned_cases"
+    )
+    outcome = models.CharField(max_length=40, choices=Outcome.choices, blank=True)
+    finding = models.CharField(max_length=32, choices=Finding.choices, blank=True)
+    # CONTENT
+    referral = models.CharField(max_length=300, blank=True)
+    decision_reasoning = models.TextField(blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["status", "ack_due_at"])]
+        indexes = [
+            models.Index(fields=["status", "ack_due_at"]),
+            models.Index(fields=["assignee", "next_deadline_at"]),
+        ]
 
     def __str__(self) -> str:
         return self.reference
@@ -93,7 +123,31 @@ class Case(models.Model):
         return self.acknowledged_at is None and self.is_open() and now > self.ack_due_at
 
     def is_feedback_overdue(self, now: datetime) -> bool:
-        return self.is_open() and now > self.feedback_due_at
+        return self.is_open() and self.feedback_given_at is None and now > self.feedback_due_at
+
+    def is_first_action_overdue(self, now: datetime) -> bool:
+        return (
+            self.first_action_due_at is not None
+            and self.first_action_at is None
+            and self.is_open()
+            and now > self.first_action_due_at
+        )
+
+    def is_overdue(self, now: datetime) -> bool:
+        return self.next_deadline_at is not None and now > self.next_deadline_at
+
+    def pending_deadlines(self) -> list[tuple[str, datetime]]:
+        """The deadlines not yet met, as (name, moment), earliest first."""
+        if not self.is_open():
+            return []
+        pending = []
+        if self.first_action_due_at is not None and self.first_action_at is None:
+            pending.append(("first_action", self.first_action_due_at))
+        if self.acknowledged_at is None:
+            pending.append(("acknowledge", self.ack_due_at))
+        if self.feedback_given_at is None:
+            pending.append(("feedback", self.feedback_due_at))
+        return sorted(pending, key=lambda item: item[1])
 
 
 class Report(models.Model):
@@ -134,6 +188,8 @@ class Message(models.Model):
     )
     sent_at = models.DateTimeField()  # coarse when sent by an anonymous reporter
     read_at = models.DateTimeField(null=True, blank=True)
+    # A staff message that tells the reporter what is being done (Directive art. 9(1)(f)).
+    is_feedback = models.BooleanField(default=False)
     # CONTENT
     body = models.TextField()
 
@@ -169,8 +225,61 @@ class Appeal(models.Model):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="appeals")
     filed_at = models.DateTimeField()  # coarse for anonymous cases
     resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resolution = models.CharField(max_length=16, blank=True)
     # CONTENT
     reason = models.TextField()
+    resolution_note = models.TextField(blank=True)
 
     def __str__(self) -> str:
         return f"appeal {self.pk} on {self.case_id}"
+
+
+class Note(models.Model):
+    """An internal note the reporter never sees."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+    # CONTENT
+    body = models.TextField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"note {self.pk} on {self.case_id}"
+
+
+class ClosureProposal(models.Model):
+    """A proposal to close without investigation; a second person must decide on it (R5)."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="closure_proposals")
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    proposed_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    approved = models.BooleanField(null=True)
+    # CONTENT
+    reason = models.TextField()
+    search_done = models.TextField(blank=True)
+    decision_note = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            # At most one undecided proposal per case.
+            models.UniqueConstraint(
+                fields=["case"], condition=models.Q(decided_at__isnull=True), name="one_open_closure_proposal"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"closure proposal {self.pk} on {self.case_id}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.decided_at is None

@@ -1,0 +1,10 @@
+from django.http import HttpRequest
+
+from allauth.account.adapter import DefaultAccountAdapter
+
+
+class StaffAccountAdapter(DefaultAccountAdapter):
+    """Staff accounts are created by an administrator (`ombuds createstaff`), never by sign-up."""
+
+    def is_open_for_signup(self, request: HttpRequest) -> bool:
+        return False

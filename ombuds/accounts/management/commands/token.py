@@ -1,0 +1,42 @@
+"""`ombuds token create EMAIL` prints a personal API token; `list` and `revoke` manage them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from ombuds.accounts import tokens
+from ombuds.accounts.models import ApiToken
+
+
+class Command(BaseCommand):
+    help = "Create, list or revoke personal API tokens."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        create = sub.add_parser("create", help="print a new token for a staff user")
+        create.add_argument("email")
+        create.add_argument("--name", default="command line")
+        listing = sub.add_parser("list", help="list a user's tokens")
+        listing.add_argument("email")
+        revoke = sub.add_parser("revoke", help="revoke a token by id")
+        revoke.add_argument("email")
+        revoke.add_argument("id", type=int)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        user = User.objects.filter(username=options["email"].strip().lower()).first()
+        if user is None:
+            raise CommandError("no such staff user")
+        if options["action"] == "create":
+            _record, token = tokens.create_token(user=user, name=options["name"])
+            self.stdout.write(token)
+        elif options["action"] == "list":
+            for record in ApiToken.objects.filter(user=user):
+                state = "active" if record.is_active else f"revoked {record.revoked_at:%Y-%m-%d}"
+                self.stdout.write(f"{record.pk}\t{record.prefix}…\t{record.name}\t{state}")
+        elif not tokens.revoke_token(user=user, token_id=options["id"]):
+            raise CommandError("no such active token")
+        else:
+            self.stdout.write("revoked")

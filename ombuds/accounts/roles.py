@@ -1,0 +1,55 @@
+"""Staff roles. A person can hold several; each is a Django group of the same name."""
+
+from __future__ import annotations
+
+import enum
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(enum.StrEnum):
+    HANDLER = "handler"
+    LEAD_HANDLER = "lead_handler"
+    OVERSIGHT = "oversight"
+    ADMINISTRATOR = "administrator"
+    AUDITOR = "auditor"
+
+    @property
+    def label(self) -> str:
+        return str(_LABELS[self])
+
+
+_LABELS = {
+    Role.HANDLER: _("Handler"),
+    Role.LEAD_HANDLER: _("Lead handler"),
+    Role.OVERSIGHT: _("Oversight"),
+    Role.ADMINISTRATOR: _("Administrator"),
+    Role.AUDITOR: _("Auditor"),
+}
+
+# Roles that read case content. The administrator configures; the auditor reads the trail.
+CASE_READERS = frozenset({Role.HANDLER, Role.LEAD_HANDLER, Role.OVERSIGHT})
+# Roles that must use a second factor before seeing anything.
+MFA_REQUIRED = CASE_READERS | {Role.AUDITOR}
+# Roles that may approve a closure without investigation (never their own proposal).
+APPROVERS = frozenset({Role.LEAD_HANDLER, Role.OVERSIGHT})
+
+_CACHE_ATTR = "_ombuds_roles"
+
+
+def roles_of(user: User | AnonymousUser) -> frozenset[Role]:
+    """The roles a user holds (cached on the user object for the request)."""
+    if not user.is_authenticated or not user.is_active:
+        return frozenset()
+    cached: frozenset[Role] | None = getattr(user, _CACHE_ATTR, None)
+    if cached is None:
+        names = set(user.groups.values_list("name", flat=True))
+        cached = frozenset(role for role in Role if role.value in names)
+        setattr(user, _CACHE_ATTR, cached)
+    return cached
+
+
+def forget_roles(user: User) -> None:
+    if hasattr(user, _CACHE_ATTR):
+        delattr(user, _CACHE_ATTR)

@@ -1,0 +1,287 @@
+"""Staff routes of the v1 API: personal token auth, the same access rules and actions as the pages."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from django.contrib.auth.models import User
+from django.http import Http404, HttpRequest
+from django.utils import timezone
+from ninja import Field, Query, Router, Schema, Status
+from ninja.security import HttpBearer
+
+from ombuds.accounts import tokens
+from ombuds.accounts.roles import CASE_READERS, roles_of
+from ombuds.cases import access, actions, selectors, workflow
+from ombuds.cases.forms import STEP_FORMS
+from ombuds.cases.models import Case
+from ombuds.cases.workflow import Transition
+
+
+class StaffToken(HttpBearer):
+    """A personal API token from `ombuds token create` or the settings page."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> User | None:
+        user = tokens.user_for_token(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+router = Router(auth=StaffToken(), tags=["staff"])
+
+
+def _actor(request: HttpRequest) -> User:
+    user = request.auth  # type: ignore[attr-defined]
+    assert isinstance(user, User)
+    return user
+
+
+def _case(request: HttpRequest, reference: str) -> Case:
+    user = _actor(request)
+    if not roles_of(user) & CASE_READERS:
+        raise Http404("no such case")
+    return access.case_for_staff(user, reference)
+
+
+class Deadline(Schema):
+    name: Literal["first_action", "acknowledge", "feedback"]
+    due: datetime
+
+
+class CaseSummary(Schema):
+    reference: str
+    category: str
+    status: str
+    anonymous: bool
+    received_on: date
+    assignee: str | None
+    next_deadline: datetime | None
+    overdue: bool
+
+
+class CaseList(Schema):
+    count: int
+    page: int
+    results: list[CaseSummary]
+
+
+class PersonOut(Schema):
+    name: str
+    role: str
+
+
+class ReportOut(Schema):
+    role: str
+    anonymous: bool
+    narrative: str
+    occurred: str
+    location: str
+    reporter_name: str
+    reporter_contact: str
+    language: str
+    people: list[PersonOut]
+    attachments: list[str]
+
+
+class ThreadOut(Schema):
+    id: int
+    sender: str
+    author: str | None
+    body: str
+    sent: datetime | date
+    read: bool
+    feedback: bool
+
+
+class NoteOut(Schema):
+    author: str
+    created: datetime
+    body: str
+
+
+class CaseDetail(CaseSummary):
+    outcome: str
+    finding: str
+    deadlines: list[Deadline]
+    reports: list[ReportOut]
+    messages: list[ThreadOut]
+    notes: list[NoteOut]
+    allowed_transitions: list[str]
+
+
+class TransitionIn(Schema):
+    transition: Transition
+    message: str = ""
+    referral: str = ""
+    reason: str = ""
+    search_done: str = ""
+    note: str = ""
+    finding: str = ""
+    reasoning: str = ""
+    feedback: str = ""
+
+
+class MessageIn(Schema):
+    body: str = Field(min_length=1, max_length=actions.MAX_NARRATIVE)
+    is_feedback: bool = False
+
+
+class NoteIn(Schema):
+    body: str = Field(min_length=1, max_length=actions.MAX_NARRATIVE)
+
+
+class AssignIn(Schema):
+    assignee: str = Field(description="The handler's e-mail address")
+
+
+class CreatedOut(Schema):
+    id: int
+
+
+class InboxQuery(Schema):
+    status: str = ""
+    category: str = ""
+    overdue: bool = False
+    due_within: int | None = Field(None, ge=0, le=366)
+    mine: bool = False
+    unassigned: bool = False
+    page: int = Field(1, ge=1)
+
+
+PAGE_SIZE = 50
+
+
+def _summary(case: Case, now: datetime) -> CaseSummary:
+    return CaseSummary(
+        reference=case.reference,
+        category=case.category,
+        status=case.status,
+        anonymous=case.anonymous,
+        received_on=timezone.localdate(case.received_at),
+        assignee=case.assignee.email if case.assignee else None,
+        next_deadline=case.next_deadline_at,
+        overdue=case.is_overdue(now),
+    )
+
+
+@router.get("/cases", response=CaseList, summary="Cases this person may see, earliest deadline first")
+def list_cases(request: HttpRequest, filters: Query[InboxQuery]) -> CaseList:
+    user = _actor(request)
+    now = timezone.now()
+    cases = selectors.inbox(
+        access.visible_cases(user),
+        user=user,
+        now=now,
+        status=filters.status,
+        category=filters.category,
+        overdue=filters.overdue,
+        due_within=filters.due_within,
+        mine=filters.mine,
+        unassigned=filters.unassigned,
+    )
+    start = (filters.page - 1) * PAGE_SIZE
+    page = list(cases[start : start + PAGE_SIZE])
+    return CaseList(count=cases.count(), page=filters.page, results=[_summary(c, now) for c in page])
+
+
+def _detail(case: Case, user: User) -> CaseDetail:
+    now = timezone.now()
+    reports = [
+        ReportOut(
+            role=r.role,
+            anonymous=r.anonymous,
+            narrative=r.narrative,
+            occurred=r.occurred,
+            location=r.location,
+            reporter_name=r.reporter_name,
+            reporter_contact=r.reporter_contact,
+            language=r.language,
+            people=[PersonOut(name=p.name, role=p.role) for p in r.people.all()],
+            attachments=[a.filename for a in r.attachments.all()],
+        )
+        for r in case.reports.prefetch_related("people", "attachments").order_by("id")
+    ]
+    thread = [
+        ThreadOut(
+            id=m.pk,
+            sender=m.sender,
+            author=m.author.email if m.author else None,
+            body=m.body,
+            sent=timezone.localdate(m.sent_at) if (m.sender == "reporter" and case.anonymous) else m.sent_at,
+            read=m.read_at is not None,
+            feedback=m.is_feedback,
+        )
+        for m in case.messages.select_related("author")
+    ]
+    summary = _summary(case, now)
+    return CaseDetail(
+        **summary.dict(),
+        outcome=case.outcome,
+        finding=case.finding,
+        deadlines=[Deadline(name=name, due=due) for name, due in case.pending_deadlines()],  # type: ignore[arg-type]
+        reports=reports,
+        messages=thread,
+        notes=[
+            NoteOut(author=n.author.email, created=n.created_at, body=n.body)
+            for n in case.notes.select_related("author")
+        ],
+        allowed_transitions=[t.value for t in workflow.allowed(user, case)],
+    )
+
+
+@router.get("/cases/{reference}", response=CaseDetail, summary="One case (the view is recorded in the audit trail)")
+def get_case(request: HttpRequest, reference: str) -> CaseDetail:
+    user = _actor(request)
+    case = _case(request, reference)
+    actions.record_case_view(case=case, actor=user)
+    return _detail(case, user)
+
+
+@router.post(
+    "/cases/{reference}/transitions",
+    response={200: CaseSummary, 422: dict},
+    summary="Take a workflow step, with its reasons",
+)
+def take_transition(
+    request: HttpRequest, reference: str, payload: TransitionIn
+) -> Status[CaseSummary | dict[str, object]]:
+    user = _actor(request)
+    case = _case(request, reference)
+    form = STEP_FORMS[payload.transition](data=payload.dict())
+    if not form.is_valid():
+        errors = [
+            {"type": "value_error", "loc": ["body", field], "msg": " ".join(str(m) for m in messages)}
+            for field, messages in form.errors.items()
+        ]
+        return Status(422, {"detail": errors})
+    actions.take_step(payload.transition, case=case, actor=user, data=form.cleaned_data)
+    case.refresh_from_db()
+    return Status(200, _summary(case, timezone.now()))
+
+
+@router.post("/cases/{reference}/messages", response={201: CreatedOut, 422: dict}, summary="Write to the reporter")
+def post_message(request: HttpRequest, reference: str, payload: MessageIn) -> Status[CreatedOut]:
+    case = _case(request, reference)
+    message = actions.send_staff_message(
+        case=case, actor=_actor(request), body=payload.body, is_feedback=payload.is_feedback
+    )
+    return Status(201, CreatedOut(id=message.pk))
+
+
+@router.post("/cases/{reference}/notes", response={201: CreatedOut, 422: dict}, summary="Add an internal note")
+def post_note(request: HttpRequest, reference: str, payload: NoteIn) -> Status[CreatedOut]:
+    case = _case(request, reference)
+    note = actions.add_note(case=case, actor=_actor(request), body=payload.body)
+    return Status(201, CreatedOut(id=note.pk))
+
+
+@router.post("/cases/{reference}/assign", response={200: CaseSummary, 422: dict}, summary="Assign a handler")
+def assign(request: HttpRequest, reference: str, payload: AssignIn) -> Status[CaseSummary | dict[str, object]]:
+    case = _case(request, reference)
+    assignee = User.objects.filter(email__iexact=payload.assignee.strip(), is_active=True).first()
+    if assignee is None:
+        return Status(422, {"detail": [{"type": "value_error", "loc": ["body", "assignee"], "msg": "no such handler"}]})
+    case = actions.assign_case(case=case, actor=_actor(request), assignee=assignee)
+    return Status(200, _summary(case, timezone.now()))

@@ -1,0 +1,148 @@
+"""Staff forms: shape and limits only; the actions decide what is allowed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.models import User
+from django.utils.translation import gettext_lazy as _
+
+from ombuds.accounts.roles import Role
+from ombuds.cases import actions
+from ombuds.cases.models import Category, Finding, Status
+from ombuds.cases.workflow import Transition
+
+
+class InboxFilter(forms.Form):
+    status = forms.ChoiceField(choices=[("", _("Any status")), *Status.choices], required=False)
+    category = forms.ChoiceField(choices=[("", _("Any category")), *Category.choices], required=False)
+    overdue = forms.BooleanField(label=_("Overdue"), required=False)
+    due_within = forms.IntegerField(label=_("Due within (days)"), min_value=0, max_value=366, required=False)
+    mine = forms.BooleanField(label=_("Assigned to me"), required=False)
+    unassigned = forms.BooleanField(label=_("Unassigned"), required=False)
+
+
+def _text(label: str, *, required: bool = True, rows: int = 4, help_text: str = "") -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        required=required,
+        max_length=actions.MAX_NARRATIVE,
+        help_text=help_text,
+        widget=forms.Textarea(attrs={"rows": rows}),
+    )
+
+
+class AcknowledgeForm(forms.Form):
+    message = _text(
+        _("Message to the reporter (optional)"),
+        required=False,
+        help_text=_("Left empty, the reporter receives a standard acknowledgement in her language."),
+    )
+
+
+class ReferForm(forms.Form):
+    referral = forms.CharField(label=_("Referred to"), max_length=300)
+    message = _text(_("Message to the reporter"), help_text=_("Say where the matter was referred and why."))
+
+
+class ProposeClosureForm(forms.Form):
+    reason = _text(
+        _("Why should this case be closed without investigation?"),
+        help_text=_(
+            "“Insufficient evidence” is not accepted on its own: a report never needs evidence. "
+            "The reporter will read this reason."
+        ),
+    )
+    search_done = _text(
+        _("What was done to look for information?"),
+        help_text=_("For example: who was spoken to, which records were checked."),
+    )
+
+
+class DecisionNoteForm(forms.Form):
+    note = _text(_("Note"), required=False, rows=3)
+
+
+class RejectClosureForm(forms.Form):
+    note = _text(_("Why is the closure rejected?"), rows=3)
+
+
+class FindingForm(forms.Form):
+    finding = forms.ChoiceField(label=_("Finding"), choices=Finding.choices, widget=forms.RadioSelect)
+    reasoning = _text(_("Reasoning"))
+
+
+class CloseForm(forms.Form):
+    feedback = _text(_("Feedback to the reporter"), help_text=_("What was found and what is being done."))
+
+
+class ReopenForm(forms.Form):
+    reason = _text(_("Why is the case reopened?"), rows=3)
+
+
+class MessageForm(forms.Form):
+    body = _text(_("Message to the reporter"))
+    is_feedback = forms.BooleanField(
+        label=_("This message tells the reporter what is being done (meets the feedback deadline)"), required=False
+    )
+
+
+class NoteForm(forms.Form):
+    body = _text(_("Internal note (the reporter never sees it)"), rows=3)
+
+
+def _handlers() -> Any:
+    return (
+        User.objects.filter(is_active=True, groups__name__in=[Role.HANDLER.value, Role.LEAD_HANDLER.value])
+        .distinct()
+        .order_by("email")
+    )
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(label=_("Handler"), queryset=User.objects.none())
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["assignee"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = _handlers()
+        field.label_from_instance = lambda user: user.get_full_name() or user.email  # type: ignore[method-assign]
+
+
+class AppealResolutionForm(forms.Form):
+    resolution = forms.ChoiceField(
+        label=_("Resolution"),
+        choices=[
+            (actions.AppealResolution.DIRECT, _("Direct the handlers (note below)")),
+            (actions.AppealResolution.REASSIGN, _("Reassign the case")),
+            (actions.AppealResolution.REOPEN, _("Reopen the case")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    assignee = forms.ModelChoiceField(
+        label=_("New handler (to reassign)"), queryset=User.objects.none(), required=False
+    )
+    note = _text(_("Note"), rows=3)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["assignee"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = _handlers()
+
+
+# The form that validates each workflow step, for the staff pages and the API alike.
+STEP_FORMS: dict[Transition, type[forms.Form]] = {
+    Transition.ACKNOWLEDGE: AcknowledgeForm,
+    Transition.BEGIN_ASSESSMENT: forms.Form,
+    Transition.INVESTIGATE: forms.Form,
+    Transition.REFER: ReferForm,
+    Transition.PROPOSE_CLOSURE: ProposeClosureForm,
+    Transition.APPROVE_CLOSURE: DecisionNoteForm,
+    Transition.REJECT_CLOSURE: RejectClosureForm,
+    Transition.DECIDE: FindingForm,
+    Transition.CLOSE: CloseForm,
+    Transition.REOPEN: ReopenForm,
+}

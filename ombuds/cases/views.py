@@ -1,0 +1,305 @@
+"""Staff pages under /staff/: the inbox, the case page and the actions on it.
+
+Every case is fetched through ombuds.cases.access; every change goes through
+ombuds.cases.actions; every view of a case is recorded in the audit trail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from ombuds.accounts import tokens
+from ombuds.accounts.models import ApiToken
+from ombuds.accounts.roles import CASE_READERS, Role, roles_of
+from ombuds.audit.models import AuditEvent, EventType
+from ombuds.cases import access, actions, forms as case_forms, selectors, workflow
+from ombuds.cases.models import Case
+from ombuds.cases.workflow import Transition
+
+PAGE_SIZE = 50
+
+
+def _staff_user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _case_reader(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """Only people whose role reads cases reach case pages; everyone else gets the same 404."""
+
+    @login_required
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not roles_of(request.user) & CASE_READERS:
+            raise Http404("no such page")
+        return view(request, *args, **kwargs)
+
+    wrapper.__name__ = view.__name__
+    wrapper.__doc__ = view.__doc__
+    return wrapper
+
+
+@require_GET
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    user = _staff_user(request)
+    now = timezone.now()
+    form = case_forms.InboxFilter(request.GET or None)
+    filters: dict[str, Any] = {}
+    if form.is_valid():
+        filters = {k: v for k, v in form.cleaned_data.items() if v not in (None, "", False)}
+    cases = selectors.inbox(access.visible_cases(user), user=user, now=now, **filters)
+    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "cases/inbox.html",
+        {
+            "form": form,
+            "page": page,
+            "now": now,
+            "query": query.urlencode(),
+            "can_read_cases": bool(roles_of(user) & CASE_READERS),
+        },
+    )
+
+
+def _deadline_rows(case: Case, now: datetime) -> list[dict[str, Any]]:
+    names = {
+        "first_action": _("First action (sexual assault)"),
+        "acknowledge": _("Acknowledge the reporter"),
+        "feedback": _("Feedback to the reporter"),
+    }
+    met = {
+        "first_action": case.first_action_at,
+        "acknowledge": case.acknowledged_at,
+        "feedback": case.feedback_given_at,
+    }
+    due = {
+        "first_action": case.first_action_due_at,
+        "acknowledge": case.ack_due_at,
+        "feedback": case.feedback_due_at,
+    }
+    rows = []
+    for key, label in names.items():
+        if due[key] is None:
+            continue
+        moment = due[key]
+        assert moment is not None
+        rows.append(
+            {
+                "label": label,
+                "due": moment,
+                "met": met[key],
+                "overdue": met[key] is None and case.is_open() and now > moment,
+                "left": moment - now,
+            }
+        )
+    return rows
+
+
+def _case_page(
+    request: HttpRequest, case: Case, *, bound: dict[str, forms.Form] | None = None, status: int = 200
+) -> HttpResponse:
+    user = _staff_user(request)
+    now = timezone.now()
+    bound = bound or {}
+    allowed = workflow.allowed(user, case)
+    transition_forms = [
+        (
+            transition,
+            workflow.RULES[transition].label,
+            bound.get(transition.value) or case_forms.STEP_FORMS[transition](),
+        )
+        for transition in allowed
+    ]
+    reports = case.reports.prefetch_related("people", "attachments").order_by("id")
+    timeline = AuditEvent.objects.filter(case=case).select_related("actor").exclude(event_type=EventType.CASE_VIEWED)
+    return render(
+        request,
+        "cases/case.html",
+        {
+            "case": case,
+            "reports": reports,
+            "received_on": timezone.localdate(case.received_at),
+            "deadlines": _deadline_rows(case, now),
+            "messages_thread": case.messages.select_related("author").prefetch_related("attachments"),
+            "notes": case.notes.select_related("author"),
+            "timeline": [(event, EventType(event.event_type).name.replace("_", " ").lower()) for event in timeline],
+            "views": AuditEvent.objects.filter(case=case, event_type=EventType.CASE_VIEWED).count(),
+            "transition_forms": transition_forms,
+            "pending_proposal": case.closure_proposals.filter(decided_at__isnull=True)
+            .select_related("proposed_by")
+            .first(),
+            "appeals": case.appeals.order_by("id"),
+            "message_form": bound.get("message") or case_forms.MessageForm(),
+            "note_form": bound.get("note") or case_forms.NoteForm(),
+            "assign_form": bound.get("assign") or case_forms.AssignForm(initial={"assignee": case.assignee_id}),
+            "appeal_form": bound.get("appeal") or case_forms.AppealResolutionForm(),
+            "now": now,
+            "is_oversight": Role.OVERSIGHT in roles_of(user),
+        },
+        status=status,
+    )
+
+
+@_case_reader
+@require_GET
+def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    user = _staff_user(request)
+    case = access.case_for_staff(user, reference)
+    actions.record_case_view(case=case, actor=user)
+    return _case_page(request, case)
+
+
+def _after(request: HttpRequest, case: Case, done: str) -> HttpResponse:
+    messages.success(request, done)
+    # The case may have left this person's view (e.g. assigned to someone else).
+    if access.visible_cases(_staff_user(request)).filter(pk=case.pk).exists():
+        return redirect("cases:case", reference=case.reference)
+    return redirect("cases:inbox")
+
+
+@_case_reader
+@require_POST
+def case_transition(request: HttpRequest, reference: str, name: str) -> HttpResponse:
+    user = _staff_user(request)
+    case = access.case_for_staff(user, reference)
+    try:
+        transition = Transition(name)
+    except ValueError:
+        raise Http404("no such step") from None
+    form = case_forms.STEP_FORMS[transition](request.POST)
+    if not form.is_valid():
+        return _case_page(request, case, bound={transition.value: form}, status=400)
+    try:
+        actions.take_step(transition, case=case, actor=user, data=form.cleaned_data)
+    except actions.ActionError as exc:
+        form.add_error(None, str(exc))
+        return _case_page(request, case, bound={transition.value: form}, status=400)
+    return _after(request, case, str(workflow.RULES[transition].label) + " — " + _("done."))
+
+
+@_case_reader
+@require_POST
+def case_message(request: HttpRequest, reference: str) -> HttpResponse:
+    user = _staff_user(request)
+    case = access.case_for_staff(user, reference)
+    form = case_forms.MessageForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.send_staff_message(
+                case=case, actor=user, body=form.cleaned_data["body"], is_feedback=form.cleaned_data["is_feedback"]
+            )
+        except actions.ActionError as exc:
+            form.add_error(None, str(exc))
+        else:
+            return _after(request, case, _("Message sent to the reporter."))
+    return _case_page(request, case, bound={"message": form}, status=400)
+
+
+@_case_reader
+@require_POST
+def case_note(request: HttpRequest, reference: str) -> HttpResponse:
+    user = _staff_user(request)
+    case = access.case_for_staff(user, reference)
+    form = case_forms.NoteForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.add_note(case=case, actor=user, body=form.cleaned_data["body"])
+        except actions.ActionError as exc:
+            form.add_error(None, str(exc))
+        else:
+            return _after(request, case, _("Note added."))
+    return _case_page(request, case, bound={"note": form}, status=400)
+
+
+@_case_reader
+@require_POST
+def case_assign(request: HttpRequest, reference: str) -> HttpResponse:
+    user = _staff_user(request)
+    case = access.case_for_staff(user, reference)
+    form = case_forms.AssignForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.assign_case(case=case, actor=user, assignee=form.cleaned_data["assignee"])
+        except actions.ActionError as exc:
+            form.add_error(None, str(exc))
+        else:
+            return _after(request, case, _("Case assigned."))
+    return _case_page(request, case, bound={"assign": form}, status=400)
+
+
+@_case_reader
+@require_POST
+def appeal_resolve(request: HttpRequest, reference: str, appeal_id: int) -> HttpResponse:
+    user = _staff_user(request)
+    appeal = access.appeal_for_staff(user, reference, appeal_id)
+    form = case_forms.AppealResolutionForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.resolve_appeal(
+                appeal=appeal,
+                actor=user,
+                resolution=form.cleaned_data["resolution"],
+                note=form.cleaned_data["note"],
+                assignee=form.cleaned_data["assignee"],
+            )
+        except actions.ActionError as exc:
+            form.add_error(None, str(exc))
+        else:
+            return _after(request, appeal.case, _("Appeal resolved."))
+    return _case_page(request, appeal.case, bound={"appeal": form}, status=400)
+
+
+@_case_reader
+@require_GET
+def attachment_download(request: HttpRequest, reference: str, attachment_id: int) -> HttpResponse:
+    user = _staff_user(request)
+    attachment = access.attachment_for_staff(user, reference, attachment_id)
+    actions.record_attachment_download(attachment=attachment, actor=user)
+    response = HttpResponse(bytes(attachment.data), content_type="application/octet-stream")
+    # Always a download, never rendered in the staff origin: a file from a reporter is untrusted.
+    response["Content-Disposition"] = f'attachment; filename="attachment-{attachment.pk}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+def staff_settings(request: HttpRequest) -> HttpResponse:
+    user = _staff_user(request)
+    new_token = None
+    if request.method == "POST":
+        if "revoke" in request.POST:
+            try:
+                token_id = int(request.POST["revoke"])
+            except ValueError:
+                raise Http404("no such token") from None
+            if not tokens.revoke_token(user=user, token_id=token_id):
+                raise Http404("no such token")
+            messages.success(request, _("Token revoked."))
+            return redirect("cases:settings")
+        _record, new_token = tokens.create_token(user=user, name=request.POST.get("name", "")[:100])
+    return render(
+        request,
+        "cases/settings.html",
+        {
+            "tokens": ApiToken.objects.filter(user=user),
+            "new_token": new_token,
+            "roles": sorted(role.label for role in roles_of(user)),
+        },
+    )

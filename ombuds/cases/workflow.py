@@ -1,0 +1,73 @@
+"""The case state machine, in one place.
+
+received → acknowledged → assessment → investigation → decided → closed, with reopen.
+From assessment a case may also be referred elsewhere or, with a second person's
+approval, closed without investigation. Each transition names the states it leaves
+from, the state it reaches, and the roles that may take it.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from django.contrib.auth.models import User
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from ombuds.accounts.roles import Role, roles_of
+from ombuds.cases.models import Case, Status
+
+
+class Transition(enum.StrEnum):
+    ACKNOWLEDGE = "acknowledge"
+    BEGIN_ASSESSMENT = "begin_assessment"
+    INVESTIGATE = "investigate"
+    REFER = "refer"
+    PROPOSE_CLOSURE = "propose_closure"
+    APPROVE_CLOSURE = "approve_closure"
+    REJECT_CLOSURE = "reject_closure"
+    DECIDE = "decide"
+    CLOSE = "close"
+    REOPEN = "reopen"
+
+
+@dataclass(frozen=True)
+class Rule:
+    sources: frozenset[Status]
+    target: Status | None  # None: the state does not change (a proposal, a rejection)
+    roles: frozenset[Role]
+    label: Promise
+
+
+_WORKERS = frozenset({Role.HANDLER, Role.LEAD_HANDLER, Role.OVERSIGHT})
+_SENIOR = frozenset({Role.LEAD_HANDLER, Role.OVERSIGHT})
+
+RULES: dict[Transition, Rule] = {
+    Transition.ACKNOWLEDGE: Rule(frozenset({Status.RECEIVED}), Status.ACKNOWLEDGED, _WORKERS, _("Acknowledge")),
+    Transition.BEGIN_ASSESSMENT: Rule(
+        frozenset({Status.ACKNOWLEDGED}), Status.ASSESSMENT, _WORKERS, _("Begin assessment")
+    ),
+    Transition.INVESTIGATE: Rule(
+        frozenset({Status.ASSESSMENT}), Status.INVESTIGATION, _WORKERS, _("Open an investigation")
+    ),
+    Transition.REFER: Rule(frozenset({Status.ASSESSMENT}), Status.CLOSED, _WORKERS, _("Refer elsewhere")),
+    Transition.PROPOSE_CLOSURE: Rule(
+        frozenset({Status.ASSESSMENT}), None, _WORKERS, _("Propose closing without investigation")
+    ),
+    Transition.APPROVE_CLOSURE: Rule(frozenset({Status.ASSESSMENT}), Status.CLOSED, _SENIOR, _("Approve closure")),
+    Transition.REJECT_CLOSURE: Rule(frozenset({Status.ASSESSMENT}), None, _SENIOR, _("Reject closure")),
+    Transition.DECIDE: Rule(frozenset({Status.INVESTIGATION}), Status.DECIDED, _WORKERS, _("Record the finding")),
+    Transition.CLOSE: Rule(frozenset({Status.DECIDED}), Status.CLOSED, _WORKERS, _("Close with feedback")),
+    Transition.REOPEN: Rule(frozenset({Status.CLOSED, Status.DECIDED}), Status.ASSESSMENT, _SENIOR, _("Reopen")),
+}
+
+
+def may(user: User, case: Case, transition: Transition) -> bool:
+    """Whether `user` may take `transition` on `case` now (state and role; approval rules are in the actions)."""
+    rule = RULES[transition]
+    return case.status in rule.sources and bool(roles_of(user) & rule.roles)
+
+
+def allowed(user: User, case: Case) -> list[Transition]:
+    return [transition for transition in Transition if may(user, case, transition)]

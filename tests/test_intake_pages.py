@@ -306,3 +306,19 @@ def test_the_language_follows_the_browser_and_the_switch(reporter_client) -> Non
 def test_filing_writes_one_audit_event(reporter_client) -> None:
     _file(reporter_client)
     assert AuditEvent.objects.count() == 1
+
+
+def test_a_browser_form_post_without_referrer_passes_csrf_only_from_our_own_origin() -> None:
+    client = Client(enforce_csrf_checks=True)
+    page = client.get("/report/")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode())
+    assert token
+    data = {**FORM, "csrfmiddlewaretoken": token.group(1)}
+    # What Chromium sends under Referrer-Policy: no-referrer.
+    ours = client.post("/report/", data, headers={"Origin": "null", "Sec-Fetch-Site": "same-origin"}, secure=True)
+    assert ours.status_code == 200
+    foreign = client.post("/report/", data, headers={"Origin": "null", "Sec-Fetch-Site": "cross-site"}, secure=True)
+    assert foreign.status_code == 403
+    elsewhere = client.post("/report/", data, headers={"Origin": "https://evil.example"}, secure=True)
+    assert elsewhere.status_code == 403
+    assert Case.objects.count() == 1

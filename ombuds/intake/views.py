@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from ombuds.cases import actions, selectors
 from ombuds.cases.models import Report
 from ombuds.intake import access, reporter_view, throttle
+from ombuds.lib.durations import Duration, describe
 from ombuds.intake.forms import AppealForm, MessageForm, ReceiptForm, ReportForm, to_new_attachments
 
 logger = logging.getLogger(__name__)
@@ -59,7 +60,15 @@ def reporter_required(view: ReporterView) -> Callable[[HttpRequest], HttpRespons
 @require_GET
 def start(request: HttpRequest) -> HttpResponse:
     org = selectors.current_organisation()
-    return render(request, "intake/start.html", {"org": org})
+    return render(
+        request,
+        "intake/start.html",
+        {
+            "org": org,
+            "ack_within": describe(Duration.parse(org.ack_deadline)),
+            "feedback_within": describe(Duration.parse(org.feedback_deadline)),
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])

@@ -55,3 +55,25 @@ class Duration:
             day = min(moment.day, calendar.monthrange(year, month)[1])
             moment = moment.replace(year=year, month=month, day=day)
         return moment + self.exact
+
+
+def describe(duration: Duration) -> str:
+    """The duration in words for people, in the active language: "7 days", "3 months", "24 hours"."""
+    from django.utils.translation import ngettext
+
+    parts: list[str] = []
+    if duration.months:
+        parts.append(ngettext("%(n)d month", "%(n)d months", duration.months) % {"n": duration.months})
+    total = int(duration.exact.total_seconds())
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if days:
+        parts.append(ngettext("%(n)d day", "%(n)d days", days) % {"n": days})
+    if hours:
+        parts.append(ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours})
+    if minutes:
+        parts.append(ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes})
+    if seconds:
+        parts.append(ngettext("%(n)d second", "%(n)d seconds", seconds) % {"n": seconds})
+    return ", ".join(parts)

@@ -1,0 +1,210 @@
+"""Staff pages: login with a second factor, the inbox, the case page and its forms."""
+
+import re
+
+import pytest
+from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, yield_hotp_counters_from_time
+from django.conf import settings as django_settings
+from django.test import Client
+from django.utils import timezone
+
+from ombuds.audit.models import AuditEvent, EventType
+from ombuds.cases import actions
+from ombuds.cases.models import Case, Message, Note
+from tests.conftest import make_staff
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "correct horse battery staple"
+
+
+def totp_code(secret: str) -> str:
+    counter = next(iter(yield_hotp_counters_from_time()))
+    return format_hotp_value(hotp_value(secret, counter))
+
+
+def test_passwords_are_hashed_with_argon2() -> None:
+    import ombuds.settings
+
+    # tests/conftest.py swaps in a fast hasher; the configured one is what production uses
+    assert ombuds.settings.PASSWORD_HASHERS == ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+    assert django_settings.PASSWORD_HASHERS != ombuds.settings.PASSWORD_HASHERS
+
+
+def test_a_handler_logs_in_with_password_and_totp() -> None:
+    user = make_staff("h@example.org", "handler")
+    client = Client()
+    response = client.post("/staff/accounts/login/", {"login": "h@example.org", "password": PASSWORD})
+    assert response.status_code == 302
+    assert response["Location"] == "/staff/accounts/2fa/authenticate/"
+    assert client.get("/staff/").status_code == 302  # not in yet
+    response = client.post("/staff/accounts/2fa/authenticate/", {"code": totp_code(user.totp_secret)})
+    assert response.status_code == 302
+    assert client.get("/staff/").status_code == 200
+
+
+def test_a_wrong_totp_code_keeps_the_door_shut() -> None:
+    make_staff("h@example.org", "handler")
+    client = Client()
+    client.post("/staff/accounts/login/", {"login": "h@example.org", "password": PASSWORD})
+    response = client.post("/staff/accounts/2fa/authenticate/", {"code": "000000"})
+    assert response.status_code == 200
+    assert client.get("/staff/").status_code == 302
+
+
+def test_a_case_reader_without_totp_must_set_it_up_first() -> None:
+    user = make_staff("new@example.org", "handler", totp=False)
+    client = Client()
+    client.force_login(user)
+    response = client.get("/staff/")
+    assert response.status_code == 302
+    assert response["Location"] == "/staff/accounts/2fa/totp/activate/"
+
+
+def test_repeated_wrong_passwords_lock_the_login(settings) -> None:
+    make_staff("h@example.org", "handler")
+    client = Client()
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        last = client.post("/staff/accounts/login/", {"login": "h@example.org", "password": "wrong"})
+    assert last.status_code == 429
+    assert "Too many failed logins" in last.content.decode()
+    # now even the right password does not open the door
+    response = client.post("/staff/accounts/login/", {"login": "h@example.org", "password": PASSWORD})
+    assert response.status_code in (200, 429)
+    assert "_auth_user_id" not in client.session
+    assert client.get("/staff/").status_code == 302
+
+
+def test_sign_up_is_closed() -> None:
+    response = Client().get("/staff/accounts/signup/")
+    assert response.status_code == 200
+    assert "closed" in response.content.decode().lower()
+
+
+def test_the_inbox_filters_and_sorts_by_next_deadline(staff, file_report) -> None:
+    assault = file_report(category="sexual_assault").case  # 24 h deadline: first
+    bullying = file_report(category="bullying").case
+    actions.assign_case(case=bullying, actor=staff.lead, assignee=staff.handler)
+    client = staff.client_for(staff.handler)
+    page = client.get("/staff/").content.decode()
+    assert page.index(assault.reference) < page.index(bullying.reference)
+    mine = client.get("/staff/?mine=on").content.decode()
+    assert bullying.reference in mine and assault.reference not in mine
+    unassigned = client.get("/staff/?unassigned=on").content.decode()
+    assert assault.reference in unassigned and bullying.reference not in unassigned
+    by_category = client.get("/staff/?category=bullying").content.decode()
+    assert bullying.reference in by_category and assault.reference not in by_category
+    soon = client.get("/staff/?due_within=2").content.decode()
+    assert assault.reference in soon and bullying.reference not in soon
+    assert client.get("/staff/?overdue=on").content.decode().count("C-") == 0
+
+
+def test_the_inbox_shows_overdue_cases(staff, file_report) -> None:
+    case = file_report().case
+    Case.objects.filter(pk=case.pk).update(next_deadline_at=timezone.now() - timezone.timedelta(hours=1))
+    page = staff.client_for(staff.lead).get("/staff/?overdue=on").content.decode()
+    assert case.reference in page and "overdue" in page
+
+
+def test_the_inbox_query_count_does_not_grow_with_the_page(staff, file_report, django_assert_max_num_queries) -> None:
+    client = staff.client_for(staff.lead)
+    for _ in range(3):
+        file_report()
+    with django_assert_max_num_queries(20) as few:
+        client.get("/staff/")
+    for _ in range(40):
+        file_report()
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get("/staff/")
+    assert response.content.decode().count('href="/staff/cases/C-') == 43
+
+
+def test_the_case_page_shows_report_deadlines_thread_notes_and_timeline(staff, file_report) -> None:
+    filed = file_report(
+        people=[actions.NewPerson(name="Regional director", role="accused")],
+        attachments=[actions.NewAttachment(filename="photo.jpg", content_type="image/jpeg", data=b"\xff\xd8")],
+    )
+    actions.post_reporter_message(report=filed.report, body="Is anyone there?")
+    actions.add_note(case=filed.case, actor=staff.lead, body="Check the travel schedule.")
+    page = staff.client_for(staff.handler).get(f"/staff/cases/{filed.case.reference}/").content.decode()
+    for text in ["My manager kept touching", "Regional director", "photo.jpg", "Is anyone there?",
+                 "Check the travel schedule.", "Acknowledge the reporter", "Acknowledge", "report filed"]:
+        assert text in page, text
+    assert "anonymous: only the date is kept" in page
+    assert "Nobody is responsible for this case yet" in page
+    # the exact time of an anonymous report is nowhere on the page
+    assert not re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}</span> report filed", page)
+
+
+def test_opening_a_case_is_recorded_and_marks_messages_read(staff, file_report) -> None:
+    filed = file_report()
+    actions.post_reporter_message(report=filed.report, body="Hello?")
+    staff.client_for(staff.handler).get(f"/staff/cases/{filed.case.reference}/")
+    assert AuditEvent.objects.filter(case=filed.case, event_type=EventType.CASE_VIEWED, actor=staff.handler).exists()
+    assert Message.objects.get(sender="reporter").read_at is not None
+
+
+def test_acknowledging_through_the_page_reaches_the_reporter(staff, file_report, client) -> None:
+    filed = file_report()
+    handler = staff.client_for(staff.handler)
+    response = handler.post(f"/staff/cases/{filed.case.reference}/steps/acknowledge/", {"message": ""})
+    assert response.status_code == 302
+    assert Case.objects.get(pk=filed.case.pk).status == "acknowledged"
+    token = client.post("/api/v1/reporter/session", {"receipt": filed.receipt}, content_type="application/json").json()["token"]
+    body = client.get("/api/v1/reporter/case", headers={"Authorization": f"Bearer {token}"}).json()
+    assert body["status"] == "acknowledged"
+    assert body["messages"][0]["sender"] == "staff"
+
+
+def test_a_refused_step_explains_itself(staff, file_report) -> None:
+    filed = file_report()
+    case = actions.acknowledge_case(case=filed.case, actor=staff.handler)
+    actions.begin_assessment(case=case, actor=staff.handler)
+    response = staff.client_for(staff.handler).post(
+        f"/staff/cases/{case.reference}/steps/propose_closure/",
+        {"reason": "Insufficient evidence", "search_done": "Nothing."},
+    )
+    assert response.status_code == 400
+    assert "never needs evidence" in response.content.decode()
+    assert not case.closure_proposals.exists()
+
+
+def test_an_unknown_step_is_404(staff, file_report) -> None:
+    case = file_report().case
+    assert staff.client_for(staff.lead).post(f"/staff/cases/{case.reference}/steps/delete/").status_code == 404
+
+
+def test_messages_and_notes_through_the_page(staff, file_report) -> None:
+    case = file_report().case
+    client = staff.client_for(staff.handler)
+    assert client.post(f"/staff/cases/{case.reference}/messages/", {"body": "We are on it."}).status_code == 302
+    assert client.post(f"/staff/cases/{case.reference}/notes/", {"body": "Internal only."}).status_code == 302
+    assert Message.objects.get(sender="staff").body == "We are on it."
+    assert Note.objects.get().body == "Internal only."
+    assert client.post(f"/staff/cases/{case.reference}/messages/", {"body": ""}).status_code == 400
+
+
+def test_downloading_an_attachment_is_recorded_and_never_rendered(staff, file_report) -> None:
+    filed = file_report(
+        attachments=[actions.NewAttachment(filename="x.html", content_type="text/html", data=b"<script>1</script>")]
+    )
+    attachment = filed.report.attachments.get()
+    response = staff.client_for(staff.handler).get(f"/staff/cases/{filed.case.reference}/attachments/{attachment.pk}/")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/octet-stream"
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert AuditEvent.objects.filter(event_type=EventType.ATTACHMENT_DOWNLOADED, actor=staff.handler).exists()
+
+
+def test_tokens_are_listed_and_revoked_in_settings(staff) -> None:
+    client = staff.client_for(staff.lead)
+    page = client.post("/staff/settings/", {"name": "reporting script"}).content.decode()
+    token = re.search(r'<code class="token">(omb_[^<]+)</code>', page)
+    assert token
+    assert Client(headers={"Authorization": f"Bearer {token.group(1)}"}).get("/api/v1/cases").status_code == 200
+    token_id = staff.lead.api_tokens.get().pk
+    assert client.post("/staff/settings/", {"revoke": token_id}).status_code == 302
+    assert Client(headers={"Authorization": f"Bearer {token.group(1)}"}).get("/api/v1/cases").status_code == 401
+    # someone else's token cannot be revoked
+    other = staff.client_for(staff.handler)
+    assert other.post("/staff/settings/", {"revoke": token_id}).status_code == 404

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from ombuds.lib.env import (
     env_bool,
     env_choice,
+    env_duration,
     env_int,
     env_list,
     env_optional,
@@ -235,9 +236,19 @@ OMBUDS_RECEIPT_WINDOW_SECONDS = env_int("OMBUDS_RECEIPT_WINDOW_SECONDS", 900, mi
 OMBUDS_TRUSTED_PROXIES = env_int("OMBUDS_TRUSTED_PROXIES", 0, minimum=0, maximum=5)
 
 # --- Deadlines (defaults for a new organisation; changed per organisation later) ------
-OMBUDS_ACK_DEADLINE = env_str("OMBUDS_ACK_DEADLINE", "P7D")
-OMBUDS_FEEDBACK_DEADLINE = env_str("OMBUDS_FEEDBACK_DEADLINE", "P3M")
-OMBUDS_ASSAULT_FIRST_ACTION_DEADLINE = env_str("OMBUDS_ASSAULT_FIRST_ACTION_DEADLINE", "PT24H")
+OMBUDS_ACK_DEADLINE = env_duration("OMBUDS_ACK_DEADLINE", "P7D")
+OMBUDS_FEEDBACK_DEADLINE = env_duration("OMBUDS_FEEDBACK_DEADLINE", "P3M")
+OMBUDS_ASSAULT_FIRST_ACTION_DEADLINE = env_duration("OMBUDS_ASSAULT_FIRST_ACTION_DEADLINE", "PT24H")
+
+# --- Background worker ----------------------------------------------------------
+# How often the worker looks for due deadlines and notices.
+OMBUDS_SWEEP_SECONDS = env_int("OMBUDS_SWEEP_SECONDS", 30, minimum=1)
+# Staff e-mails caused by an anonymous reporter wait for the next boundary of this window,
+# so their arrival does not reveal when she acted. Shorter is faster, longer is more private.
+OMBUDS_ANONYMOUS_NOTICE_BATCH_SECONDS = env_int("OMBUDS_ANONYMOUS_NOTICE_BATCH_SECONDS", 3600, minimum=1)
+# The escalation ladder: a reminder this long before a deadline, oversight this long after it.
+OMBUDS_REMINDER_BEFORE = env_duration("OMBUDS_REMINDER_BEFORE", "PT48H", exact=True)
+OMBUDS_OVERSIGHT_GRACE = env_duration("OMBUDS_OVERSIGHT_GRACE", "PT48H", exact=True)
 
 # --- E-mail -------------------------------------------------------------------------
 _EMAIL_BACKENDS = {

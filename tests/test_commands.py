@@ -98,7 +98,7 @@ def test_serve_runs_web_and_worker_and_ctrl_c_stops_both(tmp_path) -> None:
             except OSError:
                 assert time.monotonic() < deadline, "the server did not answer within a minute"
                 time.sleep(0.3)
-        assert len(_children(process.pid)) == 2  # gunicorn and the worker
+        assert len(_children(process.pid)) == 3  # gunicorn, the task worker and the sweeper
         children = _children(process.pid)
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 0

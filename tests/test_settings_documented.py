@@ -18,7 +18,17 @@ ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = ROOT / "ombuds" / "settings.py"
 CONFIGURATION = ROOT / "docs" / "configuration.md"
 
-HELPERS = {"env_str", "env_bool", "env_int", "env_list", "env_choice", "env_optional", "env_secret", "_required_secret"}
+HELPERS = {
+    "env_str",
+    "env_bool",
+    "env_int",
+    "env_list",
+    "env_choice",
+    "env_optional",
+    "env_secret",
+    "env_duration",
+    "_required_secret",
+}
 SECRET_HELPERS = {"env_secret", "_required_secret"}
 
 

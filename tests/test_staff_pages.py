@@ -1,6 +1,7 @@
 """Staff pages: login with a second factor, the inbox, the case page and its forms."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, yield_hotp_counters_from_time
@@ -20,7 +21,7 @@ PASSWORD = "correct horse battery staple"
 
 def totp_code(secret: str) -> str:
     counter = next(iter(yield_hotp_counters_from_time()))
-    return format_hotp_value(hotp_value(secret, counter))
+    return str(format_hotp_value(hotp_value(secret, counter)))
 
 
 def test_passwords_are_hashed_with_argon2() -> None:
@@ -101,7 +102,7 @@ def test_the_inbox_filters_and_sorts_by_next_deadline(staff, file_report) -> Non
 
 def test_the_inbox_shows_overdue_cases(staff, file_report) -> None:
     case = file_report().case
-    Case.objects.filter(pk=case.pk).update(next_deadline_at=timezone.now() - timezone.timedelta(hours=1))
+    Case.objects.filter(pk=case.pk).update(next_deadline_at=timezone.now() - timedelta(hours=1))
     page = staff.client_for(staff.lead).get("/staff/?overdue=on").content.decode()
     assert case.reference in page and "overdue" in page
 
@@ -127,8 +128,16 @@ def test_the_case_page_shows_report_deadlines_thread_notes_and_timeline(staff, f
     actions.post_reporter_message(report=filed.report, body="Is anyone there?")
     actions.add_note(case=filed.case, actor=staff.lead, body="Check the travel schedule.")
     page = staff.client_for(staff.handler).get(f"/staff/cases/{filed.case.reference}/").content.decode()
-    for text in ["My manager kept touching", "Regional director", "photo.jpg", "Is anyone there?",
-                 "Check the travel schedule.", "Acknowledge the reporter", "Acknowledge", "report filed"]:
+    for text in [
+        "My manager kept touching",
+        "Regional director",
+        "photo.jpg",
+        "Is anyone there?",
+        "Check the travel schedule.",
+        "Acknowledge the reporter",
+        "Acknowledge",
+        "report filed",
+    ]:
         assert text in page, text
     assert "anonymous: only the date is kept" in page
     assert "Nobody is responsible for this case yet" in page
@@ -150,7 +159,9 @@ def test_acknowledging_through_the_page_reaches_the_reporter(staff, file_report,
     response = handler.post(f"/staff/cases/{filed.case.reference}/steps/acknowledge/", {"message": ""})
     assert response.status_code == 302
     assert Case.objects.get(pk=filed.case.pk).status == "acknowledged"
-    token = client.post("/api/v1/reporter/session", {"receipt": filed.receipt}, content_type="application/json").json()["token"]
+    token = client.post("/api/v1/reporter/session", {"receipt": filed.receipt}, content_type="application/json").json()[
+        "token"
+    ]
     body = client.get("/api/v1/reporter/case", headers={"Authorization": f"Bearer {token}"}).json()
     assert body["status"] == "acknowledged"
     assert body["messages"][0]["sender"] == "staff"

@@ -1,6 +1,7 @@
 """The case workflow: each step, each refusal, each deadline, all through the real actions."""
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import time_machine
@@ -14,15 +15,16 @@ pytestmark = pytest.mark.django_db
 T0 = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 
 
-def _named(file_report, **extra):
-    return file_report(anonymous=False, reporter_name="Mei", **extra).case
+def _named(file_report: Any, **extra: Any) -> Case:
+    case: Case = file_report(anonymous=False, reporter_name="Mei", **extra).case
+    return case
 
 
 def _events(case: Case) -> list[int]:
     return list(AuditEvent.objects.filter(case=case).values_list("event_type", flat=True))
 
 
-def _through_assessment(case, staff):
+def _through_assessment(case: Case, staff: Any) -> Case:
     actions.acknowledge_case(case=case, actor=staff.handler)
     actions.begin_assessment(case=case, actor=staff.handler)
     return Case.objects.get(pk=case.pk)
@@ -56,7 +58,7 @@ def test_the_full_path_to_a_decision_and_closure(file_report, staff) -> None:
     case = actions.close_case(case=case, actor=staff.handler, feedback="The manager was dismissed.")
     assert case.status == Status.CLOSED and case.outcome == "decided" and case.finding == "substantiated"
     assert case.feedback_given_at is not None and case.next_deadline_at is None
-    assert [EventType.INVESTIGATION_STARTED, EventType.CASE_DECIDED, EventType.CASE_CLOSED] == _events(case)[-3:]
+    assert _events(case)[-3:] == [EventType.INVESTIGATION_STARTED, EventType.CASE_DECIDED, EventType.CASE_CLOSED]
 
 
 @pytest.mark.parametrize(
@@ -107,8 +109,12 @@ def test_closing_without_investigation_needs_a_second_person(file_report, staff)
 
 def test_a_rejected_closure_keeps_the_case_open(file_report, staff) -> None:
     case = _through_assessment(_named(file_report), staff)
-    actions.propose_closure(case=case, actor=staff.handler, reason="The reporter withdrew and wishes no further contact.",
-                            search_done="Called the reporter twice.")
+    actions.propose_closure(
+        case=case,
+        actor=staff.handler,
+        reason="The reporter withdrew and wishes no further contact.",
+        search_done="Called the reporter twice.",
+    )
     actions.reject_closure(case=case, actor=staff.lead, note="Speak to the witness first.")
     case = Case.objects.get(pk=case.pk)
     assert case.status == Status.ASSESSMENT
@@ -130,7 +136,9 @@ def test_a_closure_proposal_needs_a_reason_and_the_search_done(file_report, staf
     with pytest.raises(actions.ActionError, match="must not be empty"):
         actions.propose_closure(case=case, actor=staff.handler, reason="", search_done="Looked.")
     with pytest.raises(actions.ActionError, match="must not be empty"):
-        actions.propose_closure(case=case, actor=staff.handler, reason="Duplicate of another case already open.", search_done="")
+        actions.propose_closure(
+            case=case, actor=staff.handler, reason="Duplicate of another case already open.", search_done=""
+        )
 
 
 def test_a_referral_closes_and_tells_the_reporter_where(file_report, staff) -> None:
@@ -210,6 +218,7 @@ def test_an_appeal_can_reassign(file_report, staff) -> None:
     filed = file_report()
     actions.assign_case(case=filed.case, actor=staff.lead, assignee=staff.handler)
     appeal = actions.file_appeal(report=filed.report, reason="My handler ignores me.")
-    actions.resolve_appeal(appeal=appeal, actor=staff.oversight, resolution="reassign", note="New handler.",
-                           assignee=staff.handler2)
+    actions.resolve_appeal(
+        appeal=appeal, actor=staff.oversight, resolution="reassign", note="New handler.", assignee=staff.handler2
+    )
     assert Case.objects.get(pk=filed.case.pk).assignee == staff.handler2

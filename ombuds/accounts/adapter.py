@@ -1,6 +1,5 @@
-from django.http import HttpRequest
-
 from allauth.account.adapter import DefaultAccountAdapter
+from django.http import HttpRequest
 
 
 class StaffAccountAdapter(DefaultAccountAdapter):

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from allauth.mfa.utils import is_mfa_enabled
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-
-from allauth.mfa.utils import is_mfa_enabled
 
 from ombuds.accounts.roles import MFA_REQUIRED, roles_of
 

@@ -83,6 +83,11 @@ class AppealOut(Schema):
     resolved: bool
 
 
+class EscalationOut(Schema):
+    on: date
+    text: str
+
+
 class CaseOut(Schema):
     reference: str
     status: str
@@ -96,6 +101,7 @@ class CaseOut(Schema):
     messages: list[MessageOut]
     appeals: list[AppealOut]
     attachments: list[str]
+    escalations: list[EscalationOut]
 
 
 class MessageIn(Schema):

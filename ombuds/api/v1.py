@@ -19,6 +19,7 @@ from ombuds.api.schemas import (
     CreatedOut,
     DeadlinesOut,
     ErrorOut,
+    EscalationOut,
     MessageIn,
     MessageOut,
     ReceiptOut,
@@ -26,9 +27,9 @@ from ombuds.api.schemas import (
     SessionIn,
     SessionOut,
 )
+from ombuds.api.staff import router as staff_router
 from ombuds.cases import actions, selectors
 from ombuds.cases.models import Report
-from ombuds.api.staff import router as staff_router
 from ombuds.intake import access, reporter_view, throttle
 
 
@@ -121,6 +122,7 @@ def reporter_case(request: HttpRequest) -> CaseOut:
         ],
         appeals=[{"filed_on": a.filed_on, "resolved": a.resolved} for a in view.appeals],  # type: ignore[misc]
         attachments=view.attachments,
+        escalations=[EscalationOut(on=e.on, text=e.text) for e in view.escalations],
     )
 
 

@@ -35,6 +35,9 @@ class EventType(enum.IntEnum):
     STAFF_MESSAGE = 31
     NOTE_ADDED = 32
     APPEAL_RESOLVED = 33
+    DEADLINE_REMINDER = 40
+    ESCALATED_TO_LEAD = 41
+    ESCALATED_TO_OVERSIGHT = 42
 
 
 class ActorKind(models.TextChoices):

@@ -17,23 +17,25 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from ombuds.accounts.roles import CASE_READERS, Role, roles_of
 from ombuds.audit import log
 from ombuds.audit.models import ActorKind, EventType
-from ombuds.cases.deadlines import initial_deadlines
 from ombuds.cases import notify, workflow
+from ombuds.cases.deadlines import initial_deadlines
 from ombuds.cases.models import (
     Appeal,
     Attachment,
     Case,
     Category,
     ClosureProposal,
+    Escalation,
     Finding,
     InvolvedPerson,
+    LadderStep,
     Message,
     Note,
     Outcome,
@@ -222,6 +224,7 @@ def file_report(
         stored = _store_attachments(
             case=case, report=report, message=None, files=attachments or [], sender=Sender.REPORTER, at=at
         )
+        notify.queue(notify.Kind.NEW_CASE, case=case, recipients=notify.pool(case))
         log.record(
             EventType.REPORT_FILED,
             at=at,
@@ -243,6 +246,7 @@ def post_reporter_message(*, report: Report, body: str, attachments: list[NewAtt
         stored = _store_attachments(
             case=case, report=report, message=message, files=attachments, sender=Sender.REPORTER, at=at
         )
+        notify.queue(notify.Kind.REPORTER_MESSAGE, case=case, recipients=notify.responsible(case))
         log.record(
             EventType.REPORTER_MESSAGE,
             at=at,
@@ -260,6 +264,7 @@ def file_appeal(*, report: Report, reason: str) -> Appeal:
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=report.case_id)
         appeal = Appeal.objects.create(case=case, filed_at=at, reason=reason)
+        notify.queue(notify.Kind.APPEAL, case=case, recipients=notify.oversight())
         log.record(
             EventType.APPEAL_FILED,
             at=at,
@@ -385,7 +390,7 @@ def assign_case(*, case: Case, actor: User, assignee: User) -> Case:
         _save(case)
         _staff_record(EventType.CASE_ASSIGNED, case=case, actor=actor, at=now, assignee=assignee.pk, previous=previous)
         if assignee != actor:
-            notify.on_commit(notify.Kind.ASSIGNED, case=case, recipients=[assignee])
+            notify.queue(notify.Kind.ASSIGNED, case=case, recipients=[assignee], now=now)
     return case
 
 
@@ -470,7 +475,7 @@ def propose_closure(*, case: Case, actor: User, reason: str, search_done: str) -
         _first_action(case, now)
         _save(case)
         _staff_record(EventType.CLOSURE_PROPOSED, case=case, actor=actor, at=now, proposal=proposal.pk)
-        notify.on_commit(notify.Kind.CLOSURE_PROPOSED, case=case, recipients=notify.approvers(exclude=actor))
+        notify.queue(notify.Kind.CLOSURE_PROPOSED, case=case, recipients=notify.approvers(exclude=actor), now=now)
     return proposal
 
 
@@ -689,3 +694,50 @@ def take_step(transition: Transition, *, case: Case, actor: User, data: dict[str
             close_case(case=case, actor=actor, feedback=data["feedback"])
         case Transition.REOPEN:
             reopen_case(case=case, actor=actor, reason=data["reason"])
+
+
+# --- Escalation (run by the worker) -----------------------------------------------------
+
+_LADDER_EVENTS = {
+    LadderStep.REMINDER: EventType.DEADLINE_REMINDER,
+    LadderStep.LEAD: EventType.ESCALATED_TO_LEAD,
+    LadderStep.OVERSIGHT: EventType.ESCALATED_TO_OVERSIGHT,
+}
+
+
+def escalate(*, case: Case, deadline: str, due_at: datetime, step: str, now: datetime) -> Escalation | None:
+    """Take one ladder step for one deadline, exactly once.
+
+    The Escalation row's unique constraint is the claim: when two workers race, one
+    insert fails and that worker does nothing. The audit event and the notices commit
+    with the claim, so a worker killed midway leaves nothing half done; the step is
+    simply taken by the next sweep.
+    """
+    try:
+        with transaction.atomic():
+            case = _locked(case)
+            pending = dict(case.pending_deadlines())
+            if pending.get(deadline) != due_at:
+                return None  # met or moved since the sweep looked
+            escalation = Escalation.objects.create(case=case, deadline=deadline, due_at=due_at, step=step, at=now)
+            if step == LadderStep.REMINDER:
+                recipients = notify.responsible(case)
+            elif step == LadderStep.LEAD:
+                recipients = notify.leads(case)
+            else:
+                recipients = notify.oversight()
+            if step == LadderStep.LEAD and not recipients:
+                # Nobody who may lead this case: it goes straight to oversight.
+                recipients = notify.oversight()
+            kind = notify.Kind.DEADLINE_NEAR if step == LadderStep.REMINDER else notify.Kind.ESCALATED
+            notify.queue(kind, case=case, recipients=recipients, now=now)
+            log.record(
+                _LADDER_EVENTS[LadderStep(step)],
+                at=now,
+                case=case,
+                actor_kind=ActorKind.SYSTEM,
+                detail={"deadline": deadline, "due_at": due_at.isoformat(), "recipients": len(recipients)},
+            )
+    except IntegrityError:
+        return None
+    return escalation

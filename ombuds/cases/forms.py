@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib.auth.models import User
@@ -12,6 +12,9 @@ from ombuds.accounts.roles import Role
 from ombuds.cases import actions
 from ombuds.cases.models import Category, Finding, Status
 from ombuds.cases.workflow import Transition
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise as StrOrPromise
 
 
 class InboxFilter(forms.Form):
@@ -23,7 +26,9 @@ class InboxFilter(forms.Form):
     unassigned = forms.BooleanField(label=_("Unassigned"), required=False)
 
 
-def _text(label: str, *, required: bool = True, rows: int = 4, help_text: str = "") -> forms.CharField:
+def _text(
+    label: StrOrPromise, *, required: bool = True, rows: int = 4, help_text: StrOrPromise = ""
+) -> forms.CharField:
     return forms.CharField(
         label=label,
         required=required,
@@ -92,6 +97,10 @@ class NoteForm(forms.Form):
     body = _text(_("Internal note (the reporter never sees it)"), rows=3)
 
 
+def _handler_label(user: User) -> str:
+    return user.get_full_name() or user.email
+
+
 def _handlers() -> Any:
     return (
         User.objects.filter(is_active=True, groups__name__in=[Role.HANDLER.value, Role.LEAD_HANDLER.value])
@@ -108,7 +117,7 @@ class AssignForm(forms.Form):
         field = self.fields["assignee"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = _handlers()
-        field.label_from_instance = lambda user: user.get_full_name() or user.email  # type: ignore[method-assign]
+        field.label_from_instance = _handler_label  # type: ignore[method-assign,assignment]
 
 
 class AppealResolutionForm(forms.Form):

@@ -283,3 +283,54 @@ class ClosureProposal(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.decided_at is None
+
+
+class Notice(models.Model):
+    """A staff e-mail waiting to be sent by the worker.
+
+    Notices caused by an anonymous reporter wait for the next batch boundary, so the
+    e-mail's arrival does not reveal when she acted (see notify.send_after).
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=32)
+    recipients = models.JSONField()  # user ids
+    send_after = models.DateTimeField()
+    sent = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["sent", "send_after"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} notice for {self.case_id}"
+
+
+class Deadline(models.TextChoices):
+    FIRST_ACTION = "first_action", _("first action")
+    ACKNOWLEDGE = "acknowledge", _("acknowledgement")
+    FEEDBACK = "feedback", _("feedback")
+
+
+class LadderStep(models.TextChoices):
+    REMINDER = "reminder", _("reminder to the responsible handler")
+    LEAD = "lead", _("escalated to a lead handler")
+    OVERSIGHT = "oversight", _("escalated to the oversight body")
+
+
+class Escalation(models.Model):
+    """One step of the escalation ladder for one deadline. The unique constraint makes each happen once."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="escalations")
+    deadline = models.CharField(max_length=16, choices=Deadline.choices)
+    due_at = models.DateTimeField()
+    step = models.CharField(max_length=16, choices=LadderStep.choices)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "deadline", "due_at", "step"], name="escalation_step_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.step} for {self.deadline} on {self.case_id}"

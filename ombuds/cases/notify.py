@@ -1,23 +1,26 @@
 """Staff notifications by e-mail: a case reference and a link, never report content.
 
-Notifications are queued only after the transaction that caused them commits, and
-sent by the background worker, so a failed or slow mail server never blocks or undoes
-a case action.
+A notice is stored in the same transaction as the change that caused it and handed to
+the background worker's task queue by `send_due`, so a failed or slow mail server never
+blocks or undoes a case action, and a notice is never sent for a change that rolled back.
 """
 
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.mail import send_mail
 from django.db import transaction
 from django.tasks import task
+from django.utils import timezone
 
 from ombuds.accounts.roles import Role
-from ombuds.cases.models import Case
+from ombuds.cases.models import Case, Notice
 
 
 class Kind(enum.StrEnum):
@@ -49,6 +52,10 @@ def approvers(*, exclude: User) -> list[User]:
     return [u for u in _users_with({Role.LEAD_HANDLER, Role.OVERSIGHT}) if u.pk != exclude.pk]
 
 
+def leads(case: Case) -> list[User]:
+    return _users_with({Role.LEAD_HANDLER})
+
+
 def oversight() -> list[User]:
     return _users_with({Role.OVERSIGHT})
 
@@ -58,12 +65,42 @@ def pool(case: Case) -> list[User]:
     return _users_with({Role.HANDLER, Role.LEAD_HANDLER})
 
 
-def on_commit(kind: Kind, *, case: Case, recipients: Iterable[User]) -> None:
+def responsible(case: Case) -> list[User]:
+    """The assignee, or the pool while nobody is assigned."""
+    return [case.assignee] if case.assignee is not None else pool(case)
+
+
+def send_after(case: Case, now: datetime) -> datetime:
+    """When a notice about `case` may go out.
+
+    For an anonymous case, the next batch boundary: staff then learn that something
+    happened within the batch window, never the minute, which could identify her.
+    """
+    if not case.anonymous:
+        return now
+    batch = settings.OMBUDS_ANONYMOUS_NOTICE_BATCH_SECONDS
+    return datetime.fromtimestamp(math.ceil(now.timestamp() / batch) * batch, tz=UTC)
+
+
+def queue(kind: Kind, *, case: Case, recipients: Iterable[User], now: datetime | None = None) -> Notice | None:
+    """Queue a notice in the caller's transaction; the worker sends it (see send_due)."""
     ids = sorted({user.pk for user in recipients if user.email})
     if not ids:
-        return
-    reference = case.reference
-    transaction.on_commit(lambda: send_notification.enqueue(kind=kind.value, reference=reference, user_ids=ids))
+        return None
+    now = now or timezone.now()
+    return Notice.objects.create(case=case, kind=kind.value, recipients=ids, send_after=send_after(case, now))
+
+
+def send_due(now: datetime) -> int:
+    """Hand due notices to the task queue. Safe with several workers: each notice is claimed once."""
+    handed = 0
+    for notice in Notice.objects.filter(sent=False, send_after__lte=now).select_related("case")[:500]:
+        with transaction.atomic():
+            if not Notice.objects.filter(pk=notice.pk, sent=False).update(sent=True):
+                continue  # another worker claimed it
+            send_notification.enqueue(kind=notice.kind, reference=notice.case.reference, user_ids=notice.recipients)
+            handed += 1
+    return handed
 
 
 @task()

@@ -25,7 +25,8 @@ from ombuds.accounts import tokens
 from ombuds.accounts.models import ApiToken
 from ombuds.accounts.roles import CASE_READERS, Role, roles_of
 from ombuds.audit.models import AuditEvent, EventType
-from ombuds.cases import access, actions, forms as case_forms, selectors, workflow
+from ombuds.cases import access, actions, selectors, workflow
+from ombuds.cases import forms as case_forms
 from ombuds.cases.models import Case
 from ombuds.cases.workflow import Transition
 

@@ -18,12 +18,13 @@ def _same_origin_fetch(request: HttpRequest) -> bool:
 
 
 class CsrfMiddleware(CsrfViewMiddleware):
+    # Django's private checks, overridden narrowly; tests/test_intake_pages.py pins the behaviour.
     def _origin_verified(self, request: HttpRequest) -> bool:
         if request.META.get("HTTP_ORIGIN") == "null" and _same_origin_fetch(request):
             return True
-        return bool(super()._origin_verified(request))
+        return bool(super()._origin_verified(request))  # type: ignore[misc]
 
     def _check_referer(self, request: HttpRequest) -> None:
         if "HTTP_REFERER" not in request.META and _same_origin_fetch(request):
             return
-        super()._check_referer(request)
+        super()._check_referer(request)  # type: ignore[misc]

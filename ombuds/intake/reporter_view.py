@@ -8,7 +8,7 @@ from datetime import date, datetime
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ombuds.cases.models import Appeal, Case, Message, Report, Sender, Status
+from ombuds.cases.models import Appeal, Case, Deadline, Escalation, LadderStep, Message, Report, Sender, Status
 from ombuds.cases.selectors import current_organisation
 
 
@@ -29,6 +29,12 @@ class AppealView:
 
 
 @dataclass(frozen=True)
+class EscalationView:
+    on: date
+    text: str
+
+
+@dataclass(frozen=True)
 class ReporterView:
     reference: str
     status: str
@@ -43,6 +49,7 @@ class ReporterView:
     messages: list[ThreadMessage]
     appeals: list[AppealView]
     attachments: list[str]
+    escalations: list[EscalationView]
 
 
 def _explain(case: Case, oversight: str) -> tuple[str, str]:
@@ -91,6 +98,18 @@ def _message(message: Message, anonymous: bool) -> ThreadMessage:
     )
 
 
+def _escalation_text(escalation: Escalation, oversight: str) -> str:
+    missed = Deadline(escalation.deadline).label
+    if escalation.step == LadderStep.LEAD:
+        return _("The deadline for %(what)s passed, so your case was escalated to a senior case handler.") % {
+            "what": missed
+        }
+    return _("The deadline for %(what)s was still not met, so your case was escalated to %(body)s.") % {
+        "what": missed,
+        "body": oversight,
+    }
+
+
 def for_reporter(report: Report) -> ReporterView:
     case = report.case
     org = current_organisation()
@@ -113,4 +132,8 @@ def for_reporter(report: Report) -> ReporterView:
             AppealView(filed_on=timezone.localdate(a.filed_at), resolved=a.resolved_at is not None) for a in appeals
         ],
         attachments=[a.filename for a in report.attachments.filter(message__isnull=True).order_by("id")],
+        escalations=[
+            EscalationView(on=timezone.localdate(e.at), text=_escalation_text(e, org.oversight_name))
+            for e in case.escalations.exclude(step=LadderStep.REMINDER)
+        ],
     )

@@ -23,8 +23,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from ombuds.cases import actions, selectors
 from ombuds.cases.models import Report
 from ombuds.intake import access, reporter_view, throttle
-from ombuds.lib.durations import Duration, describe
 from ombuds.intake.forms import AppealForm, MessageForm, ReceiptForm, ReportForm, to_new_attachments
+from ombuds.lib.durations import Duration, describe
 
 logger = logging.getLogger(__name__)
 

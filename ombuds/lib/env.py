@@ -96,3 +96,20 @@ def env_secret(name: str) -> str | None:
             raise ImproperlyConfigured(f"{name}_FILE: {file_name} is empty")
         return content
     return direct
+
+
+def env_duration(name: str, default: str, *, exact: bool = False) -> str:
+    """An ISO 8601 duration such as P7D, P3M or PT24H (validated; returned as written).
+
+    `exact` refuses months and years, for durations that are subtracted from a moment.
+    """
+    from ombuds.lib.durations import Duration, InvalidDuration
+
+    value = env_str(name, default)
+    try:
+        duration = Duration.parse(value)
+    except InvalidDuration as exc:
+        raise ImproperlyConfigured(f"{name}: {exc}") from None
+    if exact and duration.months:
+        raise ImproperlyConfigured(f"{name} must be given in weeks, days, hours, minutes or seconds, not months")
+    return value

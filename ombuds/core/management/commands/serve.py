@@ -38,6 +38,7 @@ class Command(BaseCommand):
         ]
         if not options["no_worker"]:
             commands.append([python, "-m", "ombuds", "db_worker", "--no-reload"])
+            commands.append([python, "-m", "ombuds", "sweep", "--loop"])
         processes = [subprocess.Popen(cmd, env=os.environ.copy()) for cmd in commands]
         self.stdout.write(f"ombuds is serving on http://{options['bind']}/ (Ctrl-C stops it)")
 

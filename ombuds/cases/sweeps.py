@@ -1,0 +1,66 @@
+"""What the background worker does on every sweep: escalate missed deadlines, send due notices.
+
+Each due step is found with an indexed query on the deadline columns and taken by
+actions.escalate, which claims it with a unique row; several workers may sweep at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Q
+
+from ombuds.cases import actions, notify
+from ombuds.cases.models import Case, Deadline, Escalation, LadderStep, Status
+from ombuds.lib.durations import Duration
+
+# deadline → (due column, column set when it is met)
+_DEADLINES = {
+    Deadline.FIRST_ACTION: ("first_action_due_at", "first_action_at"),
+    Deadline.ACKNOWLEDGE: ("ack_due_at", "acknowledged_at"),
+    Deadline.FEEDBACK: ("feedback_due_at", "feedback_given_at"),
+}
+BATCH = 500
+
+
+def _offsets() -> dict[LadderStep, timedelta]:
+    return {
+        LadderStep.REMINDER: -Duration.parse(settings.OMBUDS_REMINDER_BEFORE).exact,
+        LadderStep.LEAD: timedelta(0),
+        LadderStep.OVERSIGHT: Duration.parse(settings.OMBUDS_OVERSIGHT_GRACE).exact,
+    }
+
+
+@dataclass
+class SweepResult:
+    steps: int = 0
+    notices: int = 0
+
+
+def due_steps(now: datetime) -> list[tuple[Case, str, datetime, LadderStep]]:
+    """Ladder steps that are due and not yet taken."""
+    found: list[tuple[Case, str, datetime, LadderStep]] = []
+    for deadline, (due_field, met_field) in _DEADLINES.items():
+        for step, offset in _offsets().items():
+            taken = Escalation.objects.filter(
+                case=OuterRef("pk"), deadline=deadline, step=step, due_at=OuterRef(due_field)
+            )
+            cases = (
+                Case.objects.exclude(status=Status.CLOSED)
+                .filter(Q(**{f"{met_field}__isnull": True}) & Q(**{f"{due_field}__lte": now - offset}))
+                .exclude(Exists(taken))
+                .order_by(due_field)[:BATCH]
+            )
+            found.extend((case, deadline, getattr(case, due_field), step) for case in cases)
+    return found
+
+
+def sweep(now: datetime) -> SweepResult:
+    result = SweepResult()
+    for case, deadline, due_at, step in due_steps(now):
+        if actions.escalate(case=case, deadline=deadline, due_at=due_at, step=step, now=now):
+            result.steps += 1
+    result.notices = notify.send_due(now)
+    return result

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "axes",
     "ombuds.core",
     "ombuds.accounts",
+    "ombuds.directory",
     "ombuds.audit",
     "ombuds.cases",
     "ombuds.intake",

@@ -13,14 +13,15 @@ def test_the_database_refuses_to_change_an_event(file_report) -> None:
     file_report()
     with pytest.raises(DatabaseError), transaction.atomic():
         AuditEvent.objects.update(detail={"forged": True})
-    assert AuditEvent.objects.get().detail != {"forged": True}
+    assert not AuditEvent.objects.filter(detail={"forged": True}).exists()
 
 
 def test_the_database_refuses_to_delete_an_event(file_report) -> None:
     file_report()
+    before = AuditEvent.objects.count()
     with pytest.raises(DatabaseError), transaction.atomic():
         AuditEvent.objects.all().delete()
-    assert AuditEvent.objects.count() == 1
+    assert AuditEvent.objects.count() == before >= 1
 
 
 def test_an_event_is_only_written_inside_the_change_it_records(file_report) -> None:

@@ -42,7 +42,7 @@ def test_it_stores_people_attachments_and_the_first_audit_event_together(file_re
     assert bytes(attachment.data) == b"hello"
     assert attachment.size == 5
     assert attachment.report == report
-    event = AuditEvent.objects.get()
+    event = AuditEvent.objects.get(event_type=EventType.REPORT_FILED)
     assert event.event_type == EventType.REPORT_FILED
     assert event.case == filed.case
     assert event.actor_kind == ActorKind.REPORTER
@@ -111,7 +111,7 @@ def test_it_keeps_only_the_day_for_an_anonymous_reporter(file_report) -> None:
     case = Case.objects.get()
     assert case.received_at == midnight
     assert Report.objects.get().submitted_at == midnight
-    assert AuditEvent.objects.get().at == midnight
+    assert set(AuditEvent.objects.filter(case=case).values_list("at", flat=True)) == {midnight}
     message = actions.post_reporter_message(report=filed.report, body="one more thing")
     assert message.sent_at == midnight
 
@@ -163,7 +163,8 @@ def test_reporter_follow_ups_are_audited(file_report) -> None:
         attachments=[actions.NewAttachment(filename="later.txt", content_type="text/plain", data=b"later")],
     )
     actions.file_appeal(report=filed.report, reason="Nobody answered.")
-    types = list(AuditEvent.objects.values_list("event_type", flat=True))
+    reporter_events = AuditEvent.objects.filter(actor_kind=ActorKind.REPORTER)
+    types = list(reporter_events.values_list("event_type", flat=True))
     assert types == [
         EventType.REPORT_FILED,
         EventType.REPORTER_MESSAGE,

@@ -10,7 +10,7 @@ from django.db import DatabaseError
 from django.test import Client
 from django.utils import timezone
 
-from ombuds.audit.models import AuditEvent
+from ombuds.audit.models import AuditEvent, EventType
 from ombuds.cases import actions
 from ombuds.cases.models import Appeal, Attachment, Case, Message
 from tests.conftest import receipt_from
@@ -305,7 +305,7 @@ def test_the_language_follows_the_browser_and_the_switch(reporter_client) -> Non
 
 def test_filing_writes_one_audit_event(reporter_client) -> None:
     _file(reporter_client)
-    assert AuditEvent.objects.count() == 1
+    assert AuditEvent.objects.filter(event_type=EventType.REPORT_FILED).count() == 1
 
 
 def test_a_browser_form_post_without_referrer_passes_csrf_only_from_our_own_origin() -> None:

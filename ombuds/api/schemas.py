@@ -12,7 +12,7 @@ from ombuds.cases import actions
 
 CategoryName = Literal["sexual_harassment", "sexual_assault", "discrimination", "bullying", "retaliation", "other"]
 RoleName = Literal["affected", "witness", "bystander", "on_behalf"]
-PersonRoleName = Literal["accused", "witness", "other"]
+PersonRoleName = Literal["accused", "witness", "other", "keep_out"]
 
 
 def _not_blank(value: str) -> str:
@@ -24,6 +24,9 @@ def _not_blank(value: str) -> str:
 class PersonIn(Schema):
     name: str = Field(min_length=1, max_length=actions.MAX_SHORT)
     role: PersonRoleName = "accused"
+    employee_id: str = Field(
+        "", max_length=64, description="The person's employee id, when known; links them to the directory"
+    )
 
     _name_not_blank = field_validator("name")(_not_blank)
 

@@ -38,6 +38,11 @@ class EventType(enum.IntEnum):
     DEADLINE_REMINDER = 40
     ESCALATED_TO_LEAD = 41
     ESCALATED_TO_OVERSIGHT = 42
+    CONFLICTS_CHANGED = 50
+    PERSON_LINKED = 51
+    CONFLICT_ADDED = 52
+    ROUTED_TO_OVERSIGHT = 53
+    UNASSIGNED_FOR_CONFLICT = 54
 
 
 class ActorKind(models.TextChoices):

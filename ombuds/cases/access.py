@@ -12,17 +12,31 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from ombuds.accounts.roles import Role, roles_of
-from ombuds.cases.models import Appeal, Attachment, Case
+from ombuds.cases.models import Appeal, Attachment, Case, PoolMembership
 
 
 def visible_cases(user: User | AnonymousUser) -> QuerySet[Case]:
-    """Lead handlers and oversight see every case; handlers see theirs and the unassigned pool."""
+    """The cases this person may see.
+
+    Lead handlers and oversight see every case; handlers see the cases assigned to them
+    and the unassigned cases of their pools (a category without a pool is everyone's).
+    Nobody sees a case on which they are conflicted (R3): named as accused, in an
+    accused person's management chain, kept out at the reporter's request or by a
+    handler.
+    """
     roles = roles_of(user)
+    if not isinstance(user, User):
+        return Case.objects.none()
     if roles & {Role.LEAD_HANDLER, Role.OVERSIGHT}:
-        return Case.objects.all()
-    if Role.HANDLER in roles:
-        return Case.objects.filter(Q(assignee=user) | Q(assignee__isnull=True))
-    return Case.objects.none()
+        cases = Case.objects.all()
+    elif Role.HANDLER in roles:
+        pooled = PoolMembership.objects.values("category")
+        mine = PoolMembership.objects.filter(user=user).values("category")
+        in_my_pool = Q(category__in=mine) | ~Q(category__in=pooled)
+        cases = Case.objects.filter(Q(assignee=user) | (Q(assignee__isnull=True) & in_my_pool))
+    else:
+        return Case.objects.none()
+    return cases.exclude(conflicts__person__user=user)
 
 
 def case_for_staff(user: User | AnonymousUser, reference: str) -> Case:

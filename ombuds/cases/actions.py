@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from ombuds.accounts.roles import CASE_READERS, Role, roles_of
 from ombuds.audit import log
 from ombuds.audit.models import ActorKind, EventType
-from ombuds.cases import notify, workflow
+from ombuds.cases import conflicts, notify, workflow
 from ombuds.cases.deadlines import initial_deadlines
 from ombuds.cases.models import (
     Appeal,
@@ -32,6 +32,8 @@ from ombuds.cases.models import (
     Case,
     Category,
     ClosureProposal,
+    Conflict,
+    ConflictReason,
     Escalation,
     Finding,
     InvolvedPerson,
@@ -47,6 +49,7 @@ from ombuds.cases.models import (
 )
 from ombuds.cases.selectors import current_organisation
 from ombuds.cases.workflow import Transition
+from ombuds.directory.models import Person
 from ombuds.lib import receipts
 from ombuds.lib.durations import Duration
 
@@ -69,6 +72,8 @@ class NewAttachment:
 class NewPerson:
     name: str
     role: str
+    # When the reporter picked the person from the directory.
+    employee_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -185,6 +190,7 @@ def file_report(
             NewPerson(
                 name=_clean_text(person.name, name=_("person's name"), max_length=MAX_SHORT, required=True),
                 role=person.role,
+                employee_id=person.employee_id.strip()[:64],
             )
         )
 
@@ -218,13 +224,21 @@ def file_report(
             reporter_name=reporter_name,
             reporter_contact=reporter_contact,
         )
+        picked = {
+            person.employee_id: person
+            for person in Person.objects.filter(
+                employee_id__in=[p.employee_id for p in cleaned_people if p.employee_id]
+            )
+        }
         InvolvedPerson.objects.bulk_create(
-            [InvolvedPerson(report=report, name=p.name, role=p.role) for p in cleaned_people]
+            [
+                InvolvedPerson(report=report, name=p.name, role=p.role, person=picked.get(p.employee_id))
+                for p in cleaned_people
+            ]
         )
         stored = _store_attachments(
             case=case, report=report, message=None, files=attachments or [], sender=Sender.REPORTER, at=at
         )
-        notify.queue(notify.Kind.NEW_CASE, case=case, recipients=notify.pool(case))
         log.record(
             EventType.REPORT_FILED,
             at=at,
@@ -232,6 +246,9 @@ def file_report(
             actor_kind=ActorKind.REPORTER,
             detail={"report": report.pk, "attachments": len(stored), "people": len(cleaned_people)},
         )
+        _recompute_conflicts(case, at=at)
+        if not case.routed_to_oversight:
+            notify.queue(notify.Kind.NEW_CASE, case=case, recipients=notify.pool(case))
     return FiledReport(receipt=receipt, report=report, case=case)
 
 
@@ -264,7 +281,7 @@ def file_appeal(*, report: Report, reason: str) -> Appeal:
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=report.case_id)
         appeal = Appeal.objects.create(case=case, filed_at=at, reason=reason)
-        notify.queue(notify.Kind.APPEAL, case=case, recipients=notify.oversight())
+        notify.queue(notify.Kind.APPEAL, case=case, recipients=notify.oversight(case))
         log.record(
             EventType.APPEAL_FILED,
             at=at,
@@ -312,7 +329,7 @@ def _locked(case: Case) -> Case:
 
 
 def _check(actor: User, case: Case, transition: Transition) -> None:
-    if not workflow.may(actor, case, transition):
+    if not workflow.may(actor, case, transition) or conflicts.is_conflicted(actor, case):
         raise ActionError(_("This step is not possible for this case now."))
 
 
@@ -380,6 +397,8 @@ def assign_case(*, case: Case, actor: User, assignee: User) -> Case:
             raise ActionError(_("A closed case cannot be assigned; reopen it first."))
         if not roles_of(assignee) & {Role.HANDLER, Role.LEAD_HANDLER}:
             raise ActionError(_("Cases can only be assigned to handlers."))
+        if conflicts.is_conflicted(assignee, case) or conflicts.is_conflicted(actor, case):
+            raise ActionError(_("This person is conflicted on this case and cannot handle it."))
         senior = bool(actor_roles & {Role.LEAD_HANDLER, Role.OVERSIGHT})
         taking = Role.HANDLER in actor_roles and assignee == actor and case.assignee_id is None
         if not (senior or taking):
@@ -475,7 +494,7 @@ def propose_closure(*, case: Case, actor: User, reason: str, search_done: str) -
         _first_action(case, now)
         _save(case)
         _staff_record(EventType.CLOSURE_PROPOSED, case=case, actor=actor, at=now, proposal=proposal.pk)
-        notify.queue(notify.Kind.CLOSURE_PROPOSED, case=case, recipients=notify.approvers(exclude=actor), now=now)
+        notify.queue(notify.Kind.CLOSURE_PROPOSED, case=case, recipients=notify.approvers(case, exclude=actor), now=now)
     return proposal
 
 
@@ -591,7 +610,7 @@ def send_staff_message(*, case: Case, actor: User, body: str, is_feedback: bool 
     body = _clean_text(body, name=_("message"), max_length=MAX_NARRATIVE, required=True)
     with transaction.atomic():
         case = _locked(case)
-        if not roles_of(actor) & CASE_READERS:
+        if not roles_of(actor) & CASE_READERS or conflicts.is_conflicted(actor, case):
             raise ActionError(_("This step is not possible for this case now."))
         message = _tell_reporter(case, actor, body, now=now, feedback=is_feedback)
         _first_action(case, now)
@@ -605,7 +624,7 @@ def add_note(*, case: Case, actor: User, body: str) -> Note:
     body = _clean_text(body, name=_("note"), max_length=MAX_NARRATIVE, required=True)
     with transaction.atomic():
         case = _locked(case)
-        if not roles_of(actor) & CASE_READERS:
+        if not roles_of(actor) & CASE_READERS or conflicts.is_conflicted(actor, case):
             raise ActionError(_("This step is not possible for this case now."))
         note = Note.objects.create(case=case, author=actor, created_at=now, body=body)
         _staff_record(EventType.NOTE_ADDED, case=case, actor=actor, at=now, note=note.pk)
@@ -643,7 +662,7 @@ def resolve_appeal(*, appeal: Appeal, actor: User, resolution: str, note: str, a
     note = _clean_text(note, name=_("note"), max_length=MAX_NARRATIVE, required=True)
     if resolution not in AppealResolution.__members__.values():
         raise ActionError(_("Choose how to resolve the appeal."))
-    if Role.OVERSIGHT not in roles_of(actor):
+    if Role.OVERSIGHT not in roles_of(actor) or conflicts.is_conflicted(actor, appeal.case):
         raise ActionError(_("Only oversight resolves appeals."))
     if appeal.resolved_at is not None:
         raise ActionError(_("This appeal has already been resolved."))
@@ -725,10 +744,10 @@ def escalate(*, case: Case, deadline: str, due_at: datetime, step: str, now: dat
             elif step == LadderStep.LEAD:
                 recipients = notify.leads(case)
             else:
-                recipients = notify.oversight()
+                recipients = notify.oversight(case)
             if step == LadderStep.LEAD and not recipients:
                 # Nobody who may lead this case: it goes straight to oversight.
-                recipients = notify.oversight()
+                recipients = notify.oversight(case)
             kind = notify.Kind.DEADLINE_NEAR if step == LadderStep.REMINDER else notify.Kind.ESCALATED
             notify.queue(kind, case=case, recipients=recipients, now=now)
             log.record(
@@ -741,3 +760,108 @@ def escalate(*, case: Case, deadline: str, due_at: datetime, step: str, now: dat
     except IntegrityError:
         return None
     return escalation
+
+
+# --- Conflicts (R3) ------------------------------------------------------------------------
+
+
+def _recompute_conflicts(case: Case, *, at: datetime, actor: User | None = None) -> bool:
+    """Bring the stored conflict set in line with the directory; act on what changed.
+
+    Runs inside the caller's transaction. Returns whether the set changed. A conflicted
+    assignee is removed at once, and a case no unconflicted handler can take goes to
+    oversight.
+    """
+    wanted = conflicts.compute(case)
+    have = conflicts.stored(case)
+    added, removed = wanted - have, have - wanted
+    actor_kind = ActorKind.STAFF if actor else ActorKind.SYSTEM
+    for entry in removed:
+        Conflict.objects.filter(case=case, person_id=entry.person_id, reason=entry.reason).delete()
+    for entry in added:
+        Conflict.objects.update_or_create(
+            case=case, person_id=entry.person_id, reason=entry.reason, defaults={"via_id": entry.via_id}
+        )
+    if added or removed:
+        log.record(
+            EventType.CONFLICTS_CHANGED,
+            at=at,
+            case=case,
+            actor_kind=actor_kind,
+            actor=actor,
+            detail={"added": sorted(e.person_id for e in added), "removed": sorted(e.person_id for e in removed)},
+        )
+    _route_around_conflicts(case, at=at)
+    return bool(added or removed)
+
+
+def _route_around_conflicts(case: Case, *, at: datetime) -> None:
+    if case.assignee is not None and conflicts.is_conflicted(case.assignee, case):
+        previous = case.assignee_id
+        case.assignee = None
+        case.save(update_fields=["assignee"])
+        log.record(
+            EventType.UNASSIGNED_FOR_CONFLICT,
+            at=at,
+            case=case,
+            actor_kind=ActorKind.SYSTEM,
+            detail={"previous": previous},
+        )
+    if case.is_open() and not case.routed_to_oversight and not notify.pool(case) and not notify.leads(case):
+        case.routed_to_oversight = True
+        case.save(update_fields=["routed_to_oversight"])
+        log.record(EventType.ROUTED_TO_OVERSIGHT, at=at, case=case, actor_kind=ActorKind.SYSTEM)
+        notify.queue(notify.Kind.ESCALATED, case=case, recipients=notify.oversight(case), now=at)
+
+
+def link_person(*, mention: InvolvedPerson, actor: User, person: Person) -> InvolvedPerson:
+    """A handler links a typed name to a directory person; the conflict set follows."""
+    now = timezone.now()
+    with transaction.atomic():
+        case = _locked(mention.report.case)
+        if not roles_of(actor) & CASE_READERS or conflicts.is_conflicted(actor, case):
+            raise ActionError(_("This step is not possible for this case now."))
+        mention = InvolvedPerson.objects.select_for_update().get(pk=mention.pk)
+        mention.person = person
+        mention.save(update_fields=["person"])
+        _staff_record(EventType.PERSON_LINKED, case=case, actor=actor, at=now, mention=mention.pk, person=person.pk)
+        _recompute_conflicts(case, at=now, actor=actor)
+    return mention
+
+
+def add_conflict(*, case: Case, actor: User, person: Person, note: str) -> Conflict:
+    """A handler keeps someone out of a case, with a reason."""
+    now = timezone.now()
+    note = _clean_text(note, name=_("reason"), max_length=MAX_NARRATIVE, required=True)
+    with transaction.atomic():
+        case = _locked(case)
+        if not roles_of(actor) & CASE_READERS or conflicts.is_conflicted(actor, case):
+            raise ActionError(_("This step is not possible for this case now."))
+        conflict, _created = Conflict.objects.get_or_create(
+            case=case, person=person, reason=ConflictReason.HANDLER, defaults={"added_by": actor, "note": note}
+        )
+        _staff_record(EventType.CONFLICT_ADDED, case=case, actor=actor, at=now, person=person.pk)
+        _route_around_conflicts(case, at=now)
+    return conflict
+
+
+def directory_changed(*, now: datetime | None = None) -> int:
+    """Recompute the conflict set of every open case that names a directory person.
+
+    Called after a directory import: a new manager of an accused person loses access at
+    once. Returns the number of cases whose set changed.
+    """
+    now = now or timezone.now()
+    changed = 0
+    case_ids = (
+        InvolvedPerson.objects.filter(person__isnull=False)
+        .exclude(report__case__status=Status.CLOSED)
+        .values_list("report__case_id", flat=True)
+        .distinct()
+    )
+    for case_id in list(case_ids):
+        with transaction.atomic():
+            case = Case.objects.select_for_update().get(pk=case_id)
+            if _recompute_conflicts(case, at=now):
+                changed += 1
+    return changed

@@ -155,3 +155,13 @@ STEP_FORMS: dict[Transition, type[forms.Form]] = {
     Transition.CLOSE: CloseForm,
     Transition.REOPEN: ReopenForm,
 }
+
+
+class LinkPersonForm(forms.Form):
+    mention = forms.IntegerField(widget=forms.HiddenInput)
+    employee_id = forms.CharField(label=_("Employee id in the directory"), max_length=64)
+
+
+class AddConflictForm(forms.Form):
+    employee_id = forms.CharField(label=_("Employee id of the person to keep out"), max_length=64)
+    note = _text(_("Why must they be kept out?"), rows=2)

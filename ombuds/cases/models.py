@@ -36,6 +36,7 @@ class PersonRole(models.TextChoices):
     ACCUSED = "accused", _("Person who did it")
     WITNESS = "witness", _("Witness")
     OTHER = "other", _("Other")
+    KEEP_OUT = "keep_out", _("Keep this person out of my case")
 
 
 class Status(models.TextChoices):
@@ -102,6 +103,8 @@ class Case(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="assigned_cases"
     )
     outcome = models.CharField(max_length=40, choices=Outcome.choices, blank=True)
+    # Set when no unconflicted handler could take the case, so it went to oversight.
+    routed_to_oversight = models.BooleanField(default=False)
     finding = models.CharField(max_length=32, choices=Finding.choices, blank=True)
     # CONTENT
     referral = models.CharField(max_length=300, blank=True)
@@ -173,6 +176,10 @@ class Report(models.Model):
 class InvolvedPerson(models.Model):
     report = models.ForeignKey(Report, on_delete=models.PROTECT, related_name="people")
     role = models.CharField(max_length=16, choices=PersonRole.choices)
+    # The directory person this is, when the reporter picked one or a handler linked one.
+    person = models.ForeignKey(
+        "directory.Person", null=True, blank=True, on_delete=models.PROTECT, related_name="mentions"
+    )
     # CONTENT
     name = models.CharField(max_length=200)
 
@@ -334,3 +341,50 @@ class Escalation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.step} for {self.deadline} on {self.case_id}"
+
+
+class ConflictReason(models.TextChoices):
+    ACCUSED = "accused", _("named as the person who did it")
+    MANAGER = "manager", _("in the management chain of a person named")
+    KEEP_OUT = "keep_out", _("the reporter asked to keep them out")
+    HANDLER = "handler", _("added by a handler")
+
+
+class Conflict(models.Model):
+    """A person who must not see, handle or hear of a case (R3).
+
+    Rows with reason accused, manager or keep_out are computed (cases.conflicts) and
+    replaced when the directory or the links change; rows added by a handler stay.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="conflicts")
+    person = models.ForeignKey("directory.Person", on_delete=models.PROTECT, related_name="conflicts")
+    reason = models.CharField(max_length=16, choices=ConflictReason.choices)
+    # For a manager: the accused person whose chain they are in.
+    via = models.ForeignKey("directory.Person", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # CONTENT
+    note = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["case", "person", "reason"], name="conflict_once_per_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"conflict on {self.case_id}"
+
+
+class PoolMembership(models.Model):
+    """A handler in the pool of a category. A category with no members is everyone's."""
+
+    category = models.CharField(max_length=32, choices=Category.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pools")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["category", "user"], name="pool_membership_once")]
+
+    def __str__(self) -> str:
+        return f"{self.category} pool member"

@@ -20,7 +20,8 @@ from django.tasks import task
 from django.utils import timezone
 
 from ombuds.accounts.roles import Role
-from ombuds.cases.models import Case, Notice
+from ombuds.cases.conflicts import unconflicted
+from ombuds.cases.models import Case, Notice, PoolMembership
 
 
 class Kind(enum.StrEnum):
@@ -48,21 +49,28 @@ def _users_with(roles: set[Role]) -> list[User]:
     return list(User.objects.filter(is_active=True, groups__name__in=[r.value for r in roles]).distinct())
 
 
-def approvers(*, exclude: User) -> list[User]:
-    return [u for u in _users_with({Role.LEAD_HANDLER, Role.OVERSIGHT}) if u.pk != exclude.pk]
+# Every recipient list leaves out the people conflicted on the case (R3).
+
+
+def approvers(case: Case, *, exclude: User) -> list[User]:
+    return [u for u in unconflicted(_users_with({Role.LEAD_HANDLER, Role.OVERSIGHT}), case) if u.pk != exclude.pk]
 
 
 def leads(case: Case) -> list[User]:
-    return _users_with({Role.LEAD_HANDLER})
+    return unconflicted(_users_with({Role.LEAD_HANDLER}), case)
 
 
-def oversight() -> list[User]:
-    return _users_with({Role.OVERSIGHT})
+def oversight(case: Case) -> list[User]:
+    return unconflicted(_users_with({Role.OVERSIGHT}), case)
 
 
 def pool(case: Case) -> list[User]:
-    """Who hears about a case nobody is responsible for yet."""
-    return _users_with({Role.HANDLER, Role.LEAD_HANDLER})
+    """The handlers of the case's category (everyone's, if it has no pool) who are not conflicted."""
+    members = set(PoolMembership.objects.filter(category=case.category).values_list("user_id", flat=True))
+    handlers = _users_with({Role.HANDLER, Role.LEAD_HANDLER})
+    if members:
+        handlers = [u for u in handlers if u.pk in members]
+    return unconflicted(handlers, case)
 
 
 def responsible(case: Case) -> list[User]:

@@ -27,8 +27,9 @@ from ombuds.accounts.roles import CASE_READERS, Role, roles_of
 from ombuds.audit.models import AuditEvent, EventType
 from ombuds.cases import access, actions, selectors, workflow
 from ombuds.cases import forms as case_forms
-from ombuds.cases.models import Case
+from ombuds.cases.models import Case, Conflict, InvolvedPerson
 from ombuds.cases.workflow import Transition
+from ombuds.directory.models import Person
 
 PAGE_SIZE = 50
 
@@ -46,6 +47,9 @@ def _case_reader(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpRes
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not roles_of(request.user) & CASE_READERS:
             raise Http404("no such page")
+        if "reference" in kwargs:
+            # Before anything else (even the method check), so a conflicted person learns nothing.
+            access.case_for_staff(request.user, kwargs["reference"])
         return view(request, *args, **kwargs)
 
     wrapper.__name__ = view.__name__
@@ -153,6 +157,9 @@ def _case_page(
             "appeal_form": bound.get("appeal") or case_forms.AppealResolutionForm(),
             "now": now,
             "is_oversight": Role.OVERSIGHT in roles_of(user),
+            "conflicts": Conflict.objects.filter(case=case).select_related("person", "via").order_by("reason", "id"),
+            "link_form": bound.get("link") or case_forms.LinkPersonForm(),
+            "conflict_form": bound.get("conflict") or case_forms.AddConflictForm(),
         },
         status=status,
     )
@@ -304,3 +311,49 @@ def staff_settings(request: HttpRequest) -> HttpResponse:
             "roles": sorted(role.label for role in roles_of(user)),
         },
     )
+
+
+def _directory_person(form: forms.Form) -> Person | None:
+    person = Person.objects.filter(employee_id=form.cleaned_data["employee_id"].strip()).first()
+    if person is None:
+        form.add_error("employee_id", _("No person in the directory has this employee id."))
+    return person
+
+
+@_case_reader
+@require_POST
+def case_link_person(request: HttpRequest, reference: str) -> HttpResponse:
+    user = _staff_user(request)
+    case = access.case_for_staff(user, reference)
+    form = case_forms.LinkPersonForm(request.POST)
+    if form.is_valid():
+        mention = InvolvedPerson.objects.filter(report__case=case, pk=form.cleaned_data["mention"]).first()
+        if mention is None:
+            raise Http404("no such person on this case")
+        person = _directory_person(form)
+        if person is not None:
+            try:
+                actions.link_person(mention=mention, actor=user, person=person)
+            except actions.ActionError as exc:
+                form.add_error(None, str(exc))
+            else:
+                return _after(request, case, _("Linked to the directory; the people kept out were updated."))
+    return _case_page(request, case, bound={"link": form}, status=400)
+
+
+@_case_reader
+@require_POST
+def case_add_conflict(request: HttpRequest, reference: str) -> HttpResponse:
+    user = _staff_user(request)
+    case = access.case_for_staff(user, reference)
+    form = case_forms.AddConflictForm(request.POST)
+    if form.is_valid():
+        person = _directory_person(form)
+        if person is not None:
+            try:
+                actions.add_conflict(case=case, actor=user, person=person, note=form.cleaned_data["note"])
+            except actions.ActionError as exc:
+                form.add_error(None, str(exc))
+            else:
+                return _after(request, case, _("This person is now kept out of the case."))
+    return _case_page(request, case, bound={"conflict": form}, status=400)

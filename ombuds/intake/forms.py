@@ -12,6 +12,7 @@ from django.utils.translation import ngettext
 
 from ombuds.cases import actions
 from ombuds.cases.models import Category, PersonRole, ReporterRole
+from ombuds.directory import selectors as directory
 
 PEOPLE_ROWS = 4
 
@@ -111,7 +112,7 @@ class ReportForm(forms.Form):
         label=_("Which language should we write to you in?"), choices=settings.LANGUAGES, required=False
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, lookup_row: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for index in range(1, PEOPLE_ROWS + 1):
             self.fields[f"person_{index}_name"] = forms.CharField(
@@ -120,9 +121,31 @@ class ReportForm(forms.Form):
             self.fields[f"person_{index}_role"] = forms.ChoiceField(
                 label=_("Their part"), choices=PersonRole.choices, initial=PersonRole.ACCUSED, required=False
             )
+            # The employee id of a person picked from the directory (see directory_matches).
+            self.fields[f"person_{index}_pick"] = forms.CharField(max_length=64, required=False)
+        self.lookup_row = lookup_row
 
-    def person_rows(self) -> list[tuple[forms.BoundField, forms.BoundField]]:
-        return [(self[f"person_{i}_name"], self[f"person_{i}_role"]) for i in range(1, PEOPLE_ROWS + 1)]
+    def person_rows(self) -> list[dict[str, Any]]:
+        """Each row with its fields, the directory matches offered for it and the person picked."""
+        picks = [self.data.get(f"person_{i}_pick", "") for i in range(1, PEOPLE_ROWS + 1)] if self.is_bound else []
+        picked = {p.employee_id: p for p in directory.by_employee_ids(picks)}
+        rows = []
+        for index in range(1, PEOPLE_ROWS + 1):
+            matches: list[Any] = []
+            if self.lookup_row == index:
+                matches = directory.search(str(self.data.get(f"person_{index}_name", "")))
+            pick = str(self.data.get(f"person_{index}_pick", "")) if self.is_bound else ""
+            rows.append(
+                {
+                    "index": index,
+                    "name": self[f"person_{index}_name"],
+                    "role": self[f"person_{index}_role"],
+                    "looked_up": self.lookup_row == index,
+                    "matches": [(p.employee_id, directory.describe(p)) for p in matches],
+                    "picked": (pick, directory.describe(picked[pick])) if pick in picked else None,
+                }
+            )
+        return rows
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -139,7 +162,8 @@ class ReportForm(forms.Form):
             name = self.cleaned_data.get(f"person_{index}_name", "").strip()
             if name:
                 role = self.cleaned_data.get(f"person_{index}_role") or PersonRole.ACCUSED
-                result.append(actions.NewPerson(name=name, role=role))
+                pick = self.cleaned_data.get(f"person_{index}_pick", "").strip()
+                result.append(actions.NewPerson(name=name, role=role, employee_id=pick))
         return result
 
 

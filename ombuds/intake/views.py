@@ -77,6 +77,14 @@ def report(request: HttpRequest) -> HttpResponse:
         form = ReportForm(initial={"language": get_language()})
         return render(request, "intake/report.html", {"form": form})
 
+    if "lookup" in request.POST:
+        # "Find in the directory" for one row: show matches, file nothing.
+        try:
+            row = int(request.POST["lookup"])
+        except ValueError:
+            row = 0
+        form = ReportForm(request.POST, lookup_row=row)
+        return render(request, "intake/report.html", {"form": form, "files_dropped": bool(request.FILES)})
     form = ReportForm(request.POST, request.FILES)
     if not form.is_valid():
         return render(request, "intake/report.html", {"form": form}, status=400)

@@ -19,8 +19,19 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--loop", action="store_true", help="keep sweeping until SIGINT or SIGTERM")
+        parser.add_argument("--until-idle", action="store_true", help="sweep until nothing is left to do, then exit")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["until_idle"]:
+            total_steps = total_notices = 0
+            while True:
+                result = sweep(timezone.now())
+                total_steps += result.steps
+                total_notices += result.notices
+                if not result.steps and not result.notices:
+                    break
+            self.stdout.write(f"{total_steps} escalation steps, {total_notices} notices")
+            return
         if not options["loop"]:
             result = sweep(timezone.now())
             self.stdout.write(f"{result.steps} escalation steps, {result.notices} notices")

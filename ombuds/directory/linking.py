@@ -1,0 +1,21 @@
+"""Link staff accounts to their directory records, so conflicts reach their logins."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import User
+from django.db import transaction
+
+from ombuds.directory.models import Person
+
+
+def link_staff_by_email() -> int:
+    """Give every staff user without a directory record the person with the same e-mail. Returns links made."""
+    linked = 0
+    with transaction.atomic():
+        for user in User.objects.filter(person__isnull=True).exclude(email=""):
+            person = Person.objects.filter(email__iexact=user.email, user__isnull=True).first()
+            if person is not None:
+                person.user = user
+                person.save(update_fields=["user"])
+                linked += 1
+    return linked

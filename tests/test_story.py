@@ -1,0 +1,236 @@
+"""The story ombuds answers, as a test (R2, R3).
+
+The reporter's manager and that manager's manager are accused. Everyone in the chain,
+the accused included, has a staff login. Nobody in the chain can see the case; the
+unconflicted handlers can; nobody acts; the deadline passes and the case climbs to an
+unconflicted lead handler, then to oversight, and the reporter sees each step.
+"""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.test import Client
+
+from ombuds.accounts import tokens
+from ombuds.audit.models import AuditEvent, EventType
+from ombuds.cases import actions
+from ombuds.cases.models import Case, Conflict, Notice
+from ombuds.cases.sweeps import sweep
+from ombuds.directory.linking import link_staff_by_email
+from ombuds.directory.models import Person
+from tests.conftest import make_staff
+from tests.test_staff_access import API_CALLS, _case_routes
+
+pytestmark = pytest.mark.django_db
+
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def company():
+    def person(employee_id: str, name: str, manager: Person | None, email: str) -> Person:
+        return Person.objects.create(employee_id=employee_id, name=name, manager=manager, email=email)
+
+    ceo = person("E1", "Chief Executive", None, "ceo@example.org")
+    director = person("E2", "Sales Director", ceo, "director@example.org")
+    manager = person("E3", "Team Manager", director, "manager@example.org")
+    reporter = person("E4", "Reporter", manager, "reporter@example.org")
+    people = {"ceo": ceo, "director": director, "manager": manager, "reporter": reporter}
+    # The whole chain has staff logins with roles that would otherwise see the case.
+    staff = {
+        "manager": make_staff("manager@example.org", "handler"),
+        "director": make_staff("director@example.org", "handler", "lead_handler"),
+        "ceo": make_staff("ceo@example.org", "oversight"),
+        "handler": make_staff("hr.handler@example.org", "handler"),
+        "lead": make_staff("hr.lead@example.org", "handler", "lead_handler"),
+        "board": make_staff("board@example.org", "oversight"),
+    }
+    link_staff_by_email()
+    return people, staff
+
+
+def _client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@time_machine.travel(T0, tick=False)
+def test_the_story(company, client) -> None:
+    _people, staff = company
+    response = client.post(
+        "/api/v1/reports",
+        {
+            "category": "sexual_assault",
+            "role": "affected",
+            "narrative": "After the client dinner my managers came to my hotel room.",
+            "anonymous": False,
+            "name": "Reporter",
+            "people": [
+                {"name": "Team Manager", "role": "accused", "employee_id": "E3"},
+                {"name": "Sales Director", "role": "accused", "employee_id": "E2"},
+            ],
+        },
+        content_type="application/json",
+    )
+    assert response.status_code == 201
+    receipt = response.json()["receipt"]
+    case = Case.objects.get()
+    kept_out = set(Conflict.objects.filter(case=case).values_list("person__employee_id", flat=True))
+    assert kept_out == {"E1", "E2", "E3"}
+
+    # Everyone in the chain, the accused included: 404 on every case page and API route.
+    for who in ["manager", "director", "ceo"]:
+        web = _client(staff[who])
+        for path in _case_routes(case.reference, 1, 1):
+            assert web.get(path).status_code == 404, (who, path)
+            assert web.post(path, {"body": "x"}).status_code == 404, (who, path)
+        assert case.reference not in web.get("/staff/").content.decode()
+        _record, token = tokens.create_token(user=staff[who], name="t")
+        api = Client(headers={"Authorization": f"Bearer {token}"})
+        for method, path, body in API_CALLS:
+            url = path.format(ref=case.reference)
+            answer = api.get(url) if method == "get" else api.post(url, body, content_type="application/json")
+            assert answer.status_code == 404, (who, url)
+        assert api.get("/api/v1/cases").json()["count"] == 0
+        with pytest.raises(actions.ActionError):
+            actions.acknowledge_case(case=case, actor=staff[who])
+
+    # The unconflicted handlers see it.
+    for who in ["handler", "lead", "board"]:
+        assert _client(staff[who]).get(f"/staff/cases/{case.reference}/").status_code == 200, who
+    # and nobody in the chain may be given it
+    with pytest.raises(actions.ActionError, match="conflicted"):
+        actions.assign_case(case=case, actor=staff["lead"], assignee=staff["manager"])
+
+    # Nobody acts. The 24-hour first-action deadline passes: lead, then oversight.
+    sweep(T0 + timedelta(hours=24, minutes=1))
+    sweep(T0 + timedelta(hours=72, minutes=1))
+    events = list(AuditEvent.objects.filter(case=case).values_list("event_type", flat=True))
+    assert EventType.ESCALATED_TO_LEAD in events
+    assert EventType.ESCALATED_TO_OVERSIGHT in events
+
+    # Notices reach only unconflicted people.
+    conflicted = {staff[w].pk for w in ["manager", "director", "ceo"]}
+    for notice in Notice.objects.filter(case=case):
+        assert not conflicted & set(notice.recipients), notice.kind
+    escalated = [set(n.recipients) for n in Notice.objects.filter(case=case, kind="escalated")]
+    assert {staff["lead"].pk} in escalated
+    assert {staff["board"].pk} in escalated
+
+    # The reporter sees each escalation on her status page.
+    page = Client()
+    page.post("/return/", {"receipt": receipt})
+    status = page.get("/status/").content.decode()
+    assert "escalated to a senior case handler" in status
+    assert "escalated to the oversight committee" in status
+
+
+@time_machine.travel(T0, tick=False)
+def test_a_new_manager_of_the_accused_loses_access_at_once(company, file_report) -> None:
+    people, staff = company
+    filed = file_report(
+        anonymous=False,
+        reporter_name="R",
+        people=[actions.NewPerson(name="Team Manager", role="accused", employee_id="E3")],
+    )
+    new_manager = Person.objects.create(employee_id="E9", name="New Manager", email="hr.lead@example.org")
+    link_staff_by_email()
+    lead = _client(staff["lead"])
+    assert lead.get(f"/staff/cases/{filed.case.reference}/").status_code == 200
+    # The directory changes: the accused now reports to the lead handler.
+    Person.objects.filter(pk=people["manager"].pk).update(manager=new_manager)
+    changed = actions.directory_changed(now=T0)
+    assert changed == 1
+    assert lead.get(f"/staff/cases/{filed.case.reference}/").status_code == 404
+    change = AuditEvent.objects.filter(case=filed.case, event_type=EventType.CONFLICTS_CHANGED).last()
+    assert change is not None
+    assert new_manager.pk in change.detail["added"]
+    assert people["director"].pk in change.detail["removed"]
+
+
+def test_a_conflicted_assignee_is_removed_when_the_directory_changes(company, file_report) -> None:
+    people, staff = company
+    filed = file_report(
+        anonymous=False,
+        reporter_name="R",
+        people=[actions.NewPerson(name="Reporter", role="accused", employee_id="E4")],
+    )
+    handler_person = Person.objects.create(employee_id="H1", name="HR Handler", user=staff["handler"])
+    actions.assign_case(case=filed.case, actor=staff["lead"], assignee=staff["handler"])
+    Person.objects.filter(pk=people["reporter"].pk).update(manager=handler_person)
+    actions.directory_changed()
+    case = Case.objects.get(pk=filed.case.pk)
+    assert case.assignee is None
+    assert AuditEvent.objects.filter(case=case, event_type=EventType.UNASSIGNED_FOR_CONFLICT).exists()
+
+
+def test_a_case_nobody_unconflicted_can_handle_goes_straight_to_oversight(db) -> None:
+    boss = Person.objects.create(employee_id="B1", name="Boss", email="boss@example.org")
+    only_handler = make_staff("boss@example.org", "handler", "lead_handler")
+    board = make_staff("board@example.org", "oversight")
+    link_staff_by_email()
+    filed = actions.file_report(
+        category="bullying",
+        role="witness",
+        narrative="The boss shouts at everyone.",
+        anonymous=True,
+        people=[actions.NewPerson(name="Boss", role="accused", employee_id="B1")],
+    )
+    case = Case.objects.get(pk=filed.case.pk)
+    assert case.routed_to_oversight
+    assert AuditEvent.objects.filter(case=case, event_type=EventType.ROUTED_TO_OVERSIGHT).exists()
+    notice = Notice.objects.get(case=case)
+    assert notice.recipients == [board.pk]
+    assert _client(only_handler).get(f"/staff/cases/{case.reference}/").status_code == 404
+    assert boss.pk in Conflict.objects.filter(case=case).values_list("person_id", flat=True)
+
+
+def test_the_reporter_can_keep_someone_out(company, file_report) -> None:
+    _people, staff = company
+    filed = file_report(people=[actions.NewPerson(name="Chief Executive", role="keep_out", employee_id="E1")])
+    assert _client(staff["ceo"]).get(f"/staff/cases/{filed.case.reference}/").status_code == 404
+    assert _client(staff["board"]).get(f"/staff/cases/{filed.case.reference}/").status_code == 200
+
+
+def test_a_handler_links_a_typed_name_and_adds_a_conflict(company, file_report) -> None:
+    people, staff = company
+    filed = file_report(people=[actions.NewPerson(name="the team manager", role="accused")])
+    lead = _client(staff["lead"])
+    director = _client(staff["director"])
+    assert director.get(f"/staff/cases/{filed.case.reference}/").status_code == 200  # not linked yet
+    mention = filed.report.people.get()
+    response = lead.post(
+        f"/staff/cases/{filed.case.reference}/people/link/", {"mention": mention.pk, "employee_id": "E3"}
+    )
+    assert response.status_code == 302
+    assert director.get(f"/staff/cases/{filed.case.reference}/").status_code == 404
+    assert AuditEvent.objects.filter(case=filed.case, event_type=EventType.PERSON_LINKED).exists()
+    response = lead.post(
+        f"/staff/cases/{filed.case.reference}/conflicts/", {"employee_id": "E4", "note": "Close friend of the accused."}
+    )
+    assert response.status_code == 302
+    assert Conflict.objects.filter(case=filed.case, person=people["reporter"], reason="handler").exists()
+    unknown = lead.post(f"/staff/cases/{filed.case.reference}/conflicts/", {"employee_id": "NOPE", "note": "x"})
+    assert unknown.status_code == 400
+
+
+def test_the_reporter_finds_people_in_the_directory_without_javascript(company, client) -> None:
+    form = {
+        "category": "sexual_harassment",
+        "role": "affected",
+        "narrative": "It keeps happening.",
+        "anonymous": "true",
+        "person_1_name": "Team Man",
+        "person_1_role": "accused",
+    }
+    page = client.post("/report/", {**form, "lookup": "1"})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'name="person_1_pick" value="E3"' in html
+    assert Case.objects.count() == 0  # a lookup files nothing
+    response = client.post("/report/", {**form, "person_1_pick": "E3"})
+    assert response.status_code == 200
+    case = Case.objects.get()
+    assert set(Conflict.objects.filter(case=case).values_list("person__employee_id", flat=True)) == {"E1", "E2", "E3"}

@@ -40,6 +40,7 @@ from ombuds.cases.models import (
     LadderStep,
     Message,
     Note,
+    Organisation,
     Outcome,
     PersonRole,
     Report,
@@ -865,3 +866,39 @@ def directory_changed(*, now: datetime | None = None) -> int:
             if _recompute_conflicts(case, at=now):
                 changed += 1
     return changed
+
+
+# --- Organisation settings ------------------------------------------------------------------
+
+
+def configure_organisation(
+    *,
+    name: str | None = None,
+    oversight_name: str | None = None,
+    ack_deadline: str | None = None,
+    feedback_deadline: str | None = None,
+    assault_first_action_deadline: str | None = None,
+) -> Organisation:
+    """Change the organisation's settings; durations are checked before anything is saved."""
+    from ombuds.lib.durations import InvalidDuration
+
+    with transaction.atomic():
+        org = Organisation.objects.select_for_update().get(pk=1)
+        for field, value in [
+            ("ack_deadline", ack_deadline),
+            ("feedback_deadline", feedback_deadline),
+            ("assault_first_action_deadline", assault_first_action_deadline),
+        ]:
+            if value is None:
+                continue
+            try:
+                Duration.parse(value)
+            except InvalidDuration as exc:
+                raise ActionError(str(exc)) from None
+            setattr(org, field, value.strip().upper())
+        if name is not None:
+            org.name = _clean_text(name, name=_("name"), max_length=200, required=True)
+        if oversight_name is not None:
+            org.oversight_name = _clean_text(oversight_name, name=_("name"), max_length=200, required=True)
+        org.save()
+    return org

@@ -37,6 +37,8 @@ def _offsets() -> dict[LadderStep, timedelta]:
 class SweepResult:
     steps: int = 0
     notices: int = 0
+    # Steps found due but already taken (by another worker, or met meanwhile).
+    skipped: int = 0
 
 
 def due_steps(now: datetime) -> list[tuple[Case, str, datetime, LadderStep]]:
@@ -62,5 +64,7 @@ def sweep(now: datetime) -> SweepResult:
     for case, deadline, due_at, step in due_steps(now):
         if actions.escalate(case=case, deadline=deadline, due_at=due_at, step=step, now=now):
             result.steps += 1
+        else:
+            result.skipped += 1
     result.notices = notify.send_due(now)
     return result

@@ -23,14 +23,15 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["until_idle"]:
-            total_steps = total_notices = 0
+            total_steps = total_notices = total_skipped = 0
             while True:
                 result = sweep(timezone.now())
                 total_steps += result.steps
                 total_notices += result.notices
+                total_skipped += result.skipped
                 if not result.steps and not result.notices:
                     break
-            self.stdout.write(f"{total_steps} escalation steps, {total_notices} notices")
+            self.stdout.write(f"{total_steps} escalation steps, {total_notices} notices, {total_skipped} already taken")
             return
         if not options["loop"]:
             result = sweep(timezone.now())

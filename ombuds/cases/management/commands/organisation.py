@@ -1,0 +1,44 @@
+"""`ombuds organisation show|set`: the organisation's name, oversight body and deadlines."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from ombuds.cases import actions
+from ombuds.cases.selectors import current_organisation
+
+
+class Command(BaseCommand):
+    help = "Show or change the organisation's settings (deadlines are ISO 8601 durations such as P7D, P3M, PT24H)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        sub.add_parser("show", help="print the current settings")
+        change = sub.add_parser("set", help="change one or more settings")
+        change.add_argument("--name")
+        change.add_argument("--oversight-name", help='how reporters see the oversight body, e.g. "the Audit Committee"')
+        change.add_argument("--ack-deadline", help="time to acknowledge a report, e.g. P7D")
+        change.add_argument("--feedback-deadline", help="time to give feedback after acknowledgement, e.g. P3M")
+        change.add_argument("--first-action-deadline", help="time to a first action on sexual assault, e.g. PT24H")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "set":
+            try:
+                actions.configure_organisation(
+                    name=options["name"],
+                    oversight_name=options["oversight_name"],
+                    ack_deadline=options["ack_deadline"],
+                    feedback_deadline=options["feedback_deadline"],
+                    assault_first_action_deadline=options["first_action_deadline"],
+                )
+            except actions.ActionError as exc:
+                raise CommandError(str(exc)) from None
+        org = current_organisation()
+        self.stdout.write(f"name:                   {org.name}")
+        self.stdout.write(f"oversight body:         {org.oversight_name}")
+        self.stdout.write(f"acknowledge within:     {org.ack_deadline}")
+        self.stdout.write(f"feedback within:        {org.feedback_deadline}")
+        self.stdout.write(f"first action (assault): {org.assault_first_action_deadline}")
+        self.stdout.write("New deadlines apply to cases received from now on.")

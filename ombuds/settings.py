@@ -276,7 +276,8 @@ OMBUDS_BASE_URL = env_str("OMBUDS_BASE_URL", "http://127.0.0.1:8000")
 SECURE_CSP = {
     "default-src": ["'none'"],
     "style-src": ["'self'"],
-    "img-src": ["'self'"],
+    # data: for the TOTP set-up QR code, which allauth renders inline.
+    "img-src": ["'self'", "data:"],
     "font-src": ["'self'"],
     "script-src": ["'self'"],
     "form-action": ["'self'"],

@@ -12,6 +12,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from ombuds.cases.models import Organisation
+from ombuds.directory.linking import link_staff_by_email
+from ombuds.directory.models import Person, Unit
 
 ROLES = ["handler", "lead_handler", "oversight", "administrator", "auditor"]
 DEMO_STAFF = [
@@ -21,6 +23,43 @@ DEMO_STAFF = [
     ("admin@demo.example", "Ada Admin", ["administrator"]),
     ("auditor@demo.example", "Aud Auditor", ["auditor"]),
 ]
+
+
+# A small company: the demo staff work in HR and on the board, away from the sales chain,
+# so a report about the sales managers stays visible to them.
+DEMO_PEOPLE = [
+    # employee id, name, e-mail, unit path, manager id, job title
+    ("D001", "Dana Chief", "ceo@demo.example", "Executive", None, "Chief Executive"),
+    ("D002", "Sam Seller", "sales.director@demo.example", "Sales", "D001", "Sales Director"),
+    ("D003", "Max Manager", "sales.manager@demo.example", "Sales/EMEA", "D002", "Sales Manager, EMEA"),
+    ("D004", "Rita Rep", "rita.rep@demo.example", "Sales/EMEA", "D003", "Account Executive"),
+    ("D005", "Leo Rep", "leo.rep@demo.example", "Sales/EMEA", "D003", "Account Executive"),
+    ("D010", "Hana Handler", "handler@demo.example", "People/Employee Relations", "D011", "ER Investigator"),
+    ("D011", "Lee Lead", "lead@demo.example", "People/Employee Relations", "D001", "Head of Employee Relations"),
+    ("D012", "Ada Admin", "admin@demo.example", "People/Systems", "D011", "HR Systems Administrator"),
+    ("D020", "Olu Oversight", "oversight@demo.example", "Board/Audit Committee", None, "Audit Committee Chair"),
+    ("D021", "Aud Auditor", "auditor@demo.example", "Board/Audit Committee", "D020", "Internal Auditor"),
+]
+
+
+def _seed_directory() -> None:
+    for employee_id, name, email, path, _manager, title in DEMO_PEOPLE:
+        unit = None
+        parent = None
+        parts = path.split("/")
+        for depth in range(1, len(parts) + 1):
+            unit, _created = Unit.objects.get_or_create(
+                path="/".join(parts[:depth]), defaults={"name": parts[depth - 1], "parent": parent}
+            )
+            parent = unit
+        Person.objects.get_or_create(
+            employee_id=employee_id, defaults={"name": name, "email": email, "unit": unit, "job_title": title}
+        )
+    for employee_id, _name, _email, _path, manager, _title in DEMO_PEOPLE:
+        if manager:
+            Person.objects.filter(employee_id=employee_id, manager__isnull=True).update(
+                manager=Person.objects.get(employee_id=manager)
+            )
 
 
 class Command(BaseCommand):
@@ -41,6 +80,7 @@ class Command(BaseCommand):
                 org.oversight_name = "the Audit Committee"
                 org.save(update_fields=["name", "oversight_name"])
             groups = {name: Group.objects.get_or_create(name=name)[0] for name in ROLES}
+            _seed_directory()
             for email, full_name, roles in DEMO_STAFF:
                 user = User.objects.filter(username=email).first()
                 if user is None or email not in known:
@@ -55,6 +95,7 @@ class Command(BaseCommand):
                         user.save(update_fields=["password"])
                     known[email] = password
                 user.groups.add(*(groups[r] for r in roles))
+        link_staff_by_email()
         settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
         logins_file.write_text("".join(f"{e} {p}\n" for e, p in known.items()), encoding="utf-8")
         logins_file.chmod(0o600)
@@ -62,3 +103,5 @@ class Command(BaseCommand):
         self.stdout.write("Demo staff logins (also in var/demo-logins.txt):")
         for email, _full_name, roles in DEMO_STAFF:
             self.stdout.write(f"  {email:<26} {known[email]:<18} {', '.join(roles)}")
+        self.stdout.write("Staff log in at http://127.0.0.1:8000/staff/ and set up two-factor authentication first.")
+        self.stdout.write("Reporters start at http://127.0.0.1:8000/")

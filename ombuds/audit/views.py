@@ -1,0 +1,28 @@
+"""The audit trail page, for auditors and the oversight body. Identifiers only, never content."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from ombuds.accounts.roles import Role, roles_of
+from ombuds.audit.models import AuditEvent, EventType
+
+PAGE_SIZE = 100
+
+
+@require_GET
+@login_required
+def trail(request: HttpRequest) -> HttpResponse:
+    if not roles_of(request.user) & {Role.AUDITOR, Role.OVERSIGHT}:
+        raise Http404("no such page")
+    events = AuditEvent.objects.select_related("actor", "case").order_by("-id")
+    reference = request.GET.get("case", "").strip()
+    if reference:
+        events = events.filter(case__reference=reference)
+    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [(event, EventType(event.event_type).name.replace("_", " ").lower()) for event in page]
+    return render(request, "audit/trail.html", {"page": page, "rows": rows, "reference": reference})

@@ -156,7 +156,7 @@ def test_opening_a_case_is_recorded_and_marks_messages_read(staff, file_report) 
 def test_acknowledging_through_the_page_reaches_the_reporter(staff, file_report, client) -> None:
     filed = file_report()
     handler = staff.client_for(staff.handler)
-    response = handler.post(f"/staff/cases/{filed.case.reference}/steps/acknowledge/", {"message": ""})
+    response = handler.post(f"/staff/cases/{filed.case.reference}/steps/acknowledge/", {"acknowledge-message": ""})
     assert response.status_code == 302
     assert Case.objects.get(pk=filed.case.pk).status == "acknowledged"
     token = client.post("/api/v1/reporter/session", {"receipt": filed.receipt}, content_type="application/json").json()[
@@ -173,7 +173,7 @@ def test_a_refused_step_explains_itself(staff, file_report) -> None:
     actions.begin_assessment(case=case, actor=staff.handler)
     response = staff.client_for(staff.handler).post(
         f"/staff/cases/{case.reference}/steps/propose_closure/",
-        {"reason": "Insufficient evidence", "search_done": "Nothing."},
+        {"propose_closure-reason": "Insufficient evidence", "propose_closure-search_done": "Nothing."},
     )
     assert response.status_code == 400
     assert "never needs evidence" in response.content.decode()
@@ -188,11 +188,11 @@ def test_an_unknown_step_is_404(staff, file_report) -> None:
 def test_messages_and_notes_through_the_page(staff, file_report) -> None:
     case = file_report().case
     client = staff.client_for(staff.handler)
-    assert client.post(f"/staff/cases/{case.reference}/messages/", {"body": "We are on it."}).status_code == 302
-    assert client.post(f"/staff/cases/{case.reference}/notes/", {"body": "Internal only."}).status_code == 302
+    assert client.post(f"/staff/cases/{case.reference}/messages/", {"message-body": "We are on it."}).status_code == 302
+    assert client.post(f"/staff/cases/{case.reference}/notes/", {"note-body": "Internal only."}).status_code == 302
     assert Message.objects.get(sender="staff").body == "We are on it."
     assert Note.objects.get().body == "Internal only."
-    assert client.post(f"/staff/cases/{case.reference}/messages/", {"body": ""}).status_code == 400
+    assert client.post(f"/staff/cases/{case.reference}/messages/", {"message-body": ""}).status_code == 400
 
 
 def test_downloading_an_attachment_is_recorded_and_never_rendered(staff, file_report) -> None:
@@ -219,3 +219,62 @@ def test_tokens_are_listed_and_revoked_in_settings(staff) -> None:
     # someone else's token cannot be revoked
     other = staff.client_for(staff.handler)
     assert other.post("/staff/settings/", {"revoke": token_id}).status_code == 404
+
+
+def test_exporting_a_case_is_recorded(staff, file_report) -> None:
+    filed = file_report()
+    response = staff.client_for(staff.lead).get(f"/staff/cases/{filed.case.reference}/export/")
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert response.json()["reference"] == filed.case.reference
+    assert AuditEvent.objects.filter(event_type=EventType.CASE_EXPORTED, actor=staff.lead, case=filed.case).exists()
+
+
+def test_a_recovery_code_replaces_a_lost_phone() -> None:
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+
+    user = make_staff("h@example.org", "handler")
+    codes = RecoveryCodes.activate(user).generate_codes()
+    client = Client()
+    client.post("/staff/accounts/login/", {"login": "h@example.org", "password": PASSWORD})
+    response = client.post("/staff/accounts/2fa/authenticate/", {"code": codes[0]})
+    assert response.status_code == 302
+    assert client.get("/staff/").status_code == 200
+    # each code works once
+    other = Client()
+    other.post("/staff/accounts/login/", {"login": "h@example.org", "password": PASSWORD})
+    other.post("/staff/accounts/2fa/authenticate/", {"code": codes[0]})
+    assert other.get("/staff/").status_code == 302
+
+
+def test_every_form_on_the_case_page_has_its_own_field_ids(staff, file_report) -> None:
+    case = file_report().case
+    actions.acknowledge_case(case=case, actor=staff.handler)
+    actions.begin_assessment(case=case, actor=staff.handler)
+    actions.propose_closure(
+        case=case, actor=staff.handler, reason="The reporter asked us to only record it.", search_done="Spoke to her."
+    )
+    page = staff.client_for(staff.lead).get(f"/staff/cases/{case.reference}/").content.decode()
+    ids = re.findall(r'\sid="(id_[^"]+)"', page)
+    assert ids
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    assert 'id="id_message-body"' in page and 'id="id_note-body"' in page
+
+
+def test_the_proposer_is_not_offered_the_decision(staff, file_report) -> None:
+    case = file_report().case
+    actions.acknowledge_case(case=case, actor=staff.lead)
+    actions.begin_assessment(case=case, actor=staff.lead)
+    actions.propose_closure(
+        case=case, actor=staff.lead, reason="The reporter asked us to only record it.", search_done="Spoke to her."
+    )
+    own = staff.client_for(staff.lead).get(f"/staff/cases/{case.reference}/").content.decode()
+    assert "Approve closure" not in own and "Reject closure" not in own
+    other = staff.client_for(staff.oversight).get(f"/staff/cases/{case.reference}/").content.decode()
+    assert "Approve closure" in other and "Reject closure" in other
+
+
+def test_the_time_left_counts_down_to_the_deadline(staff, file_report) -> None:
+    case = file_report().case
+    page = staff.client_for(staff.lead).get(f"/staff/cases/{case.reference}/").content.decode()
+    assert "6\xa0days" in page or "6 days" in page

@@ -202,17 +202,20 @@ def test_a_handler_links_a_typed_name_and_adds_a_conflict(company, file_report) 
     assert director.get(f"/staff/cases/{filed.case.reference}/").status_code == 200  # not linked yet
     mention = filed.report.people.get()
     response = lead.post(
-        f"/staff/cases/{filed.case.reference}/people/link/", {"mention": mention.pk, "employee_id": "E3"}
+        f"/staff/cases/{filed.case.reference}/people/link/", {"link-mention": mention.pk, "link-employee_id": "E3"}
     )
     assert response.status_code == 302
     assert director.get(f"/staff/cases/{filed.case.reference}/").status_code == 404
     assert AuditEvent.objects.filter(case=filed.case, event_type=EventType.PERSON_LINKED).exists()
     response = lead.post(
-        f"/staff/cases/{filed.case.reference}/conflicts/", {"employee_id": "E4", "note": "Close friend of the accused."}
+        f"/staff/cases/{filed.case.reference}/conflicts/",
+        {"conflict-employee_id": "E4", "conflict-note": "Close friend of the accused."},
     )
     assert response.status_code == 302
     assert Conflict.objects.filter(case=filed.case, person=people["reporter"], reason="handler").exists()
-    unknown = lead.post(f"/staff/cases/{filed.case.reference}/conflicts/", {"employee_id": "NOPE", "note": "x"})
+    unknown = lead.post(
+        f"/staff/cases/{filed.case.reference}/conflicts/", {"conflict-employee_id": "NOPE", "conflict-note": "x"}
+    )
     assert unknown.status_code == 400
 
 

@@ -186,7 +186,7 @@ def list_cases(request: HttpRequest, filters: Query[InboxQuery]) -> CaseList:
     return CaseList(count=cases.count(), page=filters.page, results=[_summary(c, now) for c in page])
 
 
-def _detail(case: Case, user: User) -> CaseDetail:
+def case_document(case: Case, user: User) -> CaseDetail:
     now = timezone.now()
     reports = [
         ReportOut(
@@ -236,7 +236,7 @@ def get_case(request: HttpRequest, reference: str) -> CaseDetail:
     user = _actor(request)
     case = _case(request, reference)
     actions.record_case_view(case=case, actor=user)
-    return _detail(case, user)
+    return case_document(case, user)
 
 
 @router.post(

@@ -499,12 +499,20 @@ def propose_closure(*, case: Case, actor: User, reason: str, search_done: str) -
     return proposal
 
 
+def _decision_on_proposal(case: Case, actor: User, transition: Transition) -> ClosureProposal:
+    """The pending proposal `actor` may decide on, or a refusal that says why."""
+    rule = workflow.RULES[transition]
+    if case.status not in rule.sources or not roles_of(actor) & rule.roles or conflicts.is_conflicted(actor, case):
+        raise ActionError(_("This step is not possible for this case now."))
+    return _pending_proposal(case, actor)
+
+
 def _pending_proposal(case: Case, actor: User) -> ClosureProposal:
     proposal = case.closure_proposals.filter(decided_at__isnull=True).first()
     if proposal is None:
         raise ActionError(_("There is no closure proposal to decide on."))
     if proposal.proposed_by_id == actor.pk:
-        raise ActionError(_("A closure must be approved by someone other than the person who proposed it."))
+        raise ActionError(_("A closure must be decided by someone other than the person who proposed it."))
     return proposal
 
 
@@ -514,8 +522,7 @@ def approve_closure(*, case: Case, actor: User, note: str = "") -> Case:
     note = _clean_text(note, name=_("note"), max_length=MAX_NARRATIVE)
     with transaction.atomic():
         case = _locked(case)
-        _check(actor, case, Transition.APPROVE_CLOSURE)
-        proposal = _pending_proposal(case, actor)
+        proposal = _decision_on_proposal(case, actor, Transition.APPROVE_CLOSURE)
         proposal.decided_by = actor
         proposal.decided_at = now
         proposal.approved = True
@@ -544,8 +551,7 @@ def reject_closure(*, case: Case, actor: User, note: str) -> ClosureProposal:
     note = _clean_text(note, name=_("note"), max_length=MAX_NARRATIVE, required=True)
     with transaction.atomic():
         case = _locked(case)
-        _check(actor, case, Transition.REJECT_CLOSURE)
-        proposal = _pending_proposal(case, actor)
+        proposal = _decision_on_proposal(case, actor, Transition.REJECT_CLOSURE)
         proposal.decided_by = actor
         proposal.decided_at = now
         proposal.approved = False
@@ -638,6 +644,11 @@ def record_case_view(*, case: Case, actor: User) -> None:
     with transaction.atomic():
         Message.objects.filter(case=case, sender=Sender.REPORTER, read_at__isnull=True).update(read_at=now)
         _staff_record(EventType.CASE_VIEWED, case=case, actor=actor, at=now)
+
+
+def record_case_export(*, case: Case, actor: User) -> None:
+    with transaction.atomic():
+        _staff_record(EventType.CASE_EXPORTED, case=case, actor=actor, at=timezone.now())
 
 
 def record_attachment_download(*, attachment: Attachment, actor: User) -> None:

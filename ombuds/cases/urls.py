@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.inbox, name="inbox"),
     path("settings/", views.staff_settings, name="settings"),
     path("cases/<str:reference>/", views.case_detail, name="case"),
+    path("cases/<str:reference>/export/", views.case_export, name="export"),
     path("cases/<str:reference>/steps/<str:name>/", views.case_transition, name="transition"),
     path("cases/<str:reference>/messages/", views.case_message, name="message"),
     path("cases/<str:reference>/notes/", views.case_note, name="note"),

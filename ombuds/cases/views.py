@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 from ombuds.accounts import tokens
 from ombuds.accounts.models import ApiToken
 from ombuds.accounts.roles import CASE_READERS, Role, roles_of
+from ombuds.api import staff as staff_api
 from ombuds.audit.models import AuditEvent, EventType
 from ombuds.cases import access, actions, selectors, workflow
 from ombuds.cases import forms as case_forms
@@ -128,7 +129,7 @@ def _case_page(
         (
             transition,
             workflow.RULES[transition].label,
-            bound.get(transition.value) or case_forms.STEP_FORMS[transition](),
+            bound.get(transition.value) or case_forms.STEP_FORMS[transition](prefix=transition.value),
         )
         for transition in allowed
     ]
@@ -151,15 +152,18 @@ def _case_page(
             .select_related("proposed_by")
             .first(),
             "appeals": case.appeals.order_by("id"),
-            "message_form": bound.get("message") or case_forms.MessageForm(),
-            "note_form": bound.get("note") or case_forms.NoteForm(),
-            "assign_form": bound.get("assign") or case_forms.AssignForm(initial={"assignee": case.assignee_id}),
-            "appeal_form": bound.get("appeal") or case_forms.AppealResolutionForm(),
+            # Each form has its own prefix: labels and ids never point into another form
+            # (an internal note typed into the message to the reporter would be a leak).
+            "message_form": bound.get("message") or case_forms.MessageForm(prefix="message"),
+            "note_form": bound.get("note") or case_forms.NoteForm(prefix="note"),
+            "assign_form": bound.get("assign")
+            or case_forms.AssignForm(prefix="assign", initial={"assignee": case.assignee_id}),
+            "appeal_form": bound.get("appeal") or case_forms.AppealResolutionForm(prefix="appeal"),
             "now": now,
             "is_oversight": Role.OVERSIGHT in roles_of(user),
             "conflicts": Conflict.objects.filter(case=case).select_related("person", "via").order_by("reason", "id"),
-            "link_form": bound.get("link") or case_forms.LinkPersonForm(),
-            "conflict_form": bound.get("conflict") or case_forms.AddConflictForm(),
+            "link_form": bound.get("link") or case_forms.LinkPersonForm(prefix="link"),
+            "conflict_form": bound.get("conflict") or case_forms.AddConflictForm(prefix="conflict"),
         },
         status=status,
     )
@@ -191,7 +195,7 @@ def case_transition(request: HttpRequest, reference: str, name: str) -> HttpResp
         transition = Transition(name)
     except ValueError:
         raise Http404("no such step") from None
-    form = case_forms.STEP_FORMS[transition](request.POST)
+    form = case_forms.STEP_FORMS[transition](request.POST, prefix=transition.value)
     if not form.is_valid():
         return _case_page(request, case, bound={transition.value: form}, status=400)
     try:
@@ -207,7 +211,7 @@ def case_transition(request: HttpRequest, reference: str, name: str) -> HttpResp
 def case_message(request: HttpRequest, reference: str) -> HttpResponse:
     user = _staff_user(request)
     case = access.case_for_staff(user, reference)
-    form = case_forms.MessageForm(request.POST)
+    form = case_forms.MessageForm(request.POST, prefix="message")
     if form.is_valid():
         try:
             actions.send_staff_message(
@@ -225,7 +229,7 @@ def case_message(request: HttpRequest, reference: str) -> HttpResponse:
 def case_note(request: HttpRequest, reference: str) -> HttpResponse:
     user = _staff_user(request)
     case = access.case_for_staff(user, reference)
-    form = case_forms.NoteForm(request.POST)
+    form = case_forms.NoteForm(request.POST, prefix="note")
     if form.is_valid():
         try:
             actions.add_note(case=case, actor=user, body=form.cleaned_data["body"])
@@ -241,7 +245,7 @@ def case_note(request: HttpRequest, reference: str) -> HttpResponse:
 def case_assign(request: HttpRequest, reference: str) -> HttpResponse:
     user = _staff_user(request)
     case = access.case_for_staff(user, reference)
-    form = case_forms.AssignForm(request.POST)
+    form = case_forms.AssignForm(request.POST, prefix="assign")
     if form.is_valid():
         try:
             actions.assign_case(case=case, actor=user, assignee=form.cleaned_data["assignee"])
@@ -257,7 +261,7 @@ def case_assign(request: HttpRequest, reference: str) -> HttpResponse:
 def appeal_resolve(request: HttpRequest, reference: str, appeal_id: int) -> HttpResponse:
     user = _staff_user(request)
     appeal = access.appeal_for_staff(user, reference, appeal_id)
-    form = case_forms.AppealResolutionForm(request.POST)
+    form = case_forms.AppealResolutionForm(request.POST, prefix="appeal")
     if form.is_valid():
         try:
             actions.resolve_appeal(
@@ -325,7 +329,7 @@ def _directory_person(form: forms.Form) -> Person | None:
 def case_link_person(request: HttpRequest, reference: str) -> HttpResponse:
     user = _staff_user(request)
     case = access.case_for_staff(user, reference)
-    form = case_forms.LinkPersonForm(request.POST)
+    form = case_forms.LinkPersonForm(request.POST, prefix="link")
     if form.is_valid():
         mention = InvolvedPerson.objects.filter(report__case=case, pk=form.cleaned_data["mention"]).first()
         if mention is None:
@@ -346,7 +350,7 @@ def case_link_person(request: HttpRequest, reference: str) -> HttpResponse:
 def case_add_conflict(request: HttpRequest, reference: str) -> HttpResponse:
     user = _staff_user(request)
     case = access.case_for_staff(user, reference)
-    form = case_forms.AddConflictForm(request.POST)
+    form = case_forms.AddConflictForm(request.POST, prefix="conflict")
     if form.is_valid():
         person = _directory_person(form)
         if person is not None:
@@ -357,3 +361,16 @@ def case_add_conflict(request: HttpRequest, reference: str) -> HttpResponse:
             else:
                 return _after(request, case, _("This person is now kept out of the case."))
     return _case_page(request, case, bound={"conflict": form}, status=400)
+
+
+@_case_reader
+@require_GET
+def case_export(request: HttpRequest, reference: str) -> HttpResponse:
+    """The whole case as JSON, for record keeping. Every export is in the audit trail."""
+    user = _staff_user(request)
+    case = access.case_for_staff(user, reference)
+    actions.record_case_export(case=case, actor=user)
+    document = staff_api.case_document(case, user)
+    response = HttpResponse(document.model_dump_json(indent=2), content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="{case.reference}.json"'
+    return response

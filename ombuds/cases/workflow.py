@@ -63,10 +63,22 @@ RULES: dict[Transition, Rule] = {
 }
 
 
+_DECISIONS = (Transition.APPROVE_CLOSURE, Transition.REJECT_CLOSURE)
+
+
 def may(user: User, case: Case, transition: Transition) -> bool:
-    """Whether `user` may take `transition` on `case` now (state and role; approval rules are in the actions)."""
+    """Whether `user` may take `transition` on `case` now: state, role, and for a closure
+    decision, a pending proposal made by someone else (R5)."""
     rule = RULES[transition]
-    return case.status in rule.sources and bool(roles_of(user) & rule.roles)
+    if case.status not in rule.sources or not roles_of(user) & rule.roles:
+        return False
+    if transition in _DECISIONS:
+        proposal = case.closure_proposals.filter(decided_at__isnull=True).first()
+        return proposal is not None and proposal.proposed_by_id != user.pk
+    if transition in (Transition.INVESTIGATE, Transition.PROPOSE_CLOSURE, Transition.REFER):
+        # While a proposal waits for its decision, the case stays where it is.
+        return not case.closure_proposals.filter(decided_at__isnull=True).exists()
+    return True
 
 
 def allowed(user: User, case: Case) -> list[Transition]:

@@ -224,11 +224,12 @@ OMBUDS_MAX_ATTACHMENTS = env_int("OMBUDS_MAX_ATTACHMENTS", 5, minimum=0, maximum
 # Attachments are kept in memory while a request is handled; keep the whole body bounded.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("OMBUDS_MAX_TEXT_BYTES", 256 * 1024, minimum=1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = OMBUDS_MAX_ATTACHMENT_BYTES
-DATA_UPLOAD_MAX_NUMBER_FILES = OMBUDS_MAX_ATTACHMENTS
+# A little above the real limit, so a few files too many get our clear error rather than Django's bare 400.
+DATA_UPLOAD_MAX_NUMBER_FILES = OMBUDS_MAX_ATTACHMENTS + 20
 OMBUDS_MAX_REQUEST_BYTES = OMBUDS_MAX_ATTACHMENT_BYTES * max(OMBUDS_MAX_ATTACHMENTS, 1) + DATA_UPLOAD_MAX_MEMORY_SIZE
 
 # --- Reporter access --------------------------------------------------------------
-# How long a reporter's session (web) or token (API) stays valid after last use.
+# How long a reporter's web session stays valid after her last page, and how long an API token lives.
 OMBUDS_REPORTER_SESSION_SECONDS = env_int("OMBUDS_REPORTER_SESSION_SECONDS", 900, minimum=60)
 # Failed receipt attempts allowed per client within the window below.
 OMBUDS_RECEIPT_ATTEMPTS = env_int("OMBUDS_RECEIPT_ATTEMPTS", 10, minimum=1)

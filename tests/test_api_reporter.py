@@ -221,3 +221,13 @@ def test_the_openapi_document_is_generated(client) -> None:
 def test_api_answers_are_not_cacheable(client) -> None:
     response = _post(client, "/api/v1/reports", REPORT)
     assert response["Cache-Control"].startswith("no-store")
+
+
+def test_a_few_files_too_many_get_the_same_clear_422(client, settings) -> None:
+    token = _token(client, _file(client))
+    files = [SimpleUploadedFile(f"{i}.txt", b"x") for i in range(settings.OMBUDS_MAX_ATTACHMENTS + 1)]
+    response = client.post(
+        "/api/v1/reporter/attachments", {"files": files}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 422
+    assert "at most" in response.json()["detail"][0]["msg"]

@@ -60,7 +60,7 @@ class SessionIn(Schema):
 
 class SessionOut(Schema):
     token: str
-    expires_in: int = Field(description="Seconds the token stays valid without use")
+    expires_in: int = Field(description="Seconds the token stays valid from now")
 
 
 class ErrorOut(Schema):

@@ -278,3 +278,18 @@ def test_the_time_left_counts_down_to_the_deadline(staff, file_report) -> None:
     case = file_report().case
     page = staff.client_for(staff.lead).get(f"/staff/cases/{case.reference}/").content.decode()
     assert "6\xa0days" in page or "6 days" in page
+
+
+def test_a_new_handler_sets_up_totp_right_after_the_first_login() -> None:
+    make_staff("new@example.org", "handler", totp=False)
+    client = Client()
+    client.post("/staff/accounts/login/", {"login": "new@example.org", "password": PASSWORD})
+    response = client.get("/staff/")
+    assert response["Location"] == "/staff/accounts/2fa/totp/activate/"
+    page = client.get(response["Location"])
+    assert page.status_code == 200  # no second password prompt first
+    secret = client.session["mfa.totp.secret"]
+    assert secret in page.content.decode()  # shown as text too, for apps that cannot scan
+    done = client.post("/staff/accounts/2fa/totp/activate/", {"code": totp_code(secret)})
+    assert done.status_code == 302
+    assert client.get("/staff/").status_code == 200

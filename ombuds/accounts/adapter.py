@@ -1,9 +1,27 @@
+import time
+from typing import Any
+
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.authentication import get_authentication_records
+from django.conf import settings
 from django.http import HttpRequest
 
 
 class StaffAccountAdapter(DefaultAccountAdapter):
-    """Staff accounts are created by an administrator (`ombuds createstaff`), never by sign-up."""
-
     def is_open_for_signup(self, request: HttpRequest) -> bool:
+        """Staff accounts are created by an administrator (`ombuds createstaff`), never by sign-up."""
         return False
+
+    def is_reauthentication_required(self, *, app: str, **kwargs: Any) -> bool:
+        """A login within the reauthentication window counts as recent authentication.
+
+        Without this, a new handler who has just logged in is asked for her password again
+        before she may set up the second factor that ombuds insists on.
+        """
+        required = bool(super().is_reauthentication_required(app=app, **kwargs))
+        request = getattr(self, "request", None)
+        if not required or request is None or not request.user.is_authenticated:
+            return required
+        records = get_authentication_records(request, request.user)
+        window = getattr(settings, "ACCOUNT_REAUTHENTICATION_TIMEOUT", 300)
+        return not (records and time.time() - float(records[-1]["at"]) < window)

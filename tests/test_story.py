@@ -237,3 +237,31 @@ def test_the_reporter_finds_people_in_the_directory_without_javascript(company, 
     assert response.status_code == 200
     case = Case.objects.get()
     assert set(Conflict.objects.filter(case=case).values_list("person__employee_id", flat=True)) == {"E1", "E2", "E3"}
+
+
+def test_a_directory_import_that_moves_the_accused_updates_access_at_once(company, file_report, tmp_path) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    _people, staff = company
+    filed = file_report(
+        anonymous=False,
+        reporter_name="R",
+        people=[actions.NewPerson(name="Team Manager", role="accused", employee_id="E3")],
+    )
+    lead = _client(staff["lead"])
+    assert lead.get(f"/staff/cases/{filed.case.reference}/").status_code == 200
+    csv = tmp_path / "people.csv"
+    csv.write_text(
+        "employee_id,name,email,unit,manager_id,job_title,country,status\n"
+        "E8,HR Lead,hr.lead@example.org,People,,Head of HR,GB,active\n"
+        "E3,Team Manager,manager@example.org,Sales,E8,Team Manager,GB,active\n"
+    )
+    out = StringIO()
+    call_command("directory", "import", str(csv), stdout=out, stderr=StringIO())
+    assert "cases whose conflict set changed: 1" in out.getvalue()
+    assert lead.get(f"/staff/cases/{filed.case.reference}/").status_code == 404
+    assert _client(staff["director"]).get(f"/staff/cases/{filed.case.reference}/").status_code == 200
+    assert AuditEvent.objects.filter(event_type=EventType.DIRECTORY_IMPORTED).exists()
+    assert AuditEvent.objects.filter(case=filed.case, event_type=EventType.CONFLICTS_CHANGED).count() >= 2

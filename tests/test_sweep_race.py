@@ -73,4 +73,3 @@ def test_two_workers_take_every_step_exactly_once(tmp_path: Path) -> None:
         assert unsent == 0  # every notice, new-case ones included, was handed to the mailer once
     finally:
         server.drop_database()
-

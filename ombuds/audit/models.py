@@ -43,6 +43,7 @@ class EventType(enum.IntEnum):
     CONFLICT_ADDED = 52
     ROUTED_TO_OVERSIGHT = 53
     UNASSIGNED_FOR_CONFLICT = 54
+    DIRECTORY_IMPORTED = 60
 
 
 class ActorKind(models.TextChoices):

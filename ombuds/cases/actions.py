@@ -50,6 +50,7 @@ from ombuds.cases.models import (
 )
 from ombuds.cases.selectors import current_organisation
 from ombuds.cases.workflow import Transition
+from ombuds.directory.importer import ImportResult
 from ombuds.directory.models import Person
 from ombuds.lib import receipts
 from ombuds.lib.durations import Duration
@@ -913,3 +914,24 @@ def configure_organisation(
             org.oversight_name = _clean_text(oversight_name, name=_("name"), max_length=200, required=True)
         org.save()
     return org
+
+
+def after_directory_import(result: ImportResult) -> int:
+    """Record a directory import and bring every affected case's conflict set up to date."""
+    now = timezone.now()
+    with transaction.atomic():
+        log.record(
+            EventType.DIRECTORY_IMPORTED,
+            at=now,
+            case=None,
+            actor_kind=ActorKind.SYSTEM,
+            detail={
+                "rows": result.rows,
+                "created": result.created,
+                "updated": result.updated,
+                "manager_changes": len(result.manager_changes),
+            },
+        )
+    if not result.changed_person_ids:
+        return 0
+    return directory_changed(now=now)

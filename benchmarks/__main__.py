@@ -21,9 +21,9 @@ def registry() -> dict[str, Benchmark]:
 
     Imported only after Django is set up, because benchmarks use the models.
     """
-    from benchmarks import directory_import
+    from benchmarks import directory_import, inbox
 
-    return {"directory_import": directory_import.import_100k}
+    return {"directory_import": directory_import.import_100k, "inbox": inbox.inbox_100k}
 
 
 def main() -> int:

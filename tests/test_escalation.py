@@ -114,3 +114,24 @@ def test_staff_mail_goes_through_real_smtp_without_report_content(file_report, s
         text = message.get_content()
         assert filed.case.reference in text
         assert "cornered" not in text and "Mei Chen" not in text and "Mei Chen" not in message["Subject"]
+
+
+@time_machine.travel(T0, tick=False)
+def test_a_worker_that_dies_mid_step_leaves_nothing_half_done(file_report, staff, short_deadlines, monkeypatch) -> None:
+    case = file_report(anonymous=False, reporter_name="Mei").case
+    due = T0 + timedelta(days=3, minutes=1)
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("worker killed")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(notify, "queue", crash)
+        with pytest.raises(RuntimeError):
+            sweep(due)
+    # The claim, the audit event and the notices went together: none of them stayed.
+    assert not Escalation.objects.filter(case=case).exists()
+    assert not AuditEvent.objects.filter(case=case, event_type=EventType.DEADLINE_REMINDER).exists()
+    # The next sweep takes the step.
+    sweep(due)
+    assert ("acknowledge", "lead") in _steps(case)
+    assert AuditEvent.objects.filter(case=case, event_type=EventType.ESCALATED_TO_LEAD).count() == 1

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.test import Client
+from django.utils import timezone
 
 from ombuds.accounts import tokens
 from ombuds.audit.models import AuditEvent, EventType
@@ -183,6 +184,9 @@ def test_a_case_nobody_unconflicted_can_handle_goes_straight_to_oversight(db) ->
     assert AuditEvent.objects.filter(case=case, event_type=EventType.ROUTED_TO_OVERSIGHT).exists()
     notice = Notice.objects.get(case=case)
     assert notice.recipients == [board.pk]
+    # anonymous: the notice waits for the batch boundary, not the moment of filing
+    assert notice.send_after.timestamp() % 3600 == 0
+    assert notice.send_after >= timezone.now() - timedelta(seconds=1)
     assert _client(only_handler).get(f"/staff/cases/{case.reference}/").status_code == 404
     assert boss.pk in Conflict.objects.filter(case=case).values_list("person_id", flat=True)
 

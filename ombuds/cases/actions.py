@@ -824,7 +824,8 @@ def _route_around_conflicts(case: Case, *, at: datetime) -> None:
         case.routed_to_oversight = True
         case.save(update_fields=["routed_to_oversight"])
         log.record(EventType.ROUTED_TO_OVERSIGHT, at=at, case=case, actor_kind=ActorKind.SYSTEM)
-        notify.queue(notify.Kind.ESCALATED, case=case, recipients=notify.oversight(case), now=at)
+        # The real time decides when the notice may go (batched for an anonymous reporter).
+        notify.queue(notify.Kind.ESCALATED, case=case, recipients=notify.oversight(case))
 
 
 def link_person(*, mention: InvolvedPerson, actor: User, person: Person) -> InvolvedPerson:

@@ -107,6 +107,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "ombuds.accounts.context.staff",
             ],
         },
     },
@@ -237,6 +238,10 @@ OMBUDS_RECEIPT_ATTEMPTS = env_int("OMBUDS_RECEIPT_ATTEMPTS", 10, minimum=1)
 OMBUDS_RECEIPT_WINDOW_SECONDS = env_int("OMBUDS_RECEIPT_WINDOW_SECONDS", 900, minimum=1)
 # Number of reverse proxies in front of ombuds whose X-Forwarded-For is trusted.
 OMBUDS_TRUSTED_PROXIES = env_int("OMBUDS_TRUSTED_PROXIES", 0, minimum=0, maximum=5)
+# Staff login throttling (django-axes) counts the same hops.
+if OMBUDS_TRUSTED_PROXIES:
+    AXES_IPWARE_PROXY_COUNT = OMBUDS_TRUSTED_PROXIES
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
 
 # --- Deadlines (defaults for a new organisation; changed per organisation later) ------
 OMBUDS_ACK_DEADLINE = env_duration("OMBUDS_ACK_DEADLINE", "P7D")

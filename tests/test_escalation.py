@@ -135,3 +135,43 @@ def test_a_worker_that_dies_mid_step_leaves_nothing_half_done(file_report, staff
     sweep(due)
     assert ("acknowledge", "lead") in _steps(case)
     assert AuditEvent.objects.filter(case=case, event_type=EventType.ESCALATED_TO_LEAD).count() == 1
+
+
+@time_machine.travel(T0, tick=False)
+def test_without_a_lead_handler_the_lead_step_goes_to_oversight_and_says_so(
+    file_report, short_deadlines, client
+) -> None:
+    from tests.conftest import make_staff
+
+    make_staff("h@example.org", "handler")
+    board = make_staff("board@example.org", "oversight")
+    filed = file_report(anonymous=False, reporter_name="Mei")
+    sweep(T0 + timedelta(days=3, minutes=1))
+    lead_step = Escalation.objects.get(case=filed.case, deadline="acknowledge", step="lead")
+    assert lead_step.to_oversight
+    assert Notice.objects.filter(case=filed.case, kind="escalated").get().recipients == [board.pk]
+    token = client.post("/api/v1/reporter/session", {"receipt": filed.receipt}, content_type="application/json").json()[
+        "token"
+    ]
+    texts = [
+        e["text"]
+        for e in client.get("/api/v1/reporter/case", headers={"Authorization": f"Bearer {token}"}).json()["escalations"]
+    ]
+    assert texts
+    assert not any("senior case handler" in t for t in texts)
+    assert any("the oversight committee" in t for t in texts)
+
+
+def test_a_new_case_whose_whole_pool_is_conflicted_is_announced_to_the_leads(staff, file_report) -> None:
+    from ombuds.cases.models import PoolMembership
+    from ombuds.directory.linking import link_staff_by_email
+    from ombuds.directory.models import Person
+
+    PoolMembership.objects.create(category="bullying", user=staff.handler)
+    Person.objects.create(employee_id="P1", name="Pool Handler", email="handler@example.org")
+    link_staff_by_email()
+    filed = file_report(
+        category="bullying", people=[actions.NewPerson(name="Pool Handler", role="accused", employee_id="P1")]
+    )
+    notice = Notice.objects.get(case=filed.case, kind="new_case")
+    assert notice.recipients == [staff.lead.pk]

@@ -136,3 +136,11 @@ def test_a_reporter_token_opens_no_staff_route_and_a_staff_token_no_reporter_rou
     assert Client(headers={"Authorization": f"Bearer {reporter_token}"}).get("/api/v1/cases").status_code == 401
     _record, staff_token = tokens.create_token(user=staff.lead, name="t")
     assert Client(headers={"Authorization": f"Bearer {staff_token}"}).get("/api/v1/reporter/case").status_code == 401
+
+
+def test_unknown_inbox_filters_are_refused(staff) -> None:
+    _record, token = tokens.create_token(user=staff.lead, name="t")
+    client = Client(headers={"Authorization": f"Bearer {token}"})
+    assert client.get("/api/v1/cases?status=archived").status_code == 422
+    assert client.get("/api/v1/cases?category=gossip").status_code == 422
+    assert client.get("/api/v1/cases?status=received&category=bullying").status_code == 200

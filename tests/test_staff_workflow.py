@@ -155,6 +155,7 @@ def test_only_seniors_reopen(file_report, staff) -> None:
         actions.reopen_case(case=case, actor=staff.handler, reason="x")
     case = actions.reopen_case(case=case, actor=staff.oversight, reason="The police asked us to act.")
     assert case.status == Status.ASSESSMENT and case.closed_at is None and case.feedback_given_at is None
+    assert (case.outcome, case.referral, case.finding) == ("", "", "")
 
 
 def test_assignment_rules(file_report, staff) -> None:

@@ -140,9 +140,15 @@ class CreatedOut(Schema):
     id: int
 
 
+StatusName = Literal["", "received", "acknowledged", "assessment", "investigation", "decided", "closed"]
+CategoryFilter = Literal[
+    "", "sexual_harassment", "sexual_assault", "discrimination", "bullying", "retaliation", "other"
+]
+
+
 class InboxQuery(Schema):
-    status: str = ""
-    category: str = ""
+    status: StatusName = ""
+    category: CategoryFilter = ""
     overdue: bool = False
     due_within: int | None = Field(None, ge=0, le=366)
     mine: bool = False

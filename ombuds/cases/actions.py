@@ -250,7 +250,8 @@ def file_report(
         )
         _recompute_conflicts(case, at=at)
         if not case.routed_to_oversight:
-            notify.queue(notify.Kind.NEW_CASE, case=case, recipients=notify.pool(case))
+            # The category's pool, or the lead handlers when all of the pool is conflicted.
+            notify.queue(notify.Kind.NEW_CASE, case=case, recipients=notify.pool(case) or notify.leads(case))
     return FiledReport(receipt=receipt, report=report, case=case)
 
 
@@ -602,13 +603,18 @@ def reopen_case(*, case: Case, actor: User, reason: str) -> Case:
         _check(actor, case, Transition.REOPEN)
         case.status = Status.ASSESSMENT
         case.closed_at = None
+        # The earlier outcome stays in the timeline and the messages; the case starts afresh.
         case.outcome = ""
+        case.finding = ""
+        case.decision_reasoning = ""
+        case.referral = ""
         # A reopened case owes the reporter fresh feedback.
         case.feedback_given_at = None
         case.feedback_due_at = Duration.parse(current_organisation().feedback_deadline).after(now)
         Note.objects.create(case=case, author=actor, created_at=now, body=reason)
         _save(case)
         _staff_record(EventType.CASE_REOPENED, case=case, actor=actor, at=now)
+        _recompute_conflicts(case, at=now)
     return case
 
 
@@ -761,6 +767,11 @@ def escalate(*, case: Case, deadline: str, due_at: datetime, step: str, now: dat
             if step == LadderStep.LEAD and not recipients:
                 # Nobody who may lead this case: it goes straight to oversight.
                 recipients = notify.oversight(case)
+                escalation.to_oversight = True
+                escalation.save(update_fields=["to_oversight"])
+            elif step == LadderStep.OVERSIGHT:
+                escalation.to_oversight = True
+                escalation.save(update_fields=["to_oversight"])
             kind = notify.Kind.DEADLINE_NEAR if step == LadderStep.REMINDER else notify.Kind.ESCALATED
             notify.queue(kind, case=case, recipients=recipients, now=now)
             log.record(
@@ -860,19 +871,15 @@ def add_conflict(*, case: Case, actor: User, person: Person, note: str) -> Confl
 
 
 def directory_changed(*, now: datetime | None = None) -> int:
-    """Recompute the conflict set of every open case that names a directory person.
+    """Recompute the conflict set of every case that names a directory person.
 
     Called after a directory import: a new manager of an accused person loses access at
     once. Returns the number of cases whose set changed.
     """
     now = now or timezone.now()
     changed = 0
-    case_ids = (
-        InvolvedPerson.objects.filter(person__isnull=False)
-        .exclude(report__case__status=Status.CLOSED)
-        .values_list("report__case_id", flat=True)
-        .distinct()
-    )
+    # Closed cases too: a new manager of the accused must not read an old case either.
+    case_ids = InvolvedPerson.objects.filter(person__isnull=False).values_list("report__case_id", flat=True).distinct()
     for case_id in list(case_ids):
         with transaction.atomic():
             case = Case.objects.select_for_update().get(pk=case_id)

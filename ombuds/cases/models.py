@@ -332,6 +332,9 @@ class Escalation(models.Model):
     due_at = models.DateTimeField()
     step = models.CharField(max_length=16, choices=LadderStep.choices)
     at = models.DateTimeField()
+    # True when the step went to oversight (always for the oversight step; for the lead
+    # step when no unconflicted lead handler exists).
+    to_oversight = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["at", "id"]

@@ -100,7 +100,7 @@ def _message(message: Message, anonymous: bool) -> ThreadMessage:
 
 def _escalation_text(escalation: Escalation, oversight: str) -> str:
     missed = Deadline(escalation.deadline).label
-    if escalation.step == LadderStep.LEAD:
+    if escalation.step == LadderStep.LEAD and not escalation.to_oversight:
         return _("The deadline for %(what)s passed, so your case was escalated to a senior case handler.") % {
             "what": missed
         }

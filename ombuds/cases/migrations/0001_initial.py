@@ -99,6 +99,7 @@ class Migration(migrations.Migration):
                 ('due_at', models.DateTimeField()),
                 ('step', models.CharField(choices=[('reminder', 'reminder to the responsible handler'), ('lead', 'escalated to a lead handler'), ('oversight', 'escalated to the oversight body')], max_length=16)),
                 ('at', models.DateTimeField()),
+                ('to_oversight', models.BooleanField(default=False)),
                 ('case', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='escalations', to='cases.case')),
             ],
             options={

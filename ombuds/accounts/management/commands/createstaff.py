@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from ombuds.accounts.roles import Role
+from ombuds.cases import actions
 from ombuds.directory.linking import link_staff_by_email
 
 
@@ -46,6 +47,7 @@ class Command(BaseCommand):
             user.save()
             for role in options["role"]:
                 user.groups.add(Group.objects.get_or_create(name=role)[0])
-        link_staff_by_email()
+        if link_staff_by_email():
+            actions.directory_changed()
         self.stdout.write(f"created {email} with roles {', '.join(options['role'])}")
         self.stdout.write("They must set up two-factor authentication at first login.")

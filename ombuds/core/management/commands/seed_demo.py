@@ -100,7 +100,7 @@ class Command(BaseCommand):
         logins_file.write_text("".join(f"{e} {p}\n" for e, p in known.items()), encoding="utf-8")
         logins_file.chmod(0o600)
         self.stdout.write(f"Demo organisation: {Organisation.objects.get(pk=1).name}")
-        self.stdout.write("Demo staff logins (also in var/demo-logins.txt):")
+        self.stdout.write(f"Demo staff logins (also in {logins_file}):")
         for email, _full_name, roles in DEMO_STAFF:
             self.stdout.write(f"  {email:<26} {known[email]:<18} {', '.join(roles)}")
         self.stdout.write("Staff log in at http://127.0.0.1:8000/staff/ and set up two-factor authentication first.")

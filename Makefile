@@ -19,7 +19,8 @@ run: $(STAMP)
 	$(BIN)/ombuds migrate --no-input
 	$(BIN)/ombuds collectstatic --no-input --verbosity 0
 	$(BIN)/ombuds seed_demo
-	$(BIN)/ombuds serve
+	# Staff e-mail is printed here unless OMBUDS_EMAIL_BACKEND says otherwise (no mail server needed).
+	OMBUDS_EMAIL_BACKEND=$${OMBUDS_EMAIL_BACKEND:-console} $(BIN)/ombuds serve
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

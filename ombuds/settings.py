@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",  # allauth's security-key list uses it
     "django_tasks_db",
     # Before allauth, so our templates (allauth/layouts/base.html) override its plain ones.
     "ombuds.core",
@@ -298,6 +299,8 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Strict"
 CSRF_COOKIE_SAMESITE = "Strict"
+# A year-long cookie on a shared device would show that, and roughly when, the reporting site was used.
+CSRF_COOKIE_AGE = None
 LANGUAGE_COOKIE_SAMESITE = "Strict"
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION
@@ -323,6 +326,9 @@ LOGGING = {
     "loggers": {
         "django": {"handlers": ["stderr"], "level": LOG_LEVEL, "propagate": False},
         "django.server": {"handlers": [], "level": "ERROR", "propagate": False},
+        # 4xx warnings would log, to the second, when someone used the reporter pages
+        # (a wrong receipt, a rejected form). Server errors are still logged.
+        "django.request": {"handlers": ["stderr"], "level": "ERROR", "propagate": False},
         # axes logs every staff login at INFO; failures and lockouts still show as warnings.
         "axes": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
     },

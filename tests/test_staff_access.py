@@ -18,7 +18,7 @@ def _case_routes(reference: str, attachment: int, appeal: int) -> list[str]:
     paths = []
     for pattern in staff.url_patterns:
         assert isinstance(pattern, URLPattern)
-        if "<str:reference>" not in str(pattern.pattern):
+        if "<ref:reference>" not in str(pattern.pattern):
             continue
         kwargs: dict[str, object] = {"reference": reference}
         if "attachment_id" in str(pattern.pattern):

@@ -143,14 +143,19 @@ def test_a_closure_proposal_needs_a_reason_and_the_search_done(file_report, staf
 
 def test_a_referral_closes_and_tells_the_reporter_where(file_report, staff) -> None:
     case = _through_assessment(_named(file_report), staff)
-    case = actions.refer_case(case=case, actor=staff.handler, referral="Police", message="We passed it to the police.")
-    assert case.status == Status.CLOSED and case.referral == "Police"
-    assert Message.objects.filter(case=case, is_feedback=True).exists()
+    actions.refer_case(case=case, actor=staff.lead, referral="Police", message="We passed it to the police.")
+    assert Case.objects.get(pk=case.pk).status == Status.ASSESSMENT  # a referral needs a second person (R5)
+    with pytest.raises(actions.ActionError, match="someone other than"):
+        actions.approve_closure(case=case, actor=staff.lead)
+    case = actions.approve_closure(case=case, actor=staff.oversight)
+    assert case.status == Status.CLOSED and case.referral == "Police" and case.outcome == "referred"
+    assert Message.objects.filter(case=case, is_feedback=True).get().body == "We passed it to the police."
 
 
 def test_only_seniors_reopen(file_report, staff) -> None:
     case = _through_assessment(_named(file_report), staff)
     actions.refer_case(case=case, actor=staff.handler, referral="Police", message="Passed on.")
+    actions.approve_closure(case=case, actor=staff.lead)
     with pytest.raises(actions.ActionError):
         actions.reopen_case(case=case, actor=staff.handler, reason="x")
     case = actions.reopen_case(case=case, actor=staff.oversight, reason="The police asked us to act.")
@@ -205,6 +210,7 @@ def test_appeals_are_resolved_by_oversight_only(file_report, staff) -> None:
     filed = file_report(anonymous=False, reporter_name="Mei")
     case = _through_assessment(filed.case, staff)
     actions.refer_case(case=case, actor=staff.handler, referral="Elsewhere", message="Passed on.")
+    actions.approve_closure(case=case, actor=staff.lead)
     appeal = actions.file_appeal(report=filed.report, reason="This should have been investigated here.")
     with pytest.raises(actions.ActionError, match="Only oversight"):
         actions.resolve_appeal(appeal=appeal, actor=staff.lead, resolution="reopen", note="x")

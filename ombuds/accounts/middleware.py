@@ -5,13 +5,23 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from allauth.mfa.utils import is_mfa_enabled
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
 from ombuds.accounts.roles import MFA_REQUIRED, roles_of
 
-# Pages reachable before the second factor is set up: login, logout and MFA set-up.
-_EXEMPT = ("/staff/accounts/",)
+# Pages reachable before the second factor is set up: login, logout, password reset and
+# the second-factor pages themselves. Nothing else, e-mail changes above all.
+_EXEMPT = (
+    "/staff/accounts/login/",
+    "/staff/accounts/logout/",
+    "/staff/accounts/2fa/",
+    "/staff/accounts/reauthenticate/",
+    "/staff/accounts/password/reset/",
+)
+# A staff account's e-mail links it to its directory record, and through it to the
+# conflict rules; only an administrator changes it (through the directory).
+_BLOCKED = ("/staff/accounts/email/",)
 
 
 class RequireMFAMiddleware:
@@ -20,6 +30,8 @@ class RequireMFAMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         path = request.path
+        if path.startswith(_BLOCKED):
+            raise Http404("no such page")
         if path.startswith("/staff/") and not path.startswith(_EXEMPT):
             user = request.user
             if user.is_authenticated and roles_of(user) & MFA_REQUIRED and not is_mfa_enabled(user, ["totp"]):

@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 from ninja.security import HttpBearer
+from pydantic import field_validator
 
 from ombuds.accounts import tokens
 from ombuds.accounts.roles import CASE_READERS, roles_of
@@ -133,7 +134,15 @@ class NoteIn(Schema):
 
 
 class AssignIn(Schema):
-    assignee: str = Field(description="The handler's e-mail address")
+    assignee: str = Field(max_length=254, description="The handler's e-mail address")
+
+    @field_validator("assignee")
+    @classmethod
+    def _storable(cls, value: str) -> str:
+        if "\x00" in value or not value.isprintable():
+            raise ValueError("not an e-mail address")
+        value.encode("utf-8")  # lone surrogates cannot be looked up
+        return value
 
 
 class CreatedOut(Schema):
@@ -153,7 +162,7 @@ class InboxQuery(Schema):
     due_within: int | None = Field(None, ge=0, le=366)
     mine: bool = False
     unassigned: bool = False
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=100_000)
 
 
 PAGE_SIZE = 50

@@ -44,6 +44,9 @@ class EventType(enum.IntEnum):
     ROUTED_TO_OVERSIGHT = 53
     UNASSIGNED_FOR_CONFLICT = 54
     DIRECTORY_IMPORTED = 60
+    ORGANISATION_CONFIGURED = 61
+    POOL_CHANGED = 62
+    STAFF_CREATED = 63
 
 
 class ActorKind(models.TextChoices):

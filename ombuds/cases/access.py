@@ -12,6 +12,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from ombuds.accounts.roles import Role, roles_of
+from ombuds.audit.models import AuditEvent
 from ombuds.cases.models import Appeal, Attachment, Case, PoolMembership
 
 
@@ -37,6 +38,13 @@ def visible_cases(user: User | AnonymousUser) -> QuerySet[Case]:
     else:
         return Case.objects.none()
     return cases.exclude(conflicts__person__user=user)
+
+
+def visible_audit_events(user: User | AnonymousUser) -> QuerySet[AuditEvent]:
+    """The audit trail for auditors and oversight, without events of cases they are conflicted on."""
+    if not isinstance(user, User) or not roles_of(user) & {Role.AUDITOR, Role.OVERSIGHT}:
+        return AuditEvent.objects.none()
+    return AuditEvent.objects.exclude(case__conflicts__person__user=user)
 
 
 def case_for_staff(user: User | AnonymousUser, reference: str) -> Case:

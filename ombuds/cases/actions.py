@@ -43,6 +43,7 @@ from ombuds.cases.models import (
     Organisation,
     Outcome,
     PersonRole,
+    PoolMembership,
     Report,
     ReporterRole,
     Sender,
@@ -192,7 +193,7 @@ def file_report(
             NewPerson(
                 name=_clean_text(person.name, name=_("person's name"), max_length=MAX_SHORT, required=True),
                 role=person.role,
-                employee_id=person.employee_id.strip()[:64],
+                employee_id=person.employee_id.replace("\x00", "").strip()[:64],
             )
         )
 
@@ -441,22 +442,26 @@ def open_investigation(*, case: Case, actor: User) -> Case:
     return case
 
 
-def refer_case(*, case: Case, actor: User, referral: str, message: str) -> Case:
-    """Close by referring the matter elsewhere (e.g. police, another body), telling the reporter where."""
+def refer_case(*, case: Case, actor: User, referral: str, message: str) -> ClosureProposal:
+    """Propose referring the matter elsewhere (police, another body) instead of investigating.
+
+    A referral ends the case here without an investigation, so like any such closure it
+    needs a second person's approval (R5); on approval the reporter receives `message`.
+    """
     now = timezone.now()
     referral = _clean_text(referral, name=_("referred to"), max_length=300, required=True)
     message = _clean_text(message, name=_("message to the reporter"), max_length=MAX_NARRATIVE, required=True)
     with transaction.atomic():
         case = _locked(case)
         _check(actor, case, Transition.REFER)
-        case.status = Status.CLOSED
-        case.closed_at = now
-        case.outcome = Outcome.REFERRED
-        case.referral = referral
-        _tell_reporter(case, actor, message, now=now, feedback=True)
+        proposal = ClosureProposal.objects.create(
+            case=case, proposed_by=actor, proposed_at=now, reason=message, referral=referral
+        )
+        _first_action(case, now)
         _save(case)
-        _staff_record(EventType.CASE_REFERRED, case=case, actor=actor, at=now)
-    return case
+        _staff_record(EventType.CLOSURE_PROPOSED, case=case, actor=actor, at=now, proposal=proposal.pk, referral=True)
+        notify.queue(notify.Kind.CLOSURE_PROPOSED, case=case, recipients=notify.approvers(case, exclude=actor), now=now)
+    return proposal
 
 
 _EVIDENCE_ONLY = re.compile(
@@ -532,19 +537,26 @@ def approve_closure(*, case: Case, actor: User, note: str = "") -> Case:
         proposal.save()
         case.status = Status.CLOSED
         case.closed_at = now
-        case.outcome = Outcome.CLOSED_WITHOUT_INVESTIGATION
-        org = current_organisation()
-        with translation.override(_reporter_language(case)):
-            body = str(
-                _(
-                    "Your report has been closed without an investigation.\n\nThe reason: %(reason)s\n\n"
-                    "If you disagree, you can appeal to %(body)s from this page."
+        if proposal.referral:
+            case.outcome = Outcome.REFERRED
+            case.referral = proposal.referral
+            body = proposal.reason  # the handler's message saying where and why
+        else:
+            case.outcome = Outcome.CLOSED_WITHOUT_INVESTIGATION
+            org = current_organisation()
+            with translation.override(_reporter_language(case)):
+                body = str(
+                    _(
+                        "Your report has been closed without an investigation.\n\nThe reason: %(reason)s\n\n"
+                        "If you disagree, you can appeal to %(body)s from this page."
+                    )
+                    % {"reason": proposal.reason, "body": org.oversight_name}
                 )
-                % {"reason": proposal.reason, "body": org.oversight_name}
-            )
         _tell_reporter(case, actor, body, now=now, feedback=True)
         _save(case)
         _staff_record(EventType.CLOSURE_APPROVED, case=case, actor=actor, at=now, proposal=proposal.pk)
+        if proposal.referral:
+            _staff_record(EventType.CASE_REFERRED, case=case, actor=actor, at=now, proposal=proposal.pk)
     return case
 
 
@@ -676,26 +688,26 @@ class AppealResolution(enum.StrEnum):
 
 
 def resolve_appeal(*, appeal: Appeal, actor: User, resolution: str, note: str, assignee: User | None = None) -> Appeal:
-    """Oversight answers an appeal: reopen the case, reassign it, or direct the handlers."""
+    """Oversight answers an appeal: reopen the case, reassign it, or direct the handlers. All or nothing."""
     now = timezone.now()
     note = _clean_text(note, name=_("note"), max_length=MAX_NARRATIVE, required=True)
     if resolution not in AppealResolution.__members__.values():
         raise ActionError(_("Choose how to resolve the appeal."))
-    if Role.OVERSIGHT not in roles_of(actor) or conflicts.is_conflicted(actor, appeal.case):
-        raise ActionError(_("Only oversight resolves appeals."))
-    if appeal.resolved_at is not None:
-        raise ActionError(_("This appeal has already been resolved."))
-    case = appeal.case
-    if resolution == AppealResolution.REOPEN:
-        if case.status not in (Status.CLOSED, Status.DECIDED):
-            raise ActionError(_("Only a closed or decided case can be reopened."))
-        reopen_case(case=case, actor=actor, reason=note)
-    elif resolution == AppealResolution.REASSIGN:
-        if assignee is None:
-            raise ActionError(_("Choose the handler to assign."))
-        assign_case(case=case, actor=actor, assignee=assignee)
     with transaction.atomic():
-        appeal = Appeal.objects.select_for_update().get(pk=appeal.pk)
+        appeal = Appeal.objects.select_for_update().select_related("case").get(pk=appeal.pk)
+        case = appeal.case
+        if Role.OVERSIGHT not in roles_of(actor) or conflicts.is_conflicted(actor, case):
+            raise ActionError(_("Only oversight resolves appeals."))
+        if appeal.resolved_at is not None:
+            raise ActionError(_("This appeal has already been resolved."))
+        if resolution == AppealResolution.REOPEN:
+            if case.status not in (Status.CLOSED, Status.DECIDED):
+                raise ActionError(_("Only a closed or decided case can be reopened."))
+            reopen_case(case=case, actor=actor, reason=note)
+        elif resolution == AppealResolution.REASSIGN:
+            if assignee is None:
+                raise ActionError(_("Choose the handler to assign."))
+            assign_case(case=case, actor=actor, assignee=assignee)
         appeal.resolved_at = now
         appeal.resolved_by = actor
         appeal.resolution = resolution
@@ -847,6 +859,10 @@ def link_person(*, mention: InvolvedPerson, actor: User, person: Person) -> Invo
         if not roles_of(actor) & CASE_READERS or conflicts.is_conflicted(actor, case):
             raise ActionError(_("This step is not possible for this case now."))
         mention = InvolvedPerson.objects.select_for_update().get(pk=mention.pk)
+        if mention.person_id is not None:
+            # A link, above all the reporter's own pick, is never replaced: that would let
+            # one handler take the accused and their chain out of the conflict set.
+            raise ActionError(_("This name is already linked to the directory."))
         mention.person = person
         mention.save(update_fields=["person"])
         _staff_record(EventType.PERSON_LINKED, case=case, actor=actor, at=now, mention=mention.pk, person=person.pk)
@@ -921,10 +937,41 @@ def configure_organisation(
         if oversight_name is not None:
             org.oversight_name = _clean_text(oversight_name, name=_("name"), max_length=200, required=True)
         org.save()
+        log.record(
+            EventType.ORGANISATION_CONFIGURED,
+            at=timezone.now(),
+            case=None,
+            actor_kind=ActorKind.SYSTEM,
+            detail={
+                "ack_deadline": org.ack_deadline,
+                "feedback_deadline": org.feedback_deadline,
+                "assault_first_action_deadline": org.assault_first_action_deadline,
+            },
+        )
     return org
 
 
-def after_directory_import(result: ImportResult) -> int:
+def set_pool_membership(*, category: str, user: User, member: bool) -> None:
+    """Put a handler in or out of a category's pool (who sees and hears of new cases)."""
+    if category not in Category.values:
+        raise ActionError(_("unknown category"))
+    if member and not roles_of(user) & {Role.HANDLER, Role.LEAD_HANDLER}:
+        raise ActionError(_("only handlers can be in a pool"))
+    with transaction.atomic():
+        if member:
+            PoolMembership.objects.get_or_create(category=category, user=user)
+        else:
+            PoolMembership.objects.filter(category=category, user=user).delete()
+        log.record(
+            EventType.POOL_CHANGED,
+            at=timezone.now(),
+            case=None,
+            actor_kind=ActorKind.SYSTEM,
+            detail={"category": category, "user": user.pk, "member": member},
+        )
+
+
+def after_directory_import(result: ImportResult, *, staff_linked: int = 0) -> int:
     """Record a directory import and bring every affected case's conflict set up to date."""
     now = timezone.now()
     with transaction.atomic():
@@ -940,6 +987,7 @@ def after_directory_import(result: ImportResult) -> int:
                 "manager_changes": len(result.manager_changes),
             },
         )
-    if not result.changed_person_ids:
+    if not result.changed_person_ids and not staff_linked:
         return 0
+    # A newly linked staff account may be conflicted on a case it is assigned to.
     return directory_changed(now=now)

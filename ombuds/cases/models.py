@@ -201,7 +201,9 @@ class Message(models.Model):
     body = models.TextField()
 
     class Meta:
-        ordering = ["sent_at", "id"]
+        # By id: an anonymous reporter's message keeps only its day, so sorting by time
+        # would put her afternoon reply before the morning question it answers.
+        ordering = ["id"]
 
     def __str__(self) -> str:
         return f"message {self.pk} on {self.case_id}"
@@ -272,9 +274,11 @@ class ClosureProposal(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     approved = models.BooleanField(null=True)
     # CONTENT
-    reason = models.TextField()
+    reason = models.TextField()  # for a referral: the message the reporter will receive
     search_done = models.TextField(blank=True)
     decision_note = models.TextField(blank=True)
+    # Set when the proposal is to refer the matter elsewhere rather than simply close it.
+    referral = models.CharField(max_length=300, blank=True)
 
     class Meta:
         constraints = [

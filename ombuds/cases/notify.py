@@ -75,7 +75,9 @@ def pool(case: Case) -> list[User]:
 
 def responsible(case: Case) -> list[User]:
     """The assignee, or the pool while nobody is assigned."""
-    return [case.assignee] if case.assignee is not None else pool(case)
+    if case.assignee is not None:
+        return unconflicted([case.assignee], case) or pool(case)
+    return pool(case)
 
 
 def send_after(case: Case, now: datetime) -> datetime:
@@ -121,7 +123,12 @@ def send_notification(*, kind: str, reference: str, user_ids: list[int]) -> int:
         f"Open the case (you will be asked to log in): {link}\n\n"
         "This message deliberately contains no details of the case.\n"
     )
+    case = Case.objects.filter(reference=reference).first()
+    if case is None:
+        return 0
+    # Checked again now: someone may have become conflicted since the notice was queued.
+    recipients = unconflicted(list(User.objects.filter(pk__in=user_ids, is_active=True)), case)
     sent = 0
-    for user in User.objects.filter(pk__in=user_ids, is_active=True):
+    for user in recipients:
         sent += send_mail(subject, body, None, [user.email])
     return sent

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 
 from ombuds.cases import actions, notify
 from ombuds.cases.models import Case, Deadline, Escalation, LadderStep, Status
@@ -53,8 +53,15 @@ def due_steps(now: datetime) -> list[tuple[Case, str, datetime, LadderStep]]:
                 Case.objects.exclude(status=Status.CLOSED)
                 .filter(Q(**{f"{met_field}__isnull": True}) & Q(**{f"{due_field}__lte": now - offset}))
                 .exclude(Exists(taken))
-                .order_by(due_field)[:BATCH]
             )
+            if step == LadderStep.REMINDER:
+                # For an anonymous case, a reminder already due on the day of filing would be
+                # taken minutes after she filed and stamp that moment in the trail. The
+                # escalation at the deadline itself still follows.
+                cases = cases.exclude(
+                    Q(anonymous=True) & Q(**{f"{due_field}__lt": F("received_at") + timedelta(days=1) - offset})
+                )
+            cases = cases.order_by(due_field)[:BATCH]
             found.extend((case, deadline, getattr(case, due_field), step) for case in cases)
     return found
 
@@ -67,4 +74,13 @@ def sweep(now: datetime) -> SweepResult:
         else:
             result.skipped += 1
     result.notices = notify.send_due(now)
+    purge_expired_throttles(now)
     return result
+
+
+def purge_expired_throttles(now: datetime) -> int:
+    """Receipt-attempt counters carry nothing worth keeping once their window is over."""
+    from ombuds.intake.models import ReceiptThrottle
+
+    deleted, _ = ReceiptThrottle.objects.filter(window_ends_at__lt=now).delete()
+    return deleted

@@ -122,6 +122,8 @@ def _case_page(
     request: HttpRequest, case: Case, *, bound: dict[str, forms.Form] | None = None, status: int = 200
 ) -> HttpResponse:
     user = _staff_user(request)
+    # Every render shows the case's content, the form-error pages included: each is a view.
+    actions.record_case_view(case=case, actor=user)
     now = timezone.now()
     bound = bound or {}
     allowed = workflow.allowed(user, case)
@@ -134,7 +136,12 @@ def _case_page(
         for transition in allowed
     ]
     reports = case.reports.prefetch_related("people", "attachments").order_by("id")
-    timeline = AuditEvent.objects.filter(case=case).select_related("actor").exclude(event_type=EventType.CASE_VIEWED)
+    timeline = (
+        AuditEvent.objects.filter(case=case)
+        .select_related("actor")
+        .exclude(event_type=EventType.CASE_VIEWED)
+        .order_by("at", "id")
+    )
     return render(
         request,
         "cases/case.html",
@@ -174,7 +181,6 @@ def _case_page(
 def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
     user = _staff_user(request)
     case = access.case_for_staff(user, reference)
-    actions.record_case_view(case=case, actor=user)
     return _case_page(request, case)
 
 

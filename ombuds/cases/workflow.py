@@ -1,8 +1,8 @@
 """The case state machine, in one place.
 
 received → acknowledged → assessment → investigation → decided → closed, with reopen.
-From assessment a case may also be referred elsewhere or, with a second person's
-approval, closed without investigation. Each transition names the states it leaves
+From assessment a case may also, with a second person's approval, be referred
+elsewhere or closed without investigation. Each transition names the states it leaves
 from, the state it reaches, and the roles that may take it.
 """
 
@@ -51,7 +51,8 @@ RULES: dict[Transition, Rule] = {
     Transition.INVESTIGATE: Rule(
         frozenset({Status.ASSESSMENT}), Status.INVESTIGATION, _WORKERS, _("Open an investigation")
     ),
-    Transition.REFER: Rule(frozenset({Status.ASSESSMENT}), Status.CLOSED, _WORKERS, _("Refer elsewhere")),
+    # A referral ends the case without an investigation: it is a proposal a second person approves.
+    Transition.REFER: Rule(frozenset({Status.ASSESSMENT}), None, _WORKERS, _("Propose referring elsewhere")),
     Transition.PROPOSE_CLOSURE: Rule(
         frozenset({Status.ASSESSMENT}), None, _WORKERS, _("Propose closing without investigation")
     ),

@@ -12,7 +12,7 @@ MAX_RESULTS = 8
 
 def search(query: str) -> list[Person]:
     """People whose name contains the query, or whose e-mail or employee id is it (current staff only)."""
-    query = query.strip()
+    query = query.replace("\x00", "").strip()
     if len(query) < MIN_QUERY:
         return []
     matches = Q(name__icontains=query) | Q(email__iexact=query) | Q(employee_id=query)
@@ -25,7 +25,8 @@ def search(query: str) -> list[Person]:
 
 
 def by_employee_ids(ids: list[str]) -> QuerySet[Person]:
-    return Person.objects.filter(employee_id__in=[i for i in ids if i]).select_related("unit")
+    clean = [i for i in ids if i and "\x00" not in i]
+    return Person.objects.filter(employee_id__in=clean).select_related("unit")
 
 
 def describe(person: Person) -> str:

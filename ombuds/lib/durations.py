@@ -21,6 +21,11 @@ class InvalidDuration(ValueError):
     pass
 
 
+# No deadline or ladder step is ever this far away; larger values are typing mistakes.
+MAX_MONTHS = 120
+MAX_EXACT = timedelta(days=3653)
+
+
 @dataclass(frozen=True)
 class Duration:
     months: int
@@ -32,6 +37,8 @@ class Duration:
         if match is None:
             raise InvalidDuration(f"{text!r} is not an ISO 8601 duration such as P7D, P3M or PT24H")
         parts = {key: int(value) if value else 0 for key, value in match.groupdict().items()}
+        if any(value > 10**6 for value in parts.values()):
+            raise InvalidDuration(f"{text!r} is longer than ten years")
         duration = cls(
             months=parts["years"] * 12 + parts["months"],
             exact=timedelta(
@@ -44,6 +51,8 @@ class Duration:
         )
         if duration.months == 0 and duration.exact == timedelta(0):
             raise InvalidDuration(f"{text!r} is an empty duration")
+        if duration.months > MAX_MONTHS or duration.exact > MAX_EXACT:
+            raise InvalidDuration(f"{text!r} is longer than ten years")
         return duration
 
     def after(self, moment: datetime) -> datetime:

@@ -74,6 +74,7 @@ class Migration(migrations.Migration):
                 ('reason', models.TextField()),
                 ('search_done', models.TextField(blank=True)),
                 ('decision_note', models.TextField(blank=True)),
+                ('referral', models.CharField(blank=True, max_length=300)),
                 ('case', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='closure_proposals', to='cases.case')),
                 ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
                 ('proposed_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
@@ -119,7 +120,7 @@ class Migration(migrations.Migration):
                 ('case', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='messages', to='cases.case')),
             ],
             options={
-                'ordering': ['sent_at', 'id'],
+                'ordering': ['id'],
             },
         ),
         migrations.CreateModel(

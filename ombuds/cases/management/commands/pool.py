@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from ombuds.cases import actions
 from ombuds.cases.models import Category, PoolMembership
 
 
@@ -26,12 +27,10 @@ class Command(BaseCommand):
             user = User.objects.filter(email__iexact=options["email"], is_active=True).first()
             if user is None:
                 raise CommandError("no such staff user")
-            if options["action"] == "add":
-                if not user.groups.filter(name__in=["handler", "lead_handler"]).exists():
-                    raise CommandError("only handlers can be in a pool")
-                PoolMembership.objects.get_or_create(category=options["category"], user=user)
-            else:
-                PoolMembership.objects.filter(category=options["category"], user=user).delete()
+            try:
+                actions.set_pool_membership(category=options["category"], user=user, member=options["action"] == "add")
+            except actions.ActionError as exc:
+                raise CommandError(str(exc)) from None
         for category in Category:
             members = PoolMembership.objects.filter(category=category.value).select_related("user")
             names = ", ".join(m.user.email for m in members) or "(no pool: every handler)"

@@ -44,7 +44,7 @@ class Command(BaseCommand):
         self.stdout.write(summary(result))
         if not result.dry_run:
             linked = link_staff_by_email()
-            changed = after_directory_import(result)
+            changed = after_directory_import(result, staff_linked=linked)
             self.stdout.write(f"staff accounts linked: {linked}")
             self.stdout.write(f"cases whose conflict set changed: {changed}")
 

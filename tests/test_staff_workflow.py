@@ -229,3 +229,18 @@ def test_an_appeal_can_reassign(file_report, staff) -> None:
         appeal=appeal, actor=staff.oversight, resolution="reassign", note="New handler.", assignee=staff.handler2
     )
     assert Case.objects.get(pk=filed.case.pk).assignee == staff.handler2
+
+
+def test_the_proposer_can_withdraw_a_proposal_nobody_else_has_decided(file_report, staff) -> None:
+    case = _through_assessment(_named(file_report), staff)
+    actions.propose_closure(
+        case=case, actor=staff.lead, reason="The reporter asked us only to record it.", search_done="Spoke with her."
+    )
+    with pytest.raises(actions.ActionError):
+        actions.withdraw_closure(case=case, actor=staff.oversight)  # only the proposer withdraws
+    actions.withdraw_closure(case=case, actor=staff.lead)
+    case = Case.objects.get(pk=case.pk)
+    assert case.status == Status.ASSESSMENT
+    assert not case.closure_proposals.filter(decided_at__isnull=True).exists()
+    assert EventType.CLOSURE_WITHDRAWN in _events(case)
+    actions.open_investigation(case=case, actor=staff.handler)  # the case moves again

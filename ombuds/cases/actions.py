@@ -575,6 +575,22 @@ def reject_closure(*, case: Case, actor: User, note: str) -> ClosureProposal:
     return proposal
 
 
+def withdraw_closure(*, case: Case, actor: User) -> ClosureProposal:
+    """The proposer takes back a closure or referral proposal; the case stays in assessment."""
+    now = timezone.now()
+    with transaction.atomic():
+        case = _locked(case)
+        _check(actor, case, Transition.WITHDRAW_CLOSURE)
+        proposal = case.closure_proposals.filter(decided_at__isnull=True).get()
+        proposal.decided_by = actor
+        proposal.decided_at = now
+        proposal.approved = None  # neither approved nor rejected: withdrawn
+        proposal.decision_note = "withdrawn by the proposer"
+        proposal.save()
+        _staff_record(EventType.CLOSURE_WITHDRAWN, case=case, actor=actor, at=now, proposal=proposal.pk)
+    return proposal
+
+
 def record_finding(*, case: Case, actor: User, finding: str, reasoning: str) -> Case:
     now = timezone.now()
     if finding not in Finding.values:
@@ -738,6 +754,8 @@ def take_step(transition: Transition, *, case: Case, actor: User, data: dict[str
             approve_closure(case=case, actor=actor, note=data.get("note", ""))
         case Transition.REJECT_CLOSURE:
             reject_closure(case=case, actor=actor, note=data["note"])
+        case Transition.WITHDRAW_CLOSURE:
+            withdraw_closure(case=case, actor=actor)
         case Transition.DECIDE:
             record_finding(case=case, actor=actor, finding=data["finding"], reasoning=data["reasoning"])
         case Transition.CLOSE:

@@ -151,6 +151,7 @@ STEP_FORMS: dict[Transition, type[forms.Form]] = {
     Transition.PROPOSE_CLOSURE: ProposeClosureForm,
     Transition.APPROVE_CLOSURE: DecisionNoteForm,
     Transition.REJECT_CLOSURE: RejectClosureForm,
+    Transition.WITHDRAW_CLOSURE: forms.Form,
     Transition.DECIDE: FindingForm,
     Transition.CLOSE: CloseForm,
     Transition.REOPEN: ReopenForm,

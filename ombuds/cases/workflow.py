@@ -27,6 +27,7 @@ class Transition(enum.StrEnum):
     PROPOSE_CLOSURE = "propose_closure"
     APPROVE_CLOSURE = "approve_closure"
     REJECT_CLOSURE = "reject_closure"
+    WITHDRAW_CLOSURE = "withdraw_closure"
     DECIDE = "decide"
     CLOSE = "close"
     REOPEN = "reopen"
@@ -58,6 +59,7 @@ RULES: dict[Transition, Rule] = {
     ),
     Transition.APPROVE_CLOSURE: Rule(frozenset({Status.ASSESSMENT}), Status.CLOSED, _SENIOR, _("Approve closure")),
     Transition.REJECT_CLOSURE: Rule(frozenset({Status.ASSESSMENT}), None, _SENIOR, _("Reject closure")),
+    Transition.WITHDRAW_CLOSURE: Rule(frozenset({Status.ASSESSMENT}), None, _WORKERS, _("Withdraw my proposal")),
     Transition.DECIDE: Rule(frozenset({Status.INVESTIGATION}), Status.DECIDED, _WORKERS, _("Record the finding")),
     Transition.CLOSE: Rule(frozenset({Status.DECIDED}), Status.CLOSED, _WORKERS, _("Close with feedback")),
     Transition.REOPEN: Rule(frozenset({Status.CLOSED, Status.DECIDED}), Status.ASSESSMENT, _SENIOR, _("Reopen")),
@@ -76,6 +78,11 @@ def may(user: User, case: Case, transition: Transition) -> bool:
     if transition in _DECISIONS:
         proposal = case.closure_proposals.filter(decided_at__isnull=True).first()
         return proposal is not None and proposal.proposed_by_id != user.pk
+    if transition == Transition.WITHDRAW_CLOSURE:
+        # Only the proposer: without this, a case whose only other senior is conflicted
+        # would wait for a decision nobody can take.
+        proposal = case.closure_proposals.filter(decided_at__isnull=True).first()
+        return proposal is not None and proposal.proposed_by_id == user.pk
     if transition in (Transition.INVESTIGATE, Transition.PROPOSE_CLOSURE, Transition.REFER):
         # While a proposal waits for its decision, the case stays where it is.
         return not case.closure_proposals.filter(decided_at__isnull=True).exists()

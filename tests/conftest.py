@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from ombuds.cases import actions
 
@@ -18,6 +19,8 @@ def _test_hosts(settings: Any) -> None:
     # Argon2 is deliberately slow; personas are made in every staff test. Production keeps Argon2
     # (tests/test_staff_login.py checks the configured hasher).
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # A request in Chinese leaves Chinese active in this thread; every test starts in English.
+    translation.activate("en")
 
 
 @pytest.fixture

@@ -15,11 +15,11 @@ $(STAMP): requirements.lock pyproject.toml
 
 setup: $(STAMP)
 
+# `make run` prints staff e-mail in the terminal unless OMBUDS_EMAIL_BACKEND says otherwise.
 run: $(STAMP)
 	$(BIN)/ombuds migrate --no-input
 	$(BIN)/ombuds collectstatic --no-input --verbosity 0
 	$(BIN)/ombuds seed_demo
-	# Staff e-mail is printed here unless OMBUDS_EMAIL_BACKEND says otherwise (no mail server needed).
 	OMBUDS_EMAIL_BACKEND=$${OMBUDS_EMAIL_BACKEND:-console} $(BIN)/ombuds serve
 
 lint: $(STAMP)

@@ -96,3 +96,25 @@ def test_the_audit_trail_is_for_auditors_and_oversight_only(staff, file_report) 
     assert staff.client_for(staff.oversight).get("/staff/audit/").status_code == 200
     for persona in ["handler", "admin", "outsider"]:
         assert staff.client_for(getattr(staff, persona)).get("/staff/audit/").status_code == 404, persona
+
+
+def test_staff_roles_deactivation_and_mfa_reset_are_audited(staff, file_report) -> None:
+    from allauth.mfa.models import Authenticator
+
+    from ombuds.audit.models import AuditEvent, EventType
+
+    assert "handler@example.org" in _run("staff", "list")
+    assert "lead_handler" in _run("staff", "roles", "handler@example.org", "--add", "lead_handler")
+    assert "lead_handler" not in _run("staff", "roles", "handler@example.org", "--remove", "lead_handler")
+    case = file_report().case
+    actions.assign_case(case=case, actor=staff.lead, assignee=staff.handler2)
+    assert "1 case(s) unassigned" in _run("staff", "deactivate", "handler2@example.org")
+    case.refresh_from_db()
+    assert case.assignee is None
+    assert not User.objects.get(email="handler2@example.org").is_active
+    assert Authenticator.objects.filter(user=staff.handler).exists()
+    _run("staff", "reset-mfa", "handler@example.org")
+    assert not Authenticator.objects.filter(user=staff.handler).exists()
+    assert AuditEvent.objects.filter(event_type=EventType.STAFF_CHANGED).count() == 4
+    with pytest.raises(CommandError):
+        _run("staff", "deactivate", "nobody@example.org")

@@ -48,6 +48,7 @@ class EventType(enum.IntEnum):
     ORGANISATION_CONFIGURED = 61
     POOL_CHANGED = 62
     STAFF_CREATED = 63
+    STAFF_CHANGED = 64
 
 
 class ActorKind(models.TextChoices):

@@ -1009,3 +1009,23 @@ def after_directory_import(result: ImportResult, *, staff_linked: int = 0) -> in
         return 0
     # A newly linked staff account may be conflicted on a case it is assigned to.
     return directory_changed(now=now)
+
+
+def release_assignments(*, user: User) -> int:
+    """Unassign every open case of a person who leaves; each case shows "nobody" until reassigned."""
+    now = timezone.now()
+    released = 0
+    for case_id in Case.objects.filter(assignee=user).exclude(status=Status.CLOSED).values_list("pk", flat=True):
+        with transaction.atomic():
+            case = Case.objects.select_for_update().get(pk=case_id)
+            case.assignee = None
+            case.save(update_fields=["assignee"])
+            log.record(
+                EventType.CASE_ASSIGNED,
+                at=now,
+                case=case,
+                actor_kind=ActorKind.SYSTEM,
+                detail={"assignee": None, "previous": user.pk},
+            )
+            released += 1
+    return released

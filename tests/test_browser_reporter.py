@@ -10,6 +10,7 @@ import os
 import re
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +38,9 @@ CHROMIUM_ARGS = [
 pytestmark = [pytest.mark.server, pytest.mark.browser]
 
 
-@pytest.fixture
-def browser() -> Iterator[Any]:
+@contextmanager
+def chromium(args: list[str] = CHROMIUM_ARGS) -> Iterator[Any]:
+    """Debian's chromium, headless, with `args`; fails clearly when it is not installed."""
     if not CHROMIUM.exists():
         if os.environ.get("OMBUDS_SKIP_BROWSER") == "1":
             pytest.skip("OMBUDS_SKIP_BROWSER=1 and /usr/bin/chromium is not installed")
@@ -48,11 +50,17 @@ def browser() -> Iterator[Any]:
         )
 
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=args)
         try:
             yield launched
         finally:
             launched.close()
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    with chromium() as launched:
+        yield launched
 
 
 def _new_page(browser: Any) -> tuple[Any, Any]:

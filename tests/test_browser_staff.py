@@ -208,15 +208,20 @@ def status_label(page: Any) -> str:
     return text.strip()
 
 
-def log_in(page: Any, base: str, who: StaffLogin) -> None:
-    """Password, then the TOTP code; ends on the inbox."""
-    page.goto(base + "/staff/")
-    page.wait_for_url(re.compile(r"/staff/accounts/login/"))
+def enter_password(page: Any, who: StaffLogin) -> None:
+    """The first login step, on the login page; ends on the second-factor page."""
     page.locator('input[name="login"]').fill(who.email)
     page.locator('input[name="password"]').fill(who.password)
     status = submit(page, page.get_by_role("button", name="Sign In", exact=True))
     assert status == 302, f"the password step answered {status}"
     page.wait_for_url(re.compile(r"/staff/accounts/2fa/authenticate/$"))
+
+
+def log_in(page: Any, base: str, who: StaffLogin) -> None:
+    """Password, then the TOTP code; ends on the inbox."""
+    page.goto(base + "/staff/")
+    page.wait_for_url(re.compile(r"/staff/accounts/login/"))
+    enter_password(page, who)
     page.locator('input[name="code"]').fill(totp_code(who.totp_secret))
     status = submit(page, page.get_by_role("button", name="Sign In", exact=True))
     assert status == 302, f"the TOTP step answered {status}"
@@ -375,11 +380,7 @@ def test_a_wrong_totp_code_keeps_the_handler_out(browser: Any, server: RealServe
 
     context, page = new_page(browser, javascript=True)
     page.goto(base + "/staff/accounts/login/")
-    page.locator('input[name="login"]').fill(who.email)
-    page.locator('input[name="password"]').fill(who.password)
-    status = submit(page, page.get_by_role("button", name="Sign In", exact=True))
-    assert status == 302, f"the password step answered {status}"
-    page.wait_for_url(re.compile(r"/staff/accounts/2fa/authenticate/$"))
+    enter_password(page, who)
 
     page.locator('input[name="code"]').fill(wrong_code(who.totp_secret))
     status = submit(page, page.get_by_role("button", name="Sign In", exact=True))

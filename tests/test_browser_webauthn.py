@@ -16,18 +16,17 @@ knowingly absent.
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from tests.realserver import RealServer, running_server
-from tests.test_browser_reporter import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
-from tests.test_browser_staff import create_staff, log_in, new_page, submit
+from tests.test_browser_reporter import CHROMIUM_ARGS, SCREENSHOTS, chromium
+from tests.test_browser_staff import create_staff, enter_password, log_in, new_page, submit
 
 pytestmark = [pytest.mark.server, pytest.mark.browser]
 
@@ -43,19 +42,8 @@ CEREMONY_TIMEOUT_MS = 10_000
 
 @pytest.fixture
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        if os.environ.get("OMBUDS_SKIP_BROWSER") == "1":
-            pytest.skip("OMBUDS_SKIP_BROWSER=1 and /usr/bin/chromium is not installed")
-        pytest.fail(
-            "/usr/bin/chromium is not installed: install Debian's chromium package "
-            "(apt-get install chromium), or set OMBUDS_SKIP_BROWSER=1 to skip the browser tests"
-        )
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LOCALHOST_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with chromium(LOCALHOST_ARGS) as launched:
+        yield launched
 
 
 @pytest.fixture(scope="module")
@@ -140,11 +128,7 @@ def use_security_key(page: Any, base: str) -> Any:
 def password_step(page: Any, base: str, who: Any) -> None:
     """The login form, filled and sent; ends on the second-factor step."""
     page.goto(base + "/staff/accounts/login/")
-    page.locator('input[name="login"]').fill(who.email)
-    page.locator('input[name="password"]').fill(who.password)
-    status = submit(page, page.get_by_role("button", name="Sign In", exact=True))
-    assert status == 302, f"the password step answered {status}"
-    page.wait_for_url(re.compile(r"/staff/accounts/2fa/authenticate/$"))
+    enter_password(page, who)
     expect(page.get_by_role("heading", name="Inbox")).to_have_count(0)
 
 

@@ -14,6 +14,7 @@ from pydantic import field_validator
 
 from ombuds.accounts import tokens
 from ombuds.accounts.roles import CASE_READERS, roles_of
+from ombuds.api.errors import field_error, field_errors
 from ombuds.cases import access, actions, selectors, workflow
 from ombuds.cases.forms import STEP_FORMS
 from ombuds.cases.models import Case
@@ -185,17 +186,7 @@ def _summary(case: Case, now: datetime) -> CaseSummary:
 def list_cases(request: HttpRequest, filters: Query[InboxQuery]) -> CaseList:
     user = _actor(request)
     now = timezone.now()
-    cases = selectors.inbox(
-        access.visible_cases(user),
-        user=user,
-        now=now,
-        status=filters.status,
-        category=filters.category,
-        overdue=filters.overdue,
-        due_within=filters.due_within,
-        mine=filters.mine,
-        unassigned=filters.unassigned,
-    )
+    cases = selectors.inbox(access.visible_cases(user), user=user, now=now, **filters.dict(exclude={"page"}))
     start = (filters.page - 1) * PAGE_SIZE
     page = list(cases[start : start + PAGE_SIZE])
     return CaseList(count=cases.count(), page=filters.page, results=[_summary(c, now) for c in page])
@@ -266,11 +257,8 @@ def take_transition(
     case = _case(request, reference)
     form = STEP_FORMS[payload.transition](data=payload.dict())
     if not form.is_valid():
-        errors = [
-            {"type": "value_error", "loc": ["body", field], "msg": " ".join(str(m) for m in messages)}
-            for field, messages in form.errors.items()
-        ]
-        return Status(422, {"detail": errors})
+        errors = [field_error(" ".join(str(m) for m in messages), field) for field, messages in form.errors.items()]
+        return Status(422, field_errors(*errors))
     actions.take_step(payload.transition, case=case, actor=user, data=form.cleaned_data)
     case.refresh_from_db()
     return Status(200, _summary(case, timezone.now()))
@@ -297,6 +285,6 @@ def assign(request: HttpRequest, reference: str, payload: AssignIn) -> Status[Ca
     case = _case(request, reference)
     assignee = User.objects.filter(email__iexact=payload.assignee.strip(), is_active=True).first()
     if assignee is None:
-        return Status(422, {"detail": [{"type": "value_error", "loc": ["body", "assignee"], "msg": "no such handler"}]})
+        return Status(422, field_errors(field_error("no such handler", "assignee")))
     case = actions.assign_case(case=case, actor=_actor(request), assignee=assignee)
     return Status(200, _summary(case, timezone.now()))

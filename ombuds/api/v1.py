@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from ninja import File, NinjaAPI, Status
@@ -11,6 +9,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.files import UploadedFile
 from ninja.security import HttpBearer
 
+from ombuds.api.errors import field_error, field_errors
 from ombuds.api.schemas import (
     AppealIn,
     AttachmentOut,
@@ -49,13 +48,9 @@ api = NinjaAPI(
 )
 
 
-def _field_error(message: str, *loc: str) -> dict[str, Any]:
-    return {"detail": [{"type": "value_error", "loc": ["body", *loc], "msg": message}]}
-
-
 @api.exception_handler(actions.ActionError)
 def action_refused(request: HttpRequest, exc: actions.ActionError) -> HttpResponse:
-    return api.create_response(request, _field_error(str(exc)), status=422)
+    return api.create_response(request, field_errors(field_error(str(exc))), status=422)
 
 
 def _reporter(request: HttpRequest) -> Report:
@@ -69,7 +64,7 @@ def file_report(request: HttpRequest, payload: ReportIn) -> Status[ReceiptOut]:
     """Store a report and open its case. The receipt is returned only after the commit."""
     language = payload.language or settings.LANGUAGE_CODE
     if language not in dict(settings.LANGUAGES):
-        raise NinjaValidationError(_field_error("unknown language", "language")["detail"])
+        raise NinjaValidationError([field_error("unknown language", "language")])
     filed = actions.file_report(
         category=payload.category,
         role=payload.role,

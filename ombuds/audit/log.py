@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.utils import timezone
 
 from ombuds.audit.models import ActorKind, AuditEvent, EventType
 from ombuds.cases.models import Case
@@ -32,3 +33,8 @@ def record(
         actor=actor,
         detail=detail or {},
     )
+
+
+def record_system(event_type: EventType, **detail: Any) -> AuditEvent:
+    """Append an event about the installation itself (configuration, staff, directory), not a case."""
+    return record(event_type, at=timezone.now(), case=None, actor_kind=ActorKind.SYSTEM, detail=detail)

@@ -955,16 +955,11 @@ def configure_organisation(
         if oversight_name is not None:
             org.oversight_name = _clean_text(oversight_name, name=_("name"), max_length=200, required=True)
         org.save()
-        log.record(
+        log.record_system(
             EventType.ORGANISATION_CONFIGURED,
-            at=timezone.now(),
-            case=None,
-            actor_kind=ActorKind.SYSTEM,
-            detail={
-                "ack_deadline": org.ack_deadline,
-                "feedback_deadline": org.feedback_deadline,
-                "assault_first_action_deadline": org.assault_first_action_deadline,
-            },
+            ack_deadline=org.ack_deadline,
+            feedback_deadline=org.feedback_deadline,
+            assault_first_action_deadline=org.assault_first_action_deadline,
         )
     return org
 
@@ -980,30 +975,19 @@ def set_pool_membership(*, category: str, user: User, member: bool) -> None:
             PoolMembership.objects.get_or_create(category=category, user=user)
         else:
             PoolMembership.objects.filter(category=category, user=user).delete()
-        log.record(
-            EventType.POOL_CHANGED,
-            at=timezone.now(),
-            case=None,
-            actor_kind=ActorKind.SYSTEM,
-            detail={"category": category, "user": user.pk, "member": member},
-        )
+        log.record_system(EventType.POOL_CHANGED, category=category, user=user.pk, member=member)
 
 
 def after_directory_import(result: ImportResult, *, staff_linked: int = 0) -> int:
     """Record a directory import and bring every affected case's conflict set up to date."""
     now = timezone.now()
     with transaction.atomic():
-        log.record(
+        log.record_system(
             EventType.DIRECTORY_IMPORTED,
-            at=now,
-            case=None,
-            actor_kind=ActorKind.SYSTEM,
-            detail={
-                "rows": result.rows,
-                "created": result.created,
-                "updated": result.updated,
-                "manager_changes": len(result.manager_changes),
-            },
+            rows=result.rows,
+            created=result.created,
+            updated=result.updated,
+            manager_changes=len(result.manager_changes),
         )
     if not result.changed_person_ids and not staff_linked:
         return 0

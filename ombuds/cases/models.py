@@ -81,6 +81,15 @@ class Organisation(models.Model):
         return self.name
 
 
+# Each deadline of a case: the column with its due moment and the column set when it is
+# met. The model, the escalation sweep and the case page all read deadlines through this.
+DEADLINE_COLUMNS: dict[str, tuple[str, str]] = {
+    "first_action": ("first_action_due_at", "first_action_at"),
+    "acknowledge": ("ack_due_at", "acknowledged_at"),
+    "feedback": ("feedback_due_at", "feedback_given_at"),
+}
+
+
 class Case(models.Model):
     reference = models.CharField(max_length=16, unique=True)
     category = models.CharField(max_length=32, choices=Category.choices)
@@ -143,13 +152,11 @@ class Case(models.Model):
         """The deadlines not yet met, as (name, moment), earliest first."""
         if not self.is_open():
             return []
-        pending = []
-        if self.first_action_due_at is not None and self.first_action_at is None:
-            pending.append(("first_action", self.first_action_due_at))
-        if self.acknowledged_at is None:
-            pending.append(("acknowledge", self.ack_due_at))
-        if self.feedback_given_at is None:
-            pending.append(("feedback", self.feedback_due_at))
+        pending = [
+            (name, due)
+            for name, (due_column, met_column) in DEADLINE_COLUMNS.items()
+            if (due := getattr(self, due_column)) is not None and getattr(self, met_column) is None
+        ]
         return sorted(pending, key=lambda item: item[1])
 
 

@@ -13,15 +13,9 @@ from django.conf import settings
 from django.db.models import Exists, F, OuterRef, Q
 
 from ombuds.cases import actions, notify
-from ombuds.cases.models import Case, Deadline, Escalation, LadderStep, Status
+from ombuds.cases.models import DEADLINE_COLUMNS, Case, Escalation, LadderStep, Status
 from ombuds.lib.durations import Duration
 
-# deadline → (due column, column set when it is met)
-_DEADLINES = {
-    Deadline.FIRST_ACTION: ("first_action_due_at", "first_action_at"),
-    Deadline.ACKNOWLEDGE: ("ack_due_at", "acknowledged_at"),
-    Deadline.FEEDBACK: ("feedback_due_at", "feedback_given_at"),
-}
 BATCH = 500
 
 
@@ -44,7 +38,7 @@ class SweepResult:
 def due_steps(now: datetime) -> list[tuple[Case, str, datetime, LadderStep]]:
     """Ladder steps that are due and not yet taken."""
     found: list[tuple[Case, str, datetime, LadderStep]] = []
-    for deadline, (due_field, met_field) in _DEADLINES.items():
+    for deadline, (due_field, met_field) in DEADLINE_COLUMNS.items():
         for step, offset in _offsets().items():
             taken = Escalation.objects.filter(
                 case=OuterRef("pk"), deadline=deadline, step=step, due_at=OuterRef(due_field)

@@ -28,7 +28,7 @@ from ombuds.api import staff as staff_api
 from ombuds.audit.models import AuditEvent, EventType
 from ombuds.cases import access, actions, selectors, workflow
 from ombuds.cases import forms as case_forms
-from ombuds.cases.models import Case, Conflict, InvolvedPerson
+from ombuds.cases.models import DEADLINE_COLUMNS, Case, Conflict, InvolvedPerson
 from ombuds.cases.workflow import Transition
 from ombuds.directory.models import Person
 
@@ -90,28 +90,17 @@ def _deadline_rows(case: Case, now: datetime) -> list[dict[str, Any]]:
         "acknowledge": _("Acknowledge the reporter"),
         "feedback": _("Feedback to the reporter"),
     }
-    met = {
-        "first_action": case.first_action_at,
-        "acknowledge": case.acknowledged_at,
-        "feedback": case.feedback_given_at,
-    }
-    due = {
-        "first_action": case.first_action_due_at,
-        "acknowledge": case.ack_due_at,
-        "feedback": case.feedback_due_at,
-    }
     rows = []
-    for key, label in names.items():
-        if due[key] is None:
+    for key, (due_column, met_column) in DEADLINE_COLUMNS.items():
+        moment, met = getattr(case, due_column), getattr(case, met_column)
+        if moment is None:
             continue
-        moment = due[key]
-        assert moment is not None
         rows.append(
             {
-                "label": label,
+                "label": names[key],
                 "due": moment,
-                "met": met[key],
-                "overdue": met[key] is None and case.is_open() and now > moment,
+                "met": met,
+                "overdue": met is None and case.is_open() and now > moment,
                 "left": moment - now,
             }
         )

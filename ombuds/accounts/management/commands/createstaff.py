@@ -11,11 +11,10 @@ from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
-from django.utils import timezone
 
 from ombuds.accounts.roles import Role
 from ombuds.audit import log
-from ombuds.audit.models import ActorKind, EventType
+from ombuds.audit.models import EventType
 from ombuds.cases import actions
 from ombuds.directory.linking import link_staff_by_email
 
@@ -50,13 +49,7 @@ class Command(BaseCommand):
             user.save()
             for role in options["role"]:
                 user.groups.add(Group.objects.get_or_create(name=role)[0])
-            log.record(
-                EventType.STAFF_CREATED,
-                at=timezone.now(),
-                case=None,
-                actor_kind=ActorKind.SYSTEM,
-                detail={"user": user.pk, "roles": sorted(options["role"])},
-            )
+            log.record_system(EventType.STAFF_CREATED, user=user.pk, roles=sorted(options["role"]))
         if link_staff_by_email():
             actions.directory_changed()
         self.stdout.write(f"created {email} with roles {', '.join(options['role'])}")

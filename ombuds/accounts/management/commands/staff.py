@@ -10,22 +10,15 @@ from typing import Any
 from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
-from django.utils import timezone
 
 from ombuds.accounts.roles import Role, forget_roles, roles_of
 from ombuds.audit import log
-from ombuds.audit.models import ActorKind, EventType
+from ombuds.audit.models import EventType
 from ombuds.cases import actions
 
 
 def _record(user: User, change: str, **detail: Any) -> None:
-    log.record(
-        EventType.STAFF_CHANGED,
-        at=timezone.now(),
-        case=None,
-        actor_kind=ActorKind.SYSTEM,
-        detail={"user": user.pk, "change": change, **detail},
-    )
+    log.record_system(EventType.STAFF_CHANGED, user=user.pk, change=change, **detail)
 
 
 class Command(BaseCommand):

@@ -32,6 +32,8 @@ def test_an_event_is_only_written_inside_the_change_it_records(file_report) -> N
     connection.in_atomic_block = False
     try:
         with pytest.raises(RuntimeError, match="in the transaction"):
-            log.record(EventType.REPORT_FILED, at=filed.case.received_at, case=filed.case, actor_kind=ActorKind.SYSTEM)
+            log.record(
+                EventType.REPORT_FILED, at=filed.case.received_at, case_id=filed.case.pk, actor_kind=ActorKind.SYSTEM
+            )
     finally:
         connection.in_atomic_block = saved

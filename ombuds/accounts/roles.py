@@ -28,12 +28,25 @@ _LABELS = {
     Role.AUDITOR: _("Auditor"),
 }
 
+# Each set of roles is named here once; ombuds.cases.permissions decides with them.
+
 # Roles that read case content. The administrator configures; the auditor reads the trail.
 CASE_READERS = frozenset({Role.HANDLER, Role.LEAD_HANDLER, Role.OVERSIGHT})
+# Roles that work cases: take workflow steps, write to the reporter, add notes.
+CASE_WORKERS = CASE_READERS
+# Roles a case can be assigned to, and that can be in a category's pool.
+ASSIGNABLE = frozenset({Role.HANDLER, Role.LEAD_HANDLER})
+# Roles that see every case they are not conflicted on (others see their own and their pool's).
+SEES_ALL_CASES = frozenset({Role.LEAD_HANDLER, Role.OVERSIGHT})
+# Roles that approve or reject what one person may not do alone (never their own proposal),
+# assign cases to others, and reopen closed cases.
+APPROVERS = frozenset({Role.LEAD_HANDLER, Role.OVERSIGHT})
+# Roles that read the audit trail.
+AUDIT_READERS = frozenset({Role.AUDITOR, Role.OVERSIGHT})
+# Roles that read appeals to the oversight body and resolve them.
+APPEAL_READERS = frozenset({Role.OVERSIGHT})
 # Roles that must use a second factor before seeing anything.
 MFA_REQUIRED = CASE_READERS | {Role.AUDITOR}
-# Roles that may approve a closure without investigation (never their own proposal).
-APPROVERS = frozenset({Role.LEAD_HANDLER, Role.OVERSIGHT})
 
 _CACHE_ATTR = "_ombuds_roles"
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest
@@ -15,7 +15,7 @@ from pydantic import field_validator
 from ombuds.accounts import tokens
 from ombuds.accounts.roles import CASE_READERS, roles_of
 from ombuds.api.errors import field_error, field_errors
-from ombuds.cases import access, actions, selectors, workflow
+from ombuds.cases import access, actions, case_view, selectors
 from ombuds.cases.forms import STEP_FORMS
 from ombuds.cases.models import Case
 from ombuds.cases.workflow import Transition
@@ -113,16 +113,80 @@ class CaseDetail(CaseSummary):
     allowed_transitions: list[str]
 
 
-class TransitionIn(Schema):
-    transition: Transition
-    message: str = ""
-    referral: str = ""
-    reason: str = ""
-    search_done: str = ""
-    note: str = ""
-    finding: str = ""
-    reasoning: str = ""
-    feedback: str = ""
+# One input schema per workflow step, told apart by "transition": each states its own fields.
+Text = Annotated[str, Field(max_length=actions.MAX_NARRATIVE)]
+RequiredText = Annotated[str, Field(min_length=1, max_length=actions.MAX_NARRATIVE)]
+
+
+class AcknowledgeIn(Schema):
+    transition: Literal["acknowledge"]
+    message: Text = Field("", description="Left empty, the reporter receives a standard acknowledgement")
+
+
+class BeginAssessmentIn(Schema):
+    transition: Literal["begin_assessment"]
+
+
+class InvestigateIn(Schema):
+    transition: Literal["investigate"]
+
+
+class ReferIn(Schema):
+    transition: Literal["refer"]
+    referral: str = Field(min_length=1, max_length=300, description="Where the matter is referred")
+    message: RequiredText = Field(description="What the reporter is told, on approval")
+
+
+class ProposeClosureIn(Schema):
+    transition: Literal["propose_closure"]
+    reason: RequiredText
+    search_done: RequiredText = Field(description="What was done to look for information")
+
+
+class ApproveClosureIn(Schema):
+    transition: Literal["approve_closure"]
+    note: Text = ""
+
+
+class RejectClosureIn(Schema):
+    transition: Literal["reject_closure"]
+    note: RequiredText
+
+
+class WithdrawClosureIn(Schema):
+    transition: Literal["withdraw_closure"]
+
+
+class DecideIn(Schema):
+    transition: Literal["decide"]
+    finding: Literal["substantiated", "not_substantiated", "inconclusive"]
+    reasoning: RequiredText
+
+
+class CloseIn(Schema):
+    transition: Literal["close"]
+    feedback: RequiredText = Field(description="What the reporter is told")
+
+
+class ReopenIn(Schema):
+    transition: Literal["reopen"]
+    reason: RequiredText
+
+
+TransitionIn = Annotated[
+    AcknowledgeIn
+    | BeginAssessmentIn
+    | InvestigateIn
+    | ReferIn
+    | ProposeClosureIn
+    | ApproveClosureIn
+    | RejectClosureIn
+    | WithdrawClosureIn
+    | DecideIn
+    | CloseIn
+    | ReopenIn,
+    Field(discriminator="transition"),
+]
 
 
 class MessageIn(Schema):
@@ -170,15 +234,16 @@ PAGE_SIZE = 50
 
 
 def _summary(case: Case, now: datetime) -> CaseSummary:
+    view = case_view.summary(case, now)
     return CaseSummary(
-        reference=case.reference,
-        category=case.category,
-        status=case.status,
-        anonymous=case.anonymous,
-        received_on=timezone.localdate(case.received_at),
-        assignee=case.assignee.email if case.assignee else None,
-        next_deadline=case.next_deadline_at,
-        overdue=case.is_overdue(now),
+        reference=view.reference,
+        category=view.category,
+        status=view.status,
+        anonymous=view.anonymous,
+        received_on=view.received_on,
+        assignee=view.assignee,
+        next_deadline=view.next_deadline,
+        overdue=view.overdue,
     )
 
 
@@ -192,57 +257,12 @@ def list_cases(request: HttpRequest, filters: Query[InboxQuery]) -> CaseList:
     return CaseList(count=cases.count(), page=filters.page, results=[_summary(c, now) for c in page])
 
 
-def case_document(case: Case, user: User) -> CaseDetail:
-    now = timezone.now()
-    reports = [
-        ReportOut(
-            role=r.role,
-            anonymous=r.anonymous,
-            narrative=r.narrative,
-            occurred=r.occurred,
-            location=r.location,
-            reporter_name=r.reporter_name,
-            reporter_contact=r.reporter_contact,
-            language=r.language,
-            people=[PersonOut(name=p.name, role=p.role) for p in r.people.all()],
-            attachments=[a.filename for a in r.attachments.all()],
-        )
-        for r in case.reports.prefetch_related("people", "attachments").order_by("id")
-    ]
-    thread = [
-        ThreadOut(
-            id=m.pk,
-            sender=m.sender,
-            author=m.author.email if m.author else None,
-            body=m.body,
-            sent=timezone.localdate(m.sent_at) if (m.sender == "reporter" and case.anonymous) else m.sent_at,
-            read=m.read_at is not None,
-            feedback=m.is_feedback,
-        )
-        for m in case.messages.select_related("author")
-    ]
-    summary = _summary(case, now)
-    return CaseDetail(
-        **summary.dict(),
-        outcome=case.outcome,
-        finding=case.finding,
-        deadlines=[Deadline(name=name, due=due) for name, due in case.pending_deadlines()],  # type: ignore[arg-type]
-        reports=reports,
-        messages=thread,
-        notes=[
-            NoteOut(author=n.author.email, created=n.created_at, body=n.body)
-            for n in case.notes.select_related("author")
-        ],
-        allowed_transitions=[t.value for t in workflow.allowed(user, case)],
-    )
-
-
 @router.get("/cases/{reference}", response=CaseDetail, summary="One case (the view is recorded in the audit trail)")
 def get_case(request: HttpRequest, reference: str) -> CaseDetail:
     user = _actor(request)
     case = _case(request, reference)
-    actions.record_case_view(case=case, actor=user)
-    return case_document(case, user)
+    actions.record_case_view(case=case, actor=user, via="api")
+    return CaseDetail(**case_view.detail_document(case_view.for_staff(case, user)))
 
 
 @router.post(
@@ -255,11 +275,13 @@ def take_transition(
 ) -> Status[CaseSummary | dict[str, object]]:
     user = _actor(request)
     case = _case(request, reference)
-    form = STEP_FORMS[payload.transition](data=payload.dict())
+    transition = Transition(payload.transition)
+    data: dict[str, Any] = payload.dict(exclude={"transition"})
+    form = STEP_FORMS[transition](data=data)
     if not form.is_valid():
         errors = [field_error(" ".join(str(m) for m in messages), field) for field, messages in form.errors.items()]
         return Status(422, field_errors(*errors))
-    actions.take_step(payload.transition, case=case, actor=user, data=form.cleaned_data)
+    actions.take_step(transition, case=case, actor=user, data=form.cleaned_data)
     case.refresh_from_db()
     return Status(200, _summary(case, timezone.now()))
 

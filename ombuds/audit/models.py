@@ -3,6 +3,10 @@
 Database triggers (migration 0002) refuse UPDATE and DELETE on this table, so even a
 code path that tried could not rewrite history. Event types are a stable IntEnum:
 numbers are stored, so existing values never change meaning.
+
+Each event has a gap-free sequence number (`seq`, from 0) and its canonical bytes
+(`leaf`), both fixed when it is written: the leaf is what the Merkle log hashes, and
+the other columns are kept beside it so the trail can be searched and joined.
 """
 
 from __future__ import annotations
@@ -49,6 +53,13 @@ class EventType(enum.IntEnum):
     POOL_CHANGED = 62
     STAFF_CREATED = 63
     STAFF_CHANGED = 64
+    TOKEN_CREATED = 65
+    TOKEN_REVOKED = 66
+    STAFF_ENROLMENT_LINK = 67
+    STAFF_ROLES_CHANGED = 68
+    STAFF_DEACTIVATED = 69
+    STAFF_MFA_RESET = 70
+    STAFF_LINKED = 71
 
 
 class ActorKind(models.TextChoices):
@@ -58,6 +69,8 @@ class ActorKind(models.TextChoices):
 
 
 class AuditEvent(models.Model):
+    # Position in the log, from 0, without gaps (see AuditHead).
+    seq = models.PositiveBigIntegerField(unique=True)
     at = models.DateTimeField(db_index=True)  # coarse when the actor is an anonymous reporter
     # An EventType value. No choices on the column: the IntEnum is the one list, and adding
     # an event type needs no migration.
@@ -67,9 +80,21 @@ class AuditEvent(models.Model):
     case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     # Identifiers and counts only, never report content.
     detail = models.JSONField(default=dict)
+    # The canonical JSON of the event (ombuds.audit.log.leaf_document), as written.
+    leaf = models.TextField()
 
     class Meta:
-        ordering = ["id"]
+        ordering = ["seq"]
 
     def __str__(self) -> str:
         return f"{EventType(self.event_type).name} at {self.at:%Y-%m-%d}"
+
+
+class AuditHead(models.Model):
+    """One row: the size of the log. Taken under a row lock by every write, so sequence
+    numbers are handed out in commit order with no gap, on SQLite and PostgreSQL alike."""
+
+    size = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"audit log of {self.size} events"

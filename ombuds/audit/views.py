@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from ombuds.accounts.roles import Role, roles_of
+from ombuds.accounts.roles import AUDIT_READERS, roles_of
 from ombuds.audit.models import EventType
 from ombuds.cases import access
 
@@ -22,11 +22,11 @@ PAGE_SIZE = 100
 @require_GET
 @login_required
 def trail(request: HttpRequest) -> HttpResponse:
-    if not roles_of(request.user) & {Role.AUDITOR, Role.OVERSIGHT}:
+    if not roles_of(request.user) & AUDIT_READERS:
         raise Http404("no such page")
     # Ordered by time: an anonymous reporter's day-only event must not be placed between
     # two exactly timed staff events by its position.
-    events = access.visible_audit_events(request.user).select_related("actor", "case").order_by("-at", "-id")
+    events = access.visible_audit_events(request.user).select_related("actor", "case").order_by("-at", "-seq")
     reference = request.GET.get("case", "").strip()
     if reference and REFERENCE.fullmatch(reference):
         events = events.filter(case__reference=reference)

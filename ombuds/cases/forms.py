@@ -8,8 +8,7 @@ from django import forms
 from django.contrib.auth.models import User
 from django.utils.translation import gettext_lazy as _
 
-from ombuds.accounts.roles import Role
-from ombuds.cases import actions
+from ombuds.cases import actions, routing
 from ombuds.cases.models import Category, Finding, Status
 from ombuds.cases.workflow import Transition
 
@@ -102,11 +101,7 @@ def _handler_label(user: User) -> str:
 
 
 def _handlers() -> Any:
-    return (
-        User.objects.filter(is_active=True, groups__name__in=[Role.HANDLER.value, Role.LEAD_HANDLER.value])
-        .distinct()
-        .order_by("email")
-    )
+    return routing.assignable_handlers()
 
 
 class AssignForm(forms.Form):

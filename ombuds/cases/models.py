@@ -225,7 +225,6 @@ class Attachment(models.Model):
     sender = models.CharField(max_length=16, choices=Sender.choices)
     uploaded_at = models.DateTimeField()
     size = models.PositiveBigIntegerField()
-    sha256 = models.CharField(max_length=64)
     # CONTENT
     filename = models.CharField(max_length=255)
     content_type = models.CharField(max_length=127)

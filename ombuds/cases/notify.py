@@ -1,6 +1,7 @@
 """Staff notifications by e-mail: a case reference and a link, never report content.
 
-A notice is stored in the same transaction as the change that caused it and handed to
+Who receives a notice is decided by ombuds.cases.routing; this module only stores and
+sends. A notice is stored in the same transaction as the change that caused it and handed to
 the background worker's task queue by `send_due`, so a failed or slow mail server never
 blocks or undoes a case action, and a notice is never sent for a change that rolled back.
 """
@@ -19,9 +20,8 @@ from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
 
-from ombuds.accounts.roles import Role
 from ombuds.cases.conflicts import unconflicted
-from ombuds.cases.models import Case, Notice, PoolMembership
+from ombuds.cases.models import Case, Notice
 
 
 class Kind(enum.StrEnum):
@@ -43,41 +43,6 @@ SUBJECTS = {
     Kind.DEADLINE_NEAR: "Case {ref}: a deadline is near",
     Kind.ESCALATED: "Case {ref} was escalated to you",
 }
-
-
-def _users_with(roles: set[Role]) -> list[User]:
-    return list(User.objects.filter(is_active=True, groups__name__in=[r.value for r in roles]).distinct())
-
-
-# Every recipient list leaves out the people conflicted on the case (R3).
-
-
-def approvers(case: Case, *, exclude: User) -> list[User]:
-    return [u for u in unconflicted(_users_with({Role.LEAD_HANDLER, Role.OVERSIGHT}), case) if u.pk != exclude.pk]
-
-
-def leads(case: Case) -> list[User]:
-    return unconflicted(_users_with({Role.LEAD_HANDLER}), case)
-
-
-def oversight(case: Case) -> list[User]:
-    return unconflicted(_users_with({Role.OVERSIGHT}), case)
-
-
-def pool(case: Case) -> list[User]:
-    """The handlers of the case's category (everyone's, if it has no pool) who are not conflicted."""
-    members = set(PoolMembership.objects.filter(category=case.category).values_list("user_id", flat=True))
-    handlers = _users_with({Role.HANDLER, Role.LEAD_HANDLER})
-    if members:
-        handlers = [u for u in handlers if u.pk in members]
-    return unconflicted(handlers, case)
-
-
-def responsible(case: Case) -> list[User]:
-    """The assignee, or the pool while nobody is assigned."""
-    if case.assignee is not None:
-        return unconflicted([case.assignee], case) or pool(case)
-    return pool(case)
 
 
 def send_after(case: Case, now: datetime) -> datetime:

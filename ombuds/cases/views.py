@@ -6,8 +6,8 @@ ombuds.cases.actions; every view of a case is recorded in the audit trail.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from django import forms
@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.paginator import Paginator
+from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -23,12 +24,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from ombuds.accounts import tokens
 from ombuds.accounts.models import ApiToken
-from ombuds.accounts.roles import CASE_READERS, Role, roles_of
-from ombuds.api import staff as staff_api
-from ombuds.audit.models import AuditEvent, EventType
-from ombuds.cases import access, actions, selectors, workflow
+from ombuds.accounts.roles import CASE_READERS, roles_of
+from ombuds.cases import access, actions, case_view, selectors, workflow
 from ombuds.cases import forms as case_forms
-from ombuds.cases.models import DEADLINE_COLUMNS, Case, Conflict, InvolvedPerson
+from ombuds.cases.models import Case, InvolvedPerson
 from ombuds.cases.workflow import Transition
 from ombuds.directory.models import Person
 
@@ -84,29 +83,6 @@ def inbox(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _deadline_rows(case: Case, now: datetime) -> list[dict[str, Any]]:
-    names = {
-        "first_action": _("First action (sexual assault)"),
-        "acknowledge": _("Acknowledge the reporter"),
-        "feedback": _("Feedback to the reporter"),
-    }
-    rows = []
-    for key, (due_column, met_column) in DEADLINE_COLUMNS.items():
-        moment, met = getattr(case, due_column), getattr(case, met_column)
-        if moment is None:
-            continue
-        rows.append(
-            {
-                "label": names[key],
-                "due": moment,
-                "met": met,
-                "overdue": met is None and case.is_open() and now > moment,
-                "left": moment - now,
-            }
-        )
-    return rows
-
-
 def _case_page(
     request: HttpRequest, case: Case, *, bound: dict[str, forms.Form] | None = None, status: int = 200
 ) -> HttpResponse:
@@ -115,39 +91,21 @@ def _case_page(
     actions.record_case_view(case=case, actor=user)
     now = timezone.now()
     bound = bound or {}
-    allowed = workflow.allowed(user, case)
+    view = case_view.for_staff(case, user, now=now)
     transition_forms = [
         (
-            transition,
-            workflow.RULES[transition].label,
-            bound.get(transition.value) or case_forms.STEP_FORMS[transition](prefix=transition.value),
+            offer.transition,
+            offer.label,
+            bound.get(offer.transition.value) or case_forms.STEP_FORMS[offer.transition](prefix=offer.transition.value),
         )
-        for transition in allowed
+        for offer in view.steps
     ]
-    reports = case.reports.prefetch_related("people", "attachments").order_by("id")
-    timeline = (
-        AuditEvent.objects.filter(case=case)
-        .select_related("actor")
-        .exclude(event_type=EventType.CASE_VIEWED)
-        .order_by("at", "id")
-    )
     return render(
         request,
         "cases/case.html",
         {
-            "case": case,
-            "reports": reports,
-            "received_on": timezone.localdate(case.received_at),
-            "deadlines": _deadline_rows(case, now),
-            "messages_thread": case.messages.select_related("author").prefetch_related("attachments"),
-            "notes": case.notes.select_related("author"),
-            "timeline": [(event, EventType(event.event_type).name.replace("_", " ").lower()) for event in timeline],
-            "views": AuditEvent.objects.filter(case=case, event_type=EventType.CASE_VIEWED).count(),
+            "case": view,
             "transition_forms": transition_forms,
-            "pending_proposal": case.closure_proposals.filter(decided_at__isnull=True)
-            .select_related("proposed_by")
-            .first(),
-            "appeals": case.appeals.order_by("id"),
             # Each form has its own prefix: labels and ids never point into another form
             # (an internal note typed into the message to the reporter would be a leak).
             "message_form": bound.get("message") or case_forms.MessageForm(prefix="message"),
@@ -156,8 +114,6 @@ def _case_page(
             or case_forms.AssignForm(prefix="assign", initial={"assignee": case.assignee_id}),
             "appeal_form": bound.get("appeal") or case_forms.AppealResolutionForm(prefix="appeal"),
             "now": now,
-            "is_oversight": Role.OVERSIGHT in roles_of(user),
-            "conflicts": Conflict.objects.filter(case=case).select_related("person", "via").order_by("reason", "id"),
             "link_form": bound.get("link") or case_forms.LinkPersonForm(prefix="link"),
             "conflict_form": bound.get("conflict") or case_forms.AddConflictForm(prefix="conflict"),
         },
@@ -365,7 +321,7 @@ def case_export(request: HttpRequest, reference: str) -> HttpResponse:
     user = _staff_user(request)
     case = access.case_for_staff(user, reference)
     actions.record_case_export(case=case, actor=user)
-    document = staff_api.case_document(case, user)
-    response = HttpResponse(document.model_dump_json(indent=2), content_type="application/json")
+    document = case_view.detail_document(case_view.for_staff(case, user))
+    response = HttpResponse(json.dumps(document, cls=DjangoJSONEncoder, indent=2), content_type="application/json")
     response["Content-Disposition"] = f'attachment; filename="{case.reference}.json"'
     return response

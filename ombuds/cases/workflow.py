@@ -3,7 +3,9 @@
 received → acknowledged → assessment → investigation → decided → closed, with reopen.
 From assessment a case may also, with a second person's approval, be referred
 elsewhere or closed without investigation. Each transition names the states it leaves
-from, the state it reaches, and the roles that may take it.
+from, the state it reaches, and the roles that may take it; ombuds.cases.permissions
+adds the rules that depend on people (conflicts, who proposed what) and the actions
+take each new status from here.
 """
 
 from __future__ import annotations
@@ -11,12 +13,11 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from django.contrib.auth.models import User
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from ombuds.accounts.roles import Role, roles_of
-from ombuds.cases.models import Case, Status
+from ombuds.accounts.roles import APPROVERS, CASE_WORKERS, Role
+from ombuds.cases.models import Status
 
 
 class Transition(enum.StrEnum):
@@ -41,8 +42,8 @@ class Rule:
     label: Promise
 
 
-_WORKERS = frozenset({Role.HANDLER, Role.LEAD_HANDLER, Role.OVERSIGHT})
-_SENIOR = frozenset({Role.LEAD_HANDLER, Role.OVERSIGHT})
+_WORKERS = CASE_WORKERS
+_SENIOR = APPROVERS
 
 RULES: dict[Transition, Rule] = {
     Transition.ACKNOWLEDGE: Rule(frozenset({Status.RECEIVED}), Status.ACKNOWLEDGED, _WORKERS, _("Acknowledge")),
@@ -64,30 +65,3 @@ RULES: dict[Transition, Rule] = {
     Transition.CLOSE: Rule(frozenset({Status.DECIDED}), Status.CLOSED, _WORKERS, _("Close with feedback")),
     Transition.REOPEN: Rule(frozenset({Status.CLOSED, Status.DECIDED}), Status.ASSESSMENT, _SENIOR, _("Reopen")),
 }
-
-
-_DECISIONS = (Transition.APPROVE_CLOSURE, Transition.REJECT_CLOSURE)
-
-
-def may(user: User, case: Case, transition: Transition) -> bool:
-    """Whether `user` may take `transition` on `case` now: state, role, and for a closure
-    decision, a pending proposal made by someone else (R5)."""
-    rule = RULES[transition]
-    if case.status not in rule.sources or not roles_of(user) & rule.roles:
-        return False
-    if transition in _DECISIONS:
-        proposal = case.closure_proposals.filter(decided_at__isnull=True).first()
-        return proposal is not None and proposal.proposed_by_id != user.pk
-    if transition == Transition.WITHDRAW_CLOSURE:
-        # Only the proposer: without this, a case whose only other senior is conflicted
-        # would wait for a decision nobody can take.
-        proposal = case.closure_proposals.filter(decided_at__isnull=True).first()
-        return proposal is not None and proposal.proposed_by_id == user.pk
-    if transition in (Transition.INVESTIGATE, Transition.PROPOSE_CLOSURE, Transition.REFER):
-        # While a proposal waits for its decision, the case stays where it is.
-        return not case.closure_proposals.filter(decided_at__isnull=True).exists()
-    return True
-
-
-def allowed(user: User, case: Case) -> list[Transition]:
-    return [transition for transition in Transition if may(user, case, transition)]

@@ -32,6 +32,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, models, transaction
 
+from ombuds.audit import log
+from ombuds.audit.models import EventType
 from ombuds.directory.models import Person, PersonStatus, Unit
 
 COLUMNS = ("employee_id", "name", "email", "unit", "manager_id", "job_title", "country", "status")
@@ -340,6 +342,14 @@ def _apply(rows: list[_Row], result: ImportResult, errors: Errors, tracker: _Tra
     tracker.checked()
     if write and not errors:
         _write(plan, directory, result, tracker)
+        # In the same transaction as the rows: an import is in the trail exactly when it happened.
+        log.record_system(
+            EventType.DIRECTORY_IMPORTED,
+            rows=result.rows,
+            created=result.created,
+            updated=result.updated,
+            manager_changes=len(result.manager_changes),
+        )
 
 
 def _plan(rows: list[_Row], directory: _Directory, result: ImportResult) -> _Plan:

@@ -49,3 +49,9 @@ def record_failure(request: HttpRequest) -> None:
             ReceiptThrottle.objects.get_or_create(bucket=bucket, defaults={"window_ends_at": ends, "failures": 1})
         # Old windows carry no information worth keeping.
         ReceiptThrottle.objects.filter(window_ends_at__lt=now).delete()
+
+
+def purge_expired(now: datetime) -> int:
+    """Receipt-attempt counters carry nothing worth keeping once their window is over."""
+    deleted, _ = ReceiptThrottle.objects.filter(window_ends_at__lt=now).delete()
+    return deleted

@@ -6,15 +6,10 @@ import getpass
 import os
 from typing import Any
 
-from django.contrib.auth import password_validation
-from django.contrib.auth.models import Group, User
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
 
+from ombuds.accounts import actions as account_actions
 from ombuds.accounts.roles import Role
-from ombuds.audit import log
-from ombuds.audit.models import EventType
 from ombuds.cases import actions
 from ombuds.directory.linking import link_staff_by_email
 
@@ -33,23 +28,15 @@ class Command(BaseCommand):
         email = options["email"].strip().lower()
         if "@" not in email:
             raise CommandError("give an e-mail address")
-        if User.objects.filter(username=email).exists():
-            raise CommandError(f"{email} already exists")
         if not options["role"]:
             raise CommandError("give at least one --role")
         password = os.environ.get("OMBUDS_NEW_PASSWORD") or getpass.getpass(f"Password for {email}: ")
-        first, _, last = options["name"].partition(" ")
-        user = User(username=email, email=email, first_name=first, last_name=last)
         try:
-            password_validation.validate_password(password, user)
-        except ValidationError as exc:
-            raise CommandError(" ".join(exc.messages)) from None
-        with transaction.atomic():
-            user.set_password(password)
-            user.save()
-            for role in options["role"]:
-                user.groups.add(Group.objects.get_or_create(name=role)[0])
-            log.record_system(EventType.STAFF_CREATED, user=user.pk, roles=sorted(options["role"]))
+            account_actions.create_staff(
+                email=email, name=options["name"], roles=[Role(r) for r in options["role"]], password=password
+            )
+        except account_actions.AccountError as exc:
+            raise CommandError(str(exc)) from None
         if link_staff_by_email():
             actions.directory_changed()
         self.stdout.write(f"created {email} with roles {', '.join(options['role'])}")

@@ -1,24 +1,18 @@
 """`ombuds staff`: list staff, change roles, deactivate an account, reset a lost second factor.
 
-Every change is written to the audit trail.
+Every change is an action with its audit event (ombuds.accounts.actions).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
 
-from ombuds.accounts.roles import Role, forget_roles, roles_of
-from ombuds.audit import log
-from ombuds.audit.models import EventType
+from ombuds.accounts import actions as account_actions
+from ombuds.accounts.roles import Role, roles_of
 from ombuds.cases import actions
-
-
-def _record(user: User, change: str, **detail: Any) -> None:
-    log.record_system(EventType.STAFF_CHANGED, user=user.pk, change=change, **detail)
 
 
 class Command(BaseCommand):
@@ -51,24 +45,18 @@ class Command(BaseCommand):
         if found is None:
             raise CommandError("no such staff user")
         user = found
-        with transaction.atomic():
+        try:
             if options["action"] == "roles":
-                for role in options["add"]:
-                    user.groups.add(Group.objects.get_or_create(name=role)[0])
-                for role in options["remove"]:
-                    user.groups.remove(*Group.objects.filter(name=role))
-                forget_roles(user)
-                _record(user, "roles", added=options["add"], removed=options["remove"])
-                self.stdout.write(f"{user.email}: {', '.join(sorted(r.value for r in roles_of(user))) or '-'}")
+                held = account_actions.change_roles(
+                    user=user, add=[Role(r) for r in options["add"]], remove=[Role(r) for r in options["remove"]]
+                )
+                self.stdout.write(f"{user.email}: {', '.join(sorted(r.value for r in held)) or '-'}")
             elif options["action"] == "deactivate":
-                user.is_active = False
-                user.save(update_fields=["is_active"])
+                account_actions.deactivate_staff(user=user)
                 released = actions.release_assignments(user=user)
-                _record(user, "deactivated", unassigned=released)
                 self.stdout.write(f"{user.email} deactivated; {released} case(s) unassigned")
             else:
-                from allauth.mfa.models import Authenticator
-
-                removed, _ = Authenticator.objects.filter(user=user).delete()
-                _record(user, "mfa_reset", removed=removed)
+                account_actions.reset_mfa(user=user)
                 self.stdout.write(f"{user.email}: second factors removed; a new one is set up at the next login")
+        except account_actions.AccountError as exc:
+            raise CommandError(str(exc)) from None

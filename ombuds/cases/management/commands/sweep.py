@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 from django.utils import timezone
 
-from ombuds.cases.sweeps import sweep
+from ombuds.core.sweep import run as sweep
 
 
 class Command(BaseCommand):

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 
-from ombuds.cases.actions import after_directory_import
+from ombuds.cases.actions import directory_changed
 from ombuds.directory.importer import ImportResult, import_directory
 from ombuds.directory.linking import link_staff_by_email
 
@@ -44,7 +44,8 @@ class Command(BaseCommand):
         self.stdout.write(summary(result))
         if not result.dry_run:
             linked = link_staff_by_email()
-            changed = after_directory_import(result, staff_linked=linked)
+            # A newly linked staff account may be conflicted on a case it is assigned to.
+            changed = directory_changed() if result.changed_person_ids or linked else 0
             self.stdout.write(f"staff accounts linked: {linked}")
             self.stdout.write(f"cases whose conflict set changed: {changed}")
 

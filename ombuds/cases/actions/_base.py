@@ -1,0 +1,126 @@
+"""What every action shares: the refusal type, text checks, locking, deadlines and the audit helper.
+
+Nothing here is an entry point: these helpers run inside the transaction an action
+opened, and an action never calls another public action, only these.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ombuds.audit import log
+from ombuds.audit.models import ActorKind, EventType
+from ombuds.cases import content, permissions
+from ombuds.cases.models import Case, Message, Sender
+from ombuds.cases.permissions import Step
+from ombuds.cases.workflow import RULES, Transition
+
+MAX_NARRATIVE = 50_000
+MAX_SHORT = 200
+MAX_PEOPLE = 20
+
+
+class ActionError(ValueError):
+    """The action was refused; the message is safe to show to the person who asked."""
+
+
+def reporter_moment(*, anonymous: bool, now: datetime | None = None) -> datetime:
+    """The time stored for something a reporter did.
+
+    For an anonymous reporter only the day is kept (the start of that day in the
+    organisation's time zone): an exact time could be matched against door logs,
+    badge readers or calendars and name her.
+    """
+    now = now or timezone.now()
+    if not anonymous:
+        return now
+    local = timezone.localtime(now)
+    return timezone.make_aware(datetime.combine(local.date(), time.min), timezone.get_current_timezone())
+
+
+def clean_text(value: str, *, name: str, max_length: int, required: bool = False) -> str:
+    text = value.strip()
+    if required and not text:
+        raise ActionError(_("%(field)s must not be empty") % {"field": name})
+    if len(text) > max_length:
+        raise ActionError(_("%(field)s is longer than %(max)d characters") % {"field": name, "max": max_length})
+    if "\x00" in text:
+        raise ActionError(_("%(field)s contains a character that cannot be stored") % {"field": name})
+    return text
+
+
+def refresh_deadlines(case: Case) -> None:
+    """Recompute the stored next deadline from the case's pending ones (no save)."""
+    pending = case.pending_deadlines()
+    case.next_deadline_at = pending[0][1] if pending else None
+
+
+def locked(case: Case) -> Case:
+    return Case.objects.select_for_update().get(pk=case.pk)
+
+
+def check(actor: User, case: Case, step: Step, *, assignee: User | None = None) -> None:
+    """Refuse unless ombuds.cases.permissions allows `actor` to take `step` on `case` now."""
+    if not permissions.may_take(actor, case, step, assignee=assignee):
+        raise ActionError(_("This step is not possible for this case now."))
+
+
+def target_status(transition: Transition) -> str:
+    """The status a transition reaches, from the workflow table."""
+    target = RULES[transition].target
+    assert target is not None, f"{transition} does not change the status"
+    return target
+
+
+def staff_record(event: EventType, *, case: Case, actor: User, at: datetime, **detail: Any) -> None:
+    log.record(event, at=at, case_id=case.pk, actor_kind=ActorKind.STAFF, actor_id=actor.pk, detail=detail)
+
+
+def system_record(event: EventType, *, case: Case, at: datetime, actor: User | None = None, **detail: Any) -> None:
+    log.record(
+        event,
+        at=at,
+        case_id=case.pk,
+        actor_kind=ActorKind.STAFF if actor is not None else ActorKind.SYSTEM,
+        actor_id=actor.pk if actor is not None else None,
+        detail=detail,
+    )
+
+
+def reporter_record(event: EventType, *, case: Case, at: datetime, **detail: Any) -> None:
+    log.record(event, at=at, case_id=case.pk, actor_kind=ActorKind.REPORTER, detail=detail)
+
+
+def first_action(case: Case, now: datetime) -> None:
+    if case.first_action_at is None:
+        case.first_action_at = now
+
+
+def reporter_language(case: Case) -> str:
+    first = case.reports.order_by("submitted_at", "id").first()
+    return first.language if first else settings.LANGUAGE_CODE
+
+
+def tell_reporter(case: Case, actor: User, body: str, *, now: datetime, feedback: bool) -> Message:
+    message = Message.objects.create(
+        case=case,
+        sender=Sender.STAFF,
+        author=actor,
+        sent_at=now,
+        body=content.seal(body, model=Message, field="body"),
+        is_feedback=feedback,
+    )
+    if feedback and case.feedback_given_at is None:
+        case.feedback_given_at = now
+    return message
+
+
+def save_case(case: Case) -> None:
+    refresh_deadlines(case)
+    case.save()

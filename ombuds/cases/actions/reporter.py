@@ -1,0 +1,260 @@
+"""What a reporter does: file a report, write to the handlers, add files, appeal.
+
+She has no account; these actions are reached with her receipt (ombuds.intake). Every
+time stored for an anonymous reporter is only the day (reporter_moment).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from ombuds.audit.models import EventType
+from ombuds.cases import content, notify, routing
+from ombuds.cases.actions._base import (
+    MAX_NARRATIVE,
+    MAX_PEOPLE,
+    MAX_SHORT,
+    ActionError,
+    clean_text,
+    reporter_moment,
+    reporter_record,
+)
+from ombuds.cases.actions._routing import recompute_conflicts
+from ombuds.cases.deadlines import initial_deadlines
+from ombuds.cases.models import (
+    Appeal,
+    Attachment,
+    Case,
+    Category,
+    InvolvedPerson,
+    Message,
+    PersonRole,
+    Report,
+    ReporterRole,
+    Sender,
+)
+from ombuds.cases.selectors import current_organisation
+from ombuds.directory.models import Person
+from ombuds.lib import receipts
+
+# Crockford's alphabet: no I, L, O or U, so a reference read over the phone is unambiguous.
+_REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+@dataclass(frozen=True)
+class NewAttachment:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class NewPerson:
+    name: str
+    role: str
+    # When the reporter picked the person from the directory.
+    employee_id: str = ""
+
+
+@dataclass(frozen=True)
+class FiledReport:
+    receipt: str
+    report: Report
+    case: Case = field(repr=False)
+
+
+def _new_reference() -> str:
+    return "C-" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
+
+
+def store_attachments(
+    *, case: Case, report: Report | None, message: Message | None, files: list[NewAttachment], sender: str, at: datetime
+) -> list[Attachment]:
+    if len(files) > settings.OMBUDS_MAX_ATTACHMENTS:
+        raise ActionError(_("at most %(n)d files can be attached") % {"n": settings.OMBUDS_MAX_ATTACHMENTS})
+    stored = []
+    for item in files:
+        if len(item.data) > settings.OMBUDS_MAX_ATTACHMENT_BYTES:
+            raise ActionError(_("each file must be at most %(n)d bytes") % {"n": settings.OMBUDS_MAX_ATTACHMENT_BYTES})
+        if len(item.data) == 0:
+            raise ActionError(_("an attached file is empty"))
+        filename = clean_text(item.filename or "file", name=_("file name"), max_length=255, required=True)
+        content_type = clean_text(item.content_type or "application/octet-stream", name=_("file type"), max_length=127)
+        stored.append(
+            Attachment.objects.create(
+                case=case,
+                report=report,
+                message=message,
+                sender=sender,
+                uploaded_at=at,
+                size=len(item.data),
+                filename=content.seal(filename, model=Attachment, field="filename"),
+                content_type=content.seal(content_type, model=Attachment, field="content_type"),
+                data=content.seal_bytes(item.data, model=Attachment, field="data"),
+            )
+        )
+    return stored
+
+
+def file_report(
+    *,
+    category: str,
+    role: str,
+    narrative: str,
+    anonymous: bool,
+    occurred: str = "",
+    location: str = "",
+    people: list[NewPerson] | None = None,
+    language: str = "en",
+    reporter_name: str = "",
+    reporter_contact: str = "",
+    attachments: list[NewAttachment] | None = None,
+) -> FiledReport:
+    """Store a report and open its case in one transaction; return the receipt.
+
+    No evidence is asked for: the narrative alone opens a case (R1). The receipt is
+    returned only after the commit, so a reporter never holds a receipt for a report
+    that was not stored.
+    """
+    if category not in Category.values:
+        raise ActionError(_("unknown category"))
+    if role not in ReporterRole.values:
+        raise ActionError(_("unknown reporter role"))
+    narrative = clean_text(narrative, name=_("what happened"), max_length=MAX_NARRATIVE, required=True)
+    occurred = clean_text(occurred, name=_("when"), max_length=MAX_SHORT)
+    location = clean_text(location, name=_("where"), max_length=MAX_SHORT)
+    reporter_name = clean_text(reporter_name, name=_("name"), max_length=MAX_SHORT)
+    reporter_contact = clean_text(reporter_contact, name=_("contact"), max_length=MAX_SHORT)
+    language = clean_text(language or "en", name=_("language"), max_length=16)
+    if anonymous and reporter_name:
+        raise ActionError(_("an anonymous report cannot carry the reporter's name"))
+    people = people or []
+    if len(people) > MAX_PEOPLE:
+        raise ActionError(_("at most %(n)d people can be named") % {"n": MAX_PEOPLE})
+    cleaned_people = []
+    for person in people:
+        if person.role not in PersonRole.values:
+            raise ActionError(_("unknown role for a person involved"))
+        cleaned_people.append(
+            NewPerson(
+                name=clean_text(person.name, name=_("person's name"), max_length=MAX_SHORT, required=True),
+                role=person.role,
+                employee_id=person.employee_id.replace("\x00", "").strip()[:64],
+            )
+        )
+
+    receipt = receipts.new_receipt()
+    digest = receipts.digest(receipt)
+    assert digest is not None  # a fresh receipt is always well-formed
+    at = reporter_moment(anonymous=anonymous)
+    with transaction.atomic(durable=True):
+        org = current_organisation()
+        deadlines = initial_deadlines(org, received_at=at, category=category)
+        case = Case.objects.create(
+            reference=_new_reference(),
+            category=category,
+            anonymous=anonymous,
+            received_at=at,
+            ack_due_at=deadlines.ack_due_at,
+            feedback_due_at=deadlines.feedback_due_at,
+            first_action_due_at=deadlines.first_action_due_at,
+            next_deadline_at=min(d for d in [deadlines.ack_due_at, deadlines.first_action_due_at] if d is not None),
+        )
+        report = Report.objects.create(
+            case=case,
+            receipt_digest=digest,
+            role=role,
+            anonymous=anonymous,
+            language=language,
+            submitted_at=at,
+            narrative=content.seal(narrative, model=Report, field="narrative"),
+            occurred=content.seal(occurred, model=Report, field="occurred"),
+            location=content.seal(location, model=Report, field="location"),
+            reporter_name=content.seal(reporter_name, model=Report, field="reporter_name"),
+            reporter_contact=content.seal(reporter_contact, model=Report, field="reporter_contact"),
+        )
+        picked = {
+            person.employee_id: person
+            for person in Person.objects.filter(
+                employee_id__in=[p.employee_id for p in cleaned_people if p.employee_id]
+            )
+        }
+        InvolvedPerson.objects.bulk_create(
+            [
+                InvolvedPerson(
+                    report=report,
+                    name=content.seal(p.name, model=InvolvedPerson, field="name"),
+                    role=p.role,
+                    person=picked.get(p.employee_id),
+                )
+                for p in cleaned_people
+            ]
+        )
+        stored = store_attachments(
+            case=case, report=report, message=None, files=attachments or [], sender=Sender.REPORTER, at=at
+        )
+        reporter_record(
+            EventType.REPORT_FILED,
+            case=case,
+            at=at,
+            report=report.pk,
+            attachments=len(stored),
+            people=len(cleaned_people),
+        )
+        recompute_conflicts(case, at=at)
+        if not case.routed_to_oversight:
+            # The category's pool, or the lead handlers when all of the pool is conflicted.
+            notify.queue(notify.Kind.NEW_CASE, case=case, recipients=routing.pool(case) or routing.leads(case))
+    return FiledReport(receipt=receipt, report=report, case=case)
+
+
+def post_reporter_message(*, report: Report, body: str, attachments: list[NewAttachment] | None = None) -> Message:
+    """The reporter writes to the handlers, optionally adding files (information added later)."""
+    attachments = attachments or []
+    body = clean_text(body, name=_("message"), max_length=MAX_NARRATIVE, required=not attachments)
+    at = reporter_moment(anonymous=report.anonymous)
+    with transaction.atomic(durable=True):
+        case = Case.objects.select_for_update().get(pk=report.case_id)
+        message = Message.objects.create(
+            case=case, sender=Sender.REPORTER, sent_at=at, body=content.seal(body, model=Message, field="body")
+        )
+        stored = store_attachments(
+            case=case, report=report, message=message, files=attachments, sender=Sender.REPORTER, at=at
+        )
+        notify.queue(notify.Kind.REPORTER_MESSAGE, case=case, recipients=routing.responsible(case))
+        reporter_record(EventType.REPORTER_MESSAGE, case=case, at=at, message=message.pk, attachments=len(stored))
+    return message
+
+
+def file_appeal(*, report: Report, reason: str) -> Appeal:
+    """The reporter appeals to the independent oversight body (R4)."""
+    reason = clean_text(reason, name=_("reason"), max_length=MAX_NARRATIVE, required=True)
+    at = reporter_moment(anonymous=report.anonymous)
+    with transaction.atomic(durable=True):
+        case = Case.objects.select_for_update().get(pk=report.case_id)
+        appeal = Appeal.objects.create(
+            case=case, filed_at=at, reason=content.seal(reason, model=Appeal, field="reason")
+        )
+        notify.queue(notify.Kind.APPEAL, case=case, recipients=routing.oversight(case))
+        reporter_record(EventType.APPEAL_FILED, case=case, at=at, appeal=appeal.pk)
+    return appeal
+
+
+def add_reporter_attachments(*, report: Report, attachments: list[NewAttachment]) -> list[Attachment]:
+    """The reporter adds files to her report after filing it."""
+    if not attachments:
+        raise ActionError(_("choose at least one file"))
+    at = reporter_moment(anonymous=report.anonymous)
+    with transaction.atomic(durable=True):
+        case = Case.objects.select_for_update().get(pk=report.case_id)
+        stored = store_attachments(
+            case=case, report=report, message=None, files=attachments, sender=Sender.REPORTER, at=at
+        )
+        reporter_record(EventType.REPORTER_ATTACHMENT, case=case, at=at, attachments=[a.pk for a in stored])
+    return stored

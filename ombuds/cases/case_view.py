@@ -1,0 +1,431 @@
+"""What staff see of a case: the one read model for the case page, the API and the export.
+
+The staff counterpart of ombuds.intake.reporter_view. It returns plain dataclasses;
+templates and API schemas read only those. Which parts a person may read (metadata,
+content, appeal reasons, internal notes) is decided here, once, through
+ombuds.cases.permissions.may_read; content is opened here through ombuds.cases.content.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db.models import Prefetch
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from ombuds.audit.models import ActorKind, AuditEvent, EventType
+from ombuds.cases import content, permissions
+from ombuds.cases.models import (
+    DEADLINE_COLUMNS,
+    Appeal,
+    Attachment,
+    Case,
+    Category,
+    ClosureProposal,
+    Conflict,
+    ConflictReason,
+    Finding,
+    InvolvedPerson,
+    Message,
+    Note,
+    Outcome,
+    PersonRole,
+    Report,
+    ReporterRole,
+    Sender,
+    Status,
+)
+from ombuds.cases.permissions import Part
+from ombuds.cases.workflow import RULES, Transition
+
+_DEADLINE_LABELS: dict[str, Promise] = {
+    "first_action": _("First action (sexual assault)"),
+    "acknowledge": _("Acknowledge the reporter"),
+    "feedback": _("Feedback to the reporter"),
+}
+
+
+@dataclass(frozen=True)
+class DeadlineRow:
+    name: str
+    label: str
+    due: datetime
+    met: datetime | None
+    overdue: bool
+    left: timedelta
+
+
+@dataclass(frozen=True)
+class FileRef:
+    id: int
+    filename: str
+    size: int
+
+
+@dataclass(frozen=True)
+class PersonNamed:
+    id: int
+    name: str
+    role: str
+    role_label: str
+    # The directory employee id, once the name is linked to a directory person.
+    directory_id: str | None
+
+
+@dataclass(frozen=True)
+class ReportView:
+    role: str
+    role_label: str
+    anonymous: bool
+    language: str
+    narrative: str
+    occurred: str
+    location: str
+    reporter_name: str
+    reporter_contact: str
+    people: list[PersonNamed]
+    attachments: list[FileRef]
+
+
+@dataclass(frozen=True)
+class ThreadMessage:
+    id: int
+    sender: str
+    author: str | None
+    body: str
+    # A date only for an anonymous reporter's own messages.
+    sent: datetime | date
+    read: bool
+    feedback: bool
+    attachments: list[FileRef]
+
+
+@dataclass(frozen=True)
+class NoteView:
+    author: str
+    created: datetime
+    body: str
+
+
+@dataclass(frozen=True)
+class AppealRow:
+    id: int
+    filed_on: date
+    resolved_on: date | None
+    resolution: str
+    # None when this person may not read why she appealed (only the oversight body may).
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class ProposalView:
+    referral: str
+    proposed_by: str
+    proposed_on: date
+    reason: str
+    search_done: str
+
+
+@dataclass(frozen=True)
+class ConflictRow:
+    name: str
+    employee_id: str
+    reason: str
+    reason_label: str
+    via: str | None
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    # A date only for an anonymous reporter's own actions.
+    at: datetime | date
+    event: str
+    actor: str | None
+    actor_kind: str
+
+
+@dataclass(frozen=True)
+class StepOffer:
+    transition: Transition
+    label: str
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    """What the inbox and every list show: metadata only."""
+
+    reference: str
+    category: str
+    category_label: str
+    status: str
+    status_label: str
+    anonymous: bool
+    received_on: date
+    assignee: str | None
+    next_deadline: datetime | None
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class CaseView(CaseSummary):
+    outcome: str
+    outcome_label: str
+    finding: str
+    finding_label: str
+    decision_reasoning: str
+    referral: str
+    routed_to_oversight: bool
+    # Who is responsible, as people read it (name, or e-mail without one).
+    responsible: str | None
+    deadlines: list[DeadlineRow]
+    pending: list[tuple[str, datetime]]
+    reports: list[ReportView]
+    messages: list[ThreadMessage]
+    notes: list[NoteView]
+    appeals: list[AppealRow]
+    proposal: ProposalView | None
+    conflicts: list[ConflictRow]
+    timeline: list[TimelineEntry]
+    views: int
+    steps: list[StepOffer]
+    may_resolve_appeals: bool
+
+
+def _label(choices: Any, value: str) -> str:
+    return str(choices(value).label) if value else ""
+
+
+def _who(user: User | None) -> str | None:
+    return None if user is None else (user.get_full_name() or user.email)
+
+
+def summary(case: Case, now: datetime) -> CaseSummary:
+    return CaseSummary(
+        reference=case.reference,
+        category=case.category,
+        category_label=_label(Category, case.category),
+        status=case.status,
+        status_label=_label(Status, case.status),
+        anonymous=case.anonymous,
+        received_on=timezone.localdate(case.received_at),
+        assignee=case.assignee.email if case.assignee else None,
+        next_deadline=case.next_deadline_at,
+        overdue=case.is_overdue(now),
+    )
+
+
+def _deadlines(case: Case, now: datetime) -> list[DeadlineRow]:
+    rows = []
+    for name, (due_column, met_column) in DEADLINE_COLUMNS.items():
+        due, met = getattr(case, due_column), getattr(case, met_column)
+        if due is None:
+            continue
+        rows.append(
+            DeadlineRow(
+                name=name,
+                label=str(_DEADLINE_LABELS[name]),
+                due=due,
+                met=met,
+                overdue=met is None and case.is_open() and now > due,
+                left=due - now,
+            )
+        )
+    return rows
+
+
+def _text(value: str, model: type[Any], field: str) -> str:
+    return content.open(value, model=model, field=field)
+
+
+def _files(attachments: list[Attachment]) -> list[FileRef]:
+    return [FileRef(id=a.pk, filename=_text(a.filename, Attachment, "filename"), size=a.size) for a in attachments]
+
+
+def _report(report: Report) -> ReportView:
+    return ReportView(
+        role=report.role,
+        role_label=_label(ReporterRole, report.role),
+        anonymous=report.anonymous,
+        language=report.language,
+        narrative=_text(report.narrative, Report, "narrative"),
+        occurred=_text(report.occurred, Report, "occurred"),
+        location=_text(report.location, Report, "location"),
+        reporter_name=_text(report.reporter_name, Report, "reporter_name"),
+        reporter_contact=_text(report.reporter_contact, Report, "reporter_contact"),
+        people=[
+            PersonNamed(
+                id=p.pk,
+                name=_text(p.name, InvolvedPerson, "name"),
+                role=p.role,
+                role_label=_label(PersonRole, p.role),
+                directory_id=p.person.employee_id if p.person else None,
+            )
+            for p in report.people.all()
+        ],
+        attachments=_files(list(report.attachments.all())),
+    )
+
+
+def _message(message: Message, anonymous: bool) -> ThreadMessage:
+    own = message.sender == Sender.REPORTER
+    return ThreadMessage(
+        id=message.pk,
+        sender=message.sender,
+        author=message.author.email if message.author else None,
+        body=_text(message.body, Message, "body"),
+        sent=timezone.localdate(message.sent_at) if (own and anonymous) else message.sent_at,
+        read=message.read_at is not None,
+        feedback=message.is_feedback,
+        attachments=_files(list(message.attachments.all())),
+    )
+
+
+def _timeline(case: Case) -> tuple[list[TimelineEntry], int]:
+    events = list(AuditEvent.objects.filter(case_id=case.pk).select_related("actor").order_by("at", "seq"))
+    entries = []
+    views = 0
+    for event in events:
+        if event.event_type == EventType.CASE_VIEWED:
+            views += 1
+            continue
+        by_her = event.actor_kind == ActorKind.REPORTER
+        entries.append(
+            TimelineEntry(
+                at=timezone.localdate(event.at) if (by_her and case.anonymous) else event.at,
+                event=EventType(event.event_type).name.replace("_", " ").lower(),
+                actor=event.actor.email if event.actor else None,
+                actor_kind=event.actor_kind,
+            )
+        )
+    return entries, views
+
+
+def _proposal(case: Case) -> ProposalView | None:
+    proposal = case.closure_proposals.filter(decided_at__isnull=True).select_related("proposed_by").first()
+    if proposal is None:
+        return None
+    return ProposalView(
+        referral=_text(proposal.referral, ClosureProposal, "referral"),
+        proposed_by=proposal.proposed_by.email,
+        proposed_on=timezone.localdate(proposal.proposed_at),
+        reason=_text(proposal.reason, ClosureProposal, "reason"),
+        search_done=_text(proposal.search_done, ClosureProposal, "search_done"),
+    )
+
+
+def for_staff(case: Case, user: User, *, now: datetime | None = None) -> CaseView:
+    """The whole case as `user` may read it. The caller has fetched it through cases.access."""
+    now = now or timezone.now()
+    assert permissions.may_read(user, case, Part.METADATA), "fetch cases through ombuds.cases.access"
+    reads_content = permissions.may_read(user, case, Part.CONTENT)
+    reads_appeals = permissions.may_read(user, case, Part.APPEAL_REASONS)
+    reads_notes = permissions.may_read(user, case, Part.NOTES)
+    reports = (
+        case.reports.prefetch_related(
+            Prefetch("people", queryset=InvolvedPerson.objects.select_related("person")), "attachments"
+        ).order_by("submitted_at", "id")
+        if reads_content
+        else []
+    )
+    messages = (
+        case.messages.select_related("author").prefetch_related("attachments").order_by("id") if reads_content else []
+    )
+    timeline, views = _timeline(case)
+    return CaseView(
+        **dataclasses.asdict(summary(case, now)),
+        outcome=case.outcome,
+        outcome_label=_label(Outcome, case.outcome),
+        finding=case.finding,
+        finding_label=_label(Finding, case.finding),
+        decision_reasoning=_text(case.decision_reasoning, Case, "decision_reasoning") if reads_content else "",
+        referral=_text(case.referral, Case, "referral") if reads_content else "",
+        routed_to_oversight=case.routed_to_oversight,
+        responsible=_who(case.assignee),
+        deadlines=_deadlines(case, now),
+        pending=case.pending_deadlines(),
+        reports=[_report(r) for r in reports],
+        messages=[_message(m, case.anonymous) for m in messages],
+        notes=[
+            NoteView(author=n.author.email, created=n.created_at, body=_text(n.body, Note, "body"))
+            for n in case.notes.select_related("author").order_by("created_at", "id")
+        ]
+        if reads_notes
+        else [],
+        appeals=[
+            AppealRow(
+                id=a.pk,
+                filed_on=timezone.localdate(a.filed_at),
+                resolved_on=timezone.localdate(a.resolved_at) if a.resolved_at else None,
+                resolution=a.resolution,
+                reason=_text(a.reason, Appeal, "reason") if reads_appeals else None,
+            )
+            for a in case.appeals.order_by("filed_at", "id")
+        ],
+        proposal=_proposal(case) if reads_content else None,
+        conflicts=[
+            ConflictRow(
+                name=c.person.name,
+                employee_id=c.person.employee_id,
+                reason=c.reason,
+                reason_label=_label(ConflictReason, c.reason),
+                via=c.via.name if c.via else None,
+            )
+            for c in Conflict.objects.filter(case=case).select_related("person", "via").order_by("reason", "id")
+        ],
+        timeline=timeline,
+        views=views,
+        steps=[StepOffer(transition=t, label=str(RULES[t].label)) for t in permissions.allowed_transitions(user, case)],
+        may_resolve_appeals=permissions.may_take(user, case, permissions.Act.RESOLVE_APPEAL),
+    )
+
+
+def detail_document(view: CaseView) -> dict[str, Any]:
+    """The case as one document: the staff API's case detail and the JSON export are both this."""
+    return {
+        "reference": view.reference,
+        "category": view.category,
+        "status": view.status,
+        "anonymous": view.anonymous,
+        "received_on": view.received_on,
+        "assignee": view.assignee,
+        "next_deadline": view.next_deadline,
+        "overdue": view.overdue,
+        "outcome": view.outcome,
+        "finding": view.finding,
+        "deadlines": [{"name": name, "due": due} for name, due in view.pending],
+        "reports": [
+            {
+                "role": r.role,
+                "anonymous": r.anonymous,
+                "narrative": r.narrative,
+                "occurred": r.occurred,
+                "location": r.location,
+                "reporter_name": r.reporter_name,
+                "reporter_contact": r.reporter_contact,
+                "language": r.language,
+                "people": [{"name": p.name, "role": p.role} for p in r.people],
+                "attachments": [f.filename for f in r.attachments],
+            }
+            for r in view.reports
+        ],
+        "messages": [
+            {
+                "id": m.id,
+                "sender": m.sender,
+                "author": m.author,
+                "body": m.body,
+                "sent": m.sent,
+                "read": m.read,
+                "feedback": m.feedback,
+            }
+            for m in view.messages
+        ],
+        "notes": [{"author": n.author, "created": n.created, "body": n.body} for n in view.notes],
+        "allowed_transitions": [step.transition.value for step in view.steps],
+    }

@@ -1,0 +1,19 @@
+"""One pass of the background sweeper over every app that has periodic work.
+
+The sweeper is the top of the layers: it calls each app's own hook, so no app reaches
+into another's tables to tidy them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ombuds.cases import sweeps as case_sweeps
+from ombuds.intake import throttle
+
+
+def run(now: datetime) -> case_sweeps.SweepResult:
+    """Escalate missed deadlines, hand over due notices, and drop what has expired."""
+    result = case_sweeps.sweep(now)
+    throttle.purge_expired(now)
+    return result

@@ -515,6 +515,7 @@ def test_the_progress_bar_writes_a_line_per_tenth_in_a_log() -> None:
 # --- A large directory -----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_it_imports_100000_people(tmp_path: Path) -> None:
     # A tree with eight reports per manager; person n reports to person (n - 1) // 8.
     path = tmp_path / "large.csv"

@@ -196,7 +196,11 @@ def take_step(page: Any, label: str, fields: dict[str, str] | None = None, *, ex
     details = open_step(page, label)
     for name, value in (fields or {}).items():
         # each step's form fields carry the step's prefix, e.g. "propose_closure-reason"
-        details.locator(f'[name$="-{name}"]').fill(value)
+        field = details.locator(f'[name$="-{name}"]')
+        if field.first.get_attribute("type") == "radio":
+            details.locator(f'[name$="-{name}"][value="{value}"]').check()
+        else:
+            field.fill(value)
     status = submit(page, details.get_by_role("button", name=label, exact=True))
     assert status == expected, f"{label!r} answered {status}"
     if expected == 302:
@@ -296,13 +300,13 @@ def test_a_case_is_handled_closed_with_approval_and_the_reporter_reads_the_outco
     take_step(page, "Begin assessment")
     assert status_label(page) == "In assessment"
 
-    # "Insufficient evidence" alone is refused: a report never needs evidence.
+    # Closing needs grounds from the list, and a lack of evidence is not on it.
     propose = "Propose closing without investigation"
     take_step(page, propose, {"reason": "Insufficient evidence.", "search_done": search_done}, expected=400)
-    expect(step(page, propose).locator(".error")).to_contain_text("is not a reason to close")
+    expect(step(page, propose).locator(".error").first).to_contain_text("This field is required")
     expect(page.locator("section.notice", has_text="Closure without investigation proposed")).to_have_count(0)
 
-    take_step(page, propose, {"reason": reason, "search_done": search_done})
+    take_step(page, propose, {"grounds": "resolved", "reason": reason, "search_done": search_done})
     proposal = page.locator("section.notice", has_text="Closure without investigation proposed")
     expect(proposal).to_contain_text(f"Proposed by {handler_email}")
     expect(proposal).to_contain_text(reason)
@@ -311,8 +315,8 @@ def test_a_case_is_handled_closed_with_approval_and_the_reporter_reads_the_outco
     page.screenshot(path=str(SCREENSHOTS / "staff-case.png"), full_page=True)
 
     # 3. The handler cannot approve their own proposal: no such step, and a direct POST is refused.
-    expect(step(page, "Approve closure")).to_have_count(0)
-    expect(step(page, "Reject closure")).to_have_count(0)
+    expect(step(page, "Approve the proposal")).to_have_count(0)
+    expect(step(page, "Reject the proposal")).to_have_count(0)
     status = forged_approval(page, base, reference)
     assert status in (400, 403, 404), f"the handler's own approval answered {status}"
     page.reload()
@@ -327,7 +331,7 @@ def test_a_case_is_handled_closed_with_approval_and_the_reporter_reads_the_outco
     log_in(page, base, lead)
     open_case(page, base, reference)
     expect(page.locator("section.notice", has_text="Closure without investigation proposed")).to_contain_text(reason)
-    take_step(page, "Approve closure")
+    take_step(page, "Approve the proposal")
     assert status_label(page) == "Closed — Closed without investigation"
     expect(page.locator("section.notice", has_text="Closure without investigation proposed")).to_have_count(0)
     expect(page.locator(".thread .message.staff").last).to_contain_text(reason)
@@ -336,11 +340,11 @@ def test_a_case_is_handled_closed_with_approval_and_the_reporter_reads_the_outco
     open_case(page, base, second)
     take_step(page, "Acknowledge")
     take_step(page, "Begin assessment")
-    take_step(page, propose, {"reason": reason, "search_done": search_done})
+    take_step(page, propose, {"grounds": "resolved", "reason": reason, "search_done": search_done})
     # The page may offer the step to the proposer (the action decides); taken, it must be refused.
-    own = step(page, "Approve closure")
+    own = step(page, "Approve the proposal")
     if own.count():
-        take_step(page, "Approve closure", expected=400)
+        take_step(page, "Approve the proposal", expected=400)
         expect(own.locator(".error")).to_contain_text("someone other than the person who proposed it")
     assert forged_approval(page, base, second) in (400, 403, 404), "the lead approved their own proposal"
     page.goto(base + f"/staff/cases/{second}/")

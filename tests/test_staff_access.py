@@ -11,7 +11,7 @@ from ombuds.cases.models import Appeal, Attachment
 pytestmark = pytest.mark.django_db
 
 
-def _case_routes(reference: str, attachment: int, appeal: int) -> list[str]:
+def _case_routes(reference: str, attachment: int, appeal: int, proposal: int = 1) -> list[str]:
     """Every staff URL that names a case, found from the URL configuration itself."""
     resolver = get_resolver()
     staff = next(p for p in resolver.url_patterns if isinstance(p, URLResolver) and str(p.pattern) == "staff/")
@@ -25,6 +25,8 @@ def _case_routes(reference: str, attachment: int, appeal: int) -> list[str]:
             kwargs["attachment_id"] = attachment
         if "appeal_id" in str(pattern.pattern):
             kwargs["appeal_id"] = appeal
+        if "proposal_id" in str(pattern.pattern):
+            kwargs["proposal_id"] = proposal
         if "<str:name>" in str(pattern.pattern):
             for step in ["acknowledge", "begin_assessment", "approve_closure", "reopen"]:
                 paths.append(reverse(f"cases:{pattern.name}", kwargs={**kwargs, "name": step}))

@@ -173,10 +173,15 @@ def test_a_refused_step_explains_itself(staff, file_report) -> None:
     actions.begin_assessment(case=case, actor=staff.handler)
     response = staff.client_for(staff.handler).post(
         f"/staff/cases/{case.reference}/steps/propose_closure/",
-        {"propose_closure-reason": "Insufficient evidence", "propose_closure-search_done": "Nothing."},
+        {
+            "propose_closure-grounds": "insufficient_evidence",
+            "propose_closure-reason": "Insufficient evidence",
+            "propose_closure-search_done": "Nothing.",
+        },
     )
     assert response.status_code == 400
-    assert "never needs evidence" in response.content.decode()
+    page = response.content.decode()
+    assert "is not one of the available choices" in page and "a report never needs evidence" in page
     assert not case.closure_proposals.exists()
 
 
@@ -252,7 +257,11 @@ def test_every_form_on_the_case_page_has_its_own_field_ids(staff, file_report) -
     actions.acknowledge_case(case=case, actor=staff.handler)
     actions.begin_assessment(case=case, actor=staff.handler)
     actions.propose_closure(
-        case=case, actor=staff.handler, reason="The reporter asked us to only record it.", search_done="Spoke to her."
+        case=case,
+        actor=staff.handler,
+        grounds="resolved",
+        reason="The reporter asked us to only record it.",
+        search_done="Spoke to her.",
     )
     page = staff.client_for(staff.lead).get(f"/staff/cases/{case.reference}/").content.decode()
     ids = re.findall(r'\sid="(id_[^"]+)"', page)
@@ -266,12 +275,16 @@ def test_the_proposer_is_not_offered_the_decision(staff, file_report) -> None:
     actions.acknowledge_case(case=case, actor=staff.lead)
     actions.begin_assessment(case=case, actor=staff.lead)
     actions.propose_closure(
-        case=case, actor=staff.lead, reason="The reporter asked us to only record it.", search_done="Spoke to her."
+        case=case,
+        actor=staff.lead,
+        grounds="resolved",
+        reason="The reporter asked us to only record it.",
+        search_done="Spoke to her.",
     )
     own = staff.client_for(staff.lead).get(f"/staff/cases/{case.reference}/").content.decode()
-    assert "Approve closure" not in own and "Reject closure" not in own
+    assert "Approve the proposal" not in own and "Reject the proposal" not in own
     other = staff.client_for(staff.oversight).get(f"/staff/cases/{case.reference}/").content.decode()
-    assert "Approve closure" in other and "Reject closure" in other
+    assert "Approve the proposal" in other and "Reject the proposal" in other
 
 
 def test_the_time_left_counts_down_to_the_deadline(staff, file_report) -> None:

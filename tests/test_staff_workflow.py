@@ -94,6 +94,7 @@ def test_closing_without_investigation_needs_a_second_person(file_report, staff)
     actions.propose_closure(
         case=case,
         actor=staff.lead,
+        grounds="resolved",
         reason="The person named left the company in 2019 and the reporter asked only to put it on record.",
         search_done="Checked HR records; spoke with the reporter.",
     )
@@ -105,6 +106,7 @@ def test_closing_without_investigation_needs_a_second_person(file_report, staff)
     assert case.status == Status.CLOSED and case.outcome == "closed_without_investigation"
     told = Message.objects.filter(case=case, is_feedback=True).get()
     assert "left the company in 2019" in told.body and "appeal" in told.body
+    assert "Already resolved, with the reporter's agreement" in told.body
 
 
 def test_a_rejected_closure_keeps_the_case_open(file_report, staff) -> None:
@@ -112,6 +114,7 @@ def test_a_rejected_closure_keeps_the_case_open(file_report, staff) -> None:
     actions.propose_closure(
         case=case,
         actor=staff.handler,
+        grounds="withdrawn",
         reason="The reporter withdrew and wishes no further contact.",
         search_done="Called the reporter twice.",
     )
@@ -121,24 +124,85 @@ def test_a_rejected_closure_keeps_the_case_open(file_report, staff) -> None:
     actions.open_investigation(case=case, actor=staff.handler)
 
 
-@pytest.mark.parametrize(
-    "reason", ["Insufficient evidence", "insufficient evidence.", "No evidence!", "Not enough proof", "证据不足"]
-)
-def test_insufficient_evidence_alone_is_not_a_reason(file_report, staff, reason) -> None:
+@pytest.mark.parametrize("grounds", ["insufficient_evidence", "no_evidence", "", "other", "Not enough proof"])
+def test_closing_is_only_possible_on_grounds_from_the_list(file_report, staff, grounds) -> None:
+    """R1 by design: the grounds are a closed list, and a lack of evidence is not on it."""
     case = _through_assessment(_named(file_report), staff)
-    with pytest.raises(actions.ActionError, match="never needs evidence"):
-        actions.propose_closure(case=case, actor=staff.handler, reason=reason, search_done="Looked.")
+    with pytest.raises(actions.ActionError, match="grounds"):
+        actions.propose_closure(
+            case=case, actor=staff.handler, grounds=grounds, reason="There is no evidence.", search_done="Looked."
+        )
     assert not case.closure_proposals.exists()
 
 
-def test_a_closure_proposal_needs_a_reason_and_the_search_done(file_report, staff) -> None:
+def test_no_ground_for_closing_is_a_lack_of_evidence() -> None:
+    from ombuds.cases.models import ClosureGrounds
+
+    for value, label in ClosureGrounds.choices:
+        assert "evidence" not in value and "proof" not in value
+        assert "evidence" not in str(label).lower() and "proof" not in str(label).lower()
+
+
+def test_a_closure_proposal_needs_an_explanation_and_the_search_done(file_report, staff) -> None:
     case = _through_assessment(_named(file_report), staff)
     with pytest.raises(actions.ActionError, match="must not be empty"):
-        actions.propose_closure(case=case, actor=staff.handler, reason="", search_done="Looked.")
+        actions.propose_closure(case=case, actor=staff.handler, grounds="duplicate", reason="", search_done="Looked.")
     with pytest.raises(actions.ActionError, match="must not be empty"):
         actions.propose_closure(
-            case=case, actor=staff.handler, reason="Duplicate of another case already open.", search_done=""
+            case=case,
+            actor=staff.handler,
+            grounds="duplicate",
+            reason="Duplicate of another case already open.",
+            search_done="",
         )
+
+
+@pytest.mark.parametrize("finding", ["not_substantiated", "inconclusive"])
+def test_a_finding_that_ends_the_case_needs_a_second_person(file_report, staff, finding) -> None:
+    """The review's attack: one handler ran investigate → not substantiated → close alone. Not any more."""
+    case = _through_assessment(_named(file_report), staff)
+    actions.open_investigation(case=case, actor=staff.lead)
+    actions.record_finding(case=case, actor=staff.lead, finding=finding, reasoning="Accounts differ.")
+    case = Case.objects.get(pk=case.pk)
+    assert case.status == Status.INVESTIGATION and case.finding == ""
+    with pytest.raises(actions.ActionError):
+        actions.close_case(case=case, actor=staff.lead, feedback="Nothing found.")
+    with pytest.raises(actions.ActionError, match="someone other than"):
+        actions.approve_closure(case=case, actor=staff.lead)
+    with pytest.raises(actions.ActionError, match="not possible"):
+        actions.approve_closure(case=case, actor=staff.handler)  # handlers approve nothing
+    with pytest.raises(actions.ActionError):
+        # Nor can the proposer record another finding while the first waits.
+        actions.record_finding(case=case, actor=staff.lead, finding="substantiated", reasoning="x")
+    case = actions.approve_closure(case=case, actor=staff.oversight)
+    assert case.status == Status.DECIDED and case.finding == finding and case.outcome == "decided"
+    assert case.decision_reasoning == "Accounts differ."
+    kinds = _events(case)
+    assert kinds.count(EventType.CLOSURE_PROPOSED) == 1 and EventType.CASE_DECIDED in kinds
+    actions.close_case(case=case, actor=staff.handler, feedback="We could not establish what happened.")
+    appeal = actions.file_appeal(report=case.reports.get(), reason="I was not heard.")
+    assert appeal.pk is not None  # she may appeal the ending, like any other
+
+
+def test_a_rejected_finding_leaves_the_investigation_open(file_report, staff) -> None:
+    case = _through_assessment(_named(file_report), staff)
+    actions.open_investigation(case=case, actor=staff.handler)
+    actions.record_finding(case=case, actor=staff.handler, finding="inconclusive", reasoning="Hard to tell.")
+    actions.reject_closure(case=case, actor=staff.oversight, note="Interview the second witness.")
+    case = Case.objects.get(pk=case.pk)
+    assert case.status == Status.INVESTIGATION
+    case = actions.record_finding(case=case, actor=staff.handler, finding="substantiated", reasoning="She confirmed.")
+    assert case.status == Status.DECIDED  # substantiated needs no second person
+
+
+def test_the_api_and_the_model_offer_the_same_grounds() -> None:
+    from typing import get_args
+
+    from ombuds.api.staff import ProposeClosureIn
+    from ombuds.cases.models import ClosureGrounds
+
+    annotation = ProposeClosureIn.model_fields["grounds"].annotation
+    assert set(get_args(annotation)) == set(ClosureGrounds.values)
 
 
 def test_a_referral_closes_and_tells_the_reporter_where(file_report, staff) -> None:
@@ -234,7 +298,11 @@ def test_an_appeal_can_reassign(file_report, staff) -> None:
 def test_the_proposer_can_withdraw_a_proposal_nobody_else_has_decided(file_report, staff) -> None:
     case = _through_assessment(_named(file_report), staff)
     actions.propose_closure(
-        case=case, actor=staff.lead, reason="The reporter asked us only to record it.", search_done="Spoke with her."
+        case=case,
+        actor=staff.lead,
+        grounds="resolved",
+        reason="The reporter asked us only to record it.",
+        search_done="Spoke with her.",
     )
     with pytest.raises(actions.ActionError):
         actions.withdraw_closure(case=case, actor=staff.oversight)  # only the proposer withdraws

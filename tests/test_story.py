@@ -16,7 +16,7 @@ from django.utils import timezone
 from ombuds.accounts import tokens
 from ombuds.audit.models import AuditEvent, EventType
 from ombuds.cases import actions
-from ombuds.cases.models import Case, Conflict, Notice
+from ombuds.cases.models import Case, Conflict, KeepOutProposal, Notice
 from ombuds.cases.sweeps import sweep
 from ombuds.directory.linking import link_staff_by_email
 from ombuds.directory.models import Person
@@ -214,6 +214,13 @@ def test_a_handler_links_a_typed_name_and_adds_a_conflict(company, file_report) 
     response = lead.post(
         f"/staff/cases/{filed.case.reference}/conflicts/",
         {"conflict-employee_id": "E4", "conflict-note": "Close friend of the accused."},
+    )
+    assert response.status_code == 302
+    # A request only: a second person (here the board member) must approve it.
+    assert not Conflict.objects.filter(case=filed.case, person=people["reporter"]).exists()
+    proposal = KeepOutProposal.objects.get(case=filed.case, person=people["reporter"])
+    response = _client(staff["board"]).post(
+        f"/staff/cases/{filed.case.reference}/keep-out/{proposal.pk}/", {f"keepout{proposal.pk}-decision": "approve"}
     )
     assert response.status_code == 302
     assert Conflict.objects.filter(case=filed.case, person=people["reporter"], reason="handler").exists()

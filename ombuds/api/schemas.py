@@ -101,6 +101,10 @@ class CaseOut(Schema):
     acknowledged_on: date | None
     deadlines: DeadlinesOut
     oversight: str
+    oversight_unavailable: bool = Field(
+        description="Nobody on the oversight body can take this case without a conflict of interest"
+    )
+    fallback_contact: str = Field(description="Whom the organisation asks the reporter to turn to instead")
     messages: list[MessageOut]
     appeals: list[AppealOut]
     attachments: list[str]

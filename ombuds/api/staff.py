@@ -139,7 +139,10 @@ class ReferIn(Schema):
 
 class ProposeClosureIn(Schema):
     transition: Literal["propose_closure"]
-    reason: RequiredText
+    grounds: Literal["not_misconduct", "outside_remit", "duplicate", "withdrawn", "resolved"] = Field(
+        description="Why the case may end unexamined, from a closed list; a lack of evidence is never grounds"
+    )
+    reason: RequiredText = Field(description="The explanation the reporter reads")
     search_done: RequiredText = Field(description="What was done to look for information")
 
 
@@ -158,6 +161,8 @@ class WithdrawClosureIn(Schema):
 
 
 class DecideIn(Schema):
+    """A finding. "not_substantiated" and "inconclusive" become a proposal a second person approves."""
+
     transition: Literal["decide"]
     finding: Literal["substantiated", "not_substantiated", "inconclusive"]
     reasoning: RequiredText

@@ -111,6 +111,8 @@ def reporter_case(request: HttpRequest) -> CaseOut:
         acknowledged_on=view.acknowledged_on,
         deadlines=DeadlinesOut(acknowledge_by=view.acknowledge_by, feedback_by=view.feedback_by),
         oversight=view.oversight_name,
+        oversight_unavailable=view.oversight_unavailable,
+        fallback_contact=view.fallback_contact if view.oversight_unavailable else "",
         messages=[
             MessageOut(id=m.id, sender=m.sender, body=m.body, sent=m.sent, read=m.read, attachments=m.attachments)  # type: ignore[arg-type]
             for m in view.messages

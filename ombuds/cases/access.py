@@ -13,7 +13,7 @@ from django.http import Http404
 
 from ombuds.accounts.roles import AUDIT_READERS, SEES_ALL_CASES, Role, roles_of
 from ombuds.audit.models import AuditEvent
-from ombuds.cases.models import Appeal, Attachment, Case, PoolMembership
+from ombuds.cases.models import Appeal, Attachment, Case, KeepOutProposal, PoolMembership
 
 
 def visible_cases(user: User | AnonymousUser) -> QuerySet[Case]:
@@ -68,3 +68,11 @@ def appeal_for_staff(user: User | AnonymousUser, reference: str, appeal_id: int)
     if appeal is None:
         raise Http404("no such appeal")
     return appeal
+
+
+def keep_out_proposal_for_staff(user: User | AnonymousUser, reference: str, proposal_id: int) -> KeepOutProposal:
+    case = case_for_staff(user, reference)
+    proposal = KeepOutProposal.objects.filter(case=case, pk=proposal_id).select_related("person", "case").first()
+    if proposal is None:
+        raise Http404("no such request")
+    return proposal

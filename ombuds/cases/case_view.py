@@ -20,22 +20,26 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from ombuds.audit.models import ActorKind, AuditEvent, EventType
-from ombuds.cases import content, permissions
+from ombuds.cases import content, permissions, routing
 from ombuds.cases.models import (
     DEADLINE_COLUMNS,
     Appeal,
     Attachment,
     Case,
     Category,
+    ClosureGrounds,
     ClosureProposal,
     Conflict,
     ConflictReason,
     Finding,
     InvolvedPerson,
+    KeepOutAction,
+    KeepOutProposal,
     Message,
     Note,
     Outcome,
     PersonRole,
+    ProposalKind,
     Report,
     ReporterRole,
     Sender,
@@ -125,11 +129,29 @@ class AppealRow:
 
 @dataclass(frozen=True)
 class ProposalView:
+    kind: str
+    kind_label: str
+    grounds_label: str
+    finding_label: str
     referral: str
     proposed_by: str
     proposed_on: date
     reason: str
     search_done: str
+
+
+@dataclass(frozen=True)
+class KeepOutRow:
+    id: int
+    action: str
+    action_label: str
+    name: str
+    employee_id: str
+    note: str
+    proposed_by: str
+    proposed_on: date
+    # Whether this reader may approve or reject it now.
+    may_decide: bool
 
 
 @dataclass(frozen=True)
@@ -191,6 +213,10 @@ class CaseView(CaseSummary):
     appeals: list[AppealRow]
     proposal: ProposalView | None
     conflicts: list[ConflictRow]
+    keep_out_proposals: list[KeepOutRow]
+    # Nobody on the oversight body can take this case without a conflict: the reporter is
+    # pointed to the organisation's fallback contact.
+    oversight_conflicted: bool
     timeline: list[TimelineEntry]
     views: int
     steps: list[StepOffer]
@@ -311,12 +337,34 @@ def _proposal(case: Case) -> ProposalView | None:
     if proposal is None:
         return None
     return ProposalView(
+        kind=proposal.kind,
+        kind_label=_label(ProposalKind, proposal.kind),
+        grounds_label=_label(ClosureGrounds, proposal.grounds),
+        finding_label=_label(Finding, proposal.finding),
         referral=_text(proposal.referral, ClosureProposal, "referral"),
         proposed_by=proposal.proposed_by.email,
         proposed_on=timezone.localdate(proposal.proposed_at),
         reason=_text(proposal.reason, ClosureProposal, "reason"),
         search_done=_text(proposal.search_done, ClosureProposal, "search_done"),
     )
+
+
+def _keep_out_proposals(case: Case, user: User) -> list[KeepOutRow]:
+    pending = KeepOutProposal.objects.filter(case=case, decided_at__isnull=True).select_related("person", "proposed_by")
+    return [
+        KeepOutRow(
+            id=p.pk,
+            action=p.action,
+            action_label=_label(KeepOutAction, p.action),
+            name=p.person.name,
+            employee_id=p.person.employee_id,
+            note=_text(p.note, KeepOutProposal, "note"),
+            proposed_by=p.proposed_by.email,
+            proposed_on=timezone.localdate(p.proposed_at),
+            may_decide=permissions.may_decide_keep_out(user, p),
+        )
+        for p in pending.order_by("proposed_at", "id")
+    ]
 
 
 def for_staff(case: Case, user: User, *, now: datetime | None = None) -> CaseView:
@@ -378,6 +426,8 @@ def for_staff(case: Case, user: User, *, now: datetime | None = None) -> CaseVie
             )
             for c in Conflict.objects.filter(case=case).select_related("person", "via").order_by("reason", "id")
         ],
+        keep_out_proposals=_keep_out_proposals(case, user) if reads_content else [],
+        oversight_conflicted=routing.oversight_conflicted(case),
         timeline=timeline,
         views=views,
         steps=[StepOffer(transition=t, label=str(RULES[t].label)) for t in permissions.allowed_transitions(user, case)],

@@ -24,6 +24,7 @@ from ombuds.cases.models import (
     Conflict,
     Escalation,
     InvolvedPerson,
+    KeepOutProposal,
     Message,
     Note,
     Notice,
@@ -42,6 +43,7 @@ CONTENT: dict[type[models.Model], frozenset[str]] = {
     Note: frozenset({"body"}),
     ClosureProposal: frozenset({"reason", "search_done", "decision_note", "referral"}),
     Conflict: frozenset({"note"}),
+    KeepOutProposal: frozenset({"note", "decision_note"}),
 }
 
 # Fields in clear, and why each may be.
@@ -57,12 +59,21 @@ METADATA: dict[type[models.Model], frozenset[str]] = {
     Attachment: frozenset({"sender"}),
     Appeal: frozenset({"resolution"}),
     Conflict: frozenset({"reason"}),
+    KeepOutProposal: frozenset({"action"}),
+    ClosureProposal: frozenset({"kind", "grounds", "finding"}),
     Escalation: frozenset({"deadline", "step"}),
     Notice: frozenset({"kind", "recipients"}),
     PoolMembership: frozenset({"category"}),
     # The organisation's own configuration, not report content.
     Organisation: frozenset(
-        {"name", "oversight_name", "ack_deadline", "feedback_deadline", "assault_first_action_deadline"}
+        {
+            "name",
+            "oversight_name",
+            "fallback_contact",
+            "ack_deadline",
+            "feedback_deadline",
+            "assault_first_action_deadline",
+        }
     ),
 }
 

@@ -9,7 +9,7 @@ from django.contrib.auth.models import User
 from django.utils.translation import gettext_lazy as _
 
 from ombuds.cases import actions, routing
-from ombuds.cases.models import Category, Finding, Status
+from ombuds.cases.models import Category, ClosureGrounds, Finding, Status
 from ombuds.cases.workflow import Transition
 
 if TYPE_CHECKING:
@@ -51,12 +51,15 @@ class ReferForm(forms.Form):
 
 
 class ProposeClosureForm(forms.Form):
+    grounds = forms.ChoiceField(
+        label=_("Grounds for closing without investigation"),
+        choices=ClosureGrounds.choices,
+        widget=forms.RadioSelect,
+        help_text=_("A lack of evidence is never grounds: a report never needs evidence."),
+    )
     reason = _text(
-        _("Why should this case be closed without investigation?"),
-        help_text=_(
-            "“Insufficient evidence” is not accepted on its own: a report never needs evidence. "
-            "The reporter will read this reason."
-        ),
+        _("Explanation"),
+        help_text=_("Why these grounds apply to this case. The reporter will read this, and may appeal."),
     )
     search_done = _text(
         _("What was done to look for information?"),
@@ -73,7 +76,12 @@ class RejectClosureForm(forms.Form):
 
 
 class FindingForm(forms.Form):
-    finding = forms.ChoiceField(label=_("Finding"), choices=Finding.choices, widget=forms.RadioSelect)
+    finding = forms.ChoiceField(
+        label=_("Finding"),
+        choices=Finding.choices,
+        widget=forms.RadioSelect,
+        help_text=_("“Not substantiated” and “inconclusive” take effect when a second person approves them."),
+    )
     reasoning = _text(_("Reasoning"))
 
 
@@ -160,4 +168,22 @@ class LinkPersonForm(forms.Form):
 
 class AddConflictForm(forms.Form):
     employee_id = forms.CharField(label=_("Employee id of the person to keep out"), max_length=64)
-    note = _text(_("Why must they be kept out?"), rows=2)
+    note = _text(
+        _("Why must they be kept out?"),
+        rows=2,
+        help_text=_("A lead handler or oversight member who is not this person must approve it."),
+    )
+
+
+class LiftConflictForm(forms.Form):
+    employee_id = forms.CharField(label=_("Employee id of the person to let back in"), max_length=64)
+    note = _text(_("Why may they see the case again?"), rows=2)
+
+
+class KeepOutDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[("approve", _("Approve")), ("reject", _("Reject"))],
+        widget=forms.RadioSelect,
+    )
+    note = _text(_("Note (required to reject)"), required=False, rows=2)

@@ -67,11 +67,34 @@ class Outcome(models.TextChoices):
     CLOSED_WITHOUT_INVESTIGATION = "closed_without_investigation", _("Closed without investigation")
 
 
+class ClosureGrounds(models.TextChoices):
+    """Why a case may end without an investigation: a closed list, and "no evidence" is not on it (R1).
+
+    A report never needs evidence, so a lack of it is never grounds; the free text that
+    comes with the grounds explains the case at hand.
+    """
+
+    NOT_MISCONDUCT = "not_misconduct", _("What is described would not be misconduct, even as reported")
+    OUTSIDE_REMIT = "outside_remit", _("Outside this channel's remit (not about the organisation or its people)")
+    DUPLICATE = "duplicate", _("Repeats a report already handled, with nothing new")
+    WITHDRAWN = "withdrawn", _("The reporter asked to withdraw it")
+    RESOLVED = "resolved", _("Already resolved, with the reporter's agreement")
+
+
+class ProposalKind(models.TextChoices):
+    CLOSE = "close", _("Close without investigation")
+    REFER = "refer", _("Refer elsewhere")
+    FINDING = "finding", _("A finding that ends the investigation")
+
+
 class Organisation(models.Model):
     """The one organisation this installation serves (created by a migration)."""
 
     name = models.CharField(max_length=200, default="Organisation")
     oversight_name = models.CharField(max_length=200, default="the oversight committee")
+    # Whom a reporter is pointed to when nobody on the oversight body can take her case
+    # without a conflict (her own keep-out requests, or the accused's chain, reach them all).
+    fallback_contact = models.TextField(blank=True, default="")
     # ISO 8601 durations; see ombuds.lib.durations.
     ack_deadline = models.CharField(max_length=40, default="P7D")
     feedback_deadline = models.CharField(max_length=40, default="P3M")
@@ -269,7 +292,12 @@ class Note(models.Model):
 
 
 class ClosureProposal(models.Model):
-    """A proposal to close without investigation; a second person must decide on it (R5)."""
+    """A proposal to end a case in a way one person may not decide alone (R5).
+
+    Closing without investigation, referring elsewhere, and a finding of "not
+    substantiated" or "inconclusive" each end the case for the reporter; a second
+    person (a lead handler or oversight, never the proposer) approves or rejects it.
+    """
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="closure_proposals")
     proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -279,8 +307,15 @@ class ClosureProposal(models.Model):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     approved = models.BooleanField(null=True)
+    kind = models.CharField(max_length=16, choices=ProposalKind.choices, default=ProposalKind.CLOSE)
+    # For closing without investigation: why, from a closed list.
+    grounds = models.CharField(max_length=32, choices=ClosureGrounds.choices, blank=True)
+    # For a finding: which one.
+    finding = models.CharField(max_length=32, choices=Finding.choices, blank=True)
     # CONTENT
-    reason = models.TextField()  # for a referral: the message the reporter will receive
+    # Closing: the explanation the reporter reads. Referral: the message she receives.
+    # Finding: the reasoning.
+    reason = models.TextField()
     search_done = models.TextField(blank=True)
     decision_note = models.TextField(blank=True)
     # Set when the proposal is to refer the matter elsewhere rather than simply close it.
@@ -354,6 +389,51 @@ class Escalation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.step} for {self.deadline} on {self.case_id}"
+
+
+class KeepOutAction(models.TextChoices):
+    ADD = "add", _("Keep this person out")
+    REMOVE = "remove", _("Let this person back in")
+
+
+class KeepOutProposal(models.Model):
+    """A staff member's request to keep someone out of a case, or to lift such a request.
+
+    It takes effect only when a lead handler or oversight member who is neither the
+    proposer nor the person concerned approves it, and never when it would leave the
+    case without an unconflicted oversight member (R2: oversight never loses sight of
+    a case by anyone's action). The reporter's own keep-out requests apply at once.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="keep_out_proposals")
+    person = models.ForeignKey("directory.Person", on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=8, choices=KeepOutAction.choices)
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    proposed_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    approved = models.BooleanField(null=True)
+    # CONTENT
+    note = models.TextField()
+    decision_note = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "person"],
+                condition=models.Q(decided_at__isnull=True),
+                name="one_open_keep_out_proposal",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"keep-out proposal {self.pk} on {self.case_id}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.decided_at is None
 
 
 class ConflictReason(models.TextChoices):

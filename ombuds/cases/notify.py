@@ -32,16 +32,18 @@ class Kind(enum.StrEnum):
     APPEAL = "appeal"
     DEADLINE_NEAR = "deadline_near"
     ESCALATED = "escalated"
+    KEEP_OUT_PROPOSED = "keep_out_proposed"
 
 
 SUBJECTS = {
     Kind.NEW_CASE: "New case {ref} in your pool",
     Kind.ASSIGNED: "Case {ref} is assigned to you",
     Kind.REPORTER_MESSAGE: "New message from the reporter on case {ref}",
-    Kind.CLOSURE_PROPOSED: "Case {ref}: a closure without investigation needs your decision",
+    Kind.CLOSURE_PROPOSED: "Case {ref}: a proposal to end the case needs your decision",
     Kind.APPEAL: "Case {ref}: the reporter appealed to oversight",
     Kind.DEADLINE_NEAR: "Case {ref}: a deadline is near",
     Kind.ESCALATED: "Case {ref} was escalated to you",
+    Kind.KEEP_OUT_PROPOSED: "Case {ref}: a request to keep someone out needs your decision",
 }
 
 

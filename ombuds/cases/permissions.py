@@ -23,7 +23,7 @@ from ombuds.accounts.roles import (
     roles_of,
 )
 from ombuds.cases import access, conflicts
-from ombuds.cases.models import Case
+from ombuds.cases.models import Case, KeepOutProposal
 from ombuds.cases.workflow import RULES, Transition
 
 
@@ -55,7 +55,9 @@ class Part(enum.StrEnum):
 # Decisions on a proposal that one person made and another must decide (R5).
 DECISIONS = frozenset({Transition.APPROVE_CLOSURE, Transition.REJECT_CLOSURE})
 # Steps that start a proposal or leave assessment: not while a proposal waits for its decision.
-_BLOCKED_BY_PROPOSAL = frozenset({Transition.INVESTIGATE, Transition.PROPOSE_CLOSURE, Transition.REFER})
+_BLOCKED_BY_PROPOSAL = frozenset(
+    {Transition.INVESTIGATE, Transition.PROPOSE_CLOSURE, Transition.REFER, Transition.DECIDE}
+)
 
 _ACT_ROLES: dict[Act, frozenset[Role]] = {
     Act.MESSAGE: CASE_WORKERS,
@@ -152,3 +154,12 @@ def allowed_transitions(user: User | AnonymousUser, case: Case) -> list[Transiti
 def may_be_assigned(user: User, case: Case) -> bool:
     """Whether a case may be given to `user`: a handler or lead handler who is not conflicted."""
     return bool(roles_of(user) & ASSIGNABLE) and user.is_active and not conflicts.is_conflicted(user, case)
+
+
+def may_decide_keep_out(user: User | AnonymousUser, proposal: KeepOutProposal) -> bool:
+    """A lead handler or oversight member decides a keep-out proposal: never its proposer, never its subject."""
+    if not isinstance(user, User) or not roles_of(user) & APPROVERS:
+        return False
+    if proposal.proposed_by_id == user.pk or proposal.person.user_id == user.pk:
+        return False
+    return not conflicts.is_conflicted(user, proposal.case) and _can_see(user, proposal.case)

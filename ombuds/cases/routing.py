@@ -39,6 +39,12 @@ def oversight(case: Case) -> list[User]:
     return unconflicted(list(users_with(APPEAL_READERS)), case)
 
 
+def oversight_conflicted(case: Case) -> bool:
+    """The oversight body has members, and every one of them is conflicted on this case."""
+    members = list(users_with(APPEAL_READERS))
+    return bool(members) and not unconflicted(members, case)
+
+
 def pool(case: Case) -> list[User]:
     """The handlers of the case's category (everyone's, if it has no pool) who are not conflicted."""
     members = set(PoolMembership.objects.filter(category=case.category).values_list("user_id", flat=True))

@@ -30,6 +30,8 @@ urlpatterns = [
     path("cases/<ref:reference>/assign/", views.case_assign, name="assign"),
     path("cases/<ref:reference>/people/link/", views.case_link_person, name="link_person"),
     path("cases/<ref:reference>/conflicts/", views.case_add_conflict, name="add_conflict"),
+    path("cases/<ref:reference>/conflicts/lift/", views.case_lift_conflict, name="lift_conflict"),
+    path("cases/<ref:reference>/keep-out/<int:proposal_id>/", views.keep_out_decide, name="keep_out_decide"),
     path("cases/<ref:reference>/appeals/<int:appeal_id>/", views.appeal_resolve, name="appeal"),
     path("cases/<ref:reference>/attachments/<int:attachment_id>/", views.attachment_download, name="attachment"),
 ]

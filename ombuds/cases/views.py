@@ -116,6 +116,8 @@ def _case_page(
             "now": now,
             "link_form": bound.get("link") or case_forms.LinkPersonForm(prefix="link"),
             "conflict_form": bound.get("conflict") or case_forms.AddConflictForm(prefix="conflict"),
+            "lift_form": bound.get("lift") or case_forms.LiftConflictForm(prefix="lift"),
+            "keep_out_error": bound.get("keepout"),
         },
         status=status,
     )
@@ -306,12 +308,51 @@ def case_add_conflict(request: HttpRequest, reference: str) -> HttpResponse:
         person = _directory_person(form)
         if person is not None:
             try:
-                actions.add_conflict(case=case, actor=user, person=person, note=form.cleaned_data["note"])
+                actions.propose_keep_out(case=case, actor=user, person=person, note=form.cleaned_data["note"])
             except actions.ActionError as exc:
                 form.add_error(None, str(exc))
             else:
-                return _after(request, case, _("This person is now kept out of the case."))
+                return _after(request, case, _("Your request is waiting for a second person's decision."))
     return _case_page(request, case, bound={"conflict": form}, status=400)
+
+
+@_case_reader
+@require_POST
+def case_lift_conflict(request: HttpRequest, reference: str) -> HttpResponse:
+    user = _staff_user(request)
+    case = access.case_for_staff(user, reference)
+    form = case_forms.LiftConflictForm(request.POST, prefix="lift")
+    if form.is_valid():
+        person = _directory_person(form)
+        if person is not None:
+            try:
+                actions.propose_let_back_in(case=case, actor=user, person=person, note=form.cleaned_data["note"])
+            except actions.ActionError as exc:
+                form.add_error(None, str(exc))
+            else:
+                return _after(request, case, _("Your request is waiting for a second person's decision."))
+    return _case_page(request, case, bound={"lift": form}, status=400)
+
+
+@_case_reader
+@require_POST
+def keep_out_decide(request: HttpRequest, reference: str, proposal_id: int) -> HttpResponse:
+    user = _staff_user(request)
+    proposal = access.keep_out_proposal_for_staff(user, reference, proposal_id)
+    form = case_forms.KeepOutDecisionForm(request.POST, prefix=f"keepout{proposal.pk}")
+    if form.is_valid():
+        try:
+            actions.decide_keep_out(
+                proposal=proposal,
+                actor=user,
+                approve=form.cleaned_data["decision"] == "approve",
+                note=form.cleaned_data["note"],
+            )
+        except actions.ActionError as exc:
+            form.add_error(None, str(exc))
+        else:
+            return _after(request, proposal.case, _("Decision recorded."))
+    return _case_page(request, proposal.case, bound={"keepout": form}, status=400)
 
 
 @_case_reader

@@ -1,8 +1,9 @@
 """The case state machine, in one place.
 
 received → acknowledged → assessment → investigation → decided → closed, with reopen.
-From assessment a case may also, with a second person's approval, be referred
-elsewhere or closed without investigation. Each transition names the states it leaves
+Every ending that leaves the conduct unaddressed needs a second person's approval:
+from assessment, referring elsewhere or closing without investigation; from
+investigation, a finding of "not substantiated" or "inconclusive". Each transition names the states it leaves
 from, the state it reaches, and the roles that may take it; ombuds.cases.permissions
 adds the rules that depend on people (conflicts, who proposed what) and the actions
 take each new status from here.
@@ -17,7 +18,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from ombuds.accounts.roles import APPROVERS, CASE_WORKERS, Role
-from ombuds.cases.models import Status
+from ombuds.cases.models import Finding, ProposalKind, Status
 
 
 class Transition(enum.StrEnum):
@@ -44,6 +45,8 @@ class Rule:
 
 _WORKERS = CASE_WORKERS
 _SENIOR = APPROVERS
+# Where a proposal to end the case can be waiting for its decision.
+_PROPOSAL_STATES = frozenset({Status.ASSESSMENT, Status.INVESTIGATION})
 
 RULES: dict[Transition, Rule] = {
     Transition.ACKNOWLEDGE: Rule(frozenset({Status.RECEIVED}), Status.ACKNOWLEDGED, _WORKERS, _("Acknowledge")),
@@ -58,10 +61,26 @@ RULES: dict[Transition, Rule] = {
     Transition.PROPOSE_CLOSURE: Rule(
         frozenset({Status.ASSESSMENT}), None, _WORKERS, _("Propose closing without investigation")
     ),
-    Transition.APPROVE_CLOSURE: Rule(frozenset({Status.ASSESSMENT}), Status.CLOSED, _SENIOR, _("Approve closure")),
-    Transition.REJECT_CLOSURE: Rule(frozenset({Status.ASSESSMENT}), None, _SENIOR, _("Reject closure")),
-    Transition.WITHDRAW_CLOSURE: Rule(frozenset({Status.ASSESSMENT}), None, _WORKERS, _("Withdraw my proposal")),
+    # Deciding on a proposal to end the case: what approval leads to depends on what was
+    # proposed (PROPOSAL_TARGETS).
+    Transition.APPROVE_CLOSURE: Rule(_PROPOSAL_STATES, None, _SENIOR, _("Approve the proposal")),
+    Transition.REJECT_CLOSURE: Rule(_PROPOSAL_STATES, None, _SENIOR, _("Reject the proposal")),
+    Transition.WITHDRAW_CLOSURE: Rule(_PROPOSAL_STATES, None, _WORKERS, _("Withdraw my proposal")),
+    # A finding of "not substantiated" or "inconclusive" ends the case for the reporter, so
+    # it becomes a proposal too (FINDINGS_NEEDING_APPROVAL); "substantiated" is decided at once.
     Transition.DECIDE: Rule(frozenset({Status.INVESTIGATION}), Status.DECIDED, _WORKERS, _("Record the finding")),
     Transition.CLOSE: Rule(frozenset({Status.DECIDED}), Status.CLOSED, _WORKERS, _("Close with feedback")),
     Transition.REOPEN: Rule(frozenset({Status.CLOSED, Status.DECIDED}), Status.ASSESSMENT, _SENIOR, _("Reopen")),
 }
+
+
+# What an approved proposal leads to.
+PROPOSAL_TARGETS: dict[ProposalKind, Status] = {
+    ProposalKind.CLOSE: Status.CLOSED,
+    ProposalKind.REFER: Status.CLOSED,
+    ProposalKind.FINDING: Status.DECIDED,
+}
+
+# Findings that end the case for the reporter without anything done about the conduct:
+# one person may not record them alone (R5), and the reporter may appeal them.
+FINDINGS_NEEDING_APPROVAL = frozenset({Finding.NOT_SUBSTANTIATED, Finding.INCONCLUSIVE})

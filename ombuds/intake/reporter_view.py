@@ -8,6 +8,7 @@ from datetime import date, datetime
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ombuds.cases import routing
 from ombuds.cases.models import Appeal, Case, Deadline, Escalation, LadderStep, Message, Report, Sender, Status
 from ombuds.cases.selectors import current_organisation
 
@@ -46,6 +47,10 @@ class ReporterView:
     acknowledged_on: date | None
     feedback_by: date
     oversight_name: str
+    # Set when nobody on the oversight body can take her case without a conflict: whom
+    # the organisation asks her to turn to instead (empty when it has named nobody).
+    oversight_unavailable: bool
+    fallback_contact: str
     messages: list[ThreadMessage]
     appeals: list[AppealView]
     attachments: list[str]
@@ -127,6 +132,8 @@ def for_reporter(report: Report) -> ReporterView:
         acknowledged_on=timezone.localdate(case.acknowledged_at) if case.acknowledged_at else None,
         feedback_by=timezone.localdate(case.feedback_due_at),
         oversight_name=org.oversight_name,
+        oversight_unavailable=routing.oversight_conflicted(case),
+        fallback_contact=org.fallback_contact,
         messages=[_message(m, case.anonymous) for m in messages],
         appeals=[
             AppealView(filed_on=timezone.localdate(a.filed_at), resolved=a.resolved_at is not None) for a in appeals

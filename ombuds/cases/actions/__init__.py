@@ -21,7 +21,13 @@ from typing import Any
 from django.contrib.auth.models import User
 
 from ombuds.cases.actions._base import MAX_NARRATIVE, MAX_PEOPLE, MAX_SHORT, ActionError, reporter_moment
-from ombuds.cases.actions.conflicts import add_conflict, directory_changed, link_person
+from ombuds.cases.actions.conflicts import (
+    decide_keep_out,
+    directory_changed,
+    link_person,
+    propose_keep_out,
+    propose_let_back_in,
+)
 from ombuds.cases.actions.escalation import escalate
 from ombuds.cases.actions.organisation import configure_organisation, release_assignments, set_pool_membership
 from ombuds.cases.actions.records import record_attachment_download, record_case_export, record_case_view
@@ -65,7 +71,6 @@ __all__ = [
     "NewAttachment",
     "NewPerson",
     "acknowledge_case",
-    "add_conflict",
     "add_note",
     "add_reporter_attachments",
     "approve_closure",
@@ -73,6 +78,7 @@ __all__ = [
     "begin_assessment",
     "close_case",
     "configure_organisation",
+    "decide_keep_out",
     "directory_changed",
     "escalate",
     "file_appeal",
@@ -81,6 +87,8 @@ __all__ = [
     "open_investigation",
     "post_reporter_message",
     "propose_closure",
+    "propose_keep_out",
+    "propose_let_back_in",
     "record_attachment_download",
     "record_case_export",
     "record_case_view",
@@ -113,7 +121,13 @@ def take_step(transition: Transition, *, case: Case, actor: User, data: dict[str
         case Transition.REFER:
             refer_case(case=case, actor=actor, referral=data["referral"], message=data["message"])
         case Transition.PROPOSE_CLOSURE:
-            propose_closure(case=case, actor=actor, reason=data["reason"], search_done=data["search_done"])
+            propose_closure(
+                case=case,
+                actor=actor,
+                grounds=data["grounds"],
+                reason=data["reason"],
+                search_done=data["search_done"],
+            )
         case Transition.APPROVE_CLOSURE:
             approve_closure(case=case, actor=actor, note=data.get("note", ""))
         case Transition.REJECT_CLOSURE:

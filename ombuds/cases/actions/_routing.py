@@ -41,6 +41,10 @@ def recompute_conflicts(case: Case, *, at: datetime, actor: User | None = None) 
             removed=sorted(e.person_id for e in removed),
         )
     route_around_conflicts(case, at=at)
+    if (added or removed) and routing.oversight_conflicted(case):
+        # Her own keep-out requests or the accused's chain reach the whole oversight body:
+        # her status page now points her to the organisation's fallback contact.
+        system_record(EventType.OVERSIGHT_CONFLICTED, case=case, at=at, actor=actor)
     return bool(added or removed)
 
 

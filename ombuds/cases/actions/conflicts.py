@@ -10,10 +10,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ombuds.audit.models import EventType
-from ombuds.cases import content
+from ombuds.cases import content, notify, permissions, routing
 from ombuds.cases.actions._base import MAX_NARRATIVE, ActionError, check, clean_text, locked, staff_record
 from ombuds.cases.actions._routing import recompute_conflicts, route_around_conflicts
-from ombuds.cases.models import Case, Conflict, ConflictReason, InvolvedPerson
+from ombuds.cases.models import Case, Conflict, ConflictReason, InvolvedPerson, KeepOutAction, KeepOutProposal
 from ombuds.cases.permissions import Act
 from ombuds.directory.models import Person
 
@@ -36,24 +36,6 @@ def link_person(*, mention: InvolvedPerson, actor: User, person: Person) -> Invo
     return mention
 
 
-def add_conflict(*, case: Case, actor: User, person: Person, note: str) -> Conflict:
-    """A handler keeps someone out of a case, with a reason."""
-    now = timezone.now()
-    note = clean_text(note, name=_("reason"), max_length=MAX_NARRATIVE, required=True)
-    with transaction.atomic(durable=True):
-        case = locked(case)
-        check(actor, case, Act.ADD_CONFLICT)
-        conflict, _created = Conflict.objects.get_or_create(
-            case=case,
-            person=person,
-            reason=ConflictReason.HANDLER,
-            defaults={"added_by": actor, "note": content.seal(note, model=Conflict, field="note")},
-        )
-        staff_record(EventType.CONFLICT_ADDED, case=case, actor=actor, at=now, person=person.pk)
-        route_around_conflicts(case, at=now)
-    return conflict
-
-
 def _recompute_all(now: datetime) -> int:
     changed = 0
     # Closed cases too: a new manager of the accused must not read an old case either.
@@ -74,3 +56,124 @@ def directory_changed(*, now: datetime | None = None) -> int:
     case is its own transaction, so a long recomputation never holds the others up.
     """
     return _recompute_all(now or timezone.now())
+
+
+# --- Keep-out requests by staff: a second person decides (R2, R3) ----------------------------
+
+
+def _pending_keep_out(case: Case, person: Person) -> bool:
+    return KeepOutProposal.objects.filter(case=case, person=person, decided_at__isnull=True).exists()
+
+
+def propose_keep_out(*, case: Case, actor: User, person: Person, note: str) -> KeepOutProposal:
+    """A staff member asks to keep someone out of a case, with a reason.
+
+    It takes effect when a lead handler or oversight member who is neither the proposer
+    nor the person concerned approves it: one person alone cannot shut colleagues, least
+    of all the oversight body, out of a case.
+    """
+    now = timezone.now()
+    note = clean_text(note, name=_("reason"), max_length=MAX_NARRATIVE, required=True)
+    with transaction.atomic(durable=True):
+        case = locked(case)
+        check(actor, case, Act.ADD_CONFLICT)
+        if Conflict.objects.filter(case=case, person=person).exists():
+            raise ActionError(_("This person is already kept out of the case."))
+        if _pending_keep_out(case, person):
+            raise ActionError(_("A request about this person is already waiting for a decision."))
+        proposal = KeepOutProposal.objects.create(
+            case=case,
+            person=person,
+            action=KeepOutAction.ADD,
+            proposed_by=actor,
+            proposed_at=now,
+            note=content.seal(note, model=KeepOutProposal, field="note"),
+        )
+        staff_record(
+            EventType.KEEP_OUT_PROPOSED, case=case, actor=actor, at=now, proposal=proposal.pk, person=person.pk
+        )
+        deciders = [u for u in routing.approvers(case, exclude=actor) if u.pk != person.user_id]
+        notify.queue(notify.Kind.KEEP_OUT_PROPOSED, case=case, recipients=deciders, now=now)
+    return proposal
+
+
+def propose_let_back_in(*, case: Case, actor: User, person: Person, note: str) -> KeepOutProposal:
+    """A staff member asks to lift a keep-out added by staff (a mistake, or one no longer needed).
+
+    Only keep-outs added by staff can be lifted: the reporter's own requests and the
+    conflicts computed from the directory follow the report and the directory.
+    """
+    now = timezone.now()
+    note = clean_text(note, name=_("reason"), max_length=MAX_NARRATIVE, required=True)
+    with transaction.atomic(durable=True):
+        case = locked(case)
+        check(actor, case, Act.ADD_CONFLICT)
+        if not Conflict.objects.filter(case=case, person=person, reason=ConflictReason.HANDLER).exists():
+            raise ActionError(_("Only a keep-out added by staff can be lifted."))
+        if _pending_keep_out(case, person):
+            raise ActionError(_("A request about this person is already waiting for a decision."))
+        proposal = KeepOutProposal.objects.create(
+            case=case,
+            person=person,
+            action=KeepOutAction.REMOVE,
+            proposed_by=actor,
+            proposed_at=now,
+            note=content.seal(note, model=KeepOutProposal, field="note"),
+        )
+        staff_record(
+            EventType.KEEP_OUT_PROPOSED,
+            case=case,
+            actor=actor,
+            at=now,
+            proposal=proposal.pk,
+            person=person.pk,
+            action=KeepOutAction.REMOVE,
+        )
+        notify.queue(
+            notify.Kind.KEEP_OUT_PROPOSED, case=case, recipients=routing.approvers(case, exclude=actor), now=now
+        )
+    return proposal
+
+
+def decide_keep_out(*, proposal: KeepOutProposal, actor: User, approve: bool, note: str = "") -> KeepOutProposal:
+    """Approve or reject a keep-out request. Approval never leaves the case without oversight."""
+    now = timezone.now()
+    note = clean_text(note, name=_("note"), max_length=MAX_NARRATIVE, required=not approve)
+    with transaction.atomic(durable=True):
+        case = locked(proposal.case)
+        proposal = KeepOutProposal.objects.select_for_update().select_related("person", "case").get(pk=proposal.pk)
+        if not proposal.is_pending:
+            raise ActionError(_("This request has already been decided."))
+        if not permissions.may_decide_keep_out(actor, proposal):
+            raise ActionError(_("Only a lead handler or oversight member, not its author or subject, decides this."))
+        person = proposal.person
+        if approve and proposal.action == KeepOutAction.ADD:
+            if not [u for u in routing.oversight(case) if u.pk != person.user_id]:
+                raise ActionError(_("Refused: this would leave the case without anyone on the oversight body."))
+            Conflict.objects.get_or_create(
+                case=case,
+                person=person,
+                reason=ConflictReason.HANDLER,
+                defaults={"added_by": proposal.proposed_by, "note": proposal.note},
+            )
+        elif approve:
+            Conflict.objects.filter(case=case, person=person, reason=ConflictReason.HANDLER).delete()
+        proposal.decided_by = actor
+        proposal.decided_at = now
+        proposal.approved = approve
+        proposal.decision_note = content.seal(note, model=KeepOutProposal, field="decision_note")
+        proposal.save()
+        staff_record(
+            EventType.KEEP_OUT_DECIDED,
+            case=case,
+            actor=actor,
+            at=now,
+            proposal=proposal.pk,
+            person=person.pk,
+            approved=approve,
+        )
+        if approve:
+            event = EventType.CONFLICT_ADDED if proposal.action == KeepOutAction.ADD else EventType.CONFLICT_REMOVED
+            staff_record(event, case=case, actor=actor, at=now, person=person.pk)
+            route_around_conflicts(case, at=now)
+    return proposal

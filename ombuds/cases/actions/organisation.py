@@ -19,6 +19,7 @@ def configure_organisation(
     *,
     name: str | None = None,
     oversight_name: str | None = None,
+    fallback_contact: str | None = None,
     ack_deadline: str | None = None,
     feedback_deadline: str | None = None,
     assault_first_action_deadline: str | None = None,
@@ -42,6 +43,8 @@ def configure_organisation(
             org.name = clean_text(name, name=_("name"), max_length=200, required=True)
         if oversight_name is not None:
             org.oversight_name = clean_text(oversight_name, name=_("name"), max_length=200, required=True)
+        if fallback_contact is not None:
+            org.fallback_contact = clean_text(fallback_contact, name=_("fallback contact"), max_length=1000)
         org.save()
         log.record_system(
             EventType.ORGANISATION_CONFIGURED,

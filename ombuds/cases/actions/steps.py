@@ -9,7 +9,6 @@ transaction. Notices are stored in that transaction and sent by the worker after
 from __future__ import annotations
 
 import enum
-import re
 from datetime import datetime
 
 from django.contrib.auth.models import User
@@ -34,10 +33,21 @@ from ombuds.cases.actions._base import (
     tell_reporter,
 )
 from ombuds.cases.actions._routing import recompute_conflicts
-from ombuds.cases.models import Appeal, Case, ClosureProposal, Finding, Message, Note, Outcome, Status
+from ombuds.cases.models import (
+    Appeal,
+    Case,
+    ClosureGrounds,
+    ClosureProposal,
+    Finding,
+    Message,
+    Note,
+    Outcome,
+    ProposalKind,
+    Status,
+)
 from ombuds.cases.permissions import Act
 from ombuds.cases.selectors import current_organisation
-from ombuds.cases.workflow import RULES, Transition
+from ombuds.cases.workflow import FINDINGS_NEEDING_APPROVAL, PROPOSAL_TARGETS, RULES, Transition
 from ombuds.lib.durations import Duration
 
 
@@ -136,6 +146,7 @@ def refer_case(*, case: Case, actor: User, referral: str, message: str) -> Closu
         check(actor, case, Transition.REFER)
         proposal = ClosureProposal.objects.create(
             case=case,
+            kind=ProposalKind.REFER,
             proposed_by=actor,
             proposed_at=now,
             reason=content.seal(message, model=ClosureProposal, field="reason"),
@@ -150,33 +161,19 @@ def refer_case(*, case: Case, actor: User, referral: str, message: str) -> Closu
     return proposal
 
 
-_EVIDENCE_ONLY = re.compile(
-    r"(insufficient|not enough|lack of|no|missing|without)\s+(evidence|proof)|证据不足|没有证据|缺乏证据", re.IGNORECASE
-)
+def propose_closure(*, case: Case, actor: User, grounds: str, reason: str, search_done: str) -> ClosureProposal:
+    """Propose closing without investigation, on grounds from a closed list. A second person must approve (R5).
 
-
-def _is_evidence_only(reason: str) -> bool:
-    """True when a reason says little more than "insufficient evidence" (R1: evidence is never a gate)."""
-    if not _EVIDENCE_ONLY.search(reason):
-        return False
-    rest = _EVIDENCE_ONLY.sub("", reason)
-    return len(re.sub(r"\W", "", rest)) < 20
-
-
-def propose_closure(*, case: Case, actor: User, reason: str, search_done: str) -> ClosureProposal:
-    """Propose closing without investigation. A second person must approve (R5)."""
+    None of the grounds is a lack of evidence: a report never needs evidence (R1), so
+    that cannot be why a case ends unexamined.
+    """
     now = timezone.now()
-    reason = clean_text(reason, name=_("reason"), max_length=MAX_NARRATIVE, required=True)
+    if grounds not in ClosureGrounds.values:
+        raise ActionError(_("Choose the grounds for closing from the list."))
+    reason = clean_text(reason, name=_("explanation"), max_length=MAX_NARRATIVE, required=True)
     search_done = clean_text(
         search_done, name=_("what was done to look for information"), max_length=MAX_NARRATIVE, required=True
     )
-    if _is_evidence_only(reason):
-        raise ActionError(
-            _(
-                "“Insufficient evidence” alone is not a reason to close: a report never needs evidence. "
-                "Explain why the case cannot or should not be investigated."
-            )
-        )
     with transaction.atomic(durable=True):
         case = locked(case)
         if (
@@ -187,6 +184,8 @@ def propose_closure(*, case: Case, actor: User, reason: str, search_done: str) -
         check(actor, case, Transition.PROPOSE_CLOSURE)
         proposal = ClosureProposal.objects.create(
             case=case,
+            kind=ProposalKind.CLOSE,
+            grounds=grounds,
             proposed_by=actor,
             proposed_at=now,
             reason=content.seal(reason, model=ClosureProposal, field="reason"),
@@ -194,7 +193,7 @@ def propose_closure(*, case: Case, actor: User, reason: str, search_done: str) -
         )
         first_action(case, now)
         save_case(case)
-        staff_record(EventType.CLOSURE_PROPOSED, case=case, actor=actor, at=now, proposal=proposal.pk)
+        staff_record(EventType.CLOSURE_PROPOSED, case=case, actor=actor, at=now, proposal=proposal.pk, grounds=grounds)
         notify.queue(
             notify.Kind.CLOSURE_PROPOSED, case=case, recipients=routing.approvers(case, exclude=actor), now=now
         )
@@ -208,15 +207,32 @@ def _proposal_to_decide(case: Case, actor: User, transition: Transition) -> Clos
         raise ActionError(_("This step is not possible for this case now."))
     proposal = case.closure_proposals.filter(decided_at__isnull=True).first()
     if proposal is None:
-        raise ActionError(_("There is no closure proposal to decide on."))
+        raise ActionError(_("There is no proposal to decide on."))
     if proposal.proposed_by_id == actor.pk:
-        raise ActionError(_("A closure must be decided by someone other than the person who proposed it."))
+        raise ActionError(_("A proposal must be decided by someone other than the person who proposed it."))
     check(actor, case, transition)
     return proposal
 
 
+def _closing_message(case: Case, proposal: ClosureProposal, reason: str) -> str:
+    org = current_organisation()
+    with translation.override(reporter_language(case)):
+        return str(
+            _(
+                "Your report has been closed without an investigation.\n\nThe grounds: %(grounds)s\n\n"
+                "The explanation: %(reason)s\n\nIf you disagree, you can appeal to %(body)s from this page."
+            )
+            % {"grounds": ClosureGrounds(proposal.grounds).label, "reason": reason, "body": org.oversight_name}
+        )
+
+
 def approve_closure(*, case: Case, actor: User, note: str = "") -> Case:
-    """The second person approves: the case closes and the reporter is told why, in plain words."""
+    """The second person approves the proposal waiting on the case; what follows depends on its kind.
+
+    Closing: the case closes and the reporter is told the grounds and why, in plain words.
+    Referral: the case closes and she receives the handler's message. Finding: the case
+    is decided with that finding. She may appeal each to the oversight body.
+    """
     now = timezone.now()
     note = clean_text(note, name=_("note"), max_length=MAX_NARRATIVE)
     with transaction.atomic(durable=True):
@@ -228,28 +244,26 @@ def approve_closure(*, case: Case, actor: User, note: str = "") -> Case:
         proposal.decision_note = content.seal(note, model=ClosureProposal, field="decision_note")
         proposal.save()
         reason = content.open(proposal.reason, model=ClosureProposal, field="reason")
-        referral = content.open(proposal.referral, model=ClosureProposal, field="referral")
-        case.status = target_status(Transition.APPROVE_CLOSURE)
+        kind = ProposalKind(proposal.kind)
+        case.status = PROPOSAL_TARGETS[kind]
+        staff_record(EventType.CLOSURE_APPROVED, case=case, actor=actor, at=now, proposal=proposal.pk, kind=kind)
+        if kind == ProposalKind.FINDING:
+            _decide(case, finding=proposal.finding, reasoning=reason)
+            save_case(case)
+            staff_record(EventType.CASE_DECIDED, case=case, actor=actor, at=now, finding=proposal.finding)
+            return case
         case.closed_at = now
-        if referral:
+        if kind == ProposalKind.REFER:
             case.outcome = Outcome.REFERRED
+            referral = content.open(proposal.referral, model=ClosureProposal, field="referral")
             case.referral = content.seal(referral, model=Case, field="referral")
             body = reason  # the handler's message saying where and why
         else:
             case.outcome = Outcome.CLOSED_WITHOUT_INVESTIGATION
-            org = current_organisation()
-            with translation.override(reporter_language(case)):
-                body = str(
-                    _(
-                        "Your report has been closed without an investigation.\n\nThe reason: %(reason)s\n\n"
-                        "If you disagree, you can appeal to %(body)s from this page."
-                    )
-                    % {"reason": reason, "body": org.oversight_name}
-                )
+            body = _closing_message(case, proposal, reason)
         tell_reporter(case, actor, body, now=now, feedback=True)
         save_case(case)
-        staff_record(EventType.CLOSURE_APPROVED, case=case, actor=actor, at=now, proposal=proposal.pk)
-        if referral:
+        if kind == ProposalKind.REFER:
             staff_record(EventType.CASE_REFERRED, case=case, actor=actor, at=now, proposal=proposal.pk)
     return case
 
@@ -285,7 +299,20 @@ def withdraw_closure(*, case: Case, actor: User) -> ClosureProposal:
     return proposal
 
 
+def _decide(case: Case, *, finding: str, reasoning: str) -> None:
+    case.status = target_status(Transition.DECIDE)
+    case.finding = finding
+    case.decision_reasoning = content.seal(reasoning, model=Case, field="decision_reasoning")
+    case.outcome = Outcome.DECIDED
+
+
 def record_finding(*, case: Case, actor: User, finding: str, reasoning: str) -> Case:
+    """Record the investigation's finding.
+
+    "Substantiated" decides the case at once. "Not substantiated" and "inconclusive" end
+    it for the reporter with nothing done about the conduct, so they become a proposal
+    that a second person must approve (R5), like closing without investigation.
+    """
     now = timezone.now()
     if finding not in Finding.values:
         raise ActionError(_("Choose a finding."))
@@ -293,10 +320,23 @@ def record_finding(*, case: Case, actor: User, finding: str, reasoning: str) -> 
     with transaction.atomic(durable=True):
         case = locked(case)
         check(actor, case, Transition.DECIDE)
-        case.status = target_status(Transition.DECIDE)
-        case.finding = finding
-        case.decision_reasoning = content.seal(reasoning, model=Case, field="decision_reasoning")
-        case.outcome = Outcome.DECIDED
+        if finding in FINDINGS_NEEDING_APPROVAL:
+            proposal = ClosureProposal.objects.create(
+                case=case,
+                kind=ProposalKind.FINDING,
+                finding=finding,
+                proposed_by=actor,
+                proposed_at=now,
+                reason=content.seal(reasoning, model=ClosureProposal, field="reason"),
+            )
+            staff_record(
+                EventType.CLOSURE_PROPOSED, case=case, actor=actor, at=now, proposal=proposal.pk, finding=finding
+            )
+            notify.queue(
+                notify.Kind.CLOSURE_PROPOSED, case=case, recipients=routing.approvers(case, exclude=actor), now=now
+            )
+            return case
+        _decide(case, finding=finding, reasoning=reasoning)
         save_case(case)
         staff_record(EventType.CASE_DECIDED, case=case, actor=actor, at=now, finding=finding)
     return case

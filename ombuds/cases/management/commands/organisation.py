@@ -19,6 +19,10 @@ class Command(BaseCommand):
         change = sub.add_parser("set", help="change one or more settings")
         change.add_argument("--name")
         change.add_argument("--oversight-name", help='how reporters see the oversight body, e.g. "the Audit Committee"')
+        change.add_argument(
+            "--fallback-contact",
+            help="whom a reporter is told to turn to when nobody on the oversight body can take her case",
+        )
         change.add_argument("--ack-deadline", help="time to acknowledge a report, e.g. P7D")
         change.add_argument("--feedback-deadline", help="time to give feedback after acknowledgement, e.g. P3M")
         change.add_argument("--first-action-deadline", help="time to a first action on sexual assault, e.g. PT24H")
@@ -29,6 +33,7 @@ class Command(BaseCommand):
                 actions.configure_organisation(
                     name=options["name"],
                     oversight_name=options["oversight_name"],
+                    fallback_contact=options["fallback_contact"],
                     ack_deadline=options["ack_deadline"],
                     feedback_deadline=options["feedback_deadline"],
                     assault_first_action_deadline=options["first_action_deadline"],
@@ -38,6 +43,7 @@ class Command(BaseCommand):
         org = current_organisation()
         self.stdout.write(f"name:                   {org.name}")
         self.stdout.write(f"oversight body:         {org.oversight_name}")
+        self.stdout.write(f"fallback contact:       {org.fallback_contact or '(none)'}")
         self.stdout.write(f"acknowledge within:     {org.ack_deadline}")
         self.stdout.write(f"feedback within:        {org.feedback_deadline}")
         self.stdout.write(f"first action (assault): {org.assault_first_action_deadline}")

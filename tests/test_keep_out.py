@@ -1,0 +1,140 @@
+"""Nobody can shut the oversight body out of a case (R2), and one person alone keeps nobody out.
+
+The review's attack: a handler added keep-out conflicts for the lead handler, both
+oversight members and the auditor; all of them lost the case, the reporter's appeal
+reached nobody, and the handler closed the case alone. Each step of it now fails.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from ombuds.audit.models import AuditEvent, EventType
+from ombuds.cases import actions, routing
+from ombuds.cases.models import Case, Conflict, KeepOutProposal, Organisation, Status
+from ombuds.directory.linking import link_staff_by_email
+from ombuds.directory.models import Person
+from tests.conftest import make_staff
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def org(staff):
+    """Directory records for every persona, linked to their logins, and a second oversight member."""
+    board2 = make_staff("board2@example.org", "oversight")
+    for n, user in enumerate([staff.handler, staff.handler2, staff.lead, staff.oversight, staff.auditor, board2]):
+        Person.objects.create(employee_id=f"S{n}", name=user.email.split("@")[0], email=user.email)
+    link_staff_by_email()
+    staff.board2 = board2
+    return staff
+
+
+def _person(user) -> Person:
+    return Person.objects.get(user=user)
+
+
+def test_the_attack_one_handler_cannot_shut_out_oversight_and_close_alone(org, file_report) -> None:
+    case = file_report(anonymous=False, reporter_name="Mei").case
+    handler = org.handler
+    for target in [org.lead, org.oversight, org.board2, org.auditor]:
+        actions.propose_keep_out(case=case, actor=handler, person=_person(target), note="I want this case to myself.")
+    # Requests only: everybody still sees the case.
+    assert not Conflict.objects.filter(case=case).exists()
+    assert routing.oversight(case) and routing.leads(case)
+    # The handler cannot approve them himself.
+    for proposal in KeepOutProposal.objects.filter(case=case):
+        with pytest.raises(actions.ActionError, match="not its author or subject"):
+            actions.decide_keep_out(proposal=proposal, actor=handler, approve=True)
+    # Nor can anyone decide a request about themselves.
+    about_lead = KeepOutProposal.objects.get(case=case, person=_person(org.lead))
+    with pytest.raises(actions.ActionError, match="not its author or subject"):
+        actions.decide_keep_out(proposal=about_lead, actor=org.lead, approve=True)
+    # The lead approves keeping out the first oversight member; the board's other member
+    # approves keeping the lead out. The last oversight member can never be removed.
+    actions.decide_keep_out(
+        proposal=KeepOutProposal.objects.get(case=case, person=_person(org.oversight)), actor=org.lead, approve=True
+    )
+    actions.decide_keep_out(proposal=about_lead, actor=org.board2, approve=True)
+    last = KeepOutProposal.objects.get(case=case, person=_person(org.board2))
+    assert not [u for u in routing.approvers(case, exclude=handler) if u.pk != org.board2.pk]  # nobody else left
+    with pytest.raises(actions.ActionError, match="not its author or subject"):
+        actions.decide_keep_out(proposal=last, actor=org.board2, approve=True)
+    assert routing.oversight(case) == [org.board2]
+    # The handler still cannot close alone: a closure needs the remaining oversight member.
+    actions.acknowledge_case(case=case, actor=handler)
+    actions.begin_assessment(case=case, actor=handler)
+    actions.propose_closure(case=case, actor=handler, grounds="duplicate", reason="Same as before.", search_done="x")
+    assert Case.objects.get(pk=case.pk).status == Status.ASSESSMENT
+    # The reporter's appeal reaches oversight.
+    actions.file_appeal(report=case.reports.get(), reason="My handler is hiding this.")
+    assert routing.oversight(Case.objects.get(pk=case.pk)) == [org.board2]
+
+
+def test_approval_is_refused_when_it_would_leave_no_oversight(org, file_report) -> None:
+    case = file_report().case
+    actions.propose_keep_out(case=case, actor=org.handler, person=_person(org.oversight), note="Friend of the accused.")
+    actions.decide_keep_out(
+        proposal=KeepOutProposal.objects.get(case=case), actor=org.board2, approve=True, note="Agreed."
+    )
+    actions.propose_keep_out(case=case, actor=org.handler, person=_person(org.board2), note="Also a friend.")
+    with pytest.raises(actions.ActionError, match="without anyone on the oversight body"):
+        actions.decide_keep_out(
+            proposal=KeepOutProposal.objects.get(case=case, decided_at__isnull=True), actor=org.lead, approve=True
+        )
+    assert routing.oversight(case) == [org.board2]
+    assert not Conflict.objects.filter(case=case, person=_person(org.board2)).exists()
+
+
+def test_a_rejected_request_changes_nothing_and_needs_a_reason(org, file_report) -> None:
+    case = file_report().case
+    proposal = actions.propose_keep_out(case=case, actor=org.handler, person=_person(org.handler2), note="x")
+    with pytest.raises(actions.ActionError, match="must not be empty"):
+        actions.decide_keep_out(proposal=proposal, actor=org.lead, approve=False)
+    actions.decide_keep_out(proposal=proposal, actor=org.lead, approve=False, note="No reason to.")
+    assert not Conflict.objects.filter(case=case).exists()
+    kinds = list(AuditEvent.objects.filter(case_id=case.pk).values_list("event_type", flat=True))
+    assert EventType.KEEP_OUT_PROPOSED in kinds and EventType.KEEP_OUT_DECIDED in kinds
+    assert EventType.CONFLICT_ADDED not in kinds
+
+
+def test_a_wrong_keep_out_is_lifted_by_the_same_two_person_route(org, file_report) -> None:
+    case = file_report().case
+    handler2 = _person(org.handler2)
+    actions.decide_keep_out(
+        proposal=actions.propose_keep_out(
+            case=case, actor=org.handler, person=handler2, note="Wrongly thought biased."
+        ),
+        actor=org.lead,
+        approve=True,
+    )
+    assert Conflict.objects.filter(case=case, person=handler2).exists()
+    lift = actions.propose_let_back_in(case=case, actor=org.handler, person=handler2, note="It was a mistake.")
+    assert Conflict.objects.filter(case=case, person=handler2).exists()  # not before a second person approves
+    actions.decide_keep_out(proposal=lift, actor=org.oversight, approve=True)
+    assert not Conflict.objects.filter(case=case, person=handler2).exists()
+    assert AuditEvent.objects.filter(case_id=case.pk, event_type=EventType.CONFLICT_REMOVED).count() == 1
+
+
+def test_only_a_keep_out_added_by_staff_can_be_lifted(org, file_report) -> None:
+    filed = file_report(people=[actions.NewPerson(name="handler", role="keep_out", employee_id="S0")])
+    with pytest.raises(actions.ActionError, match="Only a keep-out added by staff"):
+        actions.propose_let_back_in(case=filed.case, actor=org.lead, person=_person(org.handler), note="x")
+
+
+def test_the_reporters_own_keep_out_applies_at_once_and_may_exclude_oversight(org, file_report) -> None:
+    Organisation.objects.filter(pk=1).update(fallback_contact="The external ombudsperson, +44 20 0000 0000")
+    filed = file_report(
+        people=[
+            actions.NewPerson(name="board one", role="keep_out", employee_id="S3"),
+            actions.NewPerson(name="board two", role="keep_out", employee_id="S5"),
+        ]
+    )
+    assert routing.oversight(filed.case) == []
+    assert AuditEvent.objects.filter(case_id=filed.case.pk, event_type=EventType.OVERSIGHT_CONFLICTED).exists()
+    from django.test import Client
+
+    client = Client()
+    client.post("/return/", {"receipt": filed.receipt})
+    page = client.get("/status/").content.decode()
+    assert "The external ombudsperson, +44 20 0000 0000" in page

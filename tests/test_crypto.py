@@ -241,6 +241,11 @@ def test_it_refuses_an_altered_sealed_box() -> None:
         keys.unseal(handler, sealed[:-1])
 
 
+def test_it_refuses_to_seal_to_something_that_is_not_a_public_key() -> None:
+    with pytest.raises(ValueError, match="public key"):
+        keys.seal_to(keys.KeyPair.generate().public_key[:31], b"data key")
+
+
 def test_it_refuses_a_sealed_box_that_holds_no_data_key() -> None:
     handler = keys.KeyPair.generate()
     with pytest.raises(FormatError):

@@ -21,9 +21,14 @@ def registry() -> dict[str, Benchmark]:
 
     Imported only after Django is set up, because benchmarks use the models.
     """
-    from benchmarks import directory_import, inbox
+    from benchmarks import directory_import, inbox, kdf, stream
 
-    return {"directory_import": directory_import.import_100k, "inbox": inbox.inbox_100k}
+    return {
+        "directory_import": directory_import.import_100k,
+        "inbox": inbox.inbox_100k,
+        "kdf": kdf.derivations,
+        "stream": stream.throughput,
+    }
 
 
 def main() -> int:

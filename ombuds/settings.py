@@ -231,6 +231,17 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = OMBUDS_MAX_ATTACHMENT_BYTES
 DATA_UPLOAD_MAX_NUMBER_FILES = OMBUDS_MAX_ATTACHMENTS + 20
 OMBUDS_MAX_REQUEST_BYTES = OMBUDS_MAX_ATTACHMENT_BYTES * max(OMBUDS_MAX_ATTACHMENTS, 1) + DATA_UPLOAD_MAX_MEMORY_SIZE
 
+# --- Encryption at rest -------------------------------------------------------------
+# Argon2id cost of turning a staff password or a reporter's receipt into a key
+# (ombuds/crypto/kdf.py). Every wrap records the parameters it was made with, so these
+# can be raised later without locking anyone out. The ceilings match kdf.MAX_OPSLIMIT
+# and kdf.MAX_MEMLIMIT_KIB. Several web workers may derive at once: each derivation
+# holds OMBUDS_KDF_MEMLIMIT_MIB of memory while it runs.
+OMBUDS_KDF_OPSLIMIT = env_int("OMBUDS_KDF_OPSLIMIT", 4, minimum=1, maximum=32)
+OMBUDS_KDF_MEMLIMIT_MIB = env_int("OMBUDS_KDF_MEMLIMIT_MIB", 64, minimum=8, maximum=1024)
+# Encrypted attachment files (ombuds/crypto/filestore.py). Created on first use.
+OMBUDS_FILE_STORE_DIR = Path(env_str("OMBUDS_FILE_STORE_DIR", str(VAR_DIR / "files")))
+
 # --- Reporter access --------------------------------------------------------------
 # How long a reporter's web session stays valid after her last page, and how long an API token lives.
 OMBUDS_REPORTER_SESSION_SECONDS = env_int("OMBUDS_REPORTER_SESSION_SECONDS", 900, minimum=60)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +23,21 @@ def _test_hosts(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # A request in Chinese leaves Chinese active in this thread; every test starts in English.
     translation.activate("en")
+
+
+@pytest.fixture(scope="session")
+def _file_store_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("file-stores")
+
+
+@pytest.fixture(autouse=True)
+def _cheap_crypto(settings: Any, _file_store_root: Path) -> None:
+    # Argon2id at its production cost takes a sixth of a second and 64 MiB per key; tests
+    # that are about the cost set it themselves.
+    settings.OMBUDS_KDF_OPSLIMIT = 1
+    settings.OMBUDS_KDF_MEMLIMIT_MIB = 1
+    # Every test gets its own file store, outside var/; it is created only when a file is stored.
+    settings.OMBUDS_FILE_STORE_DIR = _file_store_root / secrets.token_hex(8)
 
 
 @pytest.fixture

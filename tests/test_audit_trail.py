@@ -37,3 +37,10 @@ def test_an_event_is_only_written_inside_the_change_it_records(file_report) -> N
             )
     finally:
         connection.in_atomic_block = saved
+
+
+def test_the_migrated_database_has_every_append_only_trigger(db) -> None:
+    """Migrations that rebuild the table on SQLite drop its triggers; the last one must put them back."""
+    from ombuds.audit.checks import missing_triggers
+
+    assert missing_triggers() == set()

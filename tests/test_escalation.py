@@ -86,9 +86,10 @@ def test_assault_reports_have_a_24_hour_first_action_ladder(file_report, staff) 
 def test_notices_of_an_anonymous_reporter_wait_for_the_batch_boundary(file_report, staff, settings) -> None:
     settings.OMBUDS_ANONYMOUS_NOTICE_BATCH_SECONDS = 3600
     with time_machine.travel(datetime(2026, 11, 2, 9, 17, 43, tzinfo=UTC), tick=False):
-        file_report(anonymous=True)
+        anonymous_case = file_report(anonymous=True).case
         file_report(anonymous=False, reporter_name="Mei")
-    anonymous, named = Notice.objects.order_by("id")
+    anonymous = Notice.objects.get(case=anonymous_case)
+    named = Notice.objects.exclude(case=anonymous_case).get()
     assert anonymous.send_after == datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
     assert named.send_after == datetime(2026, 11, 2, 9, 17, 43, tzinfo=UTC)
     assert notify.send_due(datetime(2026, 11, 2, 9, 30, tzinfo=UTC)) == 1

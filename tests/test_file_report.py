@@ -9,6 +9,7 @@ from django.db import DatabaseError
 from ombuds.audit.models import ActorKind, AuditEvent, EventType
 from ombuds.cases import actions, selectors
 from ombuds.cases.models import Attachment, Case, InvolvedPerson, Organisation, Report
+from tests.conftest import release_audit_batch
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +35,7 @@ def test_it_stores_people_attachments_and_the_first_audit_event_together(file_re
         location="hotel on the sales trip",
     )
     report = Report.objects.get()
-    assert [(p.name, p.role) for p in InvolvedPerson.objects.order_by("id")] == [
+    assert [(p.name, p.role) for p in InvolvedPerson.objects.all()] == [
         ("R. Manager", "accused"),
         ("A. Colleague", "witness"),
     ]
@@ -163,8 +164,9 @@ def test_reporter_follow_ups_are_audited(file_report) -> None:
         attachments=[actions.NewAttachment(filename="later.txt", content_type="text/plain", data=b"later")],
     )
     actions.file_appeal(report=filed.report, reason="Nobody answered.")
+    release_audit_batch()
     reporter_events = AuditEvent.objects.filter(actor_kind=ActorKind.REPORTER)
-    types = list(reporter_events.values_list("event_type", flat=True))
+    types = sorted(reporter_events.values_list("event_type", flat=True))
     assert types == [
         EventType.REPORT_FILED,
         EventType.REPORTER_MESSAGE,

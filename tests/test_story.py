@@ -20,7 +20,7 @@ from ombuds.cases.models import Case, Conflict, KeepOutProposal, Notice
 from ombuds.cases.sweeps import sweep
 from ombuds.directory.linking import link_staff_by_email
 from ombuds.directory.models import Person
-from tests.conftest import make_staff
+from tests.conftest import make_staff, release_audit_batch
 from tests.test_staff_access import API_CALLS, _case_routes
 
 pytestmark = pytest.mark.django_db
@@ -181,6 +181,7 @@ def test_a_case_nobody_unconflicted_can_handle_goes_straight_to_oversight(db) ->
     )
     case = Case.objects.get(pk=filed.case.pk)
     assert case.routed_to_oversight
+    release_audit_batch()
     assert AuditEvent.objects.filter(case=case, event_type=EventType.ROUTED_TO_OVERSIGHT).exists()
     notice = Notice.objects.get(case=case)
     assert notice.recipients == [board.pk]

@@ -7,6 +7,10 @@ bytes (`leaf_document`) are what the Merkle log hashes, so they never change aft
 
 from __future__ import annotations
 
+import random
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,7 +18,26 @@ from django.db import transaction
 from django.utils import timezone
 
 from ombuds.audit.canonical import canonical
-from ombuds.audit.models import ActorKind, AuditEvent, AuditHead, EventType
+from ombuds.audit.models import ActorKind, AuditEvent, AuditHead, EventType, PendingEvent
+from ombuds.lib import batching
+
+# Set while an anonymous reporter's transaction runs: its events wait for the next batch.
+_deferring: ContextVar[bool] = ContextVar("ombuds_audit_deferring", default=False)
+
+
+@contextmanager
+def deferred(active: bool = True) -> Iterator[None]:
+    """Within this block, events wait for the next batch boundary instead of entering the log at once.
+
+    Used around everything an anonymous reporter does (and what the system does in the
+    same transaction): numbered at once, her event would sit between staff events with
+    exact times and time her to the minute.
+    """
+    token = _deferring.set(active)
+    try:
+        yield
+    finally:
+        _deferring.reset(token)
 
 
 def iso_utc(moment: datetime) -> str:
@@ -58,15 +81,40 @@ def record(
     actor_kind: ActorKind | str,
     actor_id: int | None = None,
     detail: dict[str, Any] | None = None,
-) -> AuditEvent:
+) -> AuditEvent | None:
     """Append one event. Must run inside the transaction of the change it records.
 
     The head row is locked until that transaction commits, so two writers can never
-    take the same number, and a rolled-back change leaves no gap.
+    take the same number, and a rolled-back change leaves no gap. Inside `deferred()`
+    the event is stored, in the same transaction, to enter the log at the next batch
+    boundary; None is returned then.
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit events are written in the transaction of the change they record")
     detail = detail or {}
+    if _deferring.get():
+        PendingEvent.objects.create(
+            at=at,
+            event_type=int(event_type),
+            actor_kind=str(actor_kind),
+            actor_id=actor_id,
+            case_id=case_id,
+            detail=detail,
+            release_after=batching.next_boundary(timezone.now()),
+        )
+        return None
+    return _append(event_type, at=at, case_id=case_id, actor_kind=actor_kind, actor_id=actor_id, detail=detail)
+
+
+def _append(
+    event_type: EventType,
+    *,
+    at: datetime,
+    case_id: int | None,
+    actor_kind: ActorKind | str,
+    actor_id: int | None,
+    detail: dict[str, Any],
+) -> AuditEvent:
     head = AuditHead.objects.select_for_update().get(pk=1)
     seq = head.size
     leaf = canonical(
@@ -94,7 +142,31 @@ def record(
     return event
 
 
-def record_system(event_type: EventType, *, actor_id: int | None = None, **detail: Any) -> AuditEvent:
+def release_pending(now: datetime) -> int:
+    """Append the waiting events whose batch boundary has passed, shuffled, in one transaction.
+
+    Returns how many entered the log. Safe with several sweepers: the head row's lock
+    serialises them, and each pending row is taken once.
+    """
+    with transaction.atomic(durable=True):
+        AuditHead.objects.select_for_update().get(pk=1)
+        due = list(PendingEvent.objects.select_for_update().filter(release_after__lte=now))
+        # Random order within the batch: their order in the log says nothing about hers.
+        random.SystemRandom().shuffle(due)
+        for pending in due:
+            _append(
+                EventType(pending.event_type),
+                at=pending.at,
+                case_id=pending.case_id,
+                actor_kind=pending.actor_kind,
+                actor_id=pending.actor_id,
+                detail=pending.detail,
+            )
+        PendingEvent.objects.filter(pk__in=[p.pk for p in due]).delete()
+    return len(due)
+
+
+def record_system(event_type: EventType, *, actor_id: int | None = None, **detail: Any) -> AuditEvent | None:
     """Append an event about the installation itself (configuration, staff, directory), not a case.
 
     With `actor_id` the change is attributed to that staff member; without, to the system

@@ -16,6 +16,8 @@ import enum
 from django.conf import settings
 from django.db import models
 
+from ombuds.lib.ids import random_id
+
 
 class EventType(enum.IntEnum):
     REPORT_FILED = 1
@@ -102,3 +104,27 @@ class AuditHead(models.Model):
 
     def __str__(self) -> str:
         return f"audit log of {self.size} events"
+
+
+class PendingEvent(models.Model):
+    """An event of an anonymous reporter's transaction, waiting for the next batch to enter the log.
+
+    The log is numbered: an event appended at once would sit between two staff events
+    with exact times and so time her to the minute. Her events (and the system's, in the
+    same transaction) wait here, written in that transaction, and enter the log together
+    at the next batch boundary, in random order (ombuds.audit.log.release_pending).
+    """
+
+    # Random, so the rows themselves order nothing (see ombuds.lib.ids).
+    id = models.BigIntegerField(primary_key=True, default=random_id, editable=False)
+    at = models.DateTimeField()
+    event_type = models.PositiveSmallIntegerField()
+    actor_kind = models.CharField(max_length=16, choices=ActorKind.choices)
+    actor_id = models.IntegerField(null=True, blank=True)
+    case_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    detail = models.JSONField(default=dict)
+    # The batch boundary at which it may enter the log.
+    release_after = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"pending {EventType(self.event_type).name}"

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from ombuds.audit.models import ActorKind, AuditEvent, EventType
+from ombuds.audit.models import ActorKind, AuditEvent, EventType, PendingEvent
 from ombuds.cases import content, permissions, routing
 from ombuds.cases.models import (
     DEADLINE_COLUMNS,
@@ -313,20 +313,27 @@ def _message(message: Message, anonymous: bool) -> ThreadMessage:
 
 
 def _timeline(case: Case) -> tuple[list[TimelineEntry], int]:
-    events = list(AuditEvent.objects.filter(case_id=case.pk).select_related("actor").order_by("at", "seq"))
+    """The case's audit events, those still waiting for their batch included (they are part of the trail)."""
+    logged = list(AuditEvent.objects.filter(case_id=case.pk).select_related("actor").order_by("at", "seq"))
+    waiting = list(PendingEvent.objects.filter(case_id=case.pk))
+    emails = dict(User.objects.filter(pk__in={e.actor_id for e in waiting if e.actor_id}).values_list("pk", "email"))
+    rows: list[tuple[datetime, int, str, str | None]] = [
+        (e.at, e.event_type, e.actor_kind, e.actor.email if e.actor else None) for e in logged
+    ]
+    rows += [(e.at, e.event_type, e.actor_kind, emails.get(e.actor_id) if e.actor_id else None) for e in waiting]
     entries = []
     views = 0
-    for event in events:
-        if event.event_type == EventType.CASE_VIEWED:
+    for at, event_type, actor_kind, actor in sorted(rows, key=lambda row: row[0]):
+        if event_type == EventType.CASE_VIEWED:
             views += 1
             continue
-        by_her = event.actor_kind == ActorKind.REPORTER
+        by_her = actor_kind == ActorKind.REPORTER
         entries.append(
             TimelineEntry(
-                at=timezone.localdate(event.at) if (by_her and case.anonymous) else event.at,
-                event=EventType(event.event_type).name.replace("_", " ").lower(),
-                actor=event.actor.email if event.actor else None,
-                actor_kind=event.actor_kind,
+                at=timezone.localdate(at) if (by_her and case.anonymous) else at,
+                event=EventType(event_type).name.replace("_", " ").lower(),
+                actor=actor,
+                actor_kind=actor_kind,
             )
         )
     return entries, views
@@ -382,7 +389,9 @@ def for_staff(case: Case, user: User, *, now: datetime | None = None) -> CaseVie
         else []
     )
     messages = (
-        case.messages.select_related("author").prefetch_related("attachments").order_by("id") if reads_content else []
+        case.messages.select_related("author").prefetch_related("attachments").order_by("position")
+        if reads_content
+        else []
     )
     timeline, views = _timeline(case)
     return CaseView(
@@ -413,7 +422,7 @@ def for_staff(case: Case, user: User, *, now: datetime | None = None) -> CaseVie
                 resolution=a.resolution,
                 reason=_text(a.reason, Appeal, "reason") if reads_appeals else None,
             )
-            for a in case.appeals.order_by("filed_at", "id")
+            for a in case.appeals.order_by("position")
         ],
         proposal=_proposal(case) if reads_content else None,
         conflicts=[

@@ -15,6 +15,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from ombuds.lib.ids import random_id
+
 
 class Category(models.TextChoices):
     SEXUAL_HARASSMENT = "sexual_harassment", _("Sexual harassment")
@@ -114,6 +116,8 @@ DEADLINE_COLUMNS: dict[str, tuple[str, str]] = {
 
 
 class Case(models.Model):
+    # Random, not sequential: see ombuds.lib.ids.
+    id = models.BigIntegerField(primary_key=True, default=random_id, editable=False)
     reference = models.CharField(max_length=16, unique=True)
     category = models.CharField(max_length=32, choices=Category.choices)
     status = models.CharField(max_length=32, choices=Status.choices, default=Status.RECEIVED)
@@ -128,6 +132,9 @@ class Case(models.Model):
     first_action_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
     first_action_at = models.DateTimeField(null=True, blank=True)
     feedback_given_at = models.DateTimeField(null=True, blank=True)
+    # Hands out each message's, file's and appeal's place in the case, under the case's
+    # row lock: they are ordered by it, never by id or by an anonymous reporter's day.
+    last_position = models.PositiveIntegerField(default=0)
     # The earliest deadline still to be met; None once nothing is pending. Kept
     # current by every action (actions.refresh_deadlines); the inbox sorts on it.
     next_deadline_at = models.DateTimeField(null=True, blank=True, db_index=True)
@@ -186,6 +193,8 @@ class Case(models.Model):
 class Report(models.Model):
     """One person's account, with the digest of the receipt she was given."""
 
+    # Random, not sequential: see ombuds.lib.ids.
+    id = models.BigIntegerField(primary_key=True, default=random_id, editable=False)
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="reports")
     receipt_digest = models.CharField(max_length=64, unique=True)
     role = models.CharField(max_length=16, choices=ReporterRole.choices)
@@ -204,8 +213,12 @@ class Report(models.Model):
 
 
 class InvolvedPerson(models.Model):
+    # Random, not sequential: see ombuds.lib.ids.
+    id = models.BigIntegerField(primary_key=True, default=random_id, editable=False)
     report = models.ForeignKey(Report, on_delete=models.PROTECT, related_name="people")
     role = models.CharField(max_length=16, choices=PersonRole.choices)
+    # Her order of the people she named.
+    position = models.PositiveSmallIntegerField(default=0)
     # The directory person this is, when the reporter picked one or a handler linked one.
     person = models.ForeignKey(
         "directory.Person", null=True, blank=True, on_delete=models.PROTECT, related_name="mentions"
@@ -213,17 +226,23 @@ class InvolvedPerson(models.Model):
     # CONTENT
     name = models.CharField(max_length=200)
 
+    class Meta:
+        ordering = ["position"]
+
     def __str__(self) -> str:
         return f"{self.role} on report {self.report_id}"
 
 
 class Message(models.Model):
+    # Random, not sequential: see ombuds.lib.ids.
+    id = models.BigIntegerField(primary_key=True, default=random_id, editable=False)
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="messages")
     sender = models.CharField(max_length=16, choices=Sender.choices)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     sent_at = models.DateTimeField()  # coarse when sent by an anonymous reporter
+    position = models.PositiveIntegerField(default=0)
     read_at = models.DateTimeField(null=True, blank=True)
     # A staff message that tells the reporter what is being done (Directive art. 9(1)(f)).
     is_feedback = models.BooleanField(default=False)
@@ -231,9 +250,9 @@ class Message(models.Model):
     body = models.TextField()
 
     class Meta:
-        # By id: an anonymous reporter's message keeps only its day, so sorting by time
-        # would put her afternoon reply before the morning question it answers.
-        ordering = ["id"]
+        # By position: an anonymous reporter's message keeps only its day, so sorting by
+        # time would put her afternoon reply before the morning question it answers.
+        ordering = ["position"]
 
     def __str__(self) -> str:
         return f"message {self.pk} on {self.case_id}"
@@ -242,11 +261,14 @@ class Message(models.Model):
 class Attachment(models.Model):
     """A file kept in the database, so it is stored in the same transaction as its report."""
 
+    # Random, not sequential: see ombuds.lib.ids.
+    id = models.BigIntegerField(primary_key=True, default=random_id, editable=False)
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="attachments")
     report = models.ForeignKey(Report, null=True, blank=True, on_delete=models.PROTECT, related_name="attachments")
     message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.PROTECT, related_name="attachments")
     sender = models.CharField(max_length=16, choices=Sender.choices)
     uploaded_at = models.DateTimeField()
+    position = models.PositiveIntegerField(default=0)
     size = models.PositiveBigIntegerField()
     # CONTENT
     filename = models.CharField(max_length=255)
@@ -260,8 +282,11 @@ class Attachment(models.Model):
 class Appeal(models.Model):
     """A reporter's appeal to the independent oversight body."""
 
+    # Random, not sequential: see ombuds.lib.ids.
+    id = models.BigIntegerField(primary_key=True, default=random_id, editable=False)
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="appeals")
     filed_at = models.DateTimeField()  # coarse for anonymous cases
+    position = models.PositiveIntegerField(default=0)
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -343,6 +368,9 @@ class Notice(models.Model):
     Notices caused by an anonymous reporter wait for the next batch boundary, so the
     e-mail's arrival does not reveal when she acted (see notify.send_after).
     """
+
+    # Random, not sequential: see ombuds.lib.ids.
+    id = models.BigIntegerField(primary_key=True, default=random_id, editable=False)
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=32)
@@ -449,6 +477,9 @@ class Conflict(models.Model):
     Rows with reason accused, manager or keep_out are computed (cases.conflicts) and
     replaced when the directory or the links change; rows added by a handler stay.
     """
+
+    # Random, not sequential: see ombuds.lib.ids.
+    id = models.BigIntegerField(primary_key=True, default=random_id, editable=False)
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="conflicts")
     person = models.ForeignKey("directory.Person", on_delete=models.PROTECT, related_name="conflicts")

@@ -9,9 +9,8 @@ blocks or undoes a case action, and a notice is never sent for a change that rol
 from __future__ import annotations
 
 import enum
-import math
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -22,6 +21,7 @@ from django.utils import timezone
 
 from ombuds.cases.conflicts import unconflicted
 from ombuds.cases.models import Case, Notice
+from ombuds.lib import batching
 
 
 class Kind(enum.StrEnum):
@@ -55,8 +55,7 @@ def send_after(case: Case, now: datetime) -> datetime:
     """
     if not case.anonymous:
         return now
-    batch = settings.OMBUDS_ANONYMOUS_NOTICE_BATCH_SECONDS
-    return datetime.fromtimestamp(math.ceil(now.timestamp() / batch) * batch, tz=UTC)
+    return batching.next_boundary(now)
 
 
 def queue(kind: Kind, *, case: Case, recipients: Iterable[User], now: datetime | None = None) -> Notice | None:

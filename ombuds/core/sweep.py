@@ -8,12 +8,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ombuds.audit import log
 from ombuds.cases import sweeps as case_sweeps
 from ombuds.intake import throttle
 
 
 def run(now: datetime) -> case_sweeps.SweepResult:
-    """Escalate missed deadlines, hand over due notices, and drop what has expired."""
+    """Escalate missed deadlines, hand over due notices, and drop what has expired.
+
+    Anonymous reporters' audit events whose batch boundary has passed enter the log first,
+    so the ladder's own events come after them.
+    """
+    log.release_pending(now)
     result = case_sweeps.sweep(now)
     throttle.purge_expired(now)
     return result

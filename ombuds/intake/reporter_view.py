@@ -120,7 +120,7 @@ def for_reporter(report: Report) -> ReporterView:
     org = current_organisation()
     explanation, next_step = _explain(case, org.oversight_name)
     messages = case.messages.prefetch_related("attachments").all()
-    appeals: list[Appeal] = list(case.appeals.order_by("id"))
+    appeals: list[Appeal] = list(case.appeals.order_by("position"))
     return ReporterView(
         reference=case.reference,
         status=case.status,
@@ -138,7 +138,7 @@ def for_reporter(report: Report) -> ReporterView:
         appeals=[
             AppealView(filed_on=timezone.localdate(a.filed_at), resolved=a.resolved_at is not None) for a in appeals
         ],
-        attachments=[a.filename for a in report.attachments.filter(message__isnull=True).order_by("id")],
+        attachments=[a.filename for a in report.attachments.filter(message__isnull=True).order_by("position")],
         escalations=[
             EscalationView(on=timezone.localdate(e.at), text=_escalation_text(e, org.oversight_name))
             for e in case.escalations.exclude(step=LadderStep.REMINDER)

@@ -107,9 +107,17 @@ def reporter_language(case: Case) -> str:
     return first.language if first else settings.LANGUAGE_CODE
 
 
+def next_position(case: Case) -> int:
+    """The next place in the case's conversation and files. The caller holds the case's row lock."""
+    case.last_position += 1
+    Case.objects.filter(pk=case.pk).update(last_position=case.last_position)
+    return case.last_position
+
+
 def tell_reporter(case: Case, actor: User, body: str, *, now: datetime, feedback: bool) -> Message:
     message = Message.objects.create(
         case=case,
+        position=next_position(case),
         sender=Sender.STAFF,
         author=actor,
         sent_at=now,

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from ombuds.audit import log
 from ombuds.audit.models import EventType
 from ombuds.cases import content, notify, routing
 from ombuds.cases.actions._base import (
@@ -22,6 +23,7 @@ from ombuds.cases.actions._base import (
     MAX_SHORT,
     ActionError,
     clean_text,
+    next_position,
     reporter_moment,
     reporter_record,
 )
@@ -89,6 +91,7 @@ def store_attachments(
         stored.append(
             Attachment.objects.create(
                 case=case,
+                position=next_position(case),
                 report=report,
                 message=message,
                 sender=sender,
@@ -153,7 +156,7 @@ def file_report(
     digest = receipts.digest(receipt)
     assert digest is not None  # a fresh receipt is always well-formed
     at = reporter_moment(anonymous=anonymous)
-    with transaction.atomic(durable=True):
+    with log.deferred(anonymous), transaction.atomic(durable=True):
         org = current_organisation()
         deadlines = initial_deadlines(org, received_at=at, category=category)
         case = Case.objects.create(
@@ -189,11 +192,12 @@ def file_report(
             [
                 InvolvedPerson(
                     report=report,
+                    position=index,
                     name=content.seal(p.name, model=InvolvedPerson, field="name"),
                     role=p.role,
                     person=picked.get(p.employee_id),
                 )
-                for p in cleaned_people
+                for index, p in enumerate(cleaned_people, start=1)
             ]
         )
         stored = store_attachments(
@@ -219,10 +223,14 @@ def post_reporter_message(*, report: Report, body: str, attachments: list[NewAtt
     attachments = attachments or []
     body = clean_text(body, name=_("message"), max_length=MAX_NARRATIVE, required=not attachments)
     at = reporter_moment(anonymous=report.anonymous)
-    with transaction.atomic(durable=True):
+    with log.deferred(report.anonymous), transaction.atomic(durable=True):
         case = Case.objects.select_for_update().get(pk=report.case_id)
         message = Message.objects.create(
-            case=case, sender=Sender.REPORTER, sent_at=at, body=content.seal(body, model=Message, field="body")
+            case=case,
+            position=next_position(case),
+            sender=Sender.REPORTER,
+            sent_at=at,
+            body=content.seal(body, model=Message, field="body"),
         )
         stored = store_attachments(
             case=case, report=report, message=message, files=attachments, sender=Sender.REPORTER, at=at
@@ -236,10 +244,13 @@ def file_appeal(*, report: Report, reason: str) -> Appeal:
     """The reporter appeals to the independent oversight body (R4)."""
     reason = clean_text(reason, name=_("reason"), max_length=MAX_NARRATIVE, required=True)
     at = reporter_moment(anonymous=report.anonymous)
-    with transaction.atomic(durable=True):
+    with log.deferred(report.anonymous), transaction.atomic(durable=True):
         case = Case.objects.select_for_update().get(pk=report.case_id)
         appeal = Appeal.objects.create(
-            case=case, filed_at=at, reason=content.seal(reason, model=Appeal, field="reason")
+            case=case,
+            position=next_position(case),
+            filed_at=at,
+            reason=content.seal(reason, model=Appeal, field="reason"),
         )
         notify.queue(notify.Kind.APPEAL, case=case, recipients=routing.oversight(case))
         reporter_record(EventType.APPEAL_FILED, case=case, at=at, appeal=appeal.pk)
@@ -251,7 +262,7 @@ def add_reporter_attachments(*, report: Report, attachments: list[NewAttachment]
     if not attachments:
         raise ActionError(_("choose at least one file"))
     at = reporter_moment(anonymous=report.anonymous)
-    with transaction.atomic(durable=True):
+    with log.deferred(report.anonymous), transaction.atomic(durable=True):
         case = Case.objects.select_for_update().get(pk=report.case_id)
         stored = store_attachments(
             case=case, report=report, message=None, files=attachments, sender=Sender.REPORTER, at=at

@@ -9,7 +9,9 @@ import sys
 import time
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from ombuds.audit import checks
 
 
 class Command(BaseCommand):
@@ -21,6 +23,12 @@ class Command(BaseCommand):
         parser.add_argument("--no-worker", action="store_true", help="do not start the background worker")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        missing = checks.missing_triggers()
+        if missing:
+            raise CommandError(
+                f"the audit table lacks its append-only triggers ({', '.join(sorted(missing))}); "
+                "run `ombuds migrate` and start again"
+            )
         python = sys.executable
         commands = [
             [

@@ -22,9 +22,12 @@ MORNING = datetime(2026, 11, 2, 10, 3, tzinfo=UTC)
 
 
 def _file(anonymous: bool) -> actions.FiledReport:
-    kwargs = {} if anonymous else {"reporter_name": "Mei"}
     return actions.file_report(
-        category="bullying", role="witness", narrative="He shouts.", anonymous=anonymous, **kwargs
+        category="bullying",
+        role="witness",
+        narrative="He shouts.",
+        anonymous=anonymous,
+        reporter_name="" if anonymous else "Mei",
     )
 
 

@@ -36,7 +36,7 @@ class ReporterToken(HttpBearer):
     """The short-lived token from POST /reporter/session."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Report | None:
-        return access.report_for_token(token)
+        return access.report_for_token(token, "api")
 
 
 api = NinjaAPI(
@@ -94,8 +94,22 @@ def open_session(request: HttpRequest, payload: SessionIn) -> Status[SessionOut 
         throttle.record_failure(request)
         return Status(401, ErrorOut(detail="this receipt does not open a report"))
     return Status(
-        200, SessionOut(token=access.issue_token(report), expires_in=settings.OMBUDS_REPORTER_SESSION_SECONDS)
+        200,
+        SessionOut(token=access.open_session(report, "api"), expires_in=settings.OMBUDS_REPORTER_SESSION_SECONDS),
     )
+
+
+@api.delete(
+    "/reporter/session",
+    response={204: None, 401: ErrorOut},
+    auth=ReporterToken(),
+    tags=["reporter"],
+    summary="End the session on the server: the token stops working",
+)
+def end_session(request: HttpRequest) -> Status[None]:
+    header = request.headers.get("Authorization", "")
+    access.end_session(header.partition(" ")[2].strip(), "api")
+    return Status(204, None)
 
 
 @api.get("/reporter/case", response=CaseOut, auth=ReporterToken(), tags=["reporter"], summary="The reporter's case")

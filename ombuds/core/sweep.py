@@ -10,7 +10,7 @@ from datetime import datetime
 
 from ombuds.audit import log
 from ombuds.cases import sweeps as case_sweeps
-from ombuds.intake import throttle
+from ombuds.intake import access, throttle
 
 
 def run(now: datetime) -> case_sweeps.SweepResult:
@@ -22,4 +22,5 @@ def run(now: datetime) -> case_sweeps.SweepResult:
     log.release_pending(now)
     result = case_sweeps.sweep(now)
     throttle.purge_expired(now)
+    access.purge_expired(now)
     return result

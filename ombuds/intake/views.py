@@ -33,10 +33,10 @@ COOKIE = "ombuds_reporter"
 ReporterView = Callable[[HttpRequest, Report], HttpResponse]
 
 
-def _set_reporter_cookie(response: HttpResponse, report: Report) -> None:
+def _set_reporter_cookie(response: HttpResponse, token: str) -> None:
     response.set_cookie(
         COOKIE,
-        access.issue_token(report),
+        token,
         httponly=True,
         samesite="Strict",
         secure=settings.SESSION_COOKIE_SECURE,
@@ -47,11 +47,14 @@ def _set_reporter_cookie(response: HttpResponse, report: Report) -> None:
 def reporter_required(view: ReporterView) -> Callable[[HttpRequest], HttpResponse]:
     @wraps(view)
     def wrapper(request: HttpRequest) -> HttpResponse:
-        report = access.report_for_token(request.COOKIES.get(COOKIE, ""))
+        token = request.COOKIES.get(COOKIE, "")
+        report = access.report_for_token(token, "web")
         if report is None:
             return redirect("intake:return")
         response = view(request, report)
-        _set_reporter_cookie(response, report)  # sliding expiry
+        renewed = access.renew(token, "web")  # sliding expiry
+        if renewed is not None:
+            _set_reporter_cookie(response, renewed)
         return response
 
     return wrapper
@@ -119,7 +122,7 @@ def report(request: HttpRequest) -> HttpResponse:
         return render(request, "intake/report.html", {"form": form}, status=503)
 
     response = render(request, "intake/receipt.html", {"receipt": filed.receipt})
-    _set_reporter_cookie(response, filed.report)
+    _set_reporter_cookie(response, access.open_session(filed.report, "web"))
     return response
 
 
@@ -146,7 +149,7 @@ def return_(request: HttpRequest) -> HttpResponse:
         form.add_error("receipt", _("This receipt does not open a report. Check each group of digits."))
         return render(request, "intake/return.html", {"form": form}, status=400)
     response = HttpResponseRedirect(reverse("intake:status"))
-    _set_reporter_cookie(response, found)
+    _set_reporter_cookie(response, access.open_session(found, "web"))
     return response
 
 
@@ -212,6 +215,8 @@ def appeal(request: HttpRequest, report: Report) -> HttpResponse:
 
 @require_POST
 def leave(request: HttpRequest) -> HttpResponse:
+    """End the session on the server, not only in this browser: a copied cookie dies too."""
+    access.end_session(request.COOKIES.get(COOKIE, ""), "web")
     response = redirect("intake:start")
     response.delete_cookie(COOKIE, path="/", samesite="Strict")
     return response

@@ -231,3 +231,40 @@ def test_a_few_files_too_many_get_the_same_clear_422(client, settings) -> None:
     )
     assert response.status_code == 422
     assert "at most" in response.json()["detail"][0]["msg"]
+
+
+@pytest.mark.parametrize("value", [0, 1, "true", "false", "yes", None, "0"])
+def test_anonymity_is_only_true_or_false(client, value) -> None:
+    """Whether she is anonymous is never guessed from a number or a word: anything but a JSON boolean is refused."""
+    response = _post(client, "/api/v1/reports", {**REPORT, "anonymous": value})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"][-1] == "anonymous"
+    assert not Case.objects.exists()
+
+
+def test_a_step_states_its_own_required_fields(client) -> None:
+    from ombuds.api.v1 import api
+
+    document = api.get_openapi_schema()
+    schemas = document["components"]["schemas"]
+    assert set(schemas["ProposeClosureIn"]["required"]) == {"transition", "grounds", "reason", "search_done"}
+    assert set(schemas["DecideIn"]["required"]) == {"transition", "finding", "reasoning"}
+    assert set(schemas["RejectClosureIn"]["required"]) == {"transition", "note"}
+    assert schemas["BeginAssessmentIn"]["required"] == ["transition"]
+
+
+def test_every_route_lists_the_answers_it_can_give(client) -> None:
+    from ombuds.api.v1 import api
+
+    document = api.get_openapi_schema()
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            codes = set(operation["responses"])
+            takes_body = "requestBody" in operation
+            if takes_body:
+                assert {400, 422} <= codes, (method, path)
+            if operation.get("security"):
+                assert 401 in codes, (method, path)
+            if "{reference}" in path:
+                assert 404 in codes, (method, path)
+    assert 429 in document["paths"]["/api/v1/reports"]["post"]["responses"]

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Literal
 
 from ninja import Schema
-from pydantic import Field, field_validator
+from pydantic import Field, StrictBool, field_validator
 
 from ombuds.cases import actions
 
@@ -39,7 +39,9 @@ class ReportIn(Schema):
         max_length=actions.MAX_NARRATIVE,
         description="What happened, in the reporter's words. No evidence is required.",
     )
-    anonymous: bool
+    # Strict: "anonymous": 0 or "no" is refused rather than guessed at; her anonymity is not
+    # decided by a coercion rule.
+    anonymous: StrictBool = Field(description="true or false; nothing else is accepted")
     occurred: str = Field("", max_length=actions.MAX_SHORT, description="When, approximate allowed")
     location: str = Field("", max_length=actions.MAX_SHORT)
     people: list[PersonIn] = Field(default_factory=list, max_length=actions.MAX_PEOPLE)

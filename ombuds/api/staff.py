@@ -14,6 +14,7 @@ from pydantic import field_validator
 
 from ombuds.accounts import tokens
 from ombuds.accounts.roles import CASE_READERS, roles_of
+from ombuds.api import errors as answers
 from ombuds.api.errors import field_error, field_errors
 from ombuds.cases import access, actions, case_view, selectors
 from ombuds.cases.forms import STEP_FORMS
@@ -252,7 +253,11 @@ def _summary(case: Case, now: datetime) -> CaseSummary:
     )
 
 
-@router.get("/cases", response=CaseList, summary="Cases this person may see, earliest deadline first")
+@router.get(
+    "/cases",
+    response={200: CaseList, **answers.QUERY, **answers.AUTH},
+    summary="Cases this person may see, earliest deadline first",
+)
 def list_cases(request: HttpRequest, filters: Query[InboxQuery]) -> CaseList:
     user = _actor(request)
     now = timezone.now()
@@ -262,7 +267,11 @@ def list_cases(request: HttpRequest, filters: Query[InboxQuery]) -> CaseList:
     return CaseList(count=cases.count(), page=filters.page, results=[_summary(c, now) for c in page])
 
 
-@router.get("/cases/{reference}", response=CaseDetail, summary="One case (the view is recorded in the audit trail)")
+@router.get(
+    "/cases/{reference}",
+    response={200: CaseDetail, **answers.AUTH, **answers.CASE},
+    summary="One case (the view is recorded in the audit trail)",
+)
 def get_case(request: HttpRequest, reference: str) -> CaseDetail:
     user = _actor(request)
     case = _case(request, reference)
@@ -272,7 +281,7 @@ def get_case(request: HttpRequest, reference: str) -> CaseDetail:
 
 @router.post(
     "/cases/{reference}/transitions",
-    response={200: CaseSummary, 422: dict},
+    response={200: CaseSummary, **answers.BODY, **answers.AUTH, **answers.CASE},
     summary="Take a workflow step, with its reasons",
 )
 def take_transition(
@@ -291,7 +300,11 @@ def take_transition(
     return Status(200, _summary(case, timezone.now()))
 
 
-@router.post("/cases/{reference}/messages", response={201: CreatedOut, 422: dict}, summary="Write to the reporter")
+@router.post(
+    "/cases/{reference}/messages",
+    response={201: CreatedOut, **answers.BODY, **answers.AUTH, **answers.CASE},
+    summary="Write to the reporter",
+)
 def post_message(request: HttpRequest, reference: str, payload: MessageIn) -> Status[CreatedOut]:
     case = _case(request, reference)
     message = actions.send_staff_message(
@@ -300,14 +313,22 @@ def post_message(request: HttpRequest, reference: str, payload: MessageIn) -> St
     return Status(201, CreatedOut(id=message.pk))
 
 
-@router.post("/cases/{reference}/notes", response={201: CreatedOut, 422: dict}, summary="Add an internal note")
+@router.post(
+    "/cases/{reference}/notes",
+    response={201: CreatedOut, **answers.BODY, **answers.AUTH, **answers.CASE},
+    summary="Add an internal note",
+)
 def post_note(request: HttpRequest, reference: str, payload: NoteIn) -> Status[CreatedOut]:
     case = _case(request, reference)
     note = actions.add_note(case=case, actor=_actor(request), body=payload.body)
     return Status(201, CreatedOut(id=note.pk))
 
 
-@router.post("/cases/{reference}/assign", response={200: CaseSummary, 422: dict}, summary="Assign a handler")
+@router.post(
+    "/cases/{reference}/assign",
+    response={200: CaseSummary, **answers.BODY, **answers.AUTH, **answers.CASE},
+    summary="Assign a handler",
+)
 def assign(request: HttpRequest, reference: str, payload: AssignIn) -> Status[CaseSummary | dict[str, object]]:
     case = _case(request, reference)
     assignee = User.objects.filter(email__iexact=payload.assignee.strip(), is_active=True).first()

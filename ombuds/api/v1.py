@@ -9,6 +9,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.files import UploadedFile
 from ninja.security import HttpBearer
 
+from ombuds.api import errors as answers
 from ombuds.api.errors import field_error, field_errors
 from ombuds.api.schemas import (
     AppealIn,
@@ -59,7 +60,9 @@ def _reporter(request: HttpRequest) -> Report:
     return report
 
 
-@api.post("/reports", response={201: ReceiptOut, 422: dict}, tags=["reporter"], summary="File a report")
+@api.post(
+    "/reports", response={201: ReceiptOut, **answers.BODY, **answers.BUSY}, tags=["reporter"], summary="File a report"
+)
 def file_report(request: HttpRequest, payload: ReportIn) -> Status[ReceiptOut]:
     """Store a report and open its case. The receipt is returned only after the commit."""
     language = payload.language or settings.LANGUAGE_CODE
@@ -82,7 +85,7 @@ def file_report(request: HttpRequest, payload: ReportIn) -> Status[ReceiptOut]:
 
 @api.post(
     "/reporter/session",
-    response={200: SessionOut, 401: ErrorOut, 429: ErrorOut},
+    response={200: SessionOut, **answers.BODY, 401: ErrorOut, **answers.BUSY},
     tags=["reporter"],
     summary="Exchange a receipt for a short-lived token",
 )
@@ -101,7 +104,7 @@ def open_session(request: HttpRequest, payload: SessionIn) -> Status[SessionOut 
 
 @api.delete(
     "/reporter/session",
-    response={204: None, 401: ErrorOut},
+    response={204: None, **answers.AUTH},
     auth=ReporterToken(),
     tags=["reporter"],
     summary="End the session on the server: the token stops working",
@@ -112,7 +115,13 @@ def end_session(request: HttpRequest) -> Status[None]:
     return Status(204, None)
 
 
-@api.get("/reporter/case", response=CaseOut, auth=ReporterToken(), tags=["reporter"], summary="The reporter's case")
+@api.get(
+    "/reporter/case",
+    response={200: CaseOut, **answers.AUTH},
+    auth=ReporterToken(),
+    tags=["reporter"],
+    summary="The reporter's case",
+)
 def reporter_case(request: HttpRequest) -> CaseOut:
     view = reporter_view.for_reporter(_reporter(request))
     return CaseOut(
@@ -139,7 +148,7 @@ def reporter_case(request: HttpRequest) -> CaseOut:
 
 @api.post(
     "/reporter/messages",
-    response={201: CreatedOut, 422: dict},
+    response={201: CreatedOut, **answers.BODY, **answers.AUTH},
     auth=ReporterToken(),
     tags=["reporter"],
     summary="Write to the case handlers",
@@ -151,7 +160,7 @@ def reporter_message(request: HttpRequest, payload: MessageIn) -> Status[Created
 
 @api.post(
     "/reporter/attachments",
-    response={201: AttachmentsOut, 422: dict},
+    response={201: AttachmentsOut, **answers.BODY, **answers.AUTH, **answers.BUSY},
     auth=ReporterToken(),
     tags=["reporter"],
     summary="Add files to the report",
@@ -173,7 +182,7 @@ def reporter_attachments(request: HttpRequest, files: File[list[UploadedFile]]) 
 
 @api.post(
     "/reporter/appeal",
-    response={201: CreatedOut, 422: dict},
+    response={201: CreatedOut, **answers.BODY, **answers.AUTH},
     auth=ReporterToken(),
     tags=["reporter"],
     summary="Appeal to the independent oversight body",

@@ -16,11 +16,15 @@ $(STAMP): requirements.lock pyproject.toml
 setup: $(STAMP)
 
 # `make run` prints staff e-mail in the terminal unless OMBUDS_EMAIL_BACKEND says otherwise.
+# `make run PORT=8080` serves on another port of 127.0.0.1.
+PORT ?= 8000
+RUN_ENV := OMBUDS_BASE_URL=$${OMBUDS_BASE_URL:-http://127.0.0.1:$(PORT)}
+
 run: $(STAMP)
 	$(BIN)/ombuds migrate --no-input
 	$(BIN)/ombuds collectstatic --no-input --verbosity 0
-	$(BIN)/ombuds seed_demo
-	OMBUDS_EMAIL_BACKEND=$${OMBUDS_EMAIL_BACKEND:-console} $(BIN)/ombuds serve
+	$(RUN_ENV) $(BIN)/ombuds seed_demo
+	$(RUN_ENV) OMBUDS_EMAIL_BACKEND=$${OMBUDS_EMAIL_BACKEND:-console} $(BIN)/ombuds serve --bind 127.0.0.1:$(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

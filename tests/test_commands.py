@@ -1,6 +1,7 @@
 """The `ombuds` command, the demo seed, and `ombuds serve` stopping cleanly."""
 
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -84,20 +85,19 @@ def test_serve_runs_web_and_worker_and_ctrl_c_stops_both(tmp_path) -> None:
         [sys.executable, "-m", "ombuds", "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
-                    assert response.status == 200
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, "the server did not answer within a minute"
-                time.sleep(0.3)
+        assert process.stdout is not None
+        ready, _, _ = select.select([process.stdout], [], [], 60)
+        assert ready, "serve said nothing within a minute"
+        line = process.stdout.readline().decode()
+        assert f"ombuds is serving on http://127.0.0.1:{port}/" in line
+        # Said only once the port is bound: the very first request is answered.
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as response:
+            assert response.status == 200
         assert len(_children(process.pid)) == 3  # gunicorn, the task worker and the sweeper
         children = _children(process.pid)
         process.send_signal(signal.SIGINT)

@@ -103,5 +103,6 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo staff logins (also in {logins_file}):")
         for email, _full_name, roles in DEMO_STAFF:
             self.stdout.write(f"  {email:<26} {known[email]:<18} {', '.join(roles)}")
-        self.stdout.write("Staff log in at http://127.0.0.1:8000/staff/ and set up two-factor authentication first.")
-        self.stdout.write("Reporters start at http://127.0.0.1:8000/")
+        base = settings.OMBUDS_BASE_URL.rstrip("/")
+        self.stdout.write(f"Staff log in at {base}/staff/ and set up two-factor authentication first.")
+        self.stdout.write(f"Reporters start at {base}/")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -12,6 +13,23 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ombuds.audit import checks
+
+
+BIND_TIMEOUT_S = 60.0
+
+
+def _wait_for_port(bind: str, server: subprocess.Popen[bytes]) -> bool:
+    """Wait until `bind` (HOST:PORT) accepts connections; False when the server stopped first or never bound."""
+    host, _, port = bind.rpartition(":")
+    host = host.strip("[]") or "127.0.0.1"
+    deadline = time.monotonic() + BIND_TIMEOUT_S
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            with socket.create_connection((host, int(port)), timeout=1):
+                return True
+        except OSError:
+            time.sleep(0.1)
+    return False
 
 
 class Command(BaseCommand):
@@ -48,7 +66,9 @@ class Command(BaseCommand):
             commands.append([python, "-m", "ombuds", "db_worker", "--no-reload"])
             commands.append([python, "-m", "ombuds", "sweep", "--loop"])
         processes = [subprocess.Popen(cmd, env=os.environ.copy()) for cmd in commands]
-        self.stdout.write(f"ombuds is serving on http://{options['bind']}/ (Ctrl-C stops it)")
+        # Say "serving" only once the port answers: before that a visitor would be refused.
+        if _wait_for_port(options["bind"], processes[0]):
+            self.stdout.write(f"ombuds is serving on http://{options['bind']}/ (Ctrl-C stops it)")
 
         def stop(signum: int, frame: object) -> None:
             raise KeyboardInterrupt

@@ -307,7 +307,12 @@ CSRF_COOKIE_SECURE = PRODUCTION
 LANGUAGE_COOKIE_SECURE = PRODUCTION
 if PRODUCTION:
     SECURE_HSTS_SECONDS = env_int("OMBUDS_HSTS_SECONDS", 31536000, minimum=0)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# No header a client can send decides the scheme, host or path. gunicorn sets the scheme
+# from X-Forwarded-Proto only for a proxy listed in OMBUDS_TRUSTED_PROXY_IPS
+# (gunicorn_conf.py), and Django takes it from there: SECURE_PROXY_SSL_HEADER stays unset,
+# because Django cannot tell who sent the header. Host and port come from the request.
+USE_X_FORWARDED_HOST = False
+USE_X_FORWARDED_PORT = False
 
 # --- Logging ----------------------------------------------------------------------------
 # No handler here ever receives a request object: Django's request loggers are

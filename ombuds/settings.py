@@ -166,6 +166,8 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+# Staff e-mail addresses are the directory's (accounts/adapter.py).
+ACCOUNT_FORMS = {"add_email": "ombuds.accounts.forms.NoEmailChangeForm"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = "ombuds"
 MFA_PASSKEY_LOGIN_ENABLED = False
@@ -180,6 +182,12 @@ AXES_USERNAME_FORM_FIELD = "email"
 AXES_LOCKOUT_TEMPLATE = "accounts/lockout.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# Per account from anywhere: after this many failures within the lockout window, each further
+# attempt waits 1, 2, 4, ... seconds, at most the maximum (accounts/throttle.py). Never a lock.
+OMBUDS_LOGIN_SLOWDOWN_AFTER = env_int("OMBUDS_LOGIN_SLOWDOWN_AFTER", 10, minimum=1)
+OMBUDS_LOGIN_SLOWDOWN_MAX_SECONDS = env_int("OMBUDS_LOGIN_SLOWDOWN_MAX_SECONDS", 30, minimum=1, maximum=300)
+# How long the one-time link printed by `ombuds staff reset-mfa` works.
+OMBUDS_ENROLMENT_LINK_HOURS = env_int("OMBUDS_ENROLMENT_LINK_HOURS", 24, minimum=1, maximum=168)
 
 # --- Passwords --------------------------------------------------------------------
 PASSWORD_HASHERS = [

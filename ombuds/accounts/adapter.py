@@ -3,6 +3,7 @@ from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.authentication import get_authentication_records
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.http import HttpRequest
 
@@ -25,3 +26,13 @@ class StaffAccountAdapter(DefaultAccountAdapter):
         records = get_authentication_records(request, request.user)
         window = getattr(settings, "ACCOUNT_REAUTHENTICATION_TIMEOUT", 300)
         return not (records and time.time() - float(records[-1]["at"]) < window)
+
+    # A staff account's e-mail address links it to its directory record, and through it
+    # to the conflict rules: only an administrator changes it, through the directory.
+    # The e-mail pages answer 404 (accounts/urls.py); these refuse the change too.
+
+    def confirm_email(self, request: HttpRequest, email_address: EmailAddress) -> bool:
+        return False
+
+    def can_delete_email(self, email_address: EmailAddress) -> bool:
+        return False

@@ -241,7 +241,7 @@ def case_document(case: Case, user: User) -> CaseDetail:
 def get_case(request: HttpRequest, reference: str) -> CaseDetail:
     user = _actor(request)
     case = _case(request, reference)
-    actions.record_case_view(case=case, actor=user)
+    actions.record_case_view(case=case, actor=user, via="api")
     return case_document(case, user)
 
 

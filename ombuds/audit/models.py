@@ -49,6 +49,9 @@ class EventType(enum.IntEnum):
     POOL_CHANGED = 62
     STAFF_CREATED = 63
     STAFF_CHANGED = 64
+    TOKEN_CREATED = 65
+    TOKEN_REVOKED = 66
+    STAFF_ENROLMENT_LINK = 67
 
 
 class ActorKind(models.TextChoices):

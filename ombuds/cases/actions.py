@@ -13,7 +13,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, time
-from typing import Any
+from typing import Any, Literal
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -673,12 +673,15 @@ def add_note(*, case: Case, actor: User, body: str) -> Note:
     return note
 
 
-def record_case_view(*, case: Case, actor: User) -> None:
-    """Every time staff open a case it is recorded, and the reporter's messages count as read."""
+def record_case_view(*, case: Case, actor: User, via: Literal["api", "web"]) -> None:
+    """Every time staff open a case it is recorded, saying whether through a page or the API.
+
+    The reporter's messages count as read.
+    """
     now = timezone.now()
     with transaction.atomic():
         Message.objects.filter(case=case, sender=Sender.REPORTER, read_at__isnull=True).update(read_at=now)
-        _staff_record(EventType.CASE_VIEWED, case=case, actor=actor, at=now)
+        _staff_record(EventType.CASE_VIEWED, case=case, actor=actor, at=now, via=via)
 
 
 def record_case_export(*, case: Case, actor: User) -> None:

@@ -1,6 +1,7 @@
 """`ombuds staff`: list staff, change roles, deactivate an account, reset a lost second factor.
 
-Every change is written to the audit trail.
+Every change is written to the audit trail. A reset prints a one-time link: the person
+sets up a new second factor only after opening it (accounts/enrolment.py).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
+from ombuds.accounts import enrolment
 from ombuds.accounts.roles import Role, forget_roles, roles_of
 from ombuds.audit import log
 from ombuds.audit.models import EventType
@@ -36,7 +38,8 @@ class Command(BaseCommand):
         )
         deactivate.add_argument("email")
         reset = sub.add_parser(
-            "reset-mfa", help="remove a person's second factors; they set up a new one at next login"
+            "reset-mfa",
+            help="remove a person's second factors and tokens; print the one-time link to set up a new factor",
         )
         reset.add_argument("email")
 
@@ -67,8 +70,10 @@ class Command(BaseCommand):
                 _record(user, "deactivated", unassigned=released)
                 self.stdout.write(f"{user.email} deactivated; {released} case(s) unassigned")
             else:
-                from allauth.mfa.models import Authenticator
-
-                removed, _ = Authenticator.objects.filter(user=user).delete()
-                _record(user, "mfa_reset", removed=removed)
-                self.stdout.write(f"{user.email}: second factors removed; a new one is set up at the next login")
+                link = enrolment.reset_second_factor(user=user)
+                self.stdout.write(
+                    f"{user.email}: second factors removed and API tokens revoked.\n"
+                    "Give this one-time link to them in person or by another trusted channel. They log in with\n"
+                    "their password, open it in the same browser and set up a new second factor. It works once,\n"
+                    f"until {link.expires_at:%Y-%m-%d %H:%M %Z}:\n{link.url}"
+                )

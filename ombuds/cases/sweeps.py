@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import Exists, F, OuterRef, Q
 
+from ombuds.accounts.sweep import purge_login_records
 from ombuds.cases import actions, notify
 from ombuds.cases.models import DEADLINE_COLUMNS, Case, Escalation, LadderStep, Status
 from ombuds.lib.durations import Duration
@@ -69,6 +70,7 @@ def sweep(now: datetime) -> SweepResult:
             result.skipped += 1
     result.notices = notify.send_due(now)
     purge_expired_throttles(now)
+    purge_login_records(now)
     return result
 
 

@@ -29,6 +29,10 @@ from django.urls import reverse
 from ombuds.accounts.models import MfaState
 from ombuds.accounts.roles import MFA_REQUIRED, roles_of
 
+# Set on the request's user once `refusal` let it through: the middleware, the view and
+# the access module would otherwise each query the authenticators again.
+_CHECKED_ATTR = "_ombuds_second_factor_checked"
+
 
 def required_for(user: User | AnonymousUser) -> bool:
     """Whether this person's roles demand a second factor."""
@@ -45,6 +49,8 @@ def factor_in_place(user: User | AnonymousUser) -> bool:
     The access module asks this, so a path that forgets the session check still shows
     nothing to an account that never had a second factor.
     """
+    if getattr(user, _CHECKED_ATTR, False):
+        return True
     return not required_for(user) or has_totp(user)
 
 
@@ -71,7 +77,7 @@ def refusal(request: HttpRequest) -> HttpResponseBase | None:
     second-factor check.
     """
     user = request.user
-    if not isinstance(user, User) or not required_for(user):
+    if not isinstance(user, User) or not required_for(user) or getattr(user, _CHECKED_ATTR, False):
         return None
     authenticators = dict(Authenticator.objects.filter(user_id=user.pk).values_list("pk", "type"))
     if Authenticator.Type.TOTP not in authenticators.values():
@@ -79,6 +85,7 @@ def refusal(request: HttpRequest) -> HttpResponseBase | None:
     if not _passed(request, user, set(authenticators)):
         query = urlencode({"next": request.get_full_path()})
         return HttpResponseRedirect(f"{reverse('mfa_reauthenticate')}?{query}")
+    setattr(user, _CHECKED_ATTR, True)
     return None
 
 

@@ -166,6 +166,14 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+# allauth's limit on failed logins also counts per e-mail address, from anywhere, and then
+# refuses even the right password: a stranger could lock a staff member out. Password logins
+# use this per-address limit instead, with the per-account slow-down of accounts/throttle.py
+# (StaffAccountAdapter.pre_authenticate). allauth's "login_failed" still limits wrong
+# second-factor codes per account, which only someone who knows the password can give.
+ACCOUNT_RATE_LIMITS = {"login_failed_address": "10/m/ip"}
+# Staff e-mail addresses are the directory's (accounts/adapter.py).
+ACCOUNT_FORMS = {"add_email": "ombuds.accounts.forms.NoEmailChangeForm"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = "ombuds"
 MFA_PASSKEY_LOGIN_ENABLED = False
@@ -180,6 +188,15 @@ AXES_USERNAME_FORM_FIELD = "email"
 AXES_LOCKOUT_TEMPLATE = "accounts/lockout.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# Per account from anywhere: after this many failures within the lockout window, each further
+# attempt waits 1, 2, 4, ... seconds, at most the maximum (accounts/throttle.py). Never a lock.
+OMBUDS_LOGIN_SLOWDOWN_AFTER = env_int("OMBUDS_LOGIN_SLOWDOWN_AFTER", 10, minimum=1)
+OMBUDS_LOGIN_SLOWDOWN_MAX_SECONDS = env_int("OMBUDS_LOGIN_SLOWDOWN_MAX_SECONDS", 30, minimum=1, maximum=300)
+# axes keeps each staff login and failed attempt with its address and browser; the sweeper
+# deletes those records after this many days (accounts/sweep.py).
+OMBUDS_LOGIN_RECORD_RETENTION_DAYS = env_int("OMBUDS_LOGIN_RECORD_RETENTION_DAYS", 30, minimum=1)
+# How long the one-time link printed by `ombuds staff reset-mfa` works.
+OMBUDS_ENROLMENT_LINK_HOURS = env_int("OMBUDS_ENROLMENT_LINK_HOURS", 24, minimum=1, maximum=168)
 
 # --- Passwords --------------------------------------------------------------------
 PASSWORD_HASHERS = [
@@ -250,10 +267,11 @@ OMBUDS_RECEIPT_ATTEMPTS = env_int("OMBUDS_RECEIPT_ATTEMPTS", 10, minimum=1)
 OMBUDS_RECEIPT_WINDOW_SECONDS = env_int("OMBUDS_RECEIPT_WINDOW_SECONDS", 900, minimum=1)
 # Number of reverse proxies in front of ombuds whose X-Forwarded-For is trusted.
 OMBUDS_TRUSTED_PROXIES = env_int("OMBUDS_TRUSTED_PROXIES", 0, minimum=0, maximum=5)
-# Staff login throttling (django-axes) counts the same hops.
+# Staff login throttling (django-axes, and allauth's per-address limit) counts the same hops.
 if OMBUDS_TRUSTED_PROXIES:
     AXES_IPWARE_PROXY_COUNT = OMBUDS_TRUSTED_PROXIES
     AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+ALLAUTH_TRUSTED_PROXY_COUNT = OMBUDS_TRUSTED_PROXIES
 
 # --- Deadlines (defaults for a new organisation; changed per organisation later) ------
 OMBUDS_ACK_DEADLINE = env_duration("OMBUDS_ACK_DEADLINE", "P7D")
@@ -318,7 +336,12 @@ CSRF_COOKIE_SECURE = PRODUCTION
 LANGUAGE_COOKIE_SECURE = PRODUCTION
 if PRODUCTION:
     SECURE_HSTS_SECONDS = env_int("OMBUDS_HSTS_SECONDS", 31536000, minimum=0)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# No header a client can send decides the scheme, host or path. gunicorn sets the scheme
+# from X-Forwarded-Proto only for a proxy listed in OMBUDS_TRUSTED_PROXY_IPS
+# (gunicorn_conf.py), and Django takes it from there: SECURE_PROXY_SSL_HEADER stays unset,
+# because Django cannot tell who sent the header. Host and port come from the request.
+USE_X_FORWARDED_HOST = False
+USE_X_FORWARDED_PORT = False
 
 # --- Logging ----------------------------------------------------------------------------
 # No handler here ever receives a request object: Django's request loggers are

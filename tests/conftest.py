@@ -108,6 +108,43 @@ def make_staff(email: str, *roles: str, totp: bool = True):
     return user
 
 
+def client_for(user) -> Client:
+    """A browser session logged in as after password and second factor (a TOTP code).
+
+    ombuds checks that the session itself passed the second factor: allauth records each
+    step in the session, and so does this. For a user without TOTP only the password is
+    recorded, as after a real login.
+    """
+    from allauth.account.internal.flows.login import record_authentication
+    from allauth.mfa.models import Authenticator
+    from django.http import HttpRequest
+
+    client = Client()
+    client.force_login(user)
+    request = HttpRequest()
+    request.session = client.session
+    record_authentication(request, user, "password", email=user.email)
+    totp = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+    if totp is not None:
+        record_authentication(request, user, "mfa", id=totp.pk, type=totp.type)
+    request.session.save()
+    return client
+
+
+def password_only_client(user) -> Client:
+    """A session that typed only the password: logged in, no second factor recorded."""
+    from allauth.account.internal.flows.login import record_authentication
+    from django.http import HttpRequest
+
+    client = Client()
+    client.force_login(user)
+    request = HttpRequest()
+    request.session = client.session
+    record_authentication(request, user, "password", email=user.email)
+    request.session.save()
+    return client
+
+
 class Personas:
     def __init__(self) -> None:
         self.handler = make_staff("handler@example.org", "handler")
@@ -119,9 +156,7 @@ class Personas:
         self.outsider = make_staff("outsider@example.org", totp=False)
 
     def client_for(self, user) -> Client:
-        client = Client()
-        client.force_login(user)
-        return client
+        return client_for(user)
 
 
 @pytest.fixture

@@ -216,6 +216,8 @@ class RealServer:
             self.process = subprocess.Popen(
                 [
                     sys.executable, "-m", "gunicorn", "ombuds.wsgi:application",
+                    # The production settings: what the tests exercise is what is deployed.
+                    "--config", "python:ombuds.gunicorn_conf",
                     "--bind", f"{HOST}:{self.port}",
                     "--workers", str(WORKERS),
                     *_NO_CONTROL_SOCKET,

@@ -171,7 +171,9 @@ STORED_TIMES = {
     "cases_case.received_at": "SELECT received_at FROM cases_case WHERE id = %s",
     "cases_report.submitted_at": "SELECT submitted_at FROM cases_report WHERE case_id = %s",
     "cases_message.sent_at": "SELECT sent_at FROM cases_message WHERE case_id = %s",
-    "audit_auditevent.at": "SELECT at FROM audit_auditevent WHERE case_id = %s",
+    # Her events wait, written with her report, for the next batch boundary before they
+    # are numbered into the log (ombuds.audit.log.deferred).
+    "audit_pendingevent.at": "SELECT at FROM audit_pendingevent WHERE case_id = %s",
 }
 
 
@@ -248,6 +250,13 @@ def test_an_anonymous_report_keeps_no_address_user_agent_or_exact_time(real_serv
         exact = [m.isoformat() for m in moments if not _is_midnight(m, zone)]
         assert exact == [], f"{column} keeps an exact time for an anonymous reporter: {exact}"
     assert len(times["cases_message.sent_at"]) == 2
+    for case_id in case_ids:
+        assert server.query("SELECT count(*) FROM audit_auditevent WHERE case_id = %s", [case_id]) == [(0,)]
+        for (release_after,) in server.query(
+            "SELECT release_after FROM audit_pendingevent WHERE case_id = %s", [case_id]
+        ):
+            moment = server.stored_time(release_after)
+            assert moment.minute == moment.second == moment.microsecond == 0, "her events wait for the hour"
 
     named_ids = [
         row[0]

@@ -34,6 +34,4 @@ def _fuzz_host(settings: Any) -> Iterator[None]:
 def test_no_input_causes_a_server_error_or_an_undocumented_answer(case: Any) -> None:
     """Every answer is one the OpenAPI document lists for that route, in the shape it states."""
     response = case.call()
-    case.validate_response(
-        response, checks=[not_a_server_error, status_code_conformance, response_schema_conformance]
-    )
+    case.validate_response(response, checks=[not_a_server_error, status_code_conformance, response_schema_conformance])

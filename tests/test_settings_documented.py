@@ -1,7 +1,7 @@
 """Every environment variable that settings read is documented, and bad values are refused.
 
-The settings module is parsed, not imported: the test must see every variable,
-including those read only in production or only with PostgreSQL.
+The settings module and the gunicorn settings are parsed, not imported: the test must
+see every variable, including those read only in production or only with PostgreSQL.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from ombuds.lib.env import env_bool, env_choice, env_int, env_list, env_secret
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = ROOT / "ombuds" / "settings.py"
+# gunicorn_conf.py reads the trusted proxies through the same helpers.
+READERS = [SETTINGS, ROOT / "ombuds" / "gunicorn_conf.py"]
 CONFIGURATION = ROOT / "docs" / "configuration.md"
 
 HELPERS = {
@@ -27,6 +29,7 @@ HELPERS = {
     "env_optional",
     "env_secret",
     "env_duration",
+    "env_networks",
     "_required_secret",
 }
 SECRET_HELPERS = {"env_secret", "_required_secret"}
@@ -62,14 +65,15 @@ class _SettingsReads(ast.NodeVisitor):
 
 def _settings_reads() -> _SettingsReads:
     reads = _SettingsReads()
-    reads.visit(ast.parse(SETTINGS.read_text(encoding="utf-8"), filename=str(SETTINGS)))
+    for path in READERS:
+        reads.visit(ast.parse(path.read_text(encoding="utf-8"), filename=str(path)))
     return reads
 
 
 def test_it_finds_the_variables_settings_read() -> None:
     reads = _settings_reads()
     assert reads.names, "no env helper calls found in ombuds/settings.py"
-    assert {"DATABASE_URL", "OMBUDS_SECRET_KEY", "OMBUDS_RECEIPT_KEY"} <= reads.names
+    assert {"DATABASE_URL", "OMBUDS_SECRET_KEY", "OMBUDS_RECEIPT_KEY", "OMBUDS_TRUSTED_PROXY_IPS"} <= reads.names
     assert {"OMBUDS_SECRET_KEY", "OMBUDS_RECEIPT_KEY"} <= reads.secrets
 
 

@@ -63,9 +63,7 @@ def test_pools_route_new_cases_to_their_handlers(staff, file_report) -> None:
     assert PoolMembership.objects.count() == 1
     case = file_report(category="sexual_assault").case
     other = file_report(category="bullying").case
-    handler, handler2 = Client(), Client()
-    handler.force_login(staff.handler)
-    handler2.force_login(staff.handler2)
+    handler, handler2 = staff.client_for(staff.handler), staff.client_for(staff.handler2)
     assert handler.get(f"/staff/cases/{case.reference}/").status_code == 404  # not in that pool
     assert handler2.get(f"/staff/cases/{case.reference}/").status_code == 200
     assert handler.get(f"/staff/cases/{other.reference}/").status_code == 200  # no pool: everyone's

@@ -214,7 +214,7 @@ def test_downloading_an_attachment_is_recorded_and_never_rendered(staff, file_re
 
 def test_tokens_are_listed_and_revoked_in_settings(staff) -> None:
     client = staff.client_for(staff.lead)
-    page = client.post("/staff/settings/", {"name": "reporting script"}).content.decode()
+    page = client.post("/staff/settings/", {"name": "reporting script", "password": PASSWORD}).content.decode()
     token = re.search(r'<code class="token">(omb_[^<]+)</code>', page)
     assert token
     assert Client(headers={"Authorization": f"Bearer {token.group(1)}"}).get("/api/v1/cases").status_code == 200

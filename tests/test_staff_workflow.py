@@ -265,7 +265,7 @@ def test_durations_come_from_the_organisation(file_report, staff) -> None:
 def test_a_view_is_recorded_and_marks_reporter_messages_read(file_report, staff) -> None:
     filed = file_report()
     actions.post_reporter_message(report=filed.report, body="Any news?")
-    actions.record_case_view(case=filed.case, actor=staff.handler)
+    actions.record_case_view(case=filed.case, actor=staff.handler, via="web")
     assert Message.objects.get(sender="reporter").read_at is not None
     assert EventType.CASE_VIEWED in _events(filed.case)
 

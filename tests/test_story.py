@@ -20,7 +20,7 @@ from ombuds.cases.models import Case, Conflict, KeepOutProposal, Notice
 from ombuds.cases.sweeps import sweep
 from ombuds.directory.linking import link_staff_by_email
 from ombuds.directory.models import Person
-from tests.conftest import make_staff, release_audit_batch
+from tests.conftest import client_for, make_staff, release_audit_batch
 from tests.test_staff_access import API_CALLS, _case_routes
 
 pytestmark = pytest.mark.django_db
@@ -52,9 +52,7 @@ def company():
 
 
 def _client(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+    return client_for(user)
 
 
 @time_machine.travel(T0, tick=False)

@@ -1,4 +1,7 @@
-"""Every change to a staff account: creation, roles, deactivation, second-factor reset.
+"""Every change to a staff account: creation, roles, deactivation.
+
+The second-factor reset, with its one-time enrolment link, is in ombuds.accounts.enrolment;
+API tokens are made and revoked in ombuds.accounts.tokens.
 
 Each is one durable transaction with its audit event. `acting_user` is the staff
 member who made the change, or None when it was made on the server (a command run by
@@ -9,14 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from allauth.mfa.models import Authenticator
 from django.contrib.auth import password_validation
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
-from ombuds.accounts.models import ApiToken
+from ombuds.accounts import tokens
 from ombuds.accounts.roles import Role, forget_roles, roles_of
 from ombuds.audit import log
 from ombuds.audit.models import EventType
@@ -91,14 +92,6 @@ def deactivate_staff(*, user: User, acting_user: User | None = None) -> int:
     with transaction.atomic(durable=True):
         user.is_active = False
         user.save(update_fields=["is_active"])
-        revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        revoked = tokens.revoke_all(user=user, reason="deactivated")
         log.record_system(EventType.STAFF_DEACTIVATED, actor_id=_actor_id(acting_user), user=user.pk, tokens=revoked)
     return revoked
-
-
-def reset_mfa(*, user: User, acting_user: User | None = None) -> int:
-    """Remove a person's second factors (a lost phone); returns how many were removed."""
-    with transaction.atomic(durable=True):
-        removed: int = Authenticator.objects.filter(user=user).delete()[0]
-        log.record_system(EventType.STAFF_MFA_RESET, actor_id=_actor_id(acting_user), user=user.pk, removed=removed)
-    return removed

@@ -1,39 +1,44 @@
-"""Second factor before any staff page that shows case data or the audit trail."""
+"""Second factor before any staff page: an extra layer over the views' own checks.
+
+The views (accounts.mfa.second_factor_required), the API's token check and the access
+module each enforce the second factor themselves; this catches any staff page that
+would forget to, allauth's account pages among them. It looks at `path_info`, the path
+Django resolves, never at `path`, which a SCRIPT_NAME can change.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from allauth.mfa.utils import is_mfa_enabled
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.http import HttpRequest, HttpResponseBase
 
-from ombuds.accounts.roles import MFA_REQUIRED, roles_of
+from ombuds.accounts import mfa
 
-# Pages reachable before the second factor is set up: login, logout, password reset and
-# the second-factor pages themselves. Nothing else, e-mail changes above all.
+# Pages reachable before the second factor is passed: login, logout, password reset, the
+# pages that check or set up a second factor, and the enrolment link after a reset. Not
+# the rest of /staff/accounts/2fa/: a session that never passed the second factor must
+# not remove it, see recovery codes or add a key.
 _EXEMPT = (
     "/staff/accounts/login/",
     "/staff/accounts/logout/",
-    "/staff/accounts/2fa/",
     "/staff/accounts/reauthenticate/",
     "/staff/accounts/password/reset/",
+    "/staff/accounts/2fa/authenticate/",
+    "/staff/accounts/2fa/reauthenticate/",
+    "/staff/accounts/2fa/totp/activate/",
+    "/staff/accounts/2fa/webauthn/reauthenticate/",
+    "/staff/accounts/enrol/",
 )
-# A staff account's e-mail links it to its directory record, and through it to the
-# conflict rules; only an administrator changes it (through the directory).
-_BLOCKED = ("/staff/accounts/email/",)
 
 
 class RequireMFAMiddleware:
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        path = request.path
-        if path.startswith(_BLOCKED):
-            raise Http404("no such page")
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        path = request.path_info
         if path.startswith("/staff/") and not path.startswith(_EXEMPT):
-            user = request.user
-            if user.is_authenticated and roles_of(user) & MFA_REQUIRED and not is_mfa_enabled(user, ["totp"]):
-                return redirect("mfa_activate_totp")
+            response = mfa.refusal(request)
+            if response is not None:
+                return response
         return self.get_response(request)

@@ -1,4 +1,4 @@
-"""Personal API tokens for scripts and integrations."""
+"""Personal API tokens for scripts and integrations, and what ombuds keeps about second factors."""
 
 from __future__ import annotations
 
@@ -16,6 +16,10 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField()
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # A keyed fingerprint of the owner's password hash and second-factor generation when the
+    # token was made (accounts/tokens.py). A new password or a second-factor reset changes
+    # it, and the token stops working. Empty for tokens made before fingerprints existed.
+    fingerprint = models.CharField(max_length=64, default="", blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -25,4 +29,45 @@ class ApiToken(models.Model):
 
     @property
     def is_active(self) -> bool:
+        """Not revoked. Whether it still opens the API is `tokens.token_state`."""
         return self.revoked_at is None
+
+
+class MfaState(models.Model):
+    """A staff member's second-factor history, beyond allauth's authenticators.
+
+    No row means the account's second factor was never reset: it is set up at the first
+    login, as for every new account.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="mfa_state"
+    )
+    # Counts the resets. Tokens made under an earlier generation no longer work.
+    generation = models.PositiveIntegerField(default=0)
+    # Set by a reset; while set, a new second factor can only be set up in a browser
+    # session that has opened the administrator's one-time enrolment link.
+    needs_enrolment_link = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"second factor of user {self.user_id}, generation {self.generation}"
+
+
+class EnrolmentLink(models.Model):
+    """The one-time link an administrator hands over after `ombuds staff reset-mfa`.
+
+    Only a SHA-256 digest of the link's secret is kept (the secret has 256 bits of
+    entropy). A link is good once, until `expires_at`.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrolment_links")
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"enrolment link {self.pk} for user {self.user_id}"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from ombuds.accounts import mfa
 from ombuds.accounts.roles import AUDIT_READERS, roles_of
 from ombuds.audit.models import EventType
 from ombuds.cases import access
@@ -20,7 +20,7 @@ PAGE_SIZE = 100
 
 
 @require_GET
-@login_required
+@mfa.second_factor_required
 def trail(request: HttpRequest) -> HttpResponse:
     if not roles_of(request.user) & AUDIT_READERS:
         raise Http404("no such page")

@@ -11,6 +11,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from ombuds.accounts import mfa
 from ombuds.accounts.roles import AUDIT_READERS, SEES_ALL_CASES, Role, roles_of
 from ombuds.audit.models import AuditEvent
 from ombuds.cases.models import Appeal, Attachment, Case, KeepOutProposal, PoolMembership
@@ -26,7 +27,7 @@ def visible_cases(user: User | AnonymousUser) -> QuerySet[Case]:
     handler.
     """
     roles = roles_of(user)
-    if not isinstance(user, User):
+    if not isinstance(user, User) or not mfa.factor_in_place(user):
         return Case.objects.none()
     if roles & SEES_ALL_CASES:
         cases = Case.objects.all()
@@ -43,6 +44,8 @@ def visible_cases(user: User | AnonymousUser) -> QuerySet[Case]:
 def visible_audit_events(user: User | AnonymousUser) -> QuerySet[AuditEvent]:
     """The audit trail for auditors and oversight, without events of cases they are conflicted on."""
     if not isinstance(user, User) or not roles_of(user) & AUDIT_READERS:
+        return AuditEvent.objects.none()
+    if not mfa.factor_in_place(user):
         return AuditEvent.objects.none()
     return AuditEvent.objects.exclude(case__conflicts__person__user=user)
 

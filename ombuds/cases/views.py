@@ -12,7 +12,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
@@ -22,7 +21,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from ombuds.accounts import tokens
+from ombuds.accounts import mfa, tokens
+from ombuds.accounts.forms import NewTokenForm
 from ombuds.accounts.models import ApiToken
 from ombuds.accounts.roles import CASE_READERS, roles_of
 from ombuds.cases import access, actions, case_view, selectors, workflow
@@ -43,7 +43,7 @@ def _staff_user(request: HttpRequest) -> User:
 def _case_reader(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Only people whose role reads cases reach case pages; everyone else gets the same 404."""
 
-    @login_required
+    @mfa.second_factor_required
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not roles_of(request.user) & CASE_READERS:
             raise Http404("no such page")
@@ -58,7 +58,7 @@ def _case_reader(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpRes
 
 
 @require_GET
-@login_required
+@mfa.second_factor_required
 def inbox(request: HttpRequest) -> HttpResponse:
     user = _staff_user(request)
     now = timezone.now()
@@ -88,7 +88,7 @@ def _case_page(
 ) -> HttpResponse:
     user = _staff_user(request)
     # Every render shows the case's content, the form-error pages included: each is a view.
-    actions.record_case_view(case=case, actor=user)
+    actions.record_case_view(case=case, actor=user, via="web")
     now = timezone.now()
     bound = bound or {}
     view = case_view.for_staff(case, user, now=now)
@@ -244,29 +244,35 @@ def attachment_download(request: HttpRequest, reference: str, attachment_id: int
     return response
 
 
-@login_required
+@mfa.second_factor_required
 def staff_settings(request: HttpRequest) -> HttpResponse:
     user = _staff_user(request)
     new_token = None
+    form = NewTokenForm(request=request)
     if request.method == "POST":
         if "revoke" in request.POST:
             try:
                 token_id = int(request.POST["revoke"])
             except ValueError:
                 raise Http404("no such token") from None
-            if not tokens.revoke_token(user=user, token_id=token_id):
+            if not tokens.revoke_token(user=user, token_id=token_id, via="web"):
                 raise Http404("no such token")
             messages.success(request, _("Token revoked."))
             return redirect("cases:settings")
-        _record, new_token = tokens.create_token(user=user, name=request.POST.get("name", "")[:100])
+        form = NewTokenForm(request.POST, request=request)
+        if form.is_valid():
+            _record, new_token = tokens.create_token(user=user, name=form.cleaned_data["name"], via="web")
+            form = NewTokenForm(request=request)
     return render(
         request,
         "cases/settings.html",
         {
-            "tokens": ApiToken.objects.filter(user=user),
+            "tokens": [(t, tokens.token_state(t)) for t in ApiToken.objects.filter(user=user).select_related("user")],
             "new_token": new_token,
+            "token_form": form,
             "roles": sorted(role.label for role in roles_of(user)),
         },
+        status=400 if form.errors else 200,
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ombuds.accounts.sweep import purge_login_records
 from ombuds.audit import log
 from ombuds.cases import sweeps as case_sweeps
 from ombuds.intake import access, throttle
@@ -22,5 +23,6 @@ def run(now: datetime) -> case_sweeps.SweepResult:
     log.release_pending(now)
     result = case_sweeps.sweep(now)
     throttle.purge_expired(now)
+    purge_login_records(now)
     access.purge_expired(now)
     return result

@@ -7,6 +7,7 @@ read here must be documented in docs/configuration.md (a test checks this).
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -66,6 +67,22 @@ def env_list(name: str, default: list[str]) -> list[str]:
     items = [item.strip() for item in value.split(",")]
     if any(item == "" for item in items):
         raise ImproperlyConfigured(f"{name} is a comma-separated list and must not contain empty items: {value!r}")
+    return items
+
+
+def env_networks(name: str) -> list[str]:
+    """A comma-separated list of IP addresses or networks (10.0.0.5, 10.0.0.0/24, ::1); empty if unset.
+
+    "*" is refused: trust must name the addresses it is given to.
+    """
+    items = env_list(name, [])
+    for item in items:
+        try:
+            ipaddress.ip_network(item)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name} must list IP addresses or networks such as 10.0.0.0/24, not {item!r}"
+            ) from None
     return items
 
 

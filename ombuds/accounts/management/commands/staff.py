@@ -1,6 +1,8 @@
 """`ombuds staff`: list staff, change roles, deactivate an account, reset a lost second factor.
 
-Every change is an action with its audit event (ombuds.accounts.actions).
+Every change is an action with its audit event (ombuds.accounts.actions). A reset
+prints a one-time link: the person sets up a new second factor only after opening it
+(accounts/enrolment.py).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ombuds.accounts import actions as account_actions
+from ombuds.accounts import enrolment
 from ombuds.accounts.roles import Role, roles_of
 from ombuds.cases import actions
 
@@ -30,7 +33,8 @@ class Command(BaseCommand):
         )
         deactivate.add_argument("email")
         reset = sub.add_parser(
-            "reset-mfa", help="remove a person's second factors; they set up a new one at next login"
+            "reset-mfa",
+            help="remove a person's second factors and tokens; print the one-time link to set up a new factor",
         )
         reset.add_argument("email")
 
@@ -56,7 +60,12 @@ class Command(BaseCommand):
                 released = actions.release_assignments(user=user)
                 self.stdout.write(f"{user.email} deactivated; {released} case(s) unassigned")
             else:
-                account_actions.reset_mfa(user=user)
-                self.stdout.write(f"{user.email}: second factors removed; a new one is set up at the next login")
+                link = enrolment.reset_second_factor(user=user)
+                self.stdout.write(
+                    f"{user.email}: second factors removed and API tokens revoked.\n"
+                    "Give this one-time link to them in person or by another trusted channel. They log in with\n"
+                    "their password, open it in the same browser and set up a new second factor. It works once,\n"
+                    f"until {link.expires_at:%Y-%m-%d %H:%M %Z}:\n{link.url}"
+                )
         except account_actions.AccountError as exc:
             raise CommandError(str(exc)) from None

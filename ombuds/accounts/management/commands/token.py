@@ -1,4 +1,7 @@
-"""`ombuds token create EMAIL` prints a personal API token; `list` and `revoke` manage them."""
+"""`ombuds token create EMAIL` prints a personal API token; `list` and `revoke` manage them.
+
+Making and revoking a token are recorded in the audit trail.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ class Command(BaseCommand):
         create = sub.add_parser("create", help="print a new token for a staff user")
         create.add_argument("email")
         create.add_argument("--name", default="command line")
-        listing = sub.add_parser("list", help="list a user's tokens")
+        listing = sub.add_parser("list", help="list a user's tokens, and whether each still works")
         listing.add_argument("email")
         revoke = sub.add_parser("revoke", help="revoke a token by id")
         revoke.add_argument("email")
@@ -30,13 +33,17 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError("no such staff user")
         if options["action"] == "create":
-            _record, token = tokens.create_token(user=user, name=options["name"])
+            try:
+                _record, token = tokens.create_token(user=user, name=options["name"], via="command")
+            except tokens.TokenError as exc:
+                raise CommandError(str(exc)) from None
             self.stdout.write(token)
         elif options["action"] == "list":
-            for record in ApiToken.objects.filter(user=user):
-                state = "active" if record.is_active else f"revoked {record.revoked_at:%Y-%m-%d}"
-                self.stdout.write(f"{record.pk}\t{record.prefix}…\t{record.name}\t{state}")
-        elif not tokens.revoke_token(user=user, token_id=options["id"]):
+            for record in ApiToken.objects.filter(user=user).select_related("user"):
+                state = tokens.token_state(record)
+                shown = f"revoked {record.revoked_at:%Y-%m-%d}" if record.revoked_at else state.value
+                self.stdout.write(f"{record.pk}\t{record.prefix}…\t{record.name}\t{shown}")
+        elif not tokens.revoke_token(user=user, token_id=options["id"], via="command"):
             raise CommandError("no such active token")
         else:
             self.stdout.write("revoked")

@@ -14,7 +14,6 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ombuds.audit import checks
 
-
 BIND_TIMEOUT_S = 60.0
 
 

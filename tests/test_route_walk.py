@@ -1,0 +1,126 @@
+"""Every staff route, with and without a SCRIPT_NAME, for a session that typed only the password.
+
+No route may show case content or make a token. The routes come from Django's URL
+resolver (tests/support.py), so a route added later is walked too.
+"""
+
+import secrets
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.contrib.auth.models import User
+from django.test import Client
+
+from ombuds.accounts.models import ApiToken
+from ombuds.audit.models import AuditEvent, EventType
+from ombuds.cases import actions
+from ombuds.cases.models import Appeal, Attachment
+from ombuds.directory.models import Person
+from tests.conftest import client_for, make_staff, password_only_client
+from tests.support import CaseIds, staff_paths, staff_routes, walk
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "correct horse battery staple"
+MARKER = "walkmarker" + secrets.token_hex(6)
+SCRIPT_NAMES = ("", "/x")
+
+# One form for every POST: the fields of the token form, the case forms and the e-mail form.
+FORM: dict[str, object] = {
+    "name": "walk",
+    "password": PASSWORD,
+    "email": "walk@elsewhere.example",
+    "action_add": "",
+    "message-body": "walk",
+    "note-body": "walk",
+    "code": "000000",
+    "revoke": "1",
+}
+
+CONTENT_EVENTS = [EventType.CASE_VIEWED, EventType.CASE_EXPORTED, EventType.ATTACHMENT_DOWNLOADED]
+
+
+@pytest.fixture
+def case_ids(file_report) -> CaseIds:
+    """A case whose narrative, file, appeal and thread all carry the marker."""
+    filed = file_report(
+        narrative=f"The marker {MARKER} is in the narrative.",
+        attachments=[actions.NewAttachment(filename="a.txt", content_type="text/plain", data=MARKER.encode())],
+    )
+    actions.post_reporter_message(report=filed.report, body=f"And in a message: {MARKER}")
+    actions.file_appeal(report=filed.report, reason=f"And in an appeal: {MARKER}")
+    requester = make_staff("walk-lead@example.org", "handler", "lead_handler")
+    outsider = Person.objects.create(employee_id="W1", name="Walk Colleague")
+    keep_out = actions.propose_keep_out(
+        case=filed.case, actor=requester, person=outsider, note=f"And in a keep-out request: {MARKER}"
+    )
+    return CaseIds(filed.case.reference, Attachment.objects.get().pk, Appeal.objects.get().pk, keep_out.pk)
+
+
+def _logged_in_with_password(email: str) -> Client:
+    """A real login through the form, as someone who knows only the password."""
+    client = Client()
+    response = client.post("/staff/accounts/login/", {"login": email, "password": PASSWORD})
+    assert response.status_code == 302
+    return client
+
+
+def _assert_nothing_leaked(answers, users: list[User]) -> None:
+    leaks = [f"{a.method} {a.script_name}{a.path} -> {a.status}" for a in answers if MARKER in a.body]
+    assert leaks == []
+    assert not ApiToken.objects.exists()
+    assert not AuditEvent.objects.filter(event_type__in=CONTENT_EVENTS).exists()
+    assert not EmailAddress.objects.filter(email="walk@elsewhere.example").exists()
+    for user in users:
+        user.refresh_from_db()
+        assert user.email.endswith("@example.org")
+
+
+def test_the_walk_finds_every_kind_of_staff_route(case_ids) -> None:
+    routes = {route.route for route in staff_routes()}
+    for expected in [
+        "staff/",
+        "staff/settings/",
+        "staff/audit/",
+        "staff/cases/<ref:reference>/export/",
+        "staff/cases/<ref:reference>/attachments/<int:attachment_id>/",
+        "staff/accounts/email/",
+        "staff/accounts/2fa/totp/deactivate/",
+        "api/v1/cases/<reference>",
+        "staff/cases/<ref:reference>/keep-out/<int:proposal_id>/",
+    ]:
+        assert expected in routes, expected
+    paths = staff_paths(case_ids)
+    assert f"/staff/cases/{case_ids.reference}/steps/approve_closure/" in paths
+    assert f"/api/v1/cases/{case_ids.reference}" in paths
+    assert len(paths) > 50
+
+
+def test_a_session_with_the_second_factor_does_see_the_marker(staff, case_ids) -> None:
+    """The walk can see a leak: the same case page shows the marker once the second factor is passed."""
+    answers = walk(lambda: client_for(staff.lead), [f"/staff/cases/{case_ids.reference}/"], form={}, script_names=("",))
+    assert any(MARKER in answer.body for answer in answers)
+
+
+def test_a_handler_without_a_second_factor_gets_no_case_content_and_no_token_anywhere(case_ids) -> None:
+    newcomer = make_staff("newcomer@example.org", "handler", "lead_handler", totp=False)
+    answers = walk(
+        lambda: _logged_in_with_password(newcomer.email),
+        staff_paths(case_ids),
+        form=FORM,
+        script_names=SCRIPT_NAMES,
+    )
+    assert len(answers) > 200
+    _assert_nothing_leaked(answers, [newcomer])
+
+
+def test_a_session_that_never_passed_the_second_factor_gets_nothing_even_if_the_account_has_one(
+    staff, case_ids
+) -> None:
+    """A session logged in before the second factor was set up (elsewhere) is still only a password."""
+    answers = walk(
+        lambda: password_only_client(staff.lead), staff_paths(case_ids), form=FORM, script_names=SCRIPT_NAMES
+    )
+    _assert_nothing_leaked(answers, [staff.lead])
+    # Nor could it take the second factor away.
+    assert staff.lead.authenticator_set.filter(type="totp").exists()

@@ -86,6 +86,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "ombuds.accounts.middleware.RequireMFAMiddleware",
+    "ombuds.accounts.middleware.StaffKeyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "ombuds.core.middleware.ReporterPrivacyMiddleware",
@@ -173,7 +174,12 @@ ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 # second-factor codes per account, which only someone who knows the password can give.
 ACCOUNT_RATE_LIMITS = {"login_failed_address": "10/m/ip"}
 # Staff e-mail addresses are the directory's (accounts/adapter.py).
-ACCOUNT_FORMS = {"add_email": "ombuds.accounts.forms.NoEmailChangeForm"}
+ACCOUNT_FORMS = {
+    "add_email": "ombuds.accounts.forms.NoEmailChangeForm",
+    # The login unlocks the staff member's private key; a password change re-wraps it.
+    "login": "ombuds.accounts.forms.StaffLoginForm",
+    "change_password": "ombuds.accounts.forms.StaffChangePasswordForm",
+}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = "ombuds"
 MFA_PASSKEY_LOGIN_ENABLED = False

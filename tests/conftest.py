@@ -98,14 +98,29 @@ def make_staff(email: str, *roles: str, totp: bool = True):
     from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
     from django.contrib.auth.models import Group, User
 
-    user = User.objects.create_user(username=email, email=email, password="correct horse battery staple")
+    from ombuds.accounts import keys as staff_keys
+
+    user = User.objects.create_user(username=email, email=email, password=STAFF_PASSWORD)
     for role in roles:
         user.groups.add(Group.objects.get_or_create(name=role)[0])
     if totp:
         secret = generate_totp_secret()
         TOTP.activate(user, secret)
         user.totp_secret = secret  # type: ignore[attr-defined]
+    # As after her first login: her key pair made, and unlocked for what this object does.
+    staff_keys.attach(user, staff_keys.unlock(user, STAFF_PASSWORD).key_pair)
     return user
+
+
+STAFF_PASSWORD = "correct horse battery staple"
+
+
+def _unlock_in_session(client: Client, request: Any, user: Any) -> None:
+    """What the login does with her password: her key in the session, its opener in a cookie."""
+    from ombuds.accounts import keys as staff_keys
+
+    pair = staff_keys.attached(user) or staff_keys.unlock(user, STAFF_PASSWORD).key_pair
+    client.cookies[staff_keys.COOKIE] = staff_keys.keep_in_session(request.session, user, pair)
 
 
 def client_for(user) -> Client:
@@ -127,6 +142,7 @@ def client_for(user) -> Client:
     totp = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
     if totp is not None:
         record_authentication(request, user, "mfa", id=totp.pk, type=totp.type)
+    _unlock_in_session(client, request, user)
     request.session.save()
     return client
 
@@ -141,6 +157,7 @@ def password_only_client(user) -> Client:
     request = HttpRequest()
     request.session = client.session
     record_authentication(request, user, "password", email=user.email)
+    _unlock_in_session(client, request, user)
     request.session.save()
     return client
 

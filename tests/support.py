@@ -132,3 +132,41 @@ def walk(
         # A request with a SCRIPT_NAME leaves Django's script prefix set for this thread.
         set_script_prefix("/")
     return answers
+
+
+# --- Reading what is stored --------------------------------------------------------------
+
+
+def opened(instance: Any, field: str, *, receipt: str | None = None) -> str:
+    """A content field of a stored row, decrypted as a reader of its case would see it.
+
+    For tests that check what an action stored: the value in the database is ciphertext
+    (ombuds.cases.content); this opens it with the reporter's receipt when given, else
+    with the grant of any test staff member who holds one (every test persona has the
+    same password).
+    """
+    from ombuds.accounts.keys import unlock
+    from ombuds.cases import content
+    from ombuds.cases.models import Case, CaseKeyGrant, GrantHolder
+    from ombuds.crypto import keys
+    from tests.conftest import STAFF_PASSWORD
+
+    case = instance if isinstance(instance, Case) else Case.objects.get(pk=_case_id(instance))
+    key = None
+    if case.sealed and receipt is not None:
+        from ombuds.cases.keyring import open_for_reporter
+
+        key = open_for_reporter(case.reports.get(), receipt)
+        assert key is not None, "the receipt does not open this case"
+    elif case.sealed:
+        grant = CaseKeyGrant.objects.filter(case=case, holder=GrantHolder.STAFF).select_related("user").first()
+        assert grant is not None and grant.user is not None, "no staff member holds this case's key"
+        pair = unlock(grant.user, STAFF_PASSWORD).key_pair
+        key = keys.unseal_data_key(pair, bytes(grant.sealed))
+    return content.open(getattr(instance, field), key=key, case=case, model=type(instance), field=field)
+
+
+def _case_id(instance: Any) -> int:
+    if hasattr(instance, "case_id"):
+        return int(instance.case_id)
+    return int(instance.report.case_id)  # an InvolvedPerson belongs to a report

@@ -8,7 +8,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
+from ombuds.cases import selectors
 from ombuds.cases.models import Appeal, Attachment, Case, Message
+from tests.support import opened
 
 pytestmark = pytest.mark.django_db
 
@@ -53,8 +55,10 @@ def test_it_files_a_report_and_answers_with_a_receipt(client) -> None:
 
 
 def test_a_named_report_can_carry_a_name(client) -> None:
-    _file(client, anonymous=False, name="Mei Chen", contact="mei@example.org")
-    assert Case.objects.get().reports.get().reporter_name == "Mei Chen"
+    receipt = _file(client, anonymous=False, name="Mei Chen", contact="mei@example.org")
+    report = Case.objects.get().reports.get()
+    assert opened(report, "reporter_name", receipt=receipt) == "Mei Chen"
+    assert report.reporter_name != "Mei Chen"  # stored encrypted
 
 
 @pytest.mark.parametrize(
@@ -152,11 +156,13 @@ def test_the_token_is_short_lived(client, settings) -> None:
 
 
 def test_a_token_only_opens_its_own_case(client) -> None:
-    token_a = _token(client, _file(client, narrative="case A"))
+    receipt_a = _file(client, narrative="case A")
+    token_a = _token(client, receipt_a)
     _file(client, narrative="case B")
     body = client.get("/api/v1/reporter/case", headers={"Authorization": f"Bearer {token_a}"}).json()
-    case_a = Case.objects.get(reports__narrative="case A")
+    case_a = selectors.report_for_receipt(receipt_a).case  # type: ignore[union-attr]
     assert body["reference"] == case_a.reference
+    assert opened(case_a.reports.get(), "narrative", receipt=receipt_a) == "case A"
 
 
 def test_she_can_add_files(client, settings) -> None:

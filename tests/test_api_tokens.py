@@ -86,9 +86,9 @@ def test_making_and_revoking_tokens_is_audited_in_the_browser_and_on_the_server(
     ]
     lead = staff.lead.pk
     assert events == [
-        (EventType.TOKEN_CREATED, {"user": lead, "token": web.pk, "via": "web"}),
+        (EventType.TOKEN_CREATED, {"user": lead, "token": web.pk, "via": "web", "opens_content": True}),
         (EventType.TOKEN_REVOKED, {"user": lead, "token": web.pk, "via": "web"}),
-        (EventType.TOKEN_CREATED, {"user": lead, "token": command.pk, "via": "command"}),
+        (EventType.TOKEN_CREATED, {"user": lead, "token": command.pk, "via": "command", "opens_content": False}),
         (EventType.TOKEN_REVOKED, {"user": lead, "token": command.pk, "via": "command"}),
     ]
 

@@ -42,7 +42,8 @@ def test_her_events_wait_for_the_boundary_and_then_follow_every_staff_event_of_t
         actions.add_note(case=named.case, actor=staff.handler, body="Called the witness.")  # 10:47, exact
     assert not AuditEvent.objects.filter(case_id=filed.case.pk).exists()
     waiting = PendingEvent.objects.filter(case_id=filed.case.pk)
-    assert {p.event_type for p in waiting} == {EventType.REPORT_FILED}
+    # Filing, and the case's key granted to its readers: both wait.
+    assert {p.event_type for p in waiting} == {EventType.REPORT_FILED, EventType.KEY_GRANTED}
     assert {p.release_after for p in waiting} == {datetime(2026, 11, 2, 11, 0, tzinfo=UTC)}
     # Before the boundary, nothing moves.
     assert log.release_pending(datetime(2026, 11, 2, 10, 59, tzinfo=UTC)) == 0

@@ -7,9 +7,10 @@ import time_machine
 from django.db import DatabaseError
 
 from ombuds.audit.models import ActorKind, AuditEvent, EventType
-from ombuds.cases import actions, selectors
+from ombuds.cases import actions, content, keyring, selectors
 from ombuds.cases.models import Attachment, Case, InvolvedPerson, Organisation, Report
 from tests.conftest import release_audit_batch
+from tests.support import opened
 
 pytestmark = pytest.mark.django_db
 
@@ -17,10 +18,10 @@ FROZEN = datetime(2026, 11, 29, 14, 37, 12, tzinfo=UTC)
 
 
 def test_it_opens_a_case_from_a_narrative_alone(file_report) -> None:
-    file_report()
+    filed = file_report()
     case = Case.objects.get()
     assert case.status == "received"
-    assert case.reports.get().narrative.startswith("My manager")
+    assert opened(case.reports.get(), "narrative", receipt=filed.receipt).startswith("My manager")
     assert Attachment.objects.count() == 0
 
 
@@ -35,12 +36,14 @@ def test_it_stores_people_attachments_and_the_first_audit_event_together(file_re
         location="hotel on the sales trip",
     )
     report = Report.objects.get()
-    assert [(p.name, p.role) for p in InvolvedPerson.objects.all()] == [
+    receipt = filed.receipt
+    assert [(opened(p, "name", receipt=receipt), p.role) for p in InvolvedPerson.objects.all()] == [
         ("R. Manager", "accused"),
         ("A. Colleague", "witness"),
     ]
     attachment = Attachment.objects.get()
-    assert bytes(attachment.data) == b"hello"
+    key = keyring.open_for_reporter(report, receipt)
+    assert b"".join(content.open_file(attachment, key=key, case=filed.case)) == b"hello"
     assert attachment.size == 5
     assert attachment.report == report
     event = AuditEvent.objects.get(event_type=EventType.REPORT_FILED)

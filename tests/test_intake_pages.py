@@ -14,6 +14,7 @@ from ombuds.audit.models import AuditEvent, EventType, PendingEvent
 from ombuds.cases import actions
 from ombuds.cases.models import Appeal, Attachment, Case, Message
 from tests.conftest import receipt_from, release_audit_batch
+from tests.support import opened
 
 pytestmark = pytest.mark.django_db
 
@@ -78,9 +79,10 @@ def test_a_named_report_requires_a_name_and_keeps_contact(reporter_client) -> No
     response = reporter_client.post("/report/", {**FORM, "anonymous": "false"})
     assert response.status_code == 400
     assert "Please give your name" in response.content.decode()
-    _file(reporter_client, anonymous="false", reporter_name="Mei Chen", reporter_contact="+44 7700 900123")
+    receipt = _file(reporter_client, anonymous="false", reporter_name="Mei Chen", reporter_contact="+44 7700 900123")
     report = Case.objects.get().reports.get()
-    assert (report.reporter_name, report.reporter_contact, report.anonymous) == ("Mei Chen", "+44 7700 900123", False)
+    stored = (opened(report, "reporter_name", receipt=receipt), opened(report, "reporter_contact", receipt=receipt))
+    assert stored == ("Mei Chen", "+44 7700 900123") and report.anonymous is False
 
 
 def test_an_anonymous_report_drops_a_name_typed_by_mistake(reporter_client) -> None:
@@ -89,21 +91,21 @@ def test_an_anonymous_report_drops_a_name_typed_by_mistake(reporter_client) -> N
 
 
 def test_people_involved_are_stored_with_their_part(reporter_client) -> None:
-    _file(
+    receipt = _file(
         reporter_client,
         person_1_name="Regional director",
         person_1_role="accused",
         person_2_name="Sam from sales",
         person_2_role="witness",
     )
-    people = list(Case.objects.get().reports.get().people.values_list("name", "role"))
+    people = [(opened(p, "name", receipt=receipt), p.role) for p in Case.objects.get().reports.get().people.all()]
     assert people == [("Regional director", "accused"), ("Sam from sales", "witness")]
 
 
 def test_attachments_are_optional_and_several_are_allowed(reporter_client) -> None:
     files = [SimpleUploadedFile("a.txt", b"first"), SimpleUploadedFile("b.txt", b"second")]
-    _file(reporter_client, attachments=files)
-    assert sorted(Attachment.objects.values_list("filename", flat=True)) == ["a.txt", "b.txt"]
+    receipt = _file(reporter_client, attachments=files)
+    assert sorted(opened(a, "filename", receipt=receipt) for a in Attachment.objects.all()) == ["a.txt", "b.txt"]
 
 
 @pytest.mark.parametrize(
@@ -244,7 +246,7 @@ def test_a_forged_cookie_opens_nothing(reporter_client) -> None:
 
 
 def test_she_can_message_add_files_and_read_replies(reporter_client) -> None:
-    _file(reporter_client)
+    receipt = _file(reporter_client)
     response = reporter_client.post(
         "/status/message/",
         {"body": "I remembered the date: 14 March.", "attachments": [SimpleUploadedFile("cal.txt", b"14 March")]},
@@ -252,7 +254,7 @@ def test_she_can_message_add_files_and_read_replies(reporter_client) -> None:
     assert response.status_code == 302
     message = Message.objects.get()
     assert message.sender == "reporter"
-    assert message.attachments.get().filename == "cal.txt"
+    assert opened(message.attachments.get(), "filename", receipt=receipt) == "cal.txt"
     page = reporter_client.get("/status/").content.decode()
     assert "I remembered the date: 14 March." in page
     assert "cal.txt" in page
@@ -268,9 +270,9 @@ def test_an_empty_message_is_refused(reporter_client) -> None:
 
 
 def test_she_can_appeal_to_oversight(reporter_client) -> None:
-    _file(reporter_client)
+    receipt = _file(reporter_client)
     assert reporter_client.post("/status/appeal/", {"reason": "Nobody has answered me."}).status_code == 302
-    assert Appeal.objects.get().reason == "Nobody has answered me."
+    assert opened(Appeal.objects.get(), "reason", receipt=receipt) == "Nobody has answered me."
     assert "You appealed on" in reporter_client.get("/status/").content.decode()
     assert reporter_client.post("/status/appeal/", {"reason": ""}).status_code == 400
     assert Appeal.objects.count() == 1

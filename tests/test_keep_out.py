@@ -35,7 +35,8 @@ def _person(user) -> Person:
 
 
 def test_the_attack_one_handler_cannot_shut_out_oversight_and_close_alone(org, file_report) -> None:
-    case = file_report(anonymous=False, reporter_name="Mei").case
+    filed = file_report(anonymous=False, reporter_name="Mei")
+    case = filed.case
     handler = org.handler
     for target in [org.lead, org.oversight, org.board2, org.auditor]:
         actions.propose_keep_out(case=case, actor=handler, person=_person(target), note="I want this case to myself.")
@@ -67,7 +68,7 @@ def test_the_attack_one_handler_cannot_shut_out_oversight_and_close_alone(org, f
     actions.propose_closure(case=case, actor=handler, grounds="duplicate", reason="Same as before.", search_done="x")
     assert Case.objects.get(pk=case.pk).status == Status.ASSESSMENT
     # The reporter's appeal reaches oversight.
-    actions.file_appeal(report=case.reports.get(), reason="My handler is hiding this.")
+    actions.file_appeal(report=filed.report, reason="My handler is hiding this.")
     assert routing.oversight(Case.objects.get(pk=case.pk)) == [org.board2]
 
 

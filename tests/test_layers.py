@@ -26,6 +26,9 @@ WEB_MODULES = {
     "ombuds.accounts.context": VIEWS,
     "ombuds.accounts.middleware": VIEWS,
     "ombuds.accounts.adapter": VIEWS,
+    "ombuds.accounts.forms": VIEWS,
+    "ombuds.accounts.views": VIEWS,
+    "ombuds.accounts.urls": VIEWS,
 }
 
 APP_LAYERS = {

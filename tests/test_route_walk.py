@@ -43,13 +43,13 @@ CONTENT_EVENTS = [EventType.CASE_VIEWED, EventType.CASE_EXPORTED, EventType.ATTA
 @pytest.fixture
 def case_ids(file_report) -> CaseIds:
     """A case whose narrative, file, appeal and thread all carry the marker."""
+    requester = make_staff("walk-lead@example.org", "handler", "lead_handler")
     filed = file_report(
         narrative=f"The marker {MARKER} is in the narrative.",
         attachments=[actions.NewAttachment(filename="a.txt", content_type="text/plain", data=MARKER.encode())],
     )
     actions.post_reporter_message(report=filed.report, body=f"And in a message: {MARKER}")
     actions.file_appeal(report=filed.report, reason=f"And in an appeal: {MARKER}")
-    requester = make_staff("walk-lead@example.org", "handler", "lead_handler")
     outsider = Person.objects.create(employee_id="W1", name="Walk Colleague")
     keep_out = actions.propose_keep_out(
         case=filed.case, actor=requester, person=outsider, note=f"And in a keep-out request: {MARKER}"

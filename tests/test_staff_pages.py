@@ -13,6 +13,7 @@ from ombuds.audit.models import AuditEvent, EventType
 from ombuds.cases import actions
 from ombuds.cases.models import Case, Message, Note
 from tests.conftest import make_staff
+from tests.support import opened
 
 pytestmark = pytest.mark.django_db
 
@@ -195,8 +196,8 @@ def test_messages_and_notes_through_the_page(staff, file_report) -> None:
     client = staff.client_for(staff.handler)
     assert client.post(f"/staff/cases/{case.reference}/messages/", {"message-body": "We are on it."}).status_code == 302
     assert client.post(f"/staff/cases/{case.reference}/notes/", {"note-body": "Internal only."}).status_code == 302
-    assert Message.objects.get(sender="staff").body == "We are on it."
-    assert Note.objects.get().body == "Internal only."
+    assert opened(Message.objects.get(sender="staff"), "body") == "We are on it."
+    assert opened(Note.objects.get(), "body") == "Internal only."
     assert client.post(f"/staff/cases/{case.reference}/messages/", {"message-body": ""}).status_code == 400
 
 

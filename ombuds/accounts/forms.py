@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from allauth.account.forms import AddEmailForm
+from allauth.account.forms import AddEmailForm, ChangePasswordForm, LoginForm
 from django import forms
+from django.conf import settings
 from django.contrib.auth.models import User
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
+from ombuds.accounts import keys as staff_keys
 from ombuds.accounts import mfa, throttle
+from ombuds.cases import keyring
 
 
 class NoEmailChangeForm(AddEmailForm):
@@ -45,3 +48,47 @@ class NewTokenForm(forms.Form):
             if problem is not None:
                 self.add_error("password", problem)
         return cleaned
+
+
+class StaffLoginForm(LoginForm):
+    """allauth's login, which also unlocks the staff member's private key with her password.
+
+    The key is kept for the session, encrypted, with the key that opens it in a cookie of
+    its own (ombuds.accounts.keys). The first login after keys exist makes her key pair;
+    a login after a password reset (the old password is gone, and with it the old key)
+    makes a new one. In both cases her cases are queued to be granted to her again by the
+    next person who can read each of them.
+    """
+
+    def login(self, request: HttpRequest, redirect_url: str | None = None) -> HttpResponse:
+        user = self.user
+        assert isinstance(user, User)
+        unlocked = staff_keys.unlock(user, self.cleaned_data["password"])
+        if unlocked.created or unlocked.replaced:
+            keyring.queue_for_new_key(user)
+        cookie = staff_keys.keep_in_session(request.session, user, unlocked.key_pair)
+        response: HttpResponse = super().login(request, redirect_url)
+        set_key_cookie(response, cookie)
+        return response
+
+
+class StaffChangePasswordForm(ChangePasswordForm):
+    """allauth's password change, which also re-wraps her private key under the new password."""
+
+    def save(self) -> None:
+        user = self.user
+        assert isinstance(user, User)
+        staff_keys.rewrap(user, self.cleaned_data["oldpassword"], self.cleaned_data["password1"])
+        super().save()
+
+
+def set_key_cookie(response: HttpResponse, value: str) -> None:
+    """The half of the session's key that lives in the browser: HTTP only, strict, for this browser session."""
+    response.set_cookie(
+        staff_keys.COOKIE,
+        value,
+        httponly=True,
+        samesite="Strict",
+        secure=settings.SESSION_COOKIE_SECURE,
+        path="/",
+    )

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponseBase
 
+from ombuds.accounts import keys as staff_keys
 from ombuds.accounts import mfa
+from ombuds.cases import keyring
 
 # Pages reachable before the second factor is passed: login, logout, password reset, the
 # pages that check or set up a second factor, and the enrolment link after a reset. Not
@@ -42,3 +45,32 @@ class RequireMFAMiddleware:
             if response is not None:
                 return response
         return self.get_response(request)
+
+
+class StaffKeyMiddleware:
+    """Unlock the staff member's private key for this request, from her session and her key cookie.
+
+    After the view, she makes (with her key) the grants that wait on cases she can read:
+    the server cannot make them itself, and the next reader to use ombuds does
+    (ombuds.cases.keyring.grant_pending). A browser that logged out loses its cookie.
+    """
+
+    # Grants made per request: enough to keep up, small enough never to slow a page.
+    GRANTS_PER_REQUEST = 50
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        user = request.user
+        cookie = request.COOKIES.get(staff_keys.COOKIE, "")
+        if isinstance(user, User) and cookie:
+            pair = staff_keys.from_session(request.session, user, cookie)
+            if pair is not None:
+                staff_keys.attach(user, pair)
+        response = self.get_response(request)
+        if isinstance(user, User) and staff_keys.attached(user) is not None:
+            keyring.grant_pending(user, limit=self.GRANTS_PER_REQUEST)
+        elif cookie and not request.user.is_authenticated:
+            response.delete_cookie(staff_keys.COOKIE, path="/", samesite="Strict")
+        return response

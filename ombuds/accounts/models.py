@@ -20,6 +20,10 @@ class ApiToken(models.Model):
     # token was made (accounts/tokens.py). A new password or a second-factor reset changes
     # it, and the token stops working. Empty for tokens made before fingerprints existed.
     fingerprint = models.CharField(max_length=64, default="", blank=True)
+    # The owner's private key, encrypted under a key derived from the token itself, so the
+    # token opens exactly the cases its owner may open (ombuds.accounts.tokens). Empty for a
+    # token made on the server without the owner's password: it then opens no content.
+    key_wrap = models.BinaryField(null=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -71,3 +75,21 @@ class EnrolmentLink(models.Model):
 
     def __str__(self) -> str:
         return f"enrolment link {self.pk} for user {self.user_id}"
+
+
+class StaffKey(models.Model):
+    """A staff member's X25519 key pair; the private half is wrapped under a key from her password.
+
+    It is unwrapped when she logs in and kept for her session only, encrypted under a
+    key that lives in her browser's cookie (ombuds.accounts.keys). With it she opens
+    the grants (sealed data keys) of the cases she may read.
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_key")
+    public_key = models.BinaryField()
+    # Argon2id header (cost and salt) followed by the encrypted private key.
+    wrapped_private = models.BinaryField()
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"key pair of user {self.user_id}"

@@ -19,10 +19,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from ombuds.accounts import keys as staff_keys
 from ombuds.accounts import mfa
 from ombuds.accounts.models import ApiToken
 from ombuds.audit import log
 from ombuds.audit.models import EventType
+from ombuds.crypto import keys
+from ombuds.crypto.errors import DecryptionError
 
 PREFIX = "omb_"
 _FINGERPRINT_SALT = "ombuds.accounts.tokens.fingerprint"
@@ -69,33 +72,60 @@ def token_state(record: ApiToken) -> TokenState:
     return TokenState.ACTIVE
 
 
-def create_token(*, user: User, name: str, via: Via = "command") -> tuple[ApiToken, str]:
-    """Return the stored record and the token itself, which is never stored."""
+def _key_context(digest: str) -> bytes:
+    return keys.context("token-key", digest)
+
+
+def create_token(
+    *, user: User, name: str, via: Via = "command", key_pair: keys.KeyPair | None = None
+) -> tuple[ApiToken, str]:
+    """Return the stored record and the token itself, which is never stored.
+
+    With the owner's unlocked key pair (from her session, or from her password on the
+    server), the token carries its own wrapping of her private key and opens what she
+    may open; without, it lists and acts but opens no case content.
+    """
     if not mfa.factor_in_place(user):
         raise TokenError("set up the second factor first: this account's roles need one")
     token = PREFIX + secrets.token_urlsafe(32)
+    digest = _digest(token)
+    wrap = (
+        keys.encrypt(keys.token_key(token), key_pair.private_bytes(), _key_context(digest))
+        if key_pair is not None
+        else None
+    )
     with transaction.atomic():
         record = ApiToken.objects.create(
             user=user,
             name=name.strip()[:100] or "token",
-            digest=_digest(token),
+            digest=digest,
             prefix=token[:12],
             created_at=timezone.now(),
             fingerprint=fingerprint(user),
+            key_wrap=wrap,
         )
-        log.record_system(EventType.TOKEN_CREATED, user=user.pk, token=record.pk, via=via)
+        log.record_system(
+            EventType.TOKEN_CREATED, user=user.pk, token=record.pk, via=via, opens_content=wrap is not None
+        )
     return record, token
 
 
 def user_for_token(token: str) -> User | None:
-    """The owner of a live token; None for anything else, whatever the reason."""
+    """The owner of a live token, her key unlocked for this request; None for anything else, whatever the reason."""
     if not token.startswith(PREFIX):
         return None
     record = ApiToken.objects.select_related("user").filter(digest=_digest(token)).first()
     if record is None or token_state(record) is not TokenState.ACTIVE:
         return None
     ApiToken.objects.filter(pk=record.pk).update(last_used_at=timezone.now())
-    return record.user
+    user = record.user
+    if record.key_wrap is not None:
+        try:
+            raw = keys.decrypt(keys.token_key(token), bytes(record.key_wrap), _key_context(record.digest))
+        except DecryptionError:
+            return user  # made for a key pair since replaced: it opens no content
+        staff_keys.attach(user, keys.KeyPair.from_private_bytes(raw))
+    return user
 
 
 def revoke_token(*, user: User, token_id: int, via: Via = "command") -> bool:

@@ -28,7 +28,7 @@ from ombuds.api.schemas import (
     SessionOut,
 )
 from ombuds.api.staff import router as staff_router
-from ombuds.cases import actions, selectors
+from ombuds.cases import actions
 from ombuds.cases.models import Report
 from ombuds.intake import access, reporter_view, throttle
 
@@ -92,7 +92,7 @@ def file_report(request: HttpRequest, payload: ReportIn) -> Status[ReceiptOut]:
 def open_session(request: HttpRequest, payload: SessionIn) -> Status[SessionOut | ErrorOut]:
     if throttle.is_blocked(request):
         return Status(429, ErrorOut(detail="too many attempts; wait and try again"))
-    report = selectors.report_for_receipt(payload.receipt)
+    report = access.open_with_receipt(payload.receipt)
     if report is None:
         throttle.record_failure(request)
         return Status(401, ErrorOut(detail="this receipt does not open a report"))
@@ -174,9 +174,16 @@ def reporter_attachments(request: HttpRequest, files: File[list[UploadedFile]]) 
         )
         for item in files
     ]
-    stored = actions.add_reporter_attachments(report=_reporter(request), attachments=new)
+    report = _reporter(request)
+    stored = actions.add_reporter_attachments(report=report, attachments=new)
+    names = reporter_view.file_names(report, stored)
     return Status(
-        201, AttachmentsOut(attachments=[AttachmentOut(id=a.pk, filename=a.filename, size=a.size) for a in stored])
+        201,
+        AttachmentsOut(
+            attachments=[
+                AttachmentOut(id=a.pk, filename=name, size=a.size) for a, name in zip(stored, names, strict=True)
+            ]
+        ),
     )
 
 

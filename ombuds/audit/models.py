@@ -66,6 +66,15 @@ class EventType(enum.IntEnum):
     STAFF_DEACTIVATED = 69
     STAFF_MFA_RESET = 70
     STAFF_LINKED = 71
+    STAFF_KEY_CREATED = 72
+    STAFF_KEY_REPLACED = 73
+    STAFF_KEY_ROTATED = 74
+    STAFF_RETIRED = 75
+    KEY_GRANTED = 80
+    KEY_REVOKED = 81
+    RECOVERY_KEY_CREATED = 82
+    ACCESS_RECOVERED = 83
+    CASE_SEALED = 84
 
 
 class ActorKind(models.TextChoices):

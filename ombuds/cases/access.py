@@ -14,7 +14,7 @@ from django.http import Http404
 from ombuds.accounts import mfa
 from ombuds.accounts.roles import AUDIT_READERS, SEES_ALL_CASES, Role, roles_of
 from ombuds.audit.models import AuditEvent
-from ombuds.cases.models import Appeal, Attachment, Case, KeepOutProposal, PoolMembership
+from ombuds.cases.models import Appeal, Attachment, Case, Conflict, KeepOutProposal, PoolMembership
 
 
 def visible_cases(user: User | AnonymousUser) -> QuerySet[Case]:
@@ -79,3 +79,29 @@ def keep_out_proposal_for_staff(user: User | AnonymousUser, reference: str, prop
     if proposal is None:
         raise Http404("no such request")
     return proposal
+
+
+def readers(case: Case) -> list[User]:
+    """Everyone who may read this case's content now: the same rule as visible_cases, per case.
+
+    Lead handlers and oversight; the assignee, or while nobody is assigned the
+    handlers of the case's pool (a category without a pool is everyone's); never
+    anyone conflicted on it, never an inactive account. Their grants follow this list
+    (ombuds.cases.keyring.sync_grants).
+    """
+    conflicted = set(
+        Conflict.objects.filter(case=case, person__user__isnull=False).values_list("person__user", flat=True)
+    )
+    staff = User.objects.filter(is_active=True)
+    found = {u.pk: u for u in staff.filter(groups__name__in=[r.value for r in SEES_ALL_CASES])}
+    if case.assignee_id is not None:
+        assignee = staff.filter(pk=case.assignee_id, groups__name=Role.HANDLER.value).first()
+        if assignee is not None:
+            found[assignee.pk] = assignee
+    else:
+        handlers = staff.filter(groups__name=Role.HANDLER.value)
+        pooled = PoolMembership.objects.filter(category=case.category)
+        if pooled.exists():
+            handlers = handlers.filter(pools__category=case.category)
+        found.update((u.pk, u) for u in handlers)
+    return [user for pk, user in sorted(found.items()) if pk not in conflicted]

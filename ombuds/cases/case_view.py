@@ -9,6 +9,7 @@ ombuds.cases.permissions.may_read; content is opened here through ombuds.cases.c
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -20,7 +21,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from ombuds.audit.models import ActorKind, AuditEvent, EventType, PendingEvent
-from ombuds.cases import content, permissions, routing
+from ombuds.cases import content, keyring, permissions, routing
 from ombuds.cases.models import (
     DEADLINE_COLUMNS,
     Appeal,
@@ -47,6 +48,7 @@ from ombuds.cases.models import (
 )
 from ombuds.cases.permissions import Part
 from ombuds.cases.workflow import RULES, Transition
+from ombuds.crypto import keys
 
 _DEADLINE_LABELS: dict[str, Promise] = {
     "first_action": _("First action (sexual assault)"),
@@ -217,6 +219,9 @@ class CaseView(CaseSummary):
     # Nobody on the oversight body can take this case without a conflict: the reporter is
     # pointed to the organisation's fallback contact.
     oversight_conflicted: bool
+    # She may read the case but her key cannot open it yet: her grant is pending, or she
+    # must log in again to unlock her key. The content parts are then empty.
+    content_locked: bool
     timeline: list[TimelineEntry]
     views: int
     steps: list[StepOffer]
@@ -265,50 +270,57 @@ def _deadlines(case: Case, now: datetime) -> list[DeadlineRow]:
     return rows
 
 
-def _text(value: str, model: type[Any], field: str) -> str:
-    return content.open(value, model=model, field=field)
+@dataclass(frozen=True)
+class _Opener:
+    """Opens the content of one case with the reader's key (ombuds.cases.content is the only way)."""
+
+    case: Case
+    key: keys.DataKey | None
+
+    def __call__(self, value: str, model: type[Any], field: str) -> str:
+        return content.open(value, key=self.key, case=self.case, model=model, field=field)
 
 
-def _files(attachments: list[Attachment]) -> list[FileRef]:
-    return [FileRef(id=a.pk, filename=_text(a.filename, Attachment, "filename"), size=a.size) for a in attachments]
+def _files(attachments: list[Attachment], txt: _Opener) -> list[FileRef]:
+    return [FileRef(id=a.pk, filename=txt(a.filename, Attachment, "filename"), size=a.size) for a in attachments]
 
 
-def _report(report: Report) -> ReportView:
+def _report(report: Report, txt: _Opener) -> ReportView:
     return ReportView(
         role=report.role,
         role_label=_label(ReporterRole, report.role),
         anonymous=report.anonymous,
         language=report.language,
-        narrative=_text(report.narrative, Report, "narrative"),
-        occurred=_text(report.occurred, Report, "occurred"),
-        location=_text(report.location, Report, "location"),
-        reporter_name=_text(report.reporter_name, Report, "reporter_name"),
-        reporter_contact=_text(report.reporter_contact, Report, "reporter_contact"),
+        narrative=txt(report.narrative, Report, "narrative"),
+        occurred=txt(report.occurred, Report, "occurred"),
+        location=txt(report.location, Report, "location"),
+        reporter_name=txt(report.reporter_name, Report, "reporter_name"),
+        reporter_contact=txt(report.reporter_contact, Report, "reporter_contact"),
         people=[
             PersonNamed(
                 id=p.pk,
-                name=_text(p.name, InvolvedPerson, "name"),
+                name=txt(p.name, InvolvedPerson, "name"),
                 role=p.role,
                 role_label=_label(PersonRole, p.role),
                 directory_id=p.person.employee_id if p.person else None,
             )
             for p in report.people.all()
         ],
-        attachments=_files(list(report.attachments.all())),
+        attachments=_files(list(report.attachments.all()), txt),
     )
 
 
-def _message(message: Message, anonymous: bool) -> ThreadMessage:
+def _message(message: Message, anonymous: bool, txt: _Opener) -> ThreadMessage:
     own = message.sender == Sender.REPORTER
     return ThreadMessage(
         id=message.pk,
         sender=message.sender,
         author=message.author.email if message.author else None,
-        body=_text(message.body, Message, "body"),
+        body=txt(message.body, Message, "body"),
         sent=timezone.localdate(message.sent_at) if (own and anonymous) else message.sent_at,
         read=message.read_at is not None,
         feedback=message.is_feedback,
-        attachments=_files(list(message.attachments.all())),
+        attachments=_files(list(message.attachments.all()), txt),
     )
 
 
@@ -339,7 +351,7 @@ def _timeline(case: Case) -> tuple[list[TimelineEntry], int]:
     return entries, views
 
 
-def _proposal(case: Case) -> ProposalView | None:
+def _proposal(case: Case, txt: _Opener) -> ProposalView | None:
     proposal = case.closure_proposals.filter(decided_at__isnull=True).select_related("proposed_by").first()
     if proposal is None:
         return None
@@ -348,15 +360,15 @@ def _proposal(case: Case) -> ProposalView | None:
         kind_label=_label(ProposalKind, proposal.kind),
         grounds_label=_label(ClosureGrounds, proposal.grounds),
         finding_label=_label(Finding, proposal.finding),
-        referral=_text(proposal.referral, ClosureProposal, "referral"),
+        referral=txt(proposal.referral, ClosureProposal, "referral"),
         proposed_by=proposal.proposed_by.email,
         proposed_on=timezone.localdate(proposal.proposed_at),
-        reason=_text(proposal.reason, ClosureProposal, "reason"),
-        search_done=_text(proposal.search_done, ClosureProposal, "search_done"),
+        reason=txt(proposal.reason, ClosureProposal, "reason"),
+        search_done=txt(proposal.search_done, ClosureProposal, "search_done"),
     )
 
 
-def _keep_out_proposals(case: Case, user: User) -> list[KeepOutRow]:
+def _keep_out_proposals(case: Case, user: User, txt: _Opener) -> list[KeepOutRow]:
     pending = KeepOutProposal.objects.filter(case=case, decided_at__isnull=True).select_related("person", "proposed_by")
     return [
         KeepOutRow(
@@ -365,7 +377,7 @@ def _keep_out_proposals(case: Case, user: User) -> list[KeepOutRow]:
             action_label=_label(KeepOutAction, p.action),
             name=p.person.name,
             employee_id=p.person.employee_id,
-            note=_text(p.note, KeepOutProposal, "note"),
+            note=txt(p.note, KeepOutProposal, "note"),
             proposed_by=p.proposed_by.email,
             proposed_on=timezone.localdate(p.proposed_at),
             may_decide=permissions.may_decide_keep_out(user, p),
@@ -378,9 +390,13 @@ def for_staff(case: Case, user: User, *, now: datetime | None = None) -> CaseVie
     """The whole case as `user` may read it. The caller has fetched it through cases.access."""
     now = now or timezone.now()
     assert permissions.may_read(user, case, Part.METADATA), "fetch cases through ombuds.cases.access"
-    reads_content = permissions.may_read(user, case, Part.CONTENT)
-    reads_appeals = permissions.may_read(user, case, Part.APPEAL_REASONS)
-    reads_notes = permissions.may_read(user, case, Part.NOTES)
+    # May read, and can: her key opens the case (a grant may still be pending).
+    key = keyring.staff_data_key(user, case)
+    locked = case.sealed and key is None
+    txt = _Opener(case, key)
+    reads_content = permissions.may_read(user, case, Part.CONTENT) and not locked
+    reads_appeals = permissions.may_read(user, case, Part.APPEAL_REASONS) and not locked
+    reads_notes = permissions.may_read(user, case, Part.NOTES) and not locked
     reports = (
         case.reports.prefetch_related(
             Prefetch("people", queryset=InvolvedPerson.objects.select_related("person")), "attachments"
@@ -400,16 +416,16 @@ def for_staff(case: Case, user: User, *, now: datetime | None = None) -> CaseVie
         outcome_label=_label(Outcome, case.outcome),
         finding=case.finding,
         finding_label=_label(Finding, case.finding),
-        decision_reasoning=_text(case.decision_reasoning, Case, "decision_reasoning") if reads_content else "",
-        referral=_text(case.referral, Case, "referral") if reads_content else "",
+        decision_reasoning=txt(case.decision_reasoning, Case, "decision_reasoning") if reads_content else "",
+        referral=txt(case.referral, Case, "referral") if reads_content else "",
         routed_to_oversight=case.routed_to_oversight,
         responsible=_who(case.assignee),
         deadlines=_deadlines(case, now),
         pending=case.pending_deadlines(),
-        reports=[_report(r) for r in reports],
-        messages=[_message(m, case.anonymous) for m in messages],
+        reports=[_report(r, txt) for r in reports],
+        messages=[_message(m, case.anonymous, txt) for m in messages],
         notes=[
-            NoteView(author=n.author.email, created=n.created_at, body=_text(n.body, Note, "body"))
+            NoteView(author=n.author.email, created=n.created_at, body=txt(n.body, Note, "body"))
             for n in case.notes.select_related("author").order_by("created_at", "id")
         ]
         if reads_notes
@@ -420,11 +436,11 @@ def for_staff(case: Case, user: User, *, now: datetime | None = None) -> CaseVie
                 filed_on=timezone.localdate(a.filed_at),
                 resolved_on=timezone.localdate(a.resolved_at) if a.resolved_at else None,
                 resolution=a.resolution,
-                reason=_text(a.reason, Appeal, "reason") if reads_appeals else None,
+                reason=txt(a.reason, Appeal, "reason") if reads_appeals else None,
             )
             for a in case.appeals.order_by("position")
         ],
-        proposal=_proposal(case) if reads_content else None,
+        proposal=_proposal(case, txt) if reads_content else None,
         conflicts=[
             ConflictRow(
                 name=c.person.name,
@@ -435,7 +451,8 @@ def for_staff(case: Case, user: User, *, now: datetime | None = None) -> CaseVie
             )
             for c in Conflict.objects.filter(case=case).select_related("person", "via").order_by("reason", "id")
         ],
-        keep_out_proposals=_keep_out_proposals(case, user) if reads_content else [],
+        keep_out_proposals=_keep_out_proposals(case, user, txt) if reads_content else [],
+        content_locked=locked and permissions.may_read(user, case, Part.CONTENT),
         oversight_conflicted=routing.oversight_conflicted(case),
         timeline=timeline,
         views=views,
@@ -488,3 +505,28 @@ def detail_document(view: CaseView) -> dict[str, Any]:
         "notes": [{"author": n.author, "created": n.created, "body": n.body} for n in view.notes],
         "allowed_transitions": [step.transition.value for step in view.steps],
     }
+
+
+@dataclass(frozen=True)
+class Download:
+    filename: str
+    content_type: str
+    size: int
+    chunks: Iterator[bytes]
+
+
+def download(attachment: Attachment, user: User) -> Download | None:
+    """A file of a case, decrypted chunk by chunk as it is sent; None while her key cannot open the case."""
+    case = attachment.case
+    if not permissions.may_read(user, case, Part.CONTENT):
+        return None
+    key = keyring.staff_data_key(user, case)
+    if case.sealed and key is None:
+        return None
+    txt = _Opener(case, key)
+    return Download(
+        filename=txt(attachment.filename, Attachment, "filename"),
+        content_type=txt(attachment.content_type, Attachment, "content_type"),
+        size=attachment.size,
+        chunks=content.open_file(attachment, key=key, case=case),
+    )

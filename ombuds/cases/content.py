@@ -8,11 +8,15 @@ in one of them.
 
 Actions call `seal` when they write content; the two read models (`cases.case_view`
 for staff, `intake.reporter_view` for the reporter) call `open` when they read it.
-Nothing else touches content fields. Today both are the identity; per-case keys turn
-them into encryption without changing any caller.
+Nothing else touches content fields. Both take the case's data key (ombuds.cases.keyring
+says who has it): text is encrypted with XChaCha20-Poly1305 bound to the case, the
+model and the field; files go encrypted into the file store under a key of their own.
 """
 
 from __future__ import annotations
+
+import base64
+from collections.abc import Iterable, Iterator
 
 from django.db import models
 
@@ -20,6 +24,7 @@ from ombuds.cases.models import (
     Appeal,
     Attachment,
     Case,
+    CaseKeyGrant,
     ClosureProposal,
     Conflict,
     Escalation,
@@ -32,13 +37,15 @@ from ombuds.cases.models import (
     PoolMembership,
     Report,
 )
+from ombuds.crypto import filestore, keys
+from ombuds.crypto.errors import DecryptionError
 
 CONTENT: dict[type[models.Model], frozenset[str]] = {
     Case: frozenset({"referral", "decision_reasoning"}),
     Report: frozenset({"narrative", "occurred", "location", "reporter_name", "reporter_contact"}),
     InvolvedPerson: frozenset({"name"}),
     Message: frozenset({"body"}),
-    Attachment: frozenset({"filename", "content_type", "data"}),
+    Attachment: frozenset({"filename", "content_type", "file_key", "legacy_data"}),
     Appeal: frozenset({"reason", "resolution_note"}),
     Note: frozenset({"body"}),
     ClosureProposal: frozenset({"reason", "search_done", "decision_note", "referral"}),
@@ -50,13 +57,16 @@ CONTENT: dict[type[models.Model], frozenset[str]] = {
 METADATA: dict[type[models.Model], frozenset[str]] = {
     # Routing, deadlines and statistics.
     Case: frozenset({"reference", "category", "status", "outcome", "finding"}),
+    # A case's data key, sealed to one holder's public key.
+    CaseKeyGrant: frozenset({"holder", "sealed"}),
     # The receipt's keyed digest finds the report; role and language shape the reporter's pages.
-    Report: frozenset({"receipt_digest", "role", "language"}),
+    # The receipt's key derivation and the case key sealed to it are keys, not content.
+    Report: frozenset({"receipt_digest", "role", "language", "receipt_kdf", "key_seal"}),
     InvolvedPerson: frozenset({"role"}),
     Message: frozenset({"sender"}),
     # Who uploaded it. No digest of a file is kept: a plain hash would let anyone holding
     # the database confirm that a file they already have was reported.
-    Attachment: frozenset({"sender"}),
+    Attachment: frozenset({"sender", "blob_id"}),
     Appeal: frozenset({"resolution"}),
     Conflict: frozenset({"reason"}),
     KeepOutProposal: frozenset({"action"}),
@@ -67,6 +77,7 @@ METADATA: dict[type[models.Model], frozenset[str]] = {
     # The organisation's own configuration, not report content.
     Organisation: frozenset(
         {
+            "recovery_public_key",
             "name",
             "oversight_name",
             "fallback_contact",
@@ -82,23 +93,75 @@ def is_content(model: type[models.Model], field: str) -> bool:
     return field in CONTENT.get(model, frozenset())
 
 
-def seal(value: str, *, model: type[models.Model], field: str) -> str:
-    """What is stored for `value` in `model.field` (content fields only)."""
+class ContentLocked(Exception):
+    """The content cannot be opened or written without the case's data key, and it is not at hand."""
+
+
+# Stored text: "s1:" and the base64 of the field ciphertext (ombuds.crypto.keys.encrypt).
+SCHEME = "s1:"
+
+
+def _context(case: Case, model: type[models.Model], field: str) -> bytes:
+    # Bound to the case, the model and the field: a ciphertext moved to another field or
+    # another case does not open (each case also has a key of its own).
+    return keys.context("content", model._meta.model_name or "", field, case.pk)
+
+
+def seal(value: str, *, key: keys.DataKey | None, case: Case, model: type[models.Model], field: str) -> str:
+    """What is stored for `value` in `model.field` of a case: the text encrypted under the case's key.
+
+    An empty value stays empty. A case stored before encryption at rest (case.sealed is
+    False) keeps its content in clear until the sweeper seals it, new writes included.
+    """
     assert is_content(model, field), f"{model.__name__}.{field} is not a content field"
-    return value
+    if not case.sealed or value == "":
+        return value
+    if key is None:
+        raise ContentLocked
+    ciphertext = keys.encrypt(key, value.encode("utf-8"), _context(case, model, field))
+    return SCHEME + base64.b64encode(ciphertext).decode("ascii")
 
 
-def seal_bytes(value: bytes, *, model: type[models.Model], field: str) -> bytes:
+def open(value: str, *, key: keys.DataKey | None, case: Case, model: type[models.Model], field: str) -> str:
+    """The readable value of a stored content field; ContentLocked without the key."""
     assert is_content(model, field), f"{model.__name__}.{field} is not a content field"
-    return value
+    if not case.sealed or value == "":
+        return value
+    if key is None:
+        raise ContentLocked
+    if not value.startswith(SCHEME):
+        raise DecryptionError("a sealed case holds a value that is not sealed")
+    ciphertext = base64.b64decode(value[len(SCHEME) :].encode("ascii"))
+    return keys.decrypt(key, ciphertext, _context(case, model, field)).decode("utf-8")
 
 
-def open(value: str, *, model: type[models.Model], field: str) -> str:
-    """The readable value of a stored content field."""
-    assert is_content(model, field), f"{model.__name__}.{field} is not a content field"
-    return value
+# --- Files --------------------------------------------------------------------------------------
 
 
-def open_bytes(value: bytes, *, model: type[models.Model], field: str) -> bytes:
-    assert is_content(model, field), f"{model.__name__}.{field} is not a content field"
-    return bytes(value)
+def _file_context(case: Case, attachment_id: int) -> bytes:
+    return keys.context("attachment", case.pk, attachment_id)
+
+
+def seal_file(chunks: Iterable[bytes], *, key: keys.DataKey | None, case: Case, attachment_id: int) -> tuple[str, str]:
+    """Encrypt a file into the file store, streaming; return (blob id, its own key sealed as content).
+
+    Each file has a random key of its own, stored encrypted under the case's key in the
+    attachment row; the file store holds only ciphertext (ombuds.crypto.stream).
+    """
+    if key is None:
+        raise ContentLocked
+    file_key = keys.DataKey.generate()
+    blob_id = filestore.FileStore().put(file_key, chunks, _file_context(case, attachment_id))
+    sealed_key = seal(
+        base64.b64encode(file_key.raw).decode("ascii"), key=key, case=case, model=Attachment, field="file_key"
+    )
+    return blob_id, sealed_key
+
+
+def open_file(attachment: Attachment, *, key: keys.DataKey | None, case: Case) -> Iterator[bytes]:
+    """The file's bytes, decrypted chunk by chunk as they are read (constant memory)."""
+    if attachment.legacy_data is not None and not attachment.blob_id:
+        return iter([bytes(attachment.legacy_data)])
+    raw = open(attachment.file_key, key=key, case=case, model=Attachment, field="file_key")
+    file_key = keys.DataKey(base64.b64decode(raw.encode("ascii")))
+    return filestore.FileStore().open(attachment.blob_id, file_key, _file_context(case, attachment.pk))

@@ -4,7 +4,10 @@ Models carry data and pure behaviour only. Every change goes through
 `ombuds.cases.actions`; nothing here writes in `save()` or through signals.
 
 Report content (narrative, names, messages, attachments) lives in the fields marked
-CONTENT below; they are the fields that per-case encryption will seal.
+CONTENT below (listed in ombuds.cases.content). Each case has its own data key; these
+fields hold text encrypted under it (ombuds.cases.content.seal), attachments live
+encrypted in the file store, and the key itself is stored only sealed to each person
+who may read the case (CaseKeyGrant) and to the reporter (Report.key_seal).
 """
 
 from __future__ import annotations
@@ -94,6 +97,10 @@ class Organisation(models.Model):
 
     name = models.CharField(max_length=200, default="Organisation")
     oversight_name = models.CharField(max_length=200, default="the oversight committee")
+    # The organisation's recovery key: every case's data key is also sealed to it. Its
+    # private half is printed once when made (`ombuds keys recovery create`) and kept
+    # offline; it restores access when every key holder of a case has lost theirs.
+    recovery_public_key = models.BinaryField(null=True)
     # Whom a reporter is pointed to when nobody on the oversight body can take her case
     # without a conflict (her own keep-out requests, or the accused's chain, reach them all).
     fallback_contact = models.TextField(blank=True, default="")
@@ -145,8 +152,11 @@ class Case(models.Model):
     # Set when no unconflicted handler could take the case, so it went to oversight.
     routed_to_oversight = models.BooleanField(default=False)
     finding = models.CharField(max_length=32, choices=Finding.choices, blank=True)
+    # False only for cases stored before encryption at rest, whose content is still in
+    # clear until the sweeper seals it (ombuds.cases.keyring.seal_legacy_cases).
+    sealed = models.BooleanField(default=True)
     # CONTENT
-    referral = models.CharField(max_length=300, blank=True)
+    referral = models.TextField(blank=True)
     decision_reasoning = models.TextField(blank=True)
 
     class Meta:
@@ -201,12 +211,16 @@ class Report(models.Model):
     anonymous = models.BooleanField()
     language = models.CharField(max_length=16, default="en")
     submitted_at = models.DateTimeField()  # coarse for anonymous reports
+    # The case's data key sealed to the key pair her receipt derives (Argon2id with the
+    # parameters and salt in receipt_kdf): with the receipt she opens her case, and only then.
+    receipt_kdf = models.BinaryField(null=True)
+    key_seal = models.BinaryField(null=True)
     # CONTENT
     narrative = models.TextField()
-    occurred = models.CharField(max_length=200, blank=True)
-    location = models.CharField(max_length=200, blank=True)
-    reporter_name = models.CharField(max_length=200, blank=True)
-    reporter_contact = models.CharField(max_length=200, blank=True)
+    occurred = models.TextField(blank=True)
+    location = models.TextField(blank=True)
+    reporter_name = models.TextField(blank=True)
+    reporter_contact = models.TextField(blank=True)
 
     def __str__(self) -> str:
         return f"report {self.pk} on {self.case_id}"
@@ -224,7 +238,7 @@ class InvolvedPerson(models.Model):
         "directory.Person", null=True, blank=True, on_delete=models.PROTECT, related_name="mentions"
     )
     # CONTENT
-    name = models.CharField(max_length=200)
+    name = models.TextField()
 
     class Meta:
         ordering = ["position"]
@@ -270,10 +284,15 @@ class Attachment(models.Model):
     uploaded_at = models.DateTimeField()
     position = models.PositiveIntegerField(default=0)
     size = models.PositiveBigIntegerField()
+    # The encrypted file in the file store (ombuds.crypto.filestore), named by a random id.
+    blob_id = models.CharField(max_length=32, blank=True)
     # CONTENT
-    filename = models.CharField(max_length=255)
-    content_type = models.CharField(max_length=127)
-    data = models.BinaryField()
+    filename = models.TextField()
+    content_type = models.TextField()
+    # The file's own key, encrypted under the case's data key.
+    file_key = models.TextField(blank=True)
+    # Only for files stored before encryption at rest, until the sweeper seals them.
+    legacy_data = models.BinaryField(null=True)
 
     def __str__(self) -> str:
         return f"attachment {self.pk} on {self.case_id}"
@@ -344,7 +363,7 @@ class ClosureProposal(models.Model):
     search_done = models.TextField(blank=True)
     decision_note = models.TextField(blank=True)
     # Set when the proposal is to refer the matter elsewhere rather than simply close it.
-    referral = models.CharField(max_length=300, blank=True)
+    referral = models.TextField(blank=True)
 
     class Meta:
         constraints = [
@@ -512,3 +531,57 @@ class PoolMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.category} pool member"
+
+
+class GrantHolder(models.TextChoices):
+    STAFF = "staff", _("Staff member")
+    RECOVERY = "recovery", _("Organisation recovery key")
+
+
+class CaseKeyGrant(models.Model):
+    """A case's data key, sealed to one holder's public key (a libsodium sealed box).
+
+    Whoever holds a grant and the matching private key can read the case; nobody else
+    can, the server included. Grants follow who may read the case: they are made when
+    someone becomes eligible and removed when they are conflicted, leave the case, or
+    leave the organisation. Conflicted people never get one.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="key_grants")
+    holder = models.CharField(max_length=16, choices=GrantHolder.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    sealed = models.BinaryField()
+    granted_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "user"], condition=models.Q(holder="staff"), name="one_grant_per_staff_member"
+            ),
+            models.UniqueConstraint(
+                fields=["case"], condition=models.Q(holder="recovery"), name="one_recovery_grant_per_case"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.holder} grant on {self.case_id}"
+
+
+class PendingGrant(models.Model):
+    """Someone who may now read a case but has no grant yet.
+
+    The server cannot make the grant itself (it holds no key that opens a case); the
+    next person who can read the case and uses ombuds makes it (keyring.grant_pending).
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case", "user"], name="one_pending_grant")]
+
+    def __str__(self) -> str:
+        return f"pending grant on {self.case_id}"

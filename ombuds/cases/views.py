@@ -15,12 +15,13 @@ from django.contrib import messages
 from django.contrib.auth.models import User
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from ombuds.accounts import keys as staff_keys
 from ombuds.accounts import mfa, tokens
 from ombuds.accounts.forms import NewTokenForm
 from ombuds.accounts.models import ApiToken
@@ -30,6 +31,7 @@ from ombuds.cases import forms as case_forms
 from ombuds.cases.models import Case, InvolvedPerson
 from ombuds.cases.workflow import Transition
 from ombuds.directory.models import Person
+from ombuds.lib import downloads
 
 PAGE_SIZE = 50
 
@@ -233,14 +235,21 @@ def appeal_resolve(request: HttpRequest, reference: str, appeal_id: int) -> Http
 
 @_case_reader
 @require_GET
-def attachment_download(request: HttpRequest, reference: str, attachment_id: int) -> HttpResponse:
+def attachment_download(request: HttpRequest, reference: str, attachment_id: int) -> HttpResponseBase:
     user = _staff_user(request)
     attachment = access.attachment_for_staff(user, reference, attachment_id)
+    file = case_view.download(attachment, user)
+    if file is None:
+        messages.error(request, _("You cannot open this case's files yet."))
+        return redirect("cases:case", reference=reference)
     actions.record_attachment_download(attachment=attachment, actor=user)
-    response = HttpResponse(bytes(attachment.data), content_type="application/octet-stream")
+    # Streamed as it is decrypted: a large file never sits whole in memory.
+    response = StreamingHttpResponse(file.chunks, content_type=downloads.content_type(file.content_type))
+    response["Content-Length"] = str(file.size)
     # Always a download, never rendered in the staff origin: a file from a reporter is untrusted.
-    response["Content-Disposition"] = f'attachment; filename="attachment-{attachment.pk}"'
+    response["Content-Disposition"] = downloads.disposition(file.filename, f"attachment-{attachment.pk}")
     response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
     return response
 
 
@@ -261,7 +270,9 @@ def staff_settings(request: HttpRequest) -> HttpResponse:
             return redirect("cases:settings")
         form = NewTokenForm(request.POST, request=request)
         if form.is_valid():
-            _record, new_token = tokens.create_token(user=user, name=form.cleaned_data["name"], via="web")
+            _record, new_token = tokens.create_token(
+                user=user, name=form.cleaned_data["name"], via="web", key_pair=staff_keys.attached(user)
+            )
             form = NewTokenForm(request=request)
     return render(
         request,

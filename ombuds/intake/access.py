@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core import signing
 from django.utils import timezone
 
+from ombuds.cases import keyring, selectors
 from ombuds.cases.models import Report
 from ombuds.crypto import keys
 from ombuds.crypto.errors import DecryptionError
@@ -34,10 +35,16 @@ def _context(kind: str, session_id: str) -> bytes:
 
 
 def open_session(report: Report, kind: Kind) -> str:
-    """Open a session on `report` and return the token that holds it."""
+    """Open a session on `report` and return the token that holds it.
+
+    The case's data key the report carries (from filing, or opened with her receipt) is
+    kept in the session row, encrypted under the token's secret: her later pages can
+    read her case, and nothing on the server can without her token.
+    """
     session_id = secrets.token_hex(16)
     secret = secrets.token_urlsafe(32)
-    payload = json.dumps({"report": report.pk}).encode()
+    key = keyring.reporter_data_key(report)
+    payload = json.dumps({"report": report.pk, "key": keyring.encode_key(key) if key else None}).encode()
     ReporterSession.objects.create(
         id=session_id,
         kind=kind,
@@ -77,7 +84,25 @@ def report_for_token(token: str, kind: Kind) -> Report | None:
         payload = json.loads(keys.decrypt(keys.token_key(secret), bytes(row.sealed), _context(kind, session_id)))
     except DecryptionError:
         return None
-    return Report.objects.select_related("case").filter(pk=payload["report"]).first()
+    report = Report.objects.select_related("case").filter(pk=payload["report"]).first()
+    if report is not None and payload.get("key"):
+        keyring.attach_to_report(report, keyring.decode_key(payload["key"]))
+    return report
+
+
+def open_with_receipt(receipt: str) -> Report | None:
+    """The report a receipt opens, with its case's key opened too (one Argon2id derivation).
+
+    Malformed and unknown receipts look the same (None); the derivation is made only for
+    a receipt that finds a report.
+    """
+    report = selectors.report_for_receipt(receipt)
+    if report is None:
+        return None
+    key = keyring.open_for_reporter(report, receipt)
+    if key is not None:
+        keyring.attach_to_report(report, key)
+    return report
 
 
 def renew(token: str, kind: Kind) -> str | None:

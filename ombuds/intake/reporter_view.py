@@ -5,12 +5,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ombuds.cases import routing
-from ombuds.cases.models import Appeal, Case, Deadline, Escalation, LadderStep, Message, Report, Sender, Status
+from ombuds.cases import content, keyring, routing
+from ombuds.cases.models import (
+    Appeal,
+    Attachment,
+    Case,
+    Deadline,
+    Escalation,
+    LadderStep,
+    Message,
+    Report,
+    Sender,
+    Status,
+)
 from ombuds.cases.selectors import current_organisation
+from ombuds.crypto import keys
 
 
 @dataclass(frozen=True)
@@ -90,16 +103,16 @@ def _explain(case: Case, oversight: str) -> tuple[str, str]:
             )
 
 
-def _message(message: Message, anonymous: bool) -> ThreadMessage:
+def _message(message: Message, anonymous: bool, txt: _Opener) -> ThreadMessage:
     own = message.sender == Sender.REPORTER
     sent: datetime | date = timezone.localdate(message.sent_at) if (own and anonymous) else message.sent_at
     return ThreadMessage(
         id=message.pk,
         sender=message.sender,
-        body=message.body,
+        body=txt(message.body, Message, "body"),
         sent=sent,
         read=message.read_at is not None,
-        attachments=[a.filename for a in message.attachments.all()],
+        attachments=[txt(a.filename, Attachment, "filename") for a in message.attachments.all()],
     )
 
 
@@ -115,8 +128,21 @@ def _escalation_text(escalation: Escalation, oversight: str) -> str:
     }
 
 
+@dataclass(frozen=True)
+class _Opener:
+    """Opens her case's content with the key her session carries (ombuds.cases.content is the only way)."""
+
+    case: Case
+    key: keys.DataKey | None
+
+    def __call__(self, value: str, model: type[models.Model], field: str) -> str:
+        return content.open(value, key=self.key, case=self.case, model=model, field=field)
+
+
 def for_reporter(report: Report) -> ReporterView:
+    """Her case as she may see it. Her session carries the key; without it (it cannot be) nothing opens."""
     case = report.case
+    txt = _Opener(case, keyring.reporter_data_key(report))
     org = current_organisation()
     explanation, next_step = _explain(case, org.oversight_name)
     messages = case.messages.prefetch_related("attachments").all()
@@ -134,13 +160,22 @@ def for_reporter(report: Report) -> ReporterView:
         oversight_name=org.oversight_name,
         oversight_unavailable=routing.oversight_conflicted(case),
         fallback_contact=org.fallback_contact,
-        messages=[_message(m, case.anonymous) for m in messages],
+        messages=[_message(m, case.anonymous, txt) for m in messages],
         appeals=[
             AppealView(filed_on=timezone.localdate(a.filed_at), resolved=a.resolved_at is not None) for a in appeals
         ],
-        attachments=[a.filename for a in report.attachments.filter(message__isnull=True).order_by("position")],
+        attachments=[
+            txt(a.filename, Attachment, "filename")
+            for a in report.attachments.filter(message__isnull=True).order_by("position")
+        ],
         escalations=[
             EscalationView(on=timezone.localdate(e.at), text=_escalation_text(e, org.oversight_name))
             for e in case.escalations.exclude(step=LadderStep.REMINDER)
         ],
     )
+
+
+def file_names(report: Report, attachments: list[Attachment]) -> list[str]:
+    """The names of files she just added, as she typed them (opened with her session's key)."""
+    txt = _Opener(report.case, keyring.reporter_data_key(report))
+    return [txt(a.filename, Attachment, "filename") for a in attachments]

@@ -143,7 +143,7 @@ def return_(request: HttpRequest) -> HttpResponse:
         return render(request, "intake/return.html", {"form": form}, status=429)
     if not form.is_valid():
         return render(request, "intake/return.html", {"form": form}, status=400)
-    found = selectors.report_for_receipt(form.cleaned_data["receipt"])
+    found = access.open_with_receipt(form.cleaned_data["receipt"])
     if found is None:
         throttle.record_failure(request)
         form.add_error("receipt", _("This receipt does not open a report. Check each group of digits."))

@@ -6,20 +6,23 @@ opened, and an action never calls another public action, only these.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ombuds.audit import log
 from ombuds.audit.models import ActorKind, EventType
-from ombuds.cases import content, permissions
-from ombuds.cases.models import Case, Message, Sender
+from ombuds.cases import content, keyring, permissions
+from ombuds.cases.models import Case, Message, Report, Sender
 from ombuds.cases.permissions import Step
 from ombuds.cases.workflow import RULES, Transition
+from ombuds.crypto import keys
 
 MAX_NARRATIVE = 50_000
 MAX_SHORT = 200
@@ -114,14 +117,53 @@ def next_position(case: Case) -> int:
     return case.last_position
 
 
-def tell_reporter(case: Case, actor: User, body: str, *, now: datetime, feedback: bool) -> Message:
+@dataclass(frozen=True)
+class Box:
+    """A case's content as one action writes and reads it: the case and its data key."""
+
+    case: Case
+    key: keys.DataKey | None
+
+    def seal(self, value: str, model: type[models.Model], field: str) -> str:
+        return content.seal(value, key=self.key, case=self.case, model=model, field=field)
+
+    def open(self, value: str, model: type[models.Model], field: str) -> str:
+        return content.open(value, key=self.key, case=self.case, model=model, field=field)
+
+
+def staff_box(actor: User, case: Case) -> Box:
+    """The case's content for a staff action; refused while her key cannot open the case.
+
+    That happens when she was given the case moments ago and her grant is still
+    pending, or when her key is locked (she logged in before keys existed): she is told
+    what to do rather than shown an error.
+    """
+    try:
+        return Box(case, keyring.require_staff_key(actor, case))
+    except keyring.KeyUnavailable:
+        raise ActionError(
+            _(
+                "You cannot open this case's content yet. Access is given when someone who can read it next "
+                "uses ombuds; if you can read other cases, log out and log in again."
+            )
+        ) from None
+
+
+def reporter_box(report: Report, case: Case) -> Box:
+    key = keyring.reporter_data_key(report)
+    if key is None and case.sealed:
+        raise ActionError(_("Your session has ended. Open your report again with your receipt."))
+    return Box(case, key)
+
+
+def tell_reporter(case: Case, actor: User, body: str, *, now: datetime, feedback: bool, box: Box) -> Message:
     message = Message.objects.create(
         case=case,
         position=next_position(case),
         sender=Sender.STAFF,
         author=actor,
         sent_at=now,
-        body=content.seal(body, model=Message, field="body"),
+        body=box.seal(body, Message, "body"),
         is_feedback=feedback,
     )
     if feedback and case.feedback_given_at is None:

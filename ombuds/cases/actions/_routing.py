@@ -11,7 +11,7 @@ from datetime import datetime
 from django.contrib.auth.models import User
 
 from ombuds.audit.models import EventType
-from ombuds.cases import conflicts, notify, routing
+from ombuds.cases import conflicts, keyring, notify, routing
 from ombuds.cases.actions._base import system_record
 from ombuds.cases.models import Case, Conflict
 
@@ -41,6 +41,9 @@ def recompute_conflicts(case: Case, *, at: datetime, actor: User | None = None) 
             removed=sorted(e.person_id for e in removed),
         )
     route_around_conflicts(case, at=at)
+    if added or removed:
+        # The newly conflicted lose their grant at once; anyone let back in waits for a reader.
+        keyring.sync_grants(case, None, now=at, by=actor)
     if (added or removed) and routing.oversight_conflicted(case):
         # Her own keep-out requests or the accused's chain reach the whole oversight body:
         # her status page now points her to the organisation's fallback contact.

@@ -10,8 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ombuds.audit.models import EventType
-from ombuds.cases import content, notify, permissions, routing
-from ombuds.cases.actions._base import MAX_NARRATIVE, ActionError, check, clean_text, locked, staff_record
+from ombuds.cases import keyring, notify, permissions, routing
+from ombuds.cases.actions._base import MAX_NARRATIVE, ActionError, check, clean_text, locked, staff_box, staff_record
 from ombuds.cases.actions._routing import recompute_conflicts, route_around_conflicts
 from ombuds.cases.models import Case, Conflict, ConflictReason, InvolvedPerson, KeepOutAction, KeepOutProposal
 from ombuds.cases.permissions import Act
@@ -77,6 +77,7 @@ def propose_keep_out(*, case: Case, actor: User, person: Person, note: str) -> K
     with transaction.atomic(durable=True):
         case = locked(case)
         check(actor, case, Act.ADD_CONFLICT)
+        box = staff_box(actor, case)
         if Conflict.objects.filter(case=case, person=person).exists():
             raise ActionError(_("This person is already kept out of the case."))
         if _pending_keep_out(case, person):
@@ -87,7 +88,7 @@ def propose_keep_out(*, case: Case, actor: User, person: Person, note: str) -> K
             action=KeepOutAction.ADD,
             proposed_by=actor,
             proposed_at=now,
-            note=content.seal(note, model=KeepOutProposal, field="note"),
+            note=box.seal(note, KeepOutProposal, "note"),
         )
         staff_record(
             EventType.KEEP_OUT_PROPOSED, case=case, actor=actor, at=now, proposal=proposal.pk, person=person.pk
@@ -108,6 +109,7 @@ def propose_let_back_in(*, case: Case, actor: User, person: Person, note: str) -
     with transaction.atomic(durable=True):
         case = locked(case)
         check(actor, case, Act.ADD_CONFLICT)
+        box = staff_box(actor, case)
         if not Conflict.objects.filter(case=case, person=person, reason=ConflictReason.HANDLER).exists():
             raise ActionError(_("Only a keep-out added by staff can be lifted."))
         if _pending_keep_out(case, person):
@@ -118,7 +120,7 @@ def propose_let_back_in(*, case: Case, actor: User, person: Person, note: str) -
             action=KeepOutAction.REMOVE,
             proposed_by=actor,
             proposed_at=now,
-            note=content.seal(note, model=KeepOutProposal, field="note"),
+            note=box.seal(note, KeepOutProposal, "note"),
         )
         staff_record(
             EventType.KEEP_OUT_PROPOSED,
@@ -146,6 +148,7 @@ def decide_keep_out(*, proposal: KeepOutProposal, actor: User, approve: bool, no
             raise ActionError(_("This request has already been decided."))
         if not permissions.may_decide_keep_out(actor, proposal):
             raise ActionError(_("Only a lead handler or oversight member, not its author or subject, decides this."))
+        box = staff_box(actor, case)
         person = proposal.person
         if approve and proposal.action == KeepOutAction.ADD:
             if not [u for u in routing.oversight(case) if u.pk != person.user_id]:
@@ -154,14 +157,17 @@ def decide_keep_out(*, proposal: KeepOutProposal, actor: User, approve: bool, no
                 case=case,
                 person=person,
                 reason=ConflictReason.HANDLER,
-                defaults={"added_by": proposal.proposed_by, "note": proposal.note},
+                defaults={
+                    "added_by": proposal.proposed_by,
+                    "note": box.seal(box.open(proposal.note, KeepOutProposal, "note"), Conflict, "note"),
+                },
             )
         elif approve:
             Conflict.objects.filter(case=case, person=person, reason=ConflictReason.HANDLER).delete()
         proposal.decided_by = actor
         proposal.decided_at = now
         proposal.approved = approve
-        proposal.decision_note = content.seal(note, model=KeepOutProposal, field="decision_note")
+        proposal.decision_note = box.seal(note, KeepOutProposal, "decision_note")
         proposal.save()
         staff_record(
             EventType.KEEP_OUT_DECIDED,
@@ -176,4 +182,5 @@ def decide_keep_out(*, proposal: KeepOutProposal, actor: User, approve: bool, no
             event = EventType.CONFLICT_ADDED if proposal.action == KeepOutAction.ADD else EventType.CONFLICT_REMOVED
             staff_record(event, case=case, actor=actor, at=now, person=person.pk)
             route_around_conflicts(case, at=now)
+            keyring.sync_grants(case, box.key, now=now, by=actor)
     return proposal

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from ombuds.accounts.roles import ASSIGNABLE, roles_of
 from ombuds.audit import log
 from ombuds.audit.models import EventType
+from ombuds.cases import keyring
 from ombuds.cases.actions._base import ActionError, clean_text, system_record
 from ombuds.cases.models import Case, Category, Organisation, PoolMembership, Status
 from ombuds.lib.durations import Duration, InvalidDuration
@@ -79,5 +80,6 @@ def release_assignments(*, user: User) -> int:
             case.assignee = None
             case.save(update_fields=["assignee"])
             system_record(EventType.CASE_ASSIGNED, case=case, at=now, assignee=None, previous=user.pk)
+            keyring.sync_grants(case, None, now=now)
             released += 1
     return released

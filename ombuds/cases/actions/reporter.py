@@ -16,14 +16,16 @@ from django.utils.translation import gettext as _
 
 from ombuds.audit import log
 from ombuds.audit.models import EventType
-from ombuds.cases import content, notify, routing
+from ombuds.cases import content, keyring, notify, routing
 from ombuds.cases.actions._base import (
     MAX_NARRATIVE,
     MAX_PEOPLE,
     MAX_SHORT,
     ActionError,
+    Box,
     clean_text,
     next_position,
+    reporter_box,
     reporter_moment,
     reporter_record,
 )
@@ -42,8 +44,10 @@ from ombuds.cases.models import (
     Sender,
 )
 from ombuds.cases.selectors import current_organisation
+from ombuds.crypto import keys
 from ombuds.directory.models import Person
 from ombuds.lib import receipts
+from ombuds.lib.ids import random_id
 
 # Crockford's alphabet: no I, L, O or U, so a reference read over the phone is unambiguous.
 _REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -76,7 +80,14 @@ def _new_reference() -> str:
 
 
 def store_attachments(
-    *, case: Case, report: Report | None, message: Message | None, files: list[NewAttachment], sender: str, at: datetime
+    *,
+    case: Case,
+    report: Report | None,
+    message: Message | None,
+    files: list[NewAttachment],
+    sender: str,
+    at: datetime,
+    box: Box,
 ) -> list[Attachment]:
     if len(files) > settings.OMBUDS_MAX_ATTACHMENTS:
         raise ActionError(_("at most %(n)d files can be attached") % {"n": settings.OMBUDS_MAX_ATTACHMENTS})
@@ -88,8 +99,17 @@ def store_attachments(
             raise ActionError(_("an attached file is empty"))
         filename = clean_text(item.filename or "file", name=_("file name"), max_length=255, required=True)
         content_type = clean_text(item.content_type or "application/octet-stream", name=_("file type"), max_length=127)
+        attachment_id = random_id()
+        if case.sealed:
+            # Encrypted into the file store before the row is written: the file is on disk
+            # (fsynced) before the transaction that refers to it commits.
+            blob_id, file_key = content.seal_file([item.data], key=box.key, case=case, attachment_id=attachment_id)
+            legacy = None
+        else:
+            blob_id, file_key, legacy = "", "", item.data
         stored.append(
             Attachment.objects.create(
+                id=attachment_id,
                 case=case,
                 position=next_position(case),
                 report=report,
@@ -97,9 +117,11 @@ def store_attachments(
                 sender=sender,
                 uploaded_at=at,
                 size=len(item.data),
-                filename=content.seal(filename, model=Attachment, field="filename"),
-                content_type=content.seal(content_type, model=Attachment, field="content_type"),
-                data=content.seal_bytes(item.data, model=Attachment, field="data"),
+                blob_id=blob_id,
+                file_key=file_key,
+                legacy_data=legacy,
+                filename=box.seal(filename, Attachment, "filename"),
+                content_type=box.seal(content_type, Attachment, "content_type"),
             )
         )
     return stored
@@ -155,6 +177,9 @@ def file_report(
     receipt = receipts.new_receipt()
     digest = receipts.digest(receipt)
     assert digest is not None  # a fresh receipt is always well-formed
+    key = keys.DataKey.generate()
+    # The one slow step of filing (Argon2id), before any lock is taken.
+    receipt_kdf, key_seal = keyring.seal_for_reporter(receipt, key)
     at = reporter_moment(anonymous=anonymous)
     with log.deferred(anonymous), transaction.atomic(durable=True):
         org = current_organisation()
@@ -169,18 +194,21 @@ def file_report(
             first_action_due_at=deadlines.first_action_due_at,
             next_deadline_at=min(d for d in [deadlines.ack_due_at, deadlines.first_action_due_at] if d is not None),
         )
+        box = Box(case, key)
         report = Report.objects.create(
             case=case,
             receipt_digest=digest,
+            receipt_kdf=receipt_kdf,
+            key_seal=key_seal,
             role=role,
             anonymous=anonymous,
             language=language,
             submitted_at=at,
-            narrative=content.seal(narrative, model=Report, field="narrative"),
-            occurred=content.seal(occurred, model=Report, field="occurred"),
-            location=content.seal(location, model=Report, field="location"),
-            reporter_name=content.seal(reporter_name, model=Report, field="reporter_name"),
-            reporter_contact=content.seal(reporter_contact, model=Report, field="reporter_contact"),
+            narrative=box.seal(narrative, Report, "narrative"),
+            occurred=box.seal(occurred, Report, "occurred"),
+            location=box.seal(location, Report, "location"),
+            reporter_name=box.seal(reporter_name, Report, "reporter_name"),
+            reporter_contact=box.seal(reporter_contact, Report, "reporter_contact"),
         )
         picked = {
             person.employee_id: person
@@ -193,7 +221,7 @@ def file_report(
                 InvolvedPerson(
                     report=report,
                     position=index,
-                    name=content.seal(p.name, model=InvolvedPerson, field="name"),
+                    name=box.seal(p.name, InvolvedPerson, "name"),
                     role=p.role,
                     person=picked.get(p.employee_id),
                 )
@@ -201,7 +229,7 @@ def file_report(
             ]
         )
         stored = store_attachments(
-            case=case, report=report, message=None, files=attachments or [], sender=Sender.REPORTER, at=at
+            case=case, report=report, message=None, files=attachments or [], sender=Sender.REPORTER, at=at, box=box
         )
         reporter_record(
             EventType.REPORT_FILED,
@@ -212,9 +240,14 @@ def file_report(
             people=len(cleaned_people),
         )
         recompute_conflicts(case, at=at)
+        # Sealed to everyone who may read it (never the conflicted) and to the recovery key;
+        # `at` is the day only for an anonymous reporter, here as everywhere.
+        keyring.sync_grants(case, key, now=at)
+        keyring.grant_recovery(case, key, now=at)
         if not case.routed_to_oversight:
             # The category's pool, or the lead handlers when all of the pool is conflicted.
             notify.queue(notify.Kind.NEW_CASE, case=case, recipients=routing.pool(case) or routing.leads(case))
+    keyring.attach_to_report(report, key)
     return FiledReport(receipt=receipt, report=report, case=case)
 
 
@@ -225,15 +258,16 @@ def post_reporter_message(*, report: Report, body: str, attachments: list[NewAtt
     at = reporter_moment(anonymous=report.anonymous)
     with log.deferred(report.anonymous), transaction.atomic(durable=True):
         case = Case.objects.select_for_update().get(pk=report.case_id)
+        box = reporter_box(report, case)
         message = Message.objects.create(
             case=case,
             position=next_position(case),
             sender=Sender.REPORTER,
             sent_at=at,
-            body=content.seal(body, model=Message, field="body"),
+            body=box.seal(body, Message, "body"),
         )
         stored = store_attachments(
-            case=case, report=report, message=message, files=attachments, sender=Sender.REPORTER, at=at
+            case=case, report=report, message=message, files=attachments, sender=Sender.REPORTER, at=at, box=box
         )
         notify.queue(notify.Kind.REPORTER_MESSAGE, case=case, recipients=routing.responsible(case))
         reporter_record(EventType.REPORTER_MESSAGE, case=case, at=at, message=message.pk, attachments=len(stored))
@@ -246,11 +280,12 @@ def file_appeal(*, report: Report, reason: str) -> Appeal:
     at = reporter_moment(anonymous=report.anonymous)
     with log.deferred(report.anonymous), transaction.atomic(durable=True):
         case = Case.objects.select_for_update().get(pk=report.case_id)
+        box = reporter_box(report, case)
         appeal = Appeal.objects.create(
             case=case,
             position=next_position(case),
             filed_at=at,
-            reason=content.seal(reason, model=Appeal, field="reason"),
+            reason=box.seal(reason, Appeal, "reason"),
         )
         notify.queue(notify.Kind.APPEAL, case=case, recipients=routing.oversight(case))
         reporter_record(EventType.APPEAL_FILED, case=case, at=at, appeal=appeal.pk)
@@ -264,8 +299,9 @@ def add_reporter_attachments(*, report: Report, attachments: list[NewAttachment]
     at = reporter_moment(anonymous=report.anonymous)
     with log.deferred(report.anonymous), transaction.atomic(durable=True):
         case = Case.objects.select_for_update().get(pk=report.case_id)
+        box = reporter_box(report, case)
         stored = store_attachments(
-            case=case, report=report, message=None, files=attachments, sender=Sender.REPORTER, at=at
+            case=case, report=report, message=None, files=attachments, sender=Sender.REPORTER, at=at, box=box
         )
         reporter_record(EventType.REPORTER_ATTACHMENT, case=case, at=at, attachments=[a.pk for a in stored])
     return stored

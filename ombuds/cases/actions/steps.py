@@ -18,16 +18,18 @@ from django.utils.translation import gettext as _
 
 from ombuds.accounts.roles import roles_of
 from ombuds.audit.models import EventType
-from ombuds.cases import conflicts, content, notify, permissions, routing
+from ombuds.cases import conflicts, keyring, notify, permissions, routing
 from ombuds.cases.actions._base import (
     MAX_NARRATIVE,
     ActionError,
+    Box,
     check,
     clean_text,
     first_action,
     locked,
     reporter_language,
     save_case,
+    staff_box,
     staff_record,
     target_status,
     tell_reporter,
@@ -58,6 +60,7 @@ def acknowledge_case(*, case: Case, actor: User, message: str = "") -> Case:
     with transaction.atomic(durable=True):
         case = locked(case)
         check(actor, case, Transition.ACKNOWLEDGE)
+        box = staff_box(actor, case)
         org = current_organisation()
         if not body:
             with translation.override(reporter_language(case)):
@@ -71,7 +74,7 @@ def acknowledge_case(*, case: Case, actor: User, message: str = "") -> Case:
         case.acknowledged_at = now
         case.feedback_due_at = Duration.parse(org.feedback_deadline).after(now)
         first_action(case, now)
-        tell_reporter(case, actor, body, now=now, feedback=False)
+        tell_reporter(case, actor, body, now=now, feedback=False, box=box)
         save_case(case)
         staff_record(EventType.CASE_ACKNOWLEDGED, case=case, actor=actor, at=now)
     return case
@@ -94,6 +97,8 @@ def _assign(case: Case, *, actor: User, assignee: User, now: datetime) -> None:
     first_action(case, now)
     save_case(case)
     staff_record(EventType.CASE_ASSIGNED, case=case, actor=actor, at=now, assignee=assignee.pk, previous=previous)
+    # The assignee may read the case from now on; the pool, no longer.
+    keyring.sync_grants(case, keyring.staff_data_key(actor, case), now=now, by=actor)
     if assignee != actor:
         notify.queue(notify.Kind.ASSIGNED, case=case, recipients=[assignee], now=now)
 
@@ -144,13 +149,14 @@ def refer_case(*, case: Case, actor: User, referral: str, message: str) -> Closu
     with transaction.atomic(durable=True):
         case = locked(case)
         check(actor, case, Transition.REFER)
+        box = staff_box(actor, case)
         proposal = ClosureProposal.objects.create(
             case=case,
             kind=ProposalKind.REFER,
             proposed_by=actor,
             proposed_at=now,
-            reason=content.seal(message, model=ClosureProposal, field="reason"),
-            referral=content.seal(referral, model=ClosureProposal, field="referral"),
+            reason=box.seal(message, ClosureProposal, "reason"),
+            referral=box.seal(referral, ClosureProposal, "referral"),
         )
         first_action(case, now)
         save_case(case)
@@ -182,14 +188,15 @@ def propose_closure(*, case: Case, actor: User, grounds: str, reason: str, searc
         ):
             raise ActionError(_("A closure proposal is already waiting for a decision."))
         check(actor, case, Transition.PROPOSE_CLOSURE)
+        box = staff_box(actor, case)
         proposal = ClosureProposal.objects.create(
             case=case,
             kind=ProposalKind.CLOSE,
             grounds=grounds,
             proposed_by=actor,
             proposed_at=now,
-            reason=content.seal(reason, model=ClosureProposal, field="reason"),
-            search_done=content.seal(search_done, model=ClosureProposal, field="search_done"),
+            reason=box.seal(reason, ClosureProposal, "reason"),
+            search_done=box.seal(search_done, ClosureProposal, "search_done"),
         )
         first_action(case, now)
         save_case(case)
@@ -238,30 +245,31 @@ def approve_closure(*, case: Case, actor: User, note: str = "") -> Case:
     with transaction.atomic(durable=True):
         case = locked(case)
         proposal = _proposal_to_decide(case, actor, Transition.APPROVE_CLOSURE)
+        box = staff_box(actor, case)
         proposal.decided_by = actor
         proposal.decided_at = now
         proposal.approved = True
-        proposal.decision_note = content.seal(note, model=ClosureProposal, field="decision_note")
+        proposal.decision_note = box.seal(note, ClosureProposal, "decision_note")
         proposal.save()
-        reason = content.open(proposal.reason, model=ClosureProposal, field="reason")
+        reason = box.open(proposal.reason, ClosureProposal, "reason")
         kind = ProposalKind(proposal.kind)
         case.status = PROPOSAL_TARGETS[kind]
         staff_record(EventType.CLOSURE_APPROVED, case=case, actor=actor, at=now, proposal=proposal.pk, kind=kind)
         if kind == ProposalKind.FINDING:
-            _decide(case, finding=proposal.finding, reasoning=reason)
+            _decide(case, finding=proposal.finding, reasoning=reason, box=box)
             save_case(case)
             staff_record(EventType.CASE_DECIDED, case=case, actor=actor, at=now, finding=proposal.finding)
             return case
         case.closed_at = now
         if kind == ProposalKind.REFER:
             case.outcome = Outcome.REFERRED
-            referral = content.open(proposal.referral, model=ClosureProposal, field="referral")
-            case.referral = content.seal(referral, model=Case, field="referral")
+            referral = box.open(proposal.referral, ClosureProposal, "referral")
+            case.referral = box.seal(referral, Case, "referral")
             body = reason  # the handler's message saying where and why
         else:
             case.outcome = Outcome.CLOSED_WITHOUT_INVESTIGATION
             body = _closing_message(case, proposal, reason)
-        tell_reporter(case, actor, body, now=now, feedback=True)
+        tell_reporter(case, actor, body, now=now, feedback=True, box=box)
         save_case(case)
         if kind == ProposalKind.REFER:
             staff_record(EventType.CASE_REFERRED, case=case, actor=actor, at=now, proposal=proposal.pk)
@@ -274,10 +282,11 @@ def reject_closure(*, case: Case, actor: User, note: str) -> ClosureProposal:
     with transaction.atomic(durable=True):
         case = locked(case)
         proposal = _proposal_to_decide(case, actor, Transition.REJECT_CLOSURE)
+        box = staff_box(actor, case)
         proposal.decided_by = actor
         proposal.decided_at = now
         proposal.approved = False
-        proposal.decision_note = content.seal(note, model=ClosureProposal, field="decision_note")
+        proposal.decision_note = box.seal(note, ClosureProposal, "decision_note")
         proposal.save()
         staff_record(EventType.CLOSURE_REJECTED, case=case, actor=actor, at=now, proposal=proposal.pk)
     return proposal
@@ -289,20 +298,21 @@ def withdraw_closure(*, case: Case, actor: User) -> ClosureProposal:
     with transaction.atomic(durable=True):
         case = locked(case)
         check(actor, case, Transition.WITHDRAW_CLOSURE)
+        box = staff_box(actor, case)
         proposal = case.closure_proposals.filter(decided_at__isnull=True).get()
         proposal.decided_by = actor
         proposal.decided_at = now
         proposal.approved = None  # neither approved nor rejected: withdrawn
-        proposal.decision_note = content.seal("withdrawn by the proposer", model=ClosureProposal, field="decision_note")
+        proposal.decision_note = box.seal("withdrawn by the proposer", ClosureProposal, "decision_note")
         proposal.save()
         staff_record(EventType.CLOSURE_WITHDRAWN, case=case, actor=actor, at=now, proposal=proposal.pk)
     return proposal
 
 
-def _decide(case: Case, *, finding: str, reasoning: str) -> None:
+def _decide(case: Case, *, finding: str, reasoning: str, box: Box) -> None:
     case.status = target_status(Transition.DECIDE)
     case.finding = finding
-    case.decision_reasoning = content.seal(reasoning, model=Case, field="decision_reasoning")
+    case.decision_reasoning = box.seal(reasoning, Case, "decision_reasoning")
     case.outcome = Outcome.DECIDED
 
 
@@ -320,6 +330,7 @@ def record_finding(*, case: Case, actor: User, finding: str, reasoning: str) -> 
     with transaction.atomic(durable=True):
         case = locked(case)
         check(actor, case, Transition.DECIDE)
+        box = staff_box(actor, case)
         if finding in FINDINGS_NEEDING_APPROVAL:
             proposal = ClosureProposal.objects.create(
                 case=case,
@@ -327,7 +338,7 @@ def record_finding(*, case: Case, actor: User, finding: str, reasoning: str) -> 
                 finding=finding,
                 proposed_by=actor,
                 proposed_at=now,
-                reason=content.seal(reasoning, model=ClosureProposal, field="reason"),
+                reason=box.seal(reasoning, ClosureProposal, "reason"),
             )
             staff_record(
                 EventType.CLOSURE_PROPOSED, case=case, actor=actor, at=now, proposal=proposal.pk, finding=finding
@@ -336,7 +347,7 @@ def record_finding(*, case: Case, actor: User, finding: str, reasoning: str) -> 
                 notify.Kind.CLOSURE_PROPOSED, case=case, recipients=routing.approvers(case, exclude=actor), now=now
             )
             return case
-        _decide(case, finding=finding, reasoning=reasoning)
+        _decide(case, finding=finding, reasoning=reasoning, box=box)
         save_case(case)
         staff_record(EventType.CASE_DECIDED, case=case, actor=actor, at=now, finding=finding)
     return case
@@ -349,27 +360,28 @@ def close_case(*, case: Case, actor: User, feedback: str) -> Case:
     with transaction.atomic(durable=True):
         case = locked(case)
         check(actor, case, Transition.CLOSE)
+        box = staff_box(actor, case)
         case.status = target_status(Transition.CLOSE)
         case.closed_at = now
-        tell_reporter(case, actor, feedback, now=now, feedback=True)
+        tell_reporter(case, actor, feedback, now=now, feedback=True, box=box)
         save_case(case)
         staff_record(EventType.CASE_CLOSED, case=case, actor=actor, at=now)
     return case
 
 
-def _reopen(case: Case, *, actor: User, reason: str, now: datetime) -> None:
+def _reopen(case: Case, *, actor: User, reason: str, now: datetime, box: Box) -> None:
     """Reopen inside the caller's transaction, the case locked and the step checked."""
     case.status = target_status(Transition.REOPEN)
     case.closed_at = None
     # The earlier outcome stays in the timeline and the messages; the case starts afresh.
     case.outcome = ""
     case.finding = ""
-    case.decision_reasoning = content.seal("", model=Case, field="decision_reasoning")
-    case.referral = content.seal("", model=Case, field="referral")
+    case.decision_reasoning = box.seal("", Case, "decision_reasoning")
+    case.referral = box.seal("", Case, "referral")
     # A reopened case owes the reporter fresh feedback.
     case.feedback_given_at = None
     case.feedback_due_at = Duration.parse(current_organisation().feedback_deadline).after(now)
-    Note.objects.create(case=case, author=actor, created_at=now, body=content.seal(reason, model=Note, field="body"))
+    Note.objects.create(case=case, author=actor, created_at=now, body=box.seal(reason, Note, "body"))
     save_case(case)
     staff_record(EventType.CASE_REOPENED, case=case, actor=actor, at=now)
     recompute_conflicts(case, at=now)
@@ -381,7 +393,8 @@ def reopen_case(*, case: Case, actor: User, reason: str) -> Case:
     with transaction.atomic(durable=True):
         case = locked(case)
         check(actor, case, Transition.REOPEN)
-        _reopen(case, actor=actor, reason=reason, now=now)
+        box = staff_box(actor, case)
+        _reopen(case, actor=actor, reason=reason, now=now, box=box)
     return case
 
 
@@ -392,7 +405,8 @@ def send_staff_message(*, case: Case, actor: User, body: str, is_feedback: bool 
     with transaction.atomic(durable=True):
         case = locked(case)
         check(actor, case, Act.MESSAGE)
-        message = tell_reporter(case, actor, body, now=now, feedback=is_feedback)
+        box = staff_box(actor, case)
+        message = tell_reporter(case, actor, body, now=now, feedback=is_feedback, box=box)
         first_action(case, now)
         save_case(case)
         staff_record(EventType.STAFF_MESSAGE, case=case, actor=actor, at=now, message=message.pk, feedback=is_feedback)
@@ -405,9 +419,8 @@ def add_note(*, case: Case, actor: User, body: str) -> Note:
     with transaction.atomic(durable=True):
         case = locked(case)
         check(actor, case, Act.NOTE)
-        note = Note.objects.create(
-            case=case, author=actor, created_at=now, body=content.seal(body, model=Note, field="body")
-        )
+        box = staff_box(actor, case)
+        note = Note.objects.create(case=case, author=actor, created_at=now, body=box.seal(body, Note, "body"))
         staff_record(EventType.NOTE_ADDED, case=case, actor=actor, at=now, note=note.pk)
     return note
 
@@ -431,11 +444,12 @@ def resolve_appeal(*, appeal: Appeal, actor: User, resolution: str, note: str, a
             raise ActionError(_("Only oversight resolves appeals."))
         if appeal.resolved_at is not None:
             raise ActionError(_("This appeal has already been resolved."))
+        box = staff_box(actor, case)
         if resolution == AppealResolution.REOPEN:
             if case.status not in (Status.CLOSED, Status.DECIDED):
                 raise ActionError(_("Only a closed or decided case can be reopened."))
             check(actor, case, Transition.REOPEN)
-            _reopen(case, actor=actor, reason=note, now=now)
+            _reopen(case, actor=actor, reason=note, now=now, box=box)
         elif resolution == AppealResolution.REASSIGN:
             if assignee is None:
                 raise ActionError(_("Choose the handler to assign."))
@@ -443,11 +457,9 @@ def resolve_appeal(*, appeal: Appeal, actor: User, resolution: str, note: str, a
         appeal.resolved_at = now
         appeal.resolved_by = actor
         appeal.resolution = resolution
-        appeal.resolution_note = content.seal(note, model=Appeal, field="resolution_note")
+        appeal.resolution_note = box.seal(note, Appeal, "resolution_note")
         appeal.save()
         if resolution == AppealResolution.DIRECT:
-            Note.objects.create(
-                case=case, author=actor, created_at=now, body=content.seal(note, model=Note, field="body")
-            )
+            Note.objects.create(case=case, author=actor, created_at=now, body=box.seal(note, Note, "body"))
         staff_record(EventType.APPEAL_RESOLVED, case=case, actor=actor, at=now, appeal=appeal.pk, resolution=resolution)
     return appeal

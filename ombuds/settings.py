@@ -312,15 +312,28 @@ if PRODUCTION:
 # --- Logging ----------------------------------------------------------------------------
 # No handler here ever receives a request object: Django's request loggers are
 # reduced to the message (method and path), so no client address, user agent or
-# report content reaches a log.
+# report content reaches a log. Records about a reporter's request (every django.*
+# logger that passes the request: csrf, security.*, request) are dropped before
+# that, except server errors, which lose their path and keep only the day
+# (ombuds/core/logging.py). The filters sit on the handler, so they also see
+# records propagated from child loggers; their order matters.
 LOG_LEVEL = env_choice("OMBUDS_LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR"})
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"strip_request": {"()": "ombuds.core.logging.StripRequest"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {
+        "hide_reporter_requests": {"()": "ombuds.core.logging.HideReporterRequests"},
+        "strip_request": {"()": "ombuds.core.logging.StripRequest"},
+    },
+    "formatters": {
+        "plain": {"class": "ombuds.core.logging.Formatter", "format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+    },
     "handlers": {
-        "stderr": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["strip_request"]},
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["hide_reporter_requests", "strip_request"],
+        },
     },
     "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
     "loggers": {

@@ -234,7 +234,8 @@ OMBUDS_MAX_REQUEST_BYTES = OMBUDS_MAX_ATTACHMENT_BYTES * max(OMBUDS_MAX_ATTACHME
 # --- Reporter access --------------------------------------------------------------
 # How long a reporter's web session stays valid after her last page, and how long an API token lives.
 OMBUDS_REPORTER_SESSION_SECONDS = env_int("OMBUDS_REPORTER_SESSION_SECONDS", 900, minimum=60)
-# Failed receipt attempts allowed per client within the window below.
+# Wrong receipts allowed per client within the window below, counted in each web process's memory
+# (intake/throttle.py); a correct receipt is never refused.
 OMBUDS_RECEIPT_ATTEMPTS = env_int("OMBUDS_RECEIPT_ATTEMPTS", 10, minimum=1)
 OMBUDS_RECEIPT_WINDOW_SECONDS = env_int("OMBUDS_RECEIPT_WINDOW_SECONDS", 900, minimum=1)
 # Number of reverse proxies in front of ombuds whose X-Forwarded-For is trusted.

@@ -11,6 +11,13 @@ from django.test import Client
 from django.utils import translation
 
 from ombuds.cases import actions
+from ombuds.intake import throttle
+
+
+@pytest.fixture(autouse=True)
+def _forget_process_counts() -> None:
+    """Counts kept in process memory (wrong receipts) start from nothing in every test."""
+    throttle.reset()
 
 
 @pytest.fixture(autouse=True)

@@ -87,11 +87,11 @@ def file_report(request: HttpRequest, payload: ReportIn) -> Status[ReceiptOut]:
     summary="Exchange a receipt for a short-lived token",
 )
 def open_session(request: HttpRequest, payload: SessionIn) -> Status[SessionOut | ErrorOut]:
-    if throttle.is_blocked(request):
-        return Status(429, ErrorOut(detail="too many attempts; wait and try again"))
+    # Looked up first: a correct receipt always opens; only wrong ones are counted and limited.
     report = selectors.report_for_receipt(payload.receipt)
     if report is None:
-        throttle.record_failure(request)
+        if not throttle.count_failure(request):
+            return Status(429, ErrorOut(detail="too many attempts; wait and try again"))
         return Status(401, ErrorOut(detail="this receipt does not open a report"))
     return Status(
         200, SessionOut(token=access.issue_token(report), expires_in=settings.OMBUDS_REPORTER_SESSION_SECONDS)

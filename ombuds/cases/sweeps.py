@@ -68,13 +68,4 @@ def sweep(now: datetime) -> SweepResult:
         else:
             result.skipped += 1
     result.notices = notify.send_due(now)
-    purge_expired_throttles(now)
     return result
-
-
-def purge_expired_throttles(now: datetime) -> int:
-    """Receipt-attempt counters carry nothing worth keeping once their window is over."""
-    from ombuds.intake.models import ReceiptThrottle
-
-    deleted, _ = ReceiptThrottle.objects.filter(window_ends_at__lt=now).delete()
-    return deleted

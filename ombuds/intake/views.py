@@ -134,15 +134,14 @@ def return_(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return render(request, "intake/return.html", {"form": ReceiptForm()})
     form = ReceiptForm(request.POST)
-    if throttle.is_blocked(request):
-        form.is_valid()
-        form.add_error(None, _("Too many attempts. Please wait a while and try again."))
-        return render(request, "intake/return.html", {"form": form}, status=429)
     if not form.is_valid():
         return render(request, "intake/return.html", {"form": form}, status=400)
+    # Looked up first: a correct receipt always opens, whatever others on her network mistyped.
     found = selectors.report_for_receipt(form.cleaned_data["receipt"])
     if found is None:
-        throttle.record_failure(request)
+        if not throttle.count_failure(request):
+            form.add_error(None, _("Too many attempts. Please wait a while and try again."))
+            return render(request, "intake/return.html", {"form": form}, status=429)
         form.add_error("receipt", _("This receipt does not open a report. Check each group of digits."))
         return render(request, "intake/return.html", {"form": form}, status=400)
     response = HttpResponseRedirect(reverse("intake:status"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from ninja import File, NinjaAPI, Status
+from ninja import File, Form, NinjaAPI, Status
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.files import UploadedFile
 from ninja.security import HttpBearer
@@ -30,6 +30,7 @@ from ombuds.api.staff import router as staff_router
 from ombuds.cases import actions, selectors
 from ombuds.cases.models import Report
 from ombuds.intake import access, reporter_view, throttle
+from ombuds.intake.forms import to_new_attachments
 
 
 class ReporterToken(HttpBearer):
@@ -140,15 +141,11 @@ def reporter_message(request: HttpRequest, payload: MessageIn) -> Status[Created
     tags=["reporter"],
     summary="Add files to the report",
 )
-def reporter_attachments(request: HttpRequest, files: File[list[UploadedFile]]) -> Status[AttachmentsOut]:
-    new = [
-        actions.NewAttachment(
-            filename=item.name or "file",
-            content_type=item.content_type or "application/octet-stream",
-            data=item.read(),
-        )
-        for item in files
-    ]
+def reporter_attachments(
+    request: HttpRequest, files: File[list[UploadedFile]], keep_metadata: Form[bool] = False
+) -> Status[AttachmentsOut]:
+    """Photos and PDFs lose their hidden metadata (place, time, camera, author) unless `keep_metadata` is true."""
+    new = to_new_attachments(files, keep_metadata=keep_metadata)
     stored = actions.add_reporter_attachments(report=_reporter(request), attachments=new)
     return Status(
         201, AttachmentsOut(attachments=[AttachmentOut(id=a.pk, filename=a.filename, size=a.size) for a in stored])

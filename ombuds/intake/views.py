@@ -101,7 +101,7 @@ def report(request: HttpRequest) -> HttpResponse:
             language=data["language"] or get_language(),
             reporter_name=data["reporter_name"],
             reporter_contact=data["reporter_contact"],
-            attachments=to_new_attachments(data["attachments"]),
+            attachments=to_new_attachments(data["attachments"], keep_metadata=data["keep_metadata"]),
         )
     except actions.ActionError as exc:
         form.add_error(None, str(exc))
@@ -187,7 +187,9 @@ def send_message(request: HttpRequest, report: Report) -> HttpResponse:
         actions.post_reporter_message(
             report=report,
             body=form.cleaned_data["body"],
-            attachments=to_new_attachments(form.cleaned_data["attachments"]),
+            attachments=to_new_attachments(
+                form.cleaned_data["attachments"], keep_metadata=form.cleaned_data["keep_metadata"]
+            ),
         )
     except actions.ActionError as exc:
         form.add_error(None, str(exc))

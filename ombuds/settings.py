@@ -335,6 +335,7 @@ LOGGING = {
             "formatter": "plain",
             "filters": ["hide_reporter_requests", "strip_request"],
         },
+        "discard": {"class": "logging.NullHandler"},
     },
     "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
     "loggers": {
@@ -343,6 +344,11 @@ LOGGING = {
         # 4xx warnings would log, to the second, when someone used the reporter pages
         # (a wrong receipt, a rejected form). Server errors are still logged.
         "django.request": {"handlers": ["stderr"], "level": "ERROR", "propagate": False},
+        # The image and PDF parsers warn about odd files while a reporter's upload is cleaned
+        # (ombuds/lib/metadata.py); such a line would time her upload. A file they cannot read is
+        # stored as it came, so nothing is lost by not hearing about it.
+        "PIL": {"handlers": ["discard"], "propagate": False},
+        "pypdf": {"handlers": ["discard"], "propagate": False},
         # axes logs every staff login at INFO; failures and lockouts still show as warnings.
         "axes": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
     },

@@ -7,6 +7,8 @@ Pillow, PDFs with an author in the document information and in XMP made with pyp
 from __future__ import annotations
 
 import io
+import logging
+import re
 from typing import Any
 
 import pytest
@@ -147,6 +149,34 @@ def test_it_removes_the_author_dates_and_xmp_from_a_pdf() -> None:
     assert reader.metadata is None
     assert "/Metadata" not in reader.root_object
     assert len(reader.pages) == 1
+
+
+def _handlers_reached(name: str) -> list[logging.Handler]:
+    """The handlers that write a record of this logger (discarding ones, and the test runner's, left out)."""
+    logger: logging.Logger | None = logging.getLogger(name)
+    found: list[logging.Handler] = []
+    while logger is not None:
+        found.extend(
+            h
+            for h in logger.handlers
+            if not isinstance(h, logging.NullHandler) and not type(h).__module__.startswith("_pytest")
+        )
+        if not logger.propagate:
+            break
+        logger = logger.parent
+    return found
+
+
+def test_the_parsers_complaints_about_an_odd_file_are_not_logged() -> None:
+    # A wrong startxref pointer: pypdf complains (through logging) and reads the file anyway.
+    odd = re.sub(rb"startxref\n\d+", b"startxref\n7", document())
+    cleaned = strip_metadata(odd, declared_type="application/pdf")
+    assert cleaned.cleaned
+    assert _hidden(cleaned.data) == []
+    # Such a line would time her upload: nothing from the parsers reaches a log.
+    assert _handlers_reached("pypdf._reader") == []
+    assert _handlers_reached("PIL.PngImagePlugin") == []
+    assert _handlers_reached("django.request") != []  # the walk does find handlers where they are
 
 
 def test_it_trusts_the_bytes_not_the_declared_type() -> None:

@@ -231,6 +231,22 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = OMBUDS_MAX_ATTACHMENT_BYTES
 DATA_UPLOAD_MAX_NUMBER_FILES = OMBUDS_MAX_ATTACHMENTS + 20
 OMBUDS_MAX_REQUEST_BYTES = OMBUDS_MAX_ATTACHMENT_BYTES * max(OMBUDS_MAX_ATTACHMENTS, 1) + DATA_UPLOAD_MAX_MEMORY_SIZE
 
+# --- Limits on filing ------------------------------------------------------------------
+# Rates for all reporters together, counted in each web process's memory (intake/flood.py):
+# they slow a flood without keeping anything about who sends it.
+OMBUDS_NEW_REPORTS_PER_MINUTE = env_int("OMBUDS_NEW_REPORTS_PER_MINUTE", 10, minimum=1)
+# At least one request's worth of files, or the largest upload could never pass.
+OMBUDS_UPLOAD_BYTES_PER_MINUTE = env_int(
+    "OMBUDS_UPLOAD_BYTES_PER_MINUTE",
+    max(100 * 1024 * 1024, OMBUDS_MAX_ATTACHMENT_BYTES * max(OMBUDS_MAX_ATTACHMENTS, 1)),
+    minimum=OMBUDS_MAX_ATTACHMENT_BYTES * max(OMBUDS_MAX_ATTACHMENTS, 1),
+)
+# Storage for files, checked before anything is stored (cases/quota.py).
+OMBUDS_CASE_ATTACHMENT_BYTES = env_int("OMBUDS_CASE_ATTACHMENT_BYTES", 100 * 1024 * 1024, minimum=1)
+OMBUDS_TOTAL_ATTACHMENT_BYTES = env_int("OMBUDS_TOTAL_ATTACHMENT_BYTES", 10 * 1024 * 1024 * 1024, minimum=1)
+# Someone due more new-case e-mails than this in one sweep gets one digest listing them instead.
+OMBUDS_NEW_CASE_DIGEST_AFTER = env_int("OMBUDS_NEW_CASE_DIGEST_AFTER", 5, minimum=1)
+
 # --- Reporter access --------------------------------------------------------------
 # How long a reporter's web session stays valid after her last page, and how long an API token lives.
 OMBUDS_REPORTER_SESSION_SECONDS = env_int("OMBUDS_REPORTER_SESSION_SECONDS", 900, minimum=60)

@@ -29,7 +29,7 @@ from ombuds.api.schemas import (
 from ombuds.api.staff import router as staff_router
 from ombuds.cases import actions, selectors
 from ombuds.cases.models import Report
-from ombuds.intake import access, reporter_view, throttle
+from ombuds.intake import access, flood, reporter_view, throttle
 from ombuds.intake.forms import to_new_attachments
 
 
@@ -49,6 +49,17 @@ api = NinjaAPI(
 )
 
 
+@api.exception_handler(flood.Busy)
+def too_busy(request: HttpRequest, exc: flood.Busy) -> HttpResponse:
+    response = api.create_response(
+        request,
+        {"detail": f"Many {exc.what} are arriving right now. Nothing was saved; please try again in a few minutes."},
+        status=429,
+    )
+    response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
 @api.exception_handler(actions.ActionError)
 def action_refused(request: HttpRequest, exc: actions.ActionError) -> HttpResponse:
     return api.create_response(request, field_errors(field_error(str(exc))), status=422)
@@ -60,12 +71,13 @@ def _reporter(request: HttpRequest) -> Report:
     return report
 
 
-@api.post("/reports", response={201: ReceiptOut, 422: dict}, tags=["reporter"], summary="File a report")
+@api.post("/reports", response={201: ReceiptOut, 422: dict, 429: ErrorOut}, tags=["reporter"], summary="File a report")
 def file_report(request: HttpRequest, payload: ReportIn) -> Status[ReceiptOut]:
     """Store a report and open its case. The receipt is returned only after the commit."""
     language = payload.language or settings.LANGUAGE_CODE
     if language not in dict(settings.LANGUAGES):
         raise NinjaValidationError([field_error("unknown language", "language")])
+    flood.admit(reports=1)
     filed = actions.file_report(
         category=payload.category,
         role=payload.role,
@@ -136,7 +148,7 @@ def reporter_message(request: HttpRequest, payload: MessageIn) -> Status[Created
 
 @api.post(
     "/reporter/attachments",
-    response={201: AttachmentsOut, 422: dict},
+    response={201: AttachmentsOut, 422: dict, 429: ErrorOut},
     auth=ReporterToken(),
     tags=["reporter"],
     summary="Add files to the report",
@@ -145,6 +157,7 @@ def reporter_attachments(
     request: HttpRequest, files: File[list[UploadedFile]], keep_metadata: Form[bool] = False
 ) -> Status[AttachmentsOut]:
     """Photos and PDFs lose their hidden metadata (place, time, camera, author) unless `keep_metadata` is true."""
+    flood.admit(upload_bytes=sum(item.size or 0 for item in files))
     new = to_new_attachments(files, keep_metadata=keep_metadata)
     stored = actions.add_reporter_attachments(report=_reporter(request), attachments=new)
     return Status(

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from ombuds.accounts.roles import CASE_READERS, Role, roles_of
 from ombuds.audit import log
 from ombuds.audit.models import ActorKind, EventType
-from ombuds.cases import conflicts, notify, workflow
+from ombuds.cases import conflicts, notify, quota, workflow
 from ombuds.cases.deadlines import initial_deadlines
 from ombuds.cases.models import (
     Appeal,
@@ -120,6 +120,7 @@ def _store_attachments(
 ) -> list[Attachment]:
     if len(files) > settings.OMBUDS_MAX_ATTACHMENTS:
         raise ActionError(_("at most %(n)d files can be attached") % {"n": settings.OMBUDS_MAX_ATTACHMENTS})
+    quota.check(case=case, incoming=sum(len(item.data) for item in files))
     stored = []
     for item in files:
         if len(item.data) > settings.OMBUDS_MAX_ATTACHMENT_BYTES:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -22,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from ombuds.cases import actions, selectors
 from ombuds.cases.models import Report
-from ombuds.intake import access, reporter_view, throttle
+from ombuds.intake import access, flood, reporter_view, throttle
 from ombuds.intake.forms import AppealForm, MessageForm, ReceiptForm, ReportForm, to_new_attachments
 from ombuds.lib.durations import Duration, describe
 
@@ -90,6 +91,17 @@ def report(request: HttpRequest) -> HttpResponse:
         return render(request, "intake/report.html", {"form": form}, status=400)
     data = form.cleaned_data
     try:
+        flood.admit(reports=1, upload_bytes=_upload_size(data["attachments"]))
+    except flood.Busy as busy:
+        message = _(
+            "Many reports are arriving right now. Nothing was saved; your text is still here — please try "
+            "again in a few minutes."
+        )
+        if data["attachments"]:
+            message = " ".join([message, _("Files must be chosen again.")])
+        form.add_error(None, message)
+        return _busy(render(request, "intake/report.html", {"form": form}, status=429), busy)
+    try:
         filed = actions.file_report(
             category=data["category"],
             role=data["role"],
@@ -120,6 +132,15 @@ def report(request: HttpRequest) -> HttpResponse:
 
     response = render(request, "intake/receipt.html", {"receipt": filed.receipt})
     _set_reporter_cookie(response, filed.report)
+    return response
+
+
+def _upload_size(files: list[UploadedFile[bytes]]) -> int:
+    return sum(item.size or 0 for item in files)
+
+
+def _busy(response: HttpResponse, busy: flood.Busy) -> HttpResponse:
+    response["Retry-After"] = str(busy.retry_after)
     return response
 
 
@@ -183,6 +204,17 @@ def send_message(request: HttpRequest, report: Report) -> HttpResponse:
     form = MessageForm(request.POST, request.FILES)
     if not form.is_valid():
         return _status_page(request, report, message_form=form, status=400)
+    try:
+        flood.admit(upload_bytes=_upload_size(form.cleaned_data["attachments"]))
+    except flood.Busy as busy:
+        form.add_error(
+            None,
+            _(
+                "Many files are arriving right now. Nothing was saved; your message is still here — please try "
+                "again in a few minutes. Files must be chosen again."
+            ),
+        )
+        return _busy(_status_page(request, report, message_form=form, status=429), busy)
     try:
         actions.post_reporter_message(
             report=report,

@@ -20,7 +20,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PIL import Image, ImageCms, ImageOps, ImageSequence
+from PIL import Image, ImageCms, ImageOps, ImageSequence, JpegImagePlugin
 from pypdf import PdfReader, PdfWriter
 
 JPEG = "image/jpeg"
@@ -37,7 +37,7 @@ _PIL_FORMATS = {JPEG: "JPEG", PNG: "PNG", GIF: "GIF", WEBP: "WEBP", TIFF: "TIFF"
 # (a 50-megapixel photo is 150 MB as pixels). Such a file is stored as it is.
 MAX_PIXELS = 50_000_000
 
-# Lossy formats are re-encoded at the first quality whose result fits the size limit.
+# Lossy formats fall back to these qualities when a result does not fit the size limit.
 _QUALITIES = (95, 85, 75)
 
 # What an image needs to look and move as before; everything else in Pillow's info is dropped.
@@ -110,14 +110,33 @@ def _clean_image(data: bytes, kind: str, max_bytes: int | None) -> bytes | None:
             frames = _pixel_frames(source, single=kind == JPEG)
             if frames is None:
                 return None
-            lossless_webp = kind == WEBP and _webp_is_lossless(data)
-            for quality in _QUALITIES:
-                encoded = _encode(frames, kind, quality, lossless_webp)
+            for options in _encodings(source, kind, data):
+                encoded = _encode(frames, kind, options)
                 if _fits(encoded, max_bytes):
                     return encoded
-                if kind not in (JPEG, WEBP) or lossless_webp:
-                    return None  # lossless: a lower quality would not make it smaller
     return None
+
+
+def _encodings(source: Image.Image, kind: str, data: bytes) -> list[dict[str, object]]:
+    """How to write the pixels again, best first; later ones only if an earlier result is too large."""
+    if kind == JPEG:
+        lower: list[dict[str, object]] = [{"quality": quality, "optimize": True} for quality in _QUALITIES]
+        tables = getattr(source, "quantization", None)
+        if not tables:
+            return lower
+        # The original's own quantization tables and subsampling: the same quality, about the same size.
+        same = {"qtables": tables, "subsampling": JpegImagePlugin.get_sampling(source), "optimize": True}
+        return [same, *lower]
+    if kind == WEBP:
+        if _webp_is_lossless(data):
+            return [{"lossless": True}]
+        return [{"quality": quality} for quality in _QUALITIES]
+    if kind == PNG:
+        return [{"optimize": True}]
+    if kind == TIFF:
+        # Lossless and compressed, so a compressed original does not come back many times larger.
+        return [{"compression": "tiff_adobe_deflate"}]
+    return [{}]
 
 
 def _pixel_frames(source: Image.Image, *, single: bool) -> list[Image.Image] | None:
@@ -159,20 +178,11 @@ def _to_srgb(image: Image.Image, icc: bytes) -> Image.Image:
     return converted if converted is not None else image
 
 
-def _encode(frames: list[Image.Image], kind: str, quality: int, lossless_webp: bool) -> bytes:
+def _encode(frames: list[Image.Image], kind: str, options: dict[str, object]) -> bytes:
     first, rest = frames[0], frames[1:]
-    options: dict[str, object] = {}
-    if kind == JPEG:
-        options = {"quality": quality, "optimize": True}
-        if first.mode not in ("L", "RGB", "CMYK"):
-            first = first.convert("RGB")
-    elif kind == PNG:
-        options = {"optimize": True}
-    elif kind == WEBP:
-        options = {"lossless": True} if lossless_webp else {"quality": quality}
-    elif kind == TIFF:
-        # Lossless and compressed, so a compressed original does not come back many times larger.
-        options = {"compression": "tiff_adobe_deflate"}
+    if kind == JPEG and first.mode not in ("L", "RGB", "CMYK"):
+        first = first.convert("RGB")
+    options = dict(options)
     if rest:
         options["save_all"] = True
         options["append_images"] = rest

@@ -219,6 +219,8 @@ class RealServer:
             self.process = subprocess.Popen(
                 [
                     sys.executable, "-m", "gunicorn", "ombuds.wsgi:application",
+                    # The production settings (no access log, the private error log).
+                    "--config", "python:ombuds.gunicorn_conf",
                     "--bind", f"{HOST}:{self.port}",
                     "--workers", str(WORKERS),
                     *_NO_CONTROL_SOCKET,

@@ -10,6 +10,7 @@ the search reads the right files. The filter itself is tested in the process as 
 from __future__ import annotations
 
 import http.client
+import importlib
 import io
 import logging
 import re
@@ -25,7 +26,7 @@ from django.http import HttpResponse
 from django.test import Client, RequestFactory
 from django.utils.log import log_response
 
-from ombuds.core.logging import Formatter, HideReporterRequests, StripRequest, is_staff_path
+from ombuds.core.logging import Formatter, HideClientLines, HideReporterRequests, StripRequest, is_staff_path
 from tests.realserver import HOST, RealServer, running_server
 
 CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -137,6 +138,30 @@ def test_it_keeps_a_server_error_on_a_reporter_page_without_its_path_and_with_on
     assert "/staff/cases/C-1/" in staff_line
 
 
+def _gunicorn_record(message: str, *args: object) -> logging.LogRecord:
+    return logging.LogRecord("gunicorn.error", logging.ERROR, __file__, 1, message, args, None)
+
+
+def test_it_drops_gunicorns_line_that_names_a_client_it_could_not_parse() -> None:
+    hide = HideClientLines()
+    assert not hide.filter(_gunicorn_record("Invalid request from ip=198.51.100.7: Invalid HTTP Version"))
+
+
+def test_it_withholds_the_path_of_a_reporter_request_gunicorn_failed_to_handle() -> None:
+    hide = HideClientLines()
+    reporter = _gunicorn_record("Error handling request %s %s", "POST", "/status/message/?x=1")
+    staff = _gunicorn_record("Error handling request %s %s", "GET", "/staff/cases/C-1/")
+    assert hide.filter(reporter)
+    assert hide.filter(staff)
+    assert reporter.getMessage() == "Error handling request (path withheld)"
+    assert staff.getMessage() == "Error handling request GET /staff/cases/C-1/"
+    assert hide.filter(_gunicorn_record("Booting worker with pid: %s", 42))
+
+
+def test_gunicorn_runs_with_the_private_logger() -> None:
+    assert importlib.import_module("ombuds.gunicorn_conf").logger_class == "ombuds.core.logging.GunicornLogger"
+
+
 def test_the_settings_put_the_reporter_filter_before_the_one_that_removes_the_request(settings) -> None:
     handler = settings.LOGGING["handlers"]["stderr"]
     assert handler["filters"] == ["hide_reporter_requests", "strip_request"]
@@ -190,6 +215,8 @@ REFUSAL_WORDS = [
     "Invalid HTTP_HOST",
     "RequestDataTooBig",
     "TooManyFields",
+    "Invalid request",
+    "Error handling request",
 ]
 
 
@@ -249,6 +276,10 @@ def _provoke(probe: Probe, marker: str) -> None:
             b"POST /report/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=x\r\n"
             b"Content-Length: 999999999\r\nConnection: close\r\n\r\n"
         ),
+        # a request gunicorn itself cannot parse (a header field over its limit): its line would name the address
+        "unparsable": probe.raw(
+            b"GET /report/ HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: " + b"x" * 9000 + b"\r\nConnection: close\r\n\r\n"
+        ),
         # a Host header that is not allowed
         "disallowed host": probe.request("GET", "/report/", headers={"Host": f"host-{marker}.example"})[0],
         # the control, on a staff path
@@ -270,6 +301,7 @@ def _provoke(probe: Probe, marker: str) -> None:
         "400 fields": 400,
         "400 too big": 400,
         "413": 413,
+        "unparsable": 431,
         "disallowed host": 400,
         "staff csrf": 403,
     }

@@ -5,8 +5,11 @@ from __future__ import annotations
 import logging
 import time
 import traceback
+from typing import Any
+from urllib.parse import urlsplit
 
 from django.http import HttpRequest
+from gunicorn import glogging
 
 # The staff side: everything else (the reporter pages, /api/v1/reports, /api/v1/reporter/...,
 # the language switch, static files) counts as a reporter's request.
@@ -74,3 +77,33 @@ class Formatter(logging.Formatter):
         if getattr(record, "reporter_request", False):
             return time.strftime("%Y-%m-%d", self.converter(record.created))
         return super().formatTime(record, datefmt)
+
+
+class HideClientLines(logging.Filter):
+    """gunicorn's own error log, without the lines that would place a reporter.
+
+    gunicorn writes "Invalid request from ip=ADDRESS: ..." when it cannot parse a request
+    (a header too large, a bad request line): a client error whose line names the
+    client's address. It is dropped, like Django's client errors. "Error handling request
+    PATH" is a server error: it is kept, without the path when that is a reporter's.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = str(record.msg)
+        if message.startswith("Invalid request from ip="):
+            return False
+        args = record.args if isinstance(record.args, tuple) else ()
+        if message.startswith("Error handling request") and args and not is_staff_path(urlsplit(str(args[-1])).path):
+            record.msg = "Error handling request (path withheld)"
+            record.args = None
+        return True
+
+
+class GunicornLogger(glogging.Logger):
+    """gunicorn's logger with `HideClientLines` on its error log (ombuds/gunicorn_conf.py names it)."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        # setup runs again when gunicorn reloads its configuration; one filter is enough.
+        if not any(isinstance(f, HideClientLines) for f in self.error_log.filters):
+            self.error_log.addFilter(HideClientLines())

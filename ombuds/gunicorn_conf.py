@@ -1,6 +1,7 @@
 """gunicorn settings used by `ombuds serve` and by production units (`gunicorn -c python:ombuds.gunicorn_conf`).
 
-No access log, ever: it would record reporters' addresses and user agents.
+No access log, ever: it would record reporters' addresses and user agents. The error log
+drops the lines that name a client's address or a reporter's path.
 
 No client can change the path, the script name or the scheme Django sees. By default
 gunicorn lets local peers set SCRIPT_NAME and PATH_INFO with request headers, and
@@ -16,6 +17,9 @@ _trusted_proxies = env_networks("OMBUDS_TRUSTED_PROXY_IPS")
 
 accesslog = None
 errorlog = "-"
+# Its error log would name the address of a client whose request could not be parsed, and
+# the path of a request that failed; ombuds/core/logging.py drops or withholds those.
+logger_class = "ombuds.core.logging.GunicornLogger"
 graceful_timeout = 10
 timeout = 60
 # A control socket per user would clash between several instances on one machine.

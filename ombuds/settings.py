@@ -264,11 +264,27 @@ OMBUDS_KDF_OPSLIMIT = env_int("OMBUDS_KDF_OPSLIMIT", 4, minimum=1, maximum=32)
 OMBUDS_KDF_MEMLIMIT_MIB = env_int("OMBUDS_KDF_MEMLIMIT_MIB", 64, minimum=8, maximum=1024)
 # Encrypted attachment files (ombuds/crypto/filestore.py). Created on first use.
 OMBUDS_FILE_STORE_DIR = Path(env_str("OMBUDS_FILE_STORE_DIR", str(VAR_DIR / "files")))
+# --- Limits on filing ------------------------------------------------------------------
+# Rates for all reporters together, counted in each web process's memory (intake/flood.py):
+# they slow a flood without keeping anything about who sends it.
+OMBUDS_NEW_REPORTS_PER_MINUTE = env_int("OMBUDS_NEW_REPORTS_PER_MINUTE", 10, minimum=1)
+# At least one request's worth of files, or the largest upload could never pass.
+OMBUDS_UPLOAD_BYTES_PER_MINUTE = env_int(
+    "OMBUDS_UPLOAD_BYTES_PER_MINUTE",
+    max(100 * 1024 * 1024, OMBUDS_MAX_ATTACHMENT_BYTES * max(OMBUDS_MAX_ATTACHMENTS, 1)),
+    minimum=OMBUDS_MAX_ATTACHMENT_BYTES * max(OMBUDS_MAX_ATTACHMENTS, 1),
+)
+# Storage for files, checked before anything is stored (cases/quota.py).
+OMBUDS_CASE_ATTACHMENT_BYTES = env_int("OMBUDS_CASE_ATTACHMENT_BYTES", 100 * 1024 * 1024, minimum=1)
+OMBUDS_TOTAL_ATTACHMENT_BYTES = env_int("OMBUDS_TOTAL_ATTACHMENT_BYTES", 10 * 1024 * 1024 * 1024, minimum=1)
+# Someone due more new-case e-mails than this in one sweep gets one digest listing them instead.
+OMBUDS_NEW_CASE_DIGEST_AFTER = env_int("OMBUDS_NEW_CASE_DIGEST_AFTER", 5, minimum=1)
 
 # --- Reporter access --------------------------------------------------------------
 # How long a reporter's web session stays valid after her last page, and how long an API token lives.
 OMBUDS_REPORTER_SESSION_SECONDS = env_int("OMBUDS_REPORTER_SESSION_SECONDS", 900, minimum=60)
-# Failed receipt attempts allowed per client within the window below.
+# Wrong receipts allowed per client within the window below, counted in each web process's memory
+# (intake/throttle.py); a correct receipt is never refused.
 OMBUDS_RECEIPT_ATTEMPTS = env_int("OMBUDS_RECEIPT_ATTEMPTS", 10, minimum=1)
 OMBUDS_RECEIPT_WINDOW_SECONDS = env_int("OMBUDS_RECEIPT_WINDOW_SECONDS", 900, minimum=1)
 # Number of reverse proxies in front of ombuds whose X-Forwarded-For is trusted.
@@ -352,15 +368,29 @@ USE_X_FORWARDED_PORT = False
 # --- Logging ----------------------------------------------------------------------------
 # No handler here ever receives a request object: Django's request loggers are
 # reduced to the message (method and path), so no client address, user agent or
-# report content reaches a log.
+# report content reaches a log. Records about a reporter's request (every django.*
+# logger that passes the request: csrf, security.*, request) are dropped before
+# that, except server errors, which lose their path and keep only the day
+# (ombuds/core/logging.py). The filters sit on the handler, so they also see
+# records propagated from child loggers; their order matters.
 LOG_LEVEL = env_choice("OMBUDS_LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR"})
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"strip_request": {"()": "ombuds.core.logging.StripRequest"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {
+        "hide_reporter_requests": {"()": "ombuds.core.logging.HideReporterRequests"},
+        "strip_request": {"()": "ombuds.core.logging.StripRequest"},
+    },
+    "formatters": {
+        "plain": {"class": "ombuds.core.logging.Formatter", "format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+    },
     "handlers": {
-        "stderr": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["strip_request"]},
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["hide_reporter_requests", "strip_request"],
+        },
+        "discard": {"class": "logging.NullHandler"},
     },
     "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
     "loggers": {
@@ -369,6 +399,11 @@ LOGGING = {
         # 4xx warnings would log, to the second, when someone used the reporter pages
         # (a wrong receipt, a rejected form). Server errors are still logged.
         "django.request": {"handlers": ["stderr"], "level": "ERROR", "propagate": False},
+        # The image and PDF parsers warn about odd files while a reporter's upload is cleaned
+        # (ombuds/lib/metadata.py); such a line would time her upload. A file they cannot read is
+        # stored as it came, so nothing is lost by not hearing about it.
+        "PIL": {"handlers": ["discard"], "propagate": False},
+        "pypdf": {"handlers": ["discard"], "propagate": False},
         # axes logs every staff login at INFO; failures and lockouts still show as warnings.
         "axes": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
     },

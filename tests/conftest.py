@@ -13,6 +13,14 @@ from django.test import Client
 from django.utils import translation
 
 from ombuds.cases import actions
+from ombuds.intake import flood, throttle
+
+
+@pytest.fixture(autouse=True)
+def _forget_process_counts() -> None:
+    """Counts kept in process memory (wrong receipts, the flood limits) start afresh in every test."""
+    throttle.reset()
+    flood.reset()
 
 
 @pytest.fixture(autouse=True)

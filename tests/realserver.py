@@ -69,8 +69,10 @@ class ServerError(RuntimeError):
 class RealServer:
     """One ombuds installation: a database, a var directory, log files and gunicorn."""
 
-    def __init__(self, root: Path, admin_url: str | None) -> None:
+    def __init__(self, root: Path, admin_url: str | None, extra_env: dict[str, str] | None = None) -> None:
         self.root = root
+        # Settings a test gives this server, e.g. low limits (OMBUDS_* from the caller are not inherited).
+        self.extra_env = dict(extra_env or {})
         self.var_dir = root / "var"
         self.log_dir = root / "logs"
         self.var_dir.mkdir(parents=True)
@@ -189,6 +191,7 @@ class RealServer:
         env["PYTHONUNBUFFERED"] = "1"
         if self.database_url is not None:
             env["DATABASE_URL"] = self.database_url
+        env.update(self.extra_env)
         return env
 
     def migrate(self) -> None:
@@ -293,12 +296,12 @@ class RealServer:
 
 
 @contextmanager
-def running_server(root: Path) -> Iterator[RealServer]:
+def running_server(root: Path, extra_env: dict[str, str] | None = None) -> Iterator[RealServer]:
     """A migrated, started server that is stopped and whose database is dropped afterwards."""
     admin_url = os.environ.get("DATABASE_URL") or None
     if shutil.which("gunicorn", path=str(Path(sys.executable).parent)) is None:
         pytest.fail("gunicorn is not installed in the test environment")
-    server = RealServer(root, admin_url)
+    server = RealServer(root, admin_url, extra_env)
     try:
         server.create_database()
         server.migrate()

@@ -137,6 +137,26 @@ def walk(
 # --- Reading what is stored --------------------------------------------------------------
 
 
+def case_key(case: Any, *, receipt: str | None = None) -> Any:
+    """The case's data key as a test reads it: with the reporter's receipt, else any test staff member's grant."""
+    from ombuds.accounts.keys import unlock
+    from ombuds.cases.keyring import open_for_reporter
+    from ombuds.cases.models import CaseKeyGrant, GrantHolder
+    from ombuds.crypto import keys
+    from tests.conftest import STAFF_PASSWORD
+
+    if not case.sealed:
+        return None
+    if receipt is not None:
+        key = open_for_reporter(case.reports.get(), receipt)
+        assert key is not None, "the receipt does not open this case"
+        return key
+    grant = CaseKeyGrant.objects.filter(case=case, holder=GrantHolder.STAFF).select_related("user").first()
+    assert grant is not None and grant.user is not None, "no staff member holds this case's key"
+    pair = unlock(grant.user, STAFF_PASSWORD).key_pair
+    return keys.unseal_data_key(pair, bytes(grant.sealed))
+
+
 def opened(instance: Any, field: str, *, receipt: str | None = None) -> str:
     """A content field of a stored row, decrypted as a reader of its case would see it.
 
@@ -145,25 +165,30 @@ def opened(instance: Any, field: str, *, receipt: str | None = None) -> str:
     with the grant of any test staff member who holds one (every test persona has the
     same password).
     """
-    from ombuds.accounts.keys import unlock
     from ombuds.cases import content
-    from ombuds.cases.models import Case, CaseKeyGrant, GrantHolder
-    from ombuds.crypto import keys
-    from tests.conftest import STAFF_PASSWORD
+    from ombuds.cases.models import Case
 
     case = instance if isinstance(instance, Case) else Case.objects.get(pk=_case_id(instance))
-    key = None
-    if case.sealed and receipt is not None:
-        from ombuds.cases.keyring import open_for_reporter
-
-        key = open_for_reporter(case.reports.get(), receipt)
-        assert key is not None, "the receipt does not open this case"
-    elif case.sealed:
-        grant = CaseKeyGrant.objects.filter(case=case, holder=GrantHolder.STAFF).select_related("user").first()
-        assert grant is not None and grant.user is not None, "no staff member holds this case's key"
-        pair = unlock(grant.user, STAFF_PASSWORD).key_pair
-        key = keys.unseal_data_key(pair, bytes(grant.sealed))
+    key = case_key(case, receipt=receipt)
     return content.open(getattr(instance, field), key=key, case=case, model=type(instance), field=field)
+
+
+def file_bytes(attachment: Any, *, receipt: str | None = None) -> bytes:
+    """The bytes of a stored file, decrypted from the file store."""
+    from ombuds.cases import content
+
+    case = attachment.case
+    return b"".join(content.open_file(attachment, key=case_key(case, receipt=receipt), case=case))
+
+
+def files_by_name(*, receipt: str | None = None) -> dict[str, bytes]:
+    """Every stored file, by its (decrypted) name."""
+    from ombuds.cases.models import Attachment
+
+    return {
+        opened(a, "filename", receipt=receipt): file_bytes(a, receipt=receipt)
+        for a in Attachment.objects.select_related("case")
+    }
 
 
 def _case_id(instance: Any) -> int:

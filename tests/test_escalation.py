@@ -9,7 +9,8 @@ from django_tasks_db.models import DBTaskResult
 from ombuds.audit.models import AuditEvent, EventType
 from ombuds.cases import actions, notify
 from ombuds.cases.models import Escalation, Notice, Organisation
-from ombuds.cases.sweeps import due_steps, sweep
+from ombuds.cases.sweeps import due_steps
+from ombuds.core.sweep import run as sweep
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from django.test import Client
 from ombuds.audit.models import AuditEvent, EventType
 from ombuds.cases import actions, notify, routing
 from ombuds.cases.models import Case, Escalation, Notice
-from ombuds.cases.sweeps import sweep
+from ombuds.core.sweep import run as sweep
 from ombuds.directory.linking import link_staff_by_email
 from ombuds.directory.models import Person
 from tests.conftest import client_for, make_staff

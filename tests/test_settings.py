@@ -73,6 +73,10 @@ def test_production_starts_with_secrets_from_files(tmp_path: Path) -> None:
         ("OMBUDS_SECRET_KEY", "short"),
         ("DATABASE_URL", "notadatabase://x"),
         ("OMBUDS_MAX_ATTACHMENTS", "-1"),
+        # less than one largest upload (5 files of 10 MiB): such an upload could never pass
+        ("OMBUDS_UPLOAD_BYTES_PER_MINUTE", "1048576"),
+        ("OMBUDS_NEW_REPORTS_PER_MINUTE", "0"),
+        ("OMBUDS_NEW_CASE_DIGEST_AFTER", "0"),
     ],
 )
 def test_a_bad_value_stops_start_up_naming_the_variable(tmp_path: Path, name: str, value: str) -> None:

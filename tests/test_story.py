@@ -17,7 +17,7 @@ from ombuds.accounts import tokens
 from ombuds.audit.models import AuditEvent, EventType
 from ombuds.cases import actions
 from ombuds.cases.models import Case, Conflict, KeepOutProposal, Notice
-from ombuds.cases.sweeps import sweep
+from ombuds.core.sweep import run as sweep
 from ombuds.directory.linking import link_staff_by_email
 from ombuds.directory.models import Person
 from tests.conftest import client_for, make_staff, release_audit_batch

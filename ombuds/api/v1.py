@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from ninja import File, NinjaAPI, Status
+from ninja import File, Form, NinjaAPI, Status
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.files import UploadedFile
 from ninja.security import HttpBearer
@@ -30,7 +30,8 @@ from ombuds.api.schemas import (
 from ombuds.api.staff import router as staff_router
 from ombuds.cases import actions
 from ombuds.cases.models import Report
-from ombuds.intake import access, reporter_view, throttle
+from ombuds.intake import access, flood, reporter_view, throttle
+from ombuds.intake.forms import to_new_attachments
 
 
 class ReporterToken(HttpBearer):
@@ -47,6 +48,17 @@ api = NinjaAPI(
     docs_url=None,  # the interactive page would load scripts the CSP forbids; the OpenAPI document is served
     description="Report workplace misconduct and follow a case. No evidence is ever required.",
 )
+
+
+@api.exception_handler(flood.Busy)
+def too_busy(request: HttpRequest, exc: flood.Busy) -> HttpResponse:
+    response = api.create_response(
+        request,
+        {"detail": f"Many {exc.what} are arriving right now. Nothing was saved; please try again in a few minutes."},
+        status=429,
+    )
+    response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(actions.ActionError)
@@ -68,6 +80,7 @@ def file_report(request: HttpRequest, payload: ReportIn) -> Status[ReceiptOut]:
     language = payload.language or settings.LANGUAGE_CODE
     if language not in dict(settings.LANGUAGES):
         raise NinjaValidationError([field_error("unknown language", "language")])
+    flood.admit(reports=1)
     filed = actions.file_report(
         category=payload.category,
         role=payload.role,
@@ -90,11 +103,11 @@ def file_report(request: HttpRequest, payload: ReportIn) -> Status[ReceiptOut]:
     summary="Exchange a receipt for a short-lived token",
 )
 def open_session(request: HttpRequest, payload: SessionIn) -> Status[SessionOut | ErrorOut]:
-    if throttle.is_blocked(request):
-        return Status(429, ErrorOut(detail="too many attempts; wait and try again"))
+    # Looked up first: a correct receipt always opens; only wrong ones are counted and limited.
     report = access.open_with_receipt(payload.receipt)
     if report is None:
-        throttle.record_failure(request)
+        if not throttle.count_failure(request):
+            return Status(429, ErrorOut(detail="too many attempts; wait and try again"))
         return Status(401, ErrorOut(detail="this receipt does not open a report"))
     return Status(
         200,
@@ -165,15 +178,12 @@ def reporter_message(request: HttpRequest, payload: MessageIn) -> Status[Created
     tags=["reporter"],
     summary="Add files to the report",
 )
-def reporter_attachments(request: HttpRequest, files: File[list[UploadedFile]]) -> Status[AttachmentsOut]:
-    new = [
-        actions.NewAttachment(
-            filename=item.name or "file",
-            content_type=item.content_type or "application/octet-stream",
-            data=item.read(),
-        )
-        for item in files
-    ]
+def reporter_attachments(
+    request: HttpRequest, files: File[list[UploadedFile]], keep_metadata: Form[bool] = False
+) -> Status[AttachmentsOut]:
+    """Photos and PDFs lose their hidden metadata (place, time, camera, author) unless `keep_metadata` is true."""
+    flood.admit(upload_bytes=sum(item.size or 0 for item in files))
+    new = to_new_attachments(files, keep_metadata=keep_metadata)
     report = _reporter(request)
     stored = actions.add_reporter_attachments(report=report, attachments=new)
     names = reporter_view.file_names(report, stored)

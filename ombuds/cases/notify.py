@@ -9,6 +9,7 @@ blocks or undoes a case action, and a notice is never sent for a change that rol
 from __future__ import annotations
 
 import enum
+from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -69,14 +70,70 @@ def queue(kind: Kind, *, case: Case, recipients: Iterable[User], now: datetime |
 
 def send_due(now: datetime) -> int:
     """Hand due notices to the task queue. Safe with several workers: each notice is claimed once."""
-    handed = 0
-    for notice in Notice.objects.filter(sent=False, send_after__lte=now).select_related("case")[:500]:
+    due = list(Notice.objects.filter(sent=False, send_after__lte=now).select_related("case")[:500])
+    handed = hand_over_new_cases([notice for notice in due if notice.kind == Kind.NEW_CASE])
+    for notice in due:
+        if notice.kind == Kind.NEW_CASE:
+            continue  # handed over above, one by one or in digests
         with transaction.atomic():
             if not Notice.objects.filter(pk=notice.pk, sent=False).update(sent=True):
                 continue  # another worker claimed it
             send_notification.enqueue(kind=notice.kind, reference=notice.case.reference, user_ids=notice.recipients)
             handed += 1
     return handed
+
+
+def hand_over_new_cases(notices: list[Notice]) -> int:
+    """Hand over new-case notices; whoever is due more than OMBUDS_NEW_CASE_DIGEST_AFTER gets one digest.
+
+    A flood of reports must not turn into a flood of e-mail to every handler of a pool.
+    The notices are claimed and their tasks queued in one transaction, so each is handed
+    over exactly once, whether as its own e-mail or as a line of a digest.
+    """
+    if not notices:
+        return 0
+    with transaction.atomic():
+        claimed = [notice for notice in notices if Notice.objects.filter(pk=notice.pk, sent=False).update(sent=True)]
+        references: dict[int, list[str]] = defaultdict(list)
+        for notice in claimed:
+            for user_id in notice.recipients:
+                references[user_id].append(notice.case.reference)
+        digested = {
+            user_id for user_id, refs in references.items() if len(refs) > settings.OMBUDS_NEW_CASE_DIGEST_AFTER
+        }
+        for notice in claimed:
+            single = [user_id for user_id in notice.recipients if user_id not in digested]
+            if single:
+                send_notification.enqueue(kind=Kind.NEW_CASE.value, reference=notice.case.reference, user_ids=single)
+        for user_id in sorted(digested):
+            send_new_case_digest.enqueue(user_id=user_id, references=sorted(references[user_id]))
+    return len(claimed)
+
+
+@task()
+def send_new_case_digest(*, user_id: int, references: list[str]) -> int:
+    """One e-mail listing new cases, in place of one e-mail each; returns how many were sent (0 or 1)."""
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None or not user.email:
+        return 0
+    # Checked again now, case by case: someone may have become conflicted since the notices were queued.
+    cases = [
+        case
+        for case in Case.objects.filter(reference__in=references).order_by("reference")
+        if unconflicted([user], case)
+    ]
+    if not cases:
+        return 0
+    base = settings.OMBUDS_BASE_URL.rstrip("/")
+    lines = "".join(f"  {case.reference}  {base}/staff/cases/{case.reference}/\n" for case in cases)
+    subject = f"[ombuds] {len(cases)} new cases in your pool"
+    body = (
+        f"{len(cases)} new cases arrived in your pool, too many at once for one e-mail each:\n\n"
+        f"{lines}\n"
+        f"Open your inbox (you will be asked to log in): {base}/staff/\n\n"
+        "This message deliberately contains no details of the cases.\n"
+    )
+    return send_mail(subject, body, None, [user.email])
 
 
 @task()

@@ -11,7 +11,8 @@ from datetime import datetime
 from ombuds.accounts.sweep import purge_login_records
 from ombuds.audit import log
 from ombuds.cases import sweeps as case_sweeps
-from ombuds.intake import access, throttle
+from ombuds.core import heartbeat
+from ombuds.intake import access
 
 
 def run(now: datetime) -> case_sweeps.SweepResult:
@@ -22,7 +23,8 @@ def run(now: datetime) -> case_sweeps.SweepResult:
     """
     log.release_pending(now)
     result = case_sweeps.sweep(now)
-    throttle.purge_expired(now)
     purge_login_records(now)
     access.purge_expired(now)
+    # A write on every pass, so the database files' times never show when a reporter last wrote.
+    heartbeat.beat()
     return result

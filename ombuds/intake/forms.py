@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from ombuds.cases import actions
 from ombuds.cases.models import Category, PersonRole, ReporterRole
 from ombuds.directory import selectors as directory
+from ombuds.lib import metadata
 
 PEOPLE_ROWS = 4
 
@@ -48,15 +51,41 @@ def _megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):.1f}".rstrip("0").rstrip(".")
 
 
-def to_new_attachments(files: list[UploadedFile[bytes]]) -> list[actions.NewAttachment]:
-    return [
-        actions.NewAttachment(
-            filename=item.name or "file",
-            content_type=item.content_type or "application/octet-stream",
-            data=item.read(),
-        )
-        for item in files
-    ]
+def to_new_attachments(files: Sequence[UploadedFile[bytes]], *, keep_metadata: bool) -> list[actions.NewAttachment]:
+    """The uploaded files as attachments, without hidden metadata unless she asked to keep the files as they are.
+
+    Photos and PDFs lose their metadata here, before anything is stored (lib/metadata.py);
+    a file that cannot be read is kept as it came.
+    """
+    new = []
+    for item in files:
+        data = item.read()
+        content_type = item.content_type or "application/octet-stream"
+        if not keep_metadata:
+            cleaned = metadata.strip_metadata(
+                data, declared_type=content_type, max_bytes=settings.OMBUDS_MAX_ATTACHMENT_BYTES
+            )
+            data, content_type = cleaned.data, cleaned.content_type
+        new.append(actions.NewAttachment(filename=item.name or "file", content_type=content_type, data=data))
+    return new
+
+
+def keep_metadata_field() -> forms.BooleanField:
+    return forms.BooleanField(
+        label=_("Keep the files exactly as they are"),
+        help_text=_(
+            "Files can contain hidden details, such as the place and time a photo was taken or the author of a "
+            "document. Tick this only if you need the files unchanged and know what they contain."
+        ),
+        required=False,
+    )
+
+
+FILES_HELP = _(
+    "Before storing them, ombuds removes hidden details, such as where and when a photo was taken or who wrote "
+    "a document, from photos (JPEG, PNG, WebP, GIF, TIFF) and PDFs. Other files, and files it cannot read, are "
+    "stored exactly as they are."
+)
 
 
 class ReportForm(forms.Form):
@@ -88,9 +117,10 @@ class ReportForm(forms.Form):
     location = forms.CharField(label=_("Where did it happen? (optional)"), max_length=actions.MAX_SHORT, required=False)
     attachments = MultipleFileField(
         label=_("Files (optional)"),
-        help_text=_("Only if you want to. A report never needs files."),
+        help_text=format_lazy("{} {}", _("Only if you want to. A report never needs files."), FILES_HELP),
         required=False,
     )
+    keep_metadata = keep_metadata_field()
     anonymous = forms.TypedChoiceField(
         label=_("Do you want to give your name?"),
         choices=[
@@ -184,7 +214,8 @@ class MessageForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 5}),
     )
-    attachments = MultipleFileField(label=_("Add files (optional)"), required=False)
+    attachments = MultipleFileField(label=_("Add files (optional)"), help_text=FILES_HELP, required=False)
+    keep_metadata = keep_metadata_field()
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

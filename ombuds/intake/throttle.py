@@ -1,18 +1,34 @@
-"""Limit receipt guessing without keeping anyone's address."""
+"""Limit receipt guessing without keeping anything about anyone's address.
+
+Wrong receipts are counted per client address and fixed time window, in this process's
+memory only: nothing derived from an address is ever written to the database or a file,
+where a copy together with the receipt key could be searched for it. Each web process
+counts on its own, so with N gunicorn workers a client can make up to N times
+OMBUDS_RECEIPT_ATTEMPTS wrong tries per window; a restart forgets every count.
+
+A correct receipt always opens its report, however many wrong ones came from the same
+address: colleagues behind one corporate address must not lock each other out. Only
+failures are counted and limited. What keeps a receipt from being guessed is its
+entropy (about 93 bits); the limit answers a flood of wrong guesses with 429.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-from datetime import UTC, datetime
+import ipaddress
+import threading
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 
-from ombuds.intake.models import ReceiptThrottle
+# Past this many addresses in one window (a spray from many IPv6 addresses), further
+# new addresses share one count, so memory stays bounded.
+MAX_CLIENTS = 100_000
+_OVERFLOW = "overflow"
+
+_lock = threading.Lock()
+_window = -1
+_failures: dict[str, int] = {}
 
 
 def client_address(request: HttpRequest) -> str:
@@ -26,32 +42,42 @@ def client_address(request: HttpRequest) -> str:
     return address
 
 
-def _bucket(address: str, now: datetime) -> tuple[str, datetime]:
-    window = settings.OMBUDS_RECEIPT_WINDOW_SECONDS
-    number = int(now.timestamp()) // window
-    key = settings.OMBUDS_RECEIPT_KEY.encode()
-    digest = hmac.new(key, f"throttle:{number}:{address}".encode(), hashlib.sha256).hexdigest()
-    return digest, datetime.fromtimestamp((number + 1) * window, tz=UTC)
+def _client_key(address: str) -> str:
+    """One key per IPv4 address, and per /64 for IPv6, where one client usually holds the whole /64."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((parsed, 64), strict=False))
+    return str(parsed)
 
 
-def is_blocked(request: HttpRequest) -> bool:
-    bucket, _ = _bucket(client_address(request), timezone.now())
-    row = ReceiptThrottle.objects.filter(bucket=bucket).first()
-    return row is not None and row.failures >= settings.OMBUDS_RECEIPT_ATTEMPTS
+def count_failure(request: HttpRequest) -> bool:
+    """Count a wrong receipt from this client; False when it is over the limit (answer 429).
+
+    Counting and comparing happen under one lock, so concurrent requests cannot all see
+    the count below the limit.
+    """
+    global _window
+    key = _client_key(client_address(request))
+    window = int(timezone.now().timestamp()) // settings.OMBUDS_RECEIPT_WINDOW_SECONDS
+    with _lock:
+        if window != _window:
+            # Counts of a past window are worth nothing: forget them all.
+            _failures.clear()
+            _window = window
+        if key not in _failures and len(_failures) >= MAX_CLIENTS:
+            key = _OVERFLOW
+        _failures[key] = _failures.get(key, 0) + 1
+        return _failures[key] <= settings.OMBUDS_RECEIPT_ATTEMPTS
 
 
-def record_failure(request: HttpRequest) -> None:
-    now = timezone.now()
-    bucket, ends = _bucket(client_address(request), now)
-    with transaction.atomic():
-        updated = ReceiptThrottle.objects.filter(bucket=bucket).update(failures=F("failures") + 1)
-        if not updated:
-            ReceiptThrottle.objects.get_or_create(bucket=bucket, defaults={"window_ends_at": ends, "failures": 1})
-        # Old windows carry no information worth keeping.
-        ReceiptThrottle.objects.filter(window_ends_at__lt=now).delete()
-
-
-def purge_expired(now: datetime) -> int:
-    """Receipt-attempt counters carry nothing worth keeping once their window is over."""
-    deleted, _ = ReceiptThrottle.objects.filter(window_ends_at__lt=now).delete()
-    return deleted
+def reset() -> None:
+    """Forget every count (tests start from nothing; a restart does the same)."""
+    global _window
+    with _lock:
+        _failures.clear()
+        _window = -1

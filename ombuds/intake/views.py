@@ -12,6 +12,7 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -22,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from ombuds.cases import actions, selectors
 from ombuds.cases.models import Report
-from ombuds.intake import access, reporter_view, throttle
+from ombuds.intake import access, flood, reporter_view, throttle
 from ombuds.intake.forms import AppealForm, MessageForm, ReceiptForm, ReportForm, to_new_attachments
 from ombuds.lib.durations import Duration, describe
 
@@ -93,6 +94,17 @@ def report(request: HttpRequest) -> HttpResponse:
         return render(request, "intake/report.html", {"form": form}, status=400)
     data = form.cleaned_data
     try:
+        flood.admit(reports=1, upload_bytes=_upload_size(data["attachments"]))
+    except flood.Busy as busy:
+        message = _(
+            "Many reports are arriving right now. Nothing was saved; your text is still here — please try "
+            "again in a few minutes."
+        )
+        if data["attachments"]:
+            message = " ".join([message, _("Files must be chosen again.")])
+        form.add_error(None, message)
+        return _busy(render(request, "intake/report.html", {"form": form}, status=429), busy)
+    try:
         filed = actions.file_report(
             category=data["category"],
             role=data["role"],
@@ -104,7 +116,7 @@ def report(request: HttpRequest) -> HttpResponse:
             language=data["language"] or get_language(),
             reporter_name=data["reporter_name"],
             reporter_contact=data["reporter_contact"],
-            attachments=to_new_attachments(data["attachments"]),
+            attachments=to_new_attachments(data["attachments"], keep_metadata=data["keep_metadata"]),
         )
     except actions.ActionError as exc:
         form.add_error(None, str(exc))
@@ -126,6 +138,15 @@ def report(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def _upload_size(files: list[UploadedFile[bytes]]) -> int:
+    return sum(item.size or 0 for item in files)
+
+
+def _busy(response: HttpResponse, busy: flood.Busy) -> HttpResponse:
+    response["Retry-After"] = str(busy.retry_after)
+    return response
+
+
 @require_POST
 @reporter_required
 def receipt_saved(request: HttpRequest, report: Report) -> HttpResponse:
@@ -137,15 +158,14 @@ def return_(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return render(request, "intake/return.html", {"form": ReceiptForm()})
     form = ReceiptForm(request.POST)
-    if throttle.is_blocked(request):
-        form.is_valid()
-        form.add_error(None, _("Too many attempts. Please wait a while and try again."))
-        return render(request, "intake/return.html", {"form": form}, status=429)
     if not form.is_valid():
         return render(request, "intake/return.html", {"form": form}, status=400)
+    # Looked up first: a correct receipt always opens, whatever others on her network mistyped.
     found = access.open_with_receipt(form.cleaned_data["receipt"])
     if found is None:
-        throttle.record_failure(request)
+        if not throttle.count_failure(request):
+            form.add_error(None, _("Too many attempts. Please wait a while and try again."))
+            return render(request, "intake/return.html", {"form": form}, status=429)
         form.add_error("receipt", _("This receipt does not open a report. Check each group of digits."))
         return render(request, "intake/return.html", {"form": form}, status=400)
     response = HttpResponseRedirect(reverse("intake:status"))
@@ -188,10 +208,23 @@ def send_message(request: HttpRequest, report: Report) -> HttpResponse:
     if not form.is_valid():
         return _status_page(request, report, message_form=form, status=400)
     try:
+        flood.admit(upload_bytes=_upload_size(form.cleaned_data["attachments"]))
+    except flood.Busy as busy:
+        form.add_error(
+            None,
+            _(
+                "Many files are arriving right now. Nothing was saved; your message is still here — please try "
+                "again in a few minutes. Files must be chosen again."
+            ),
+        )
+        return _busy(_status_page(request, report, message_form=form, status=429), busy)
+    try:
         actions.post_reporter_message(
             report=report,
             body=form.cleaned_data["body"],
-            attachments=to_new_attachments(form.cleaned_data["attachments"]),
+            attachments=to_new_attachments(
+                form.cleaned_data["attachments"], keep_metadata=form.cleaned_data["keep_metadata"]
+            ),
         )
     except actions.ActionError as exc:
         form.add_error(None, str(exc))

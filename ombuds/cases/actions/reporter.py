@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from ombuds.audit import log
 from ombuds.audit.models import EventType
-from ombuds.cases import content, keyring, notify, routing
+from ombuds.cases import content, keyring, notify, quota, routing
 from ombuds.cases.actions._base import (
     MAX_NARRATIVE,
     MAX_PEOPLE,
@@ -91,6 +91,7 @@ def store_attachments(
 ) -> list[Attachment]:
     if len(files) > settings.OMBUDS_MAX_ATTACHMENTS:
         raise ActionError(_("at most %(n)d files can be attached") % {"n": settings.OMBUDS_MAX_ATTACHMENTS})
+    quota.check(case=case, incoming=sum(len(item.data) for item in files))
     stored = []
     for item in files:
         if len(item.data) > settings.OMBUDS_MAX_ATTACHMENT_BYTES:

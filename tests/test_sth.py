@@ -128,6 +128,7 @@ def _written(**changes: object) -> dict[str, object]:
         (_written(timestamp="2026-12-01T10:00:00+00:00"), "timestamp"),
         (_written(timestamp="2026-12-01T10:00:00.5Z"), "timestamp"),
         (_written(timestamp="2026-02-30T10:00:00Z"), "not a real date"),
+        (_written(timestamp="٢٠٢٦-12-01T10:00:00Z"), "timestamp"),
         (_written(signature="not base64!"), "base64"),
         (_written(signature=base64.b64encode(b"x" * 63).decode()), "64 bytes"),
         (_written(signature=base64.b64encode(b"x" * 64).decode().rstrip("=")), "base64"),

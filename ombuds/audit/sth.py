@@ -27,7 +27,7 @@ from ombuds.audit.merkle import HASH_SIZE
 
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 SIGNATURE_SIZE = 64
-_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
 _ROOT_HASH = re.compile(r"[0-9a-f]{64}")
 _HEAD_KEYS = frozenset({"tree_size", "root_hash", "timestamp"})
 _SIGNED_KEYS = _HEAD_KEYS | {"signature"}

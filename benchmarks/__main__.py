@@ -21,9 +21,13 @@ def registry() -> dict[str, Benchmark]:
 
     Imported only after Django is set up, because benchmarks use the models.
     """
-    from benchmarks import directory_import, inbox
+    from benchmarks import directory_import, inbox, merkle
 
-    return {"directory_import": directory_import.import_100k, "inbox": inbox.inbox_100k}
+    return {
+        "directory_import": directory_import.import_100k,
+        "inbox": inbox.inbox_100k,
+        "merkle": merkle.merkle_1m,
+    }
 
 
 def main() -> int:

@@ -21,13 +21,14 @@ def registry() -> dict[str, Benchmark]:
 
     Imported only after Django is set up, because benchmarks use the models.
     """
-    from benchmarks import directory_import, inbox, kdf, stream
+    from benchmarks import directory_import, inbox, kdf, merkle, stream
 
     return {
         "directory_import": directory_import.import_100k,
         "inbox": inbox.inbox_100k,
         "kdf": kdf.derivations,
         "stream": stream.throughput,
+        "merkle": merkle.merkle_1m,
     }
 
 

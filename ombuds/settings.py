@@ -365,6 +365,13 @@ if PRODUCTION:
 USE_X_FORWARDED_HOST = False
 USE_X_FORWARDED_PORT = False
 
+# --- Audit log ------------------------------------------------------------------------
+# The Ed25519 key that signs the audit log's tree heads, in a file outside the database
+# (ombuds/audit/signing_key.py; created on first use in development only).
+OMBUDS_AUDIT_SIGNING_KEY_FILE = Path(
+    env_str("OMBUDS_AUDIT_SIGNING_KEY_FILE", str(VAR_DIR / "keys" / "audit_signing_key"))
+)
+
 # --- Logging ----------------------------------------------------------------------------
 # No handler here ever receives a request object: Django's request loggers are
 # reduced to the message (method and path), so no client address, user agent or

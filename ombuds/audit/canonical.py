@@ -1,39 +1,60 @@
-"""Canonical JSON: the one byte encoding of an audit event.
+"""Canonical JSON: the one byte string for a value, so that its hash never depends on who wrote it.
 
-UTF-8, keys sorted, no insignificant white space, no floats. The same value always
-gives the same bytes, so an event's bytes can be hashed into the Merkle log and
-checked later by anyone with their own JSON library (docs/audit-log.md).
+The audit log hashes and signs these bytes, and people check them with their own
+code, so the rules are few and exact (docs/audit-log.md states them for verifiers):
+UTF-8; object keys sorted by code point; no white space (separators "," and ":");
+non-ASCII characters written as themselves, never as \\u escapes; only the escapes
+json.dumps makes (\\" \\\\ \\b \\f \\n \\r \\t, and \\u00xx in lower case for the other
+control characters below U+0020).
+
+Values are limited to what every JSON implementation reads back identically:
+objects with string keys, arrays, strings, integers within ±(2**53 - 1), true, false
+and null. Floats (and NaN and infinities) are refused, because their text form
+differs between implementations; so are strings that are not valid Unicode (lone
+surrogates).
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+
+# Integers beyond this lose precision in JavaScript and other JSON readers that use
+# doubles (RFC 7493, I-JSON), and would then read back as a different number.
+MAX_SAFE_INTEGER = 2**53 - 1
 
 
-class NotCanonical(TypeError):
-    """The value holds something canonical JSON does not encode (a float, a non-string key)."""
+class NotCanonical(ValueError):
+    """The value cannot be written as canonical JSON. The message names where, never the value."""
 
 
-def _check(value: Any) -> None:
-    if isinstance(value, bool) or value is None or isinstance(value, int | str):
+def canonical(value: object) -> bytes:
+    """The canonical JSON bytes of `value`."""
+    _check(value, "the value")
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise NotCanonical("a string is not valid Unicode (it holds a lone surrogate)") from None
+
+
+def _check(value: object, where: str) -> None:
+    # bool before int: bool is a subclass of int, and both are allowed as they are.
+    if value is None or isinstance(value, bool | str):
+        return
+    if isinstance(value, int):
+        if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+            raise NotCanonical(f"{where} is an integer outside ±(2**53 - 1)")
         return
     if isinstance(value, float):
-        raise NotCanonical("floats have no canonical encoding; store integers or strings")
-    if isinstance(value, list | tuple):
-        for item in value:
-            _check(item)
-        return
+        raise NotCanonical(f"{where} is a float; only integers are allowed")
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
-                raise NotCanonical(f"object keys must be strings, not {type(key).__name__}")
-            _check(item)
+                raise NotCanonical(f"{where} has a key that is not a string ({type(key).__name__})")
+            _check(item, f"{where}[{key!r}]")
         return
-    raise NotCanonical(f"{type(value).__name__} has no canonical encoding")
-
-
-def canonical(value: Any) -> bytes:
-    """The canonical bytes of `value` (dicts, lists, strings, integers, booleans, None)."""
-    _check(value)
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
+    if isinstance(value, list):
+        for position, item in enumerate(value):
+            _check(item, f"{where}[{position}]")
+        return
+    raise NotCanonical(f"{where} is a {type(value).__name__}, which JSON cannot hold")

@@ -17,6 +17,7 @@ from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from ombuds.accounts import keys as staff_keys
 from ombuds.accounts import tokens
 from ombuds.accounts.roles import Role, forget_roles, roles_of
 from ombuds.audit import log
@@ -57,6 +58,9 @@ def create_staff(
         log.record_system(
             EventType.STAFF_CREATED, actor_id=_actor_id(acting_user), user=user.pk, roles=[r.value for r in roles]
         )
+    # Her key pair is made now, while the password is at hand: reports filed before her
+    # first login are then sealed to her as well.
+    staff_keys.unlock(user, password)
     return user
 
 

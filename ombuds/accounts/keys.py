@@ -117,7 +117,8 @@ def keep_in_session(session: SessionBase, user: User, pair: keys.KeyPair) -> str
     session[SESSION_FIELD] = base64.b64encode(
         keys.encrypt(session_key, pair.private_bytes(), _session_context(user))
     ).decode("ascii")
-    return base64.urlsafe_b64encode(session_key.raw).decode("ascii")
+    # Without padding: a cookie value with "=" would be quoted.
+    return base64.urlsafe_b64encode(session_key.raw).decode("ascii").rstrip("=")
 
 
 def from_session(session: SessionBase, user: User, cookie: str) -> keys.KeyPair | None:
@@ -126,11 +127,15 @@ def from_session(session: SessionBase, user: User, cookie: str) -> keys.KeyPair 
     if not stored or not cookie:
         return None
     try:
-        session_key = keys.DataKey(base64.urlsafe_b64decode(cookie.encode("ascii")))
+        session_key = keys.DataKey(base64.urlsafe_b64decode(cookie.encode("ascii") + b"=" * (-len(cookie) % 4)))
         raw = keys.decrypt(session_key, base64.b64decode(stored), _session_context(user))
     except (ValueError, binascii.Error, DecryptionError):
         return None
     return keys.KeyPair.from_private_bytes(raw)
+
+
+def session_holds_key(session: SessionBase) -> bool:
+    return SESSION_FIELD in session
 
 
 def forget(session: SessionBase) -> None:

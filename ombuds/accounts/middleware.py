@@ -71,6 +71,8 @@ class StaffKeyMiddleware:
         response = self.get_response(request)
         if isinstance(user, User) and staff_keys.attached(user) is not None:
             keyring.grant_pending(user, limit=self.GRANTS_PER_REQUEST)
-        elif cookie and not request.user.is_authenticated:
+        elif cookie and not staff_keys.session_holds_key(request.session):
+            # Logged out (the session was emptied): the cookie opens nothing any more. Not
+            # while a login waits for its second factor: the session holds the key then.
             response.delete_cookie(staff_keys.COOKIE, path="/", samesite="Strict")
         return response

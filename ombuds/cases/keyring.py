@@ -229,6 +229,28 @@ def grant_pending(user: User, *, limit: int = 200) -> int:
     return made
 
 
+def grant_pending_of_case(case: Case, key: keys.DataKey, *, now: datetime) -> int:
+    """Make the pending grants of one case with its key at hand (a reporter back with her receipt).
+
+    She, too, is someone who can read the case: when its staff could not be given the
+    key (none had a key pair yet), her return gives it to them. Returns how many were made.
+    """
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        eligible = {user.pk for user in access.readers(locked)}
+        waiting = list(PendingGrant.objects.filter(case=locked, user__staff_key__isnull=False).select_related("user"))
+        ready = []
+        for pending in waiting:
+            public = staff_keys.public_key(pending.user)
+            if pending.user_id in eligible and public is not None:
+                ready.append((pending.user, public))
+            elif pending.user_id not in eligible:
+                PendingGrant.objects.filter(pk=pending.pk).delete()
+        if ready:
+            _grant(locked, ready, key, now=now, by=None)
+    return len(ready)
+
+
 def queue_for_new_key(user: User, *, now: datetime | None = None) -> int:
     """After `user` made (or replaced) her key pair: drop her old grants and queue the cases she may read.
 

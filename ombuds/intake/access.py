@@ -20,7 +20,9 @@ from django.conf import settings
 from django.core import signing
 from django.utils import timezone
 
+from ombuds.audit import log
 from ombuds.cases import keyring, selectors
+from ombuds.cases.actions import reporter_moment
 from ombuds.cases.models import Report
 from ombuds.crypto import keys
 from ombuds.crypto.errors import DecryptionError
@@ -102,6 +104,10 @@ def open_with_receipt(receipt: str) -> Report | None:
     key = keyring.open_for_reporter(report, receipt)
     if key is not None:
         keyring.attach_to_report(report, key)
+        # Staff who could not be given the key when she filed get it now; for an anonymous
+        # reporter the grants' times and audit events are of the day and wait for the batch.
+        with log.deferred(report.anonymous):
+            keyring.grant_pending_of_case(report.case, key, now=reporter_moment(anonymous=report.anonymous))
     return report
 
 

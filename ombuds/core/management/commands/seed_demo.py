@@ -11,6 +11,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from ombuds.accounts import keys as staff_keys
 from ombuds.cases.models import Organisation
 from ombuds.directory.linking import link_staff_by_email
 from ombuds.directory.models import Person, Unit
@@ -95,6 +96,12 @@ class Command(BaseCommand):
                         user.save(update_fields=["password"])
                     known[email] = password
                 user.groups.add(*(groups[r] for r in roles))
+        # Each demo account gets its key pair now, as `ombuds createstaff` does, so the
+        # reports filed before anyone logs in are sealed to them too.
+        for email in known:
+            user = User.objects.get(username=email)
+            if not staff_keys.has_key_pair(user):
+                staff_keys.unlock(user, known[email])
         link_staff_by_email()
         settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
         logins_file.write_text("".join(f"{e} {p}\n" for e, p in known.items()), encoding="utf-8")

@@ -249,7 +249,12 @@ OMBUDS_MAX_ATTACHMENT_BYTES = env_int("OMBUDS_MAX_ATTACHMENT_BYTES", 10 * 1024 *
 OMBUDS_MAX_ATTACHMENTS = env_int("OMBUDS_MAX_ATTACHMENTS", 5, minimum=0, maximum=50)
 # Attachments are kept in memory while a request is handled; keep the whole body bounded.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("OMBUDS_MAX_TEXT_BYTES", 256 * 1024, minimum=1024)
-FILE_UPLOAD_MAX_MEMORY_SIZE = OMBUDS_MAX_ATTACHMENT_BYTES
+# A file up to this size is held in memory while its request is handled (photos and
+# documents lose their hidden metadata there); a larger one is encrypted into the file
+# store as it arrives (intake/uploads.py), in constant memory. Never on disk in clear.
+OMBUDS_UPLOAD_MEMORY_BYTES = env_int("OMBUDS_UPLOAD_MEMORY_BYTES", 16 * 1024 * 1024, minimum=64 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = OMBUDS_UPLOAD_MEMORY_BYTES
+FILE_UPLOAD_HANDLERS = ["ombuds.intake.uploads.EncryptingUploadHandler"]
 # A little above the real limit, so a few files too many get our clear error rather than Django's bare 400.
 DATA_UPLOAD_MAX_NUMBER_FILES = OMBUDS_MAX_ATTACHMENTS + 20
 OMBUDS_MAX_REQUEST_BYTES = OMBUDS_MAX_ATTACHMENT_BYTES * max(OMBUDS_MAX_ATTACHMENTS, 1) + DATA_UPLOAD_MAX_MEMORY_SIZE

@@ -188,6 +188,10 @@ class RealServer:
         env["DJANGO_SETTINGS_MODULE"] = "ombuds.settings"
         env["OMBUDS_VAR_DIR"] = str(self.var_dir)
         env["OMBUDS_EMAIL_BACKEND"] = "console"
+        # Argon2id at its cheapest: a test files hundreds of reports, each with one derivation.
+        # Production's cost is measured by the benchmarks (docs/security.md), not here.
+        env["OMBUDS_KDF_OPSLIMIT"] = "1"
+        env["OMBUDS_KDF_MEMLIMIT_MIB"] = "8"
         env["PYTHONUNBUFFERED"] = "1"
         if self.database_url is not None:
             env["DATABASE_URL"] = self.database_url

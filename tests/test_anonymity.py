@@ -142,7 +142,10 @@ def _file_through_the_form(client: ProbeClient, narrative: str, message: str) ->
     thread = client.get("/status/")
     assert thread.status == 200
     assert thread.shows(message), "the message is not in the thread"
-    return receipt
+    # Her case's reference, which the search below uses to find her rows: through the API.
+    token = json.loads(client.post_json("/api/v1/reporter/session", {"receipt": receipt}).body)["token"]
+    case = client.request("GET", "/api/v1/reporter/case", headers={"Authorization": f"Bearer {token}"})
+    return str(json.loads(case.body)["reference"])
 
 
 def _file_through_the_api(client: ProbeClient, narrative: str, message: str) -> str:
@@ -164,7 +167,7 @@ def _file_through_the_api(client: ProbeClient, narrative: str, message: str) -> 
     case = client.request("GET", "/api/v1/reporter/case", headers={"Authorization": f"Bearer {token}"})
     assert case.status == 200
     assert json.loads(case.body)["status"] == "received"
-    return receipt
+    return str(json.loads(case.body)["reference"])
 
 
 STORED_TIMES = {
@@ -198,8 +201,10 @@ def test_an_anonymous_report_keeps_no_address_user_agent_or_exact_time(real_serv
     web_message = f"Anonymity follow-up {probe} from the status page."
     api_message = f"Anonymity follow-up {probe} through the app."
 
-    _file_through_the_form(ProbeClient(server.port, PROBE_ADDRESS, user_agent), web_narrative, web_message)
-    _file_through_the_api(ProbeClient(server.port, PROBE_ADDRESS, user_agent), api_narrative, api_message)
+    references = [
+        _file_through_the_form(ProbeClient(server.port, PROBE_ADDRESS, user_agent), web_narrative, web_message),
+        _file_through_the_api(ProbeClient(server.port, PROBE_ADDRESS, user_agent), api_narrative, api_message),
+    ]
 
     # A confidential report from an ordinary client: its exact time is kept, which
     # proves the time check below reads the columns that change.
@@ -214,14 +219,26 @@ def test_an_anonymous_report_keeps_no_address_user_agent_or_exact_time(real_serv
         },
     )
     assert named.status == 201
+    named_client = ProbeClient(server.port, HOST, "ombuds-test-client")
+    named_token = json.loads(
+        named_client.post_json("/api/v1/reporter/session", {"receipt": json.loads(named.body)["receipt"]}).body
+    )["token"]
+    named_case = named_client.request(
+        "GET", "/api/v1/reporter/case", headers={"Authorization": f"Bearer {named_token}"}
+    )
+    named_reference = json.loads(named_case.body)["reference"]
 
     server.stop()
 
     database = server.database_bytes()
-    # The search looks at the right bytes: what she wrote is stored (in plain text today).
+    # The search looks at the right bytes: the case references (kept in clear) are found.
+    for reference in references:
+        stored = reference.encode() in database  # not asserted inline: a failure must not print the database
+        assert stored, "the database copy does not contain the case reference"
+    # What she wrote is there only encrypted (tests/test_encryption_at_rest.py searches for more).
     for text in (web_narrative, api_narrative, web_message, api_message):
-        stored = text.encode() in database  # not asserted inline: a failure must not print the database
-        assert stored, "the database copy does not contain the submitted text"
+        kept = text.encode() in database
+        assert not kept, "the database copy holds what she wrote in clear"
     needles = {"address": PROBE_ADDRESS.encode(), "user agent": user_agent.encode()}
     for label, needle in needles.items():
         kept = needle in database
@@ -236,12 +253,7 @@ def test_an_anonymous_report_keeps_no_address_user_agent_or_exact_time(real_serv
             kept = needle in content
             assert not kept, f"{path.name} contains the reporter's {label}"
 
-    case_ids = [
-        row[0]
-        for row in server.query(
-            "SELECT case_id FROM cases_report WHERE narrative IN (%s, %s)", [web_narrative, api_narrative]
-        )
-    ]
+    case_ids = [row[0] for row in server.query("SELECT id FROM cases_case WHERE reference IN (%s, %s)", references)]
     assert len(case_ids) == 2
     zone = ZoneInfo(server.time_zone)
     times = _stored_times(server, case_ids)
@@ -258,11 +270,6 @@ def test_an_anonymous_report_keeps_no_address_user_agent_or_exact_time(real_serv
             moment = server.stored_time(release_after)
             assert moment.minute == moment.second == moment.microsecond == 0, "her events wait for the hour"
 
-    named_ids = [
-        row[0]
-        for row in server.query(
-            "SELECT case_id FROM cases_report WHERE narrative = %s", [f"Confidential check {probe}."]
-        )
-    ]
+    named_ids = [row[0] for row in server.query("SELECT id FROM cases_case WHERE reference = %s", [named_reference])]
     named_times = _stored_times(server, named_ids)
     assert not _is_midnight(named_times["cases_case.received_at"][0], zone), "the time check cannot tell times apart"

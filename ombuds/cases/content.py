@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta
 
 from django.db import models
 
@@ -137,25 +138,35 @@ def open(value: str, *, key: keys.DataKey | None, case: Case, model: type[models
 
 # --- Files --------------------------------------------------------------------------------------
 
+# A file's ciphertext is bound to its blob id by the file store itself; the file's own
+# key, sealed under the case's key as content of the attachment row, binds it to the case.
+FILE_CONTEXT = keys.context("attachment-file")
 
-def _file_context(case: Case, attachment_id: int) -> bytes:
-    return keys.context("attachment", case.pk, attachment_id)
 
+def store_file(chunks: Iterable[bytes]) -> tuple[str, keys.DataKey]:
+    """Encrypt a file into the file store as it streams in, under a fresh key of its own; (blob id, key).
 
-def seal_file(chunks: Iterable[bytes], *, key: keys.DataKey | None, case: Case, attachment_id: int) -> tuple[str, str]:
-    """Encrypt a file into the file store, streaming; return (blob id, its own key sealed as content).
-
-    Each file has a random key of its own, stored encrypted under the case's key in the
-    attachment row; the file store holds only ciphertext (ombuds.crypto.stream).
+    The key is held only in memory until `seal_file_key` seals it to a case; a file whose
+    request fails before that is an orphan no one can open, and the sweeper removes it.
     """
+    file_key = keys.DataKey.generate()
+    return filestore.FileStore().put(file_key, chunks, FILE_CONTEXT), file_key
+
+
+def seal_file_key(file_key: keys.DataKey, *, key: keys.DataKey | None, case: Case) -> str:
+    """The file's key, encrypted under the case's key, as stored in the attachment row."""
     if key is None:
         raise ContentLocked
-    file_key = keys.DataKey.generate()
-    blob_id = filestore.FileStore().put(file_key, chunks, _file_context(case, attachment_id))
-    sealed_key = seal(
-        base64.b64encode(file_key.raw).decode("ascii"), key=key, case=case, model=Attachment, field="file_key"
-    )
-    return blob_id, sealed_key
+    encoded = base64.b64encode(file_key.raw).decode("ascii")
+    return seal(encoded, key=key, case=case, model=Attachment, field="file_key")
+
+
+def seal_file(chunks: Iterable[bytes], *, key: keys.DataKey | None, case: Case) -> tuple[str, str]:
+    """Encrypt a file into the file store, streaming; return (blob id, its own key sealed as content)."""
+    if key is None:
+        raise ContentLocked
+    blob_id, file_key = store_file(chunks)
+    return blob_id, seal_file_key(file_key, key=key, case=case)
 
 
 def open_file(attachment: Attachment, *, key: keys.DataKey | None, case: Case) -> Iterator[bytes]:
@@ -164,4 +175,29 @@ def open_file(attachment: Attachment, *, key: keys.DataKey | None, case: Case) -
         return iter([bytes(attachment.legacy_data)])
     raw = open(attachment.file_key, key=key, case=case, model=Attachment, field="file_key")
     file_key = keys.DataKey(base64.b64decode(raw.encode("ascii")))
-    return filestore.FileStore().open(attachment.blob_id, file_key, _file_context(case, attachment.pk))
+    return filestore.FileStore().open(attachment.blob_id, file_key, FILE_CONTEXT)
+
+
+# Files younger than this are left alone: their request may still be storing them.
+ORPHAN_AGE = timedelta(hours=1)
+
+
+def remove_orphan_files(now: datetime) -> int:
+    """Delete encrypted files no attachment refers to (a request that failed after its upload).
+
+    Nobody can open them (their key died with the request); they only take room. Old
+    partial files of interrupted writes go too. Returns how many files were removed.
+    """
+    store = filestore.FileStore()
+    if not store.directory.exists():
+        return 0
+    cutoff = now - ORPHAN_AGE
+    removed = store.remove_partials(older_than=cutoff)
+    old = [blob.blob_id for blob in store.iter_blobs() if blob.modified_at < cutoff]
+    for start in range(0, len(old), 1000):
+        batch = old[start : start + 1000]
+        referred = set(Attachment.objects.filter(blob_id__in=batch).values_list("blob_id", flat=True))
+        for blob_id in batch:
+            if blob_id not in referred and store.delete(blob_id):
+                removed += 1
+    return removed

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 from datetime import datetime
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -26,8 +27,17 @@ from ombuds.accounts import keys as staff_keys
 from ombuds.accounts.models import StaffKey
 from ombuds.audit import log
 from ombuds.audit.models import ActorKind, EventType
-from ombuds.cases import access
-from ombuds.cases.models import Case, CaseKeyGrant, GrantHolder, Organisation, PendingGrant, Report
+from ombuds.cases import access, content
+from ombuds.cases.models import (
+    Attachment,
+    Case,
+    CaseKeyGrant,
+    GrantHolder,
+    InvolvedPerson,
+    Organisation,
+    PendingGrant,
+    Report,
+)
 from ombuds.crypto import kdf, keys
 from ombuds.crypto.errors import DecryptionError
 
@@ -226,7 +236,27 @@ def grant_pending(user: User, *, limit: int = 200) -> int:
                 continue
             _grant(case, [(pending.user, public)], key, now=now, by=user)
             made += 1
-    return made
+    return made + _seal_to_recovery(user, limit=limit - made, now=now)
+
+
+def _seal_to_recovery(user: User, *, limit: int, now: datetime) -> int:
+    """Seal to the recovery key the cases `user` can open that are not yet (filed before it existed)."""
+    if limit <= 0 or not Organisation.objects.filter(pk=1, recovery_public_key__isnull=False).exists():
+        return 0
+    covered = CaseKeyGrant.objects.filter(holder=GrantHolder.RECOVERY).values("case_id")
+    mine = (
+        CaseKeyGrant.objects.filter(holder=GrantHolder.STAFF, user=user)
+        .exclude(case_id__in=covered)
+        .select_related("case")[:limit]
+    )
+    sealed = 0
+    for grant in mine:
+        key = staff_data_key(user, grant.case)
+        if key is not None:
+            with transaction.atomic():
+                grant_recovery(grant.case, key, now=now)
+            sealed += 1
+    return sealed
 
 
 def grant_pending_of_case(case: Case, key: keys.DataKey, *, now: datetime) -> int:
@@ -272,3 +302,171 @@ def encode_key(key: keys.DataKey) -> str:
 
 def decode_key(text: str) -> keys.DataKey:
     return keys.DataKey(base64.urlsafe_b64decode(text.encode("ascii")))
+
+
+def resync_user(user: User, *, now: datetime | None = None) -> tuple[int, int]:
+    """After `user`'s roles or pools changed: drop her grants of cases she may no longer read, queue the new ones.
+
+    Returns (grants removed, cases queued). The queued grants are made by the next
+    reader of each case who uses ombuds.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        visible = access.visible_cases(user).filter(sealed=True) if user.is_active else Case.objects.none()
+        stale = CaseKeyGrant.objects.filter(holder=GrantHolder.STAFF, user=user).exclude(case__in=visible)
+        removed_cases = sorted(stale.values_list("case_id", flat=True))
+        stale.delete()
+        PendingGrant.objects.filter(user=user).exclude(case__in=visible).delete()
+        for case_id in removed_cases:
+            log.record(
+                EventType.KEY_REVOKED, at=now, case_id=case_id, actor_kind=ActorKind.SYSTEM, detail={"users": [user.pk]}
+            )
+        have = CaseKeyGrant.objects.filter(holder=GrantHolder.STAFF, user=user).values("case_id")
+        rows = [
+            PendingGrant(case_id=pk, user=user, created_at=now)
+            for pk in visible.exclude(pk__in=have).values_list("pk", flat=True)
+        ]
+        PendingGrant.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
+    return len(removed_cases), len(rows)
+
+
+def retire(user: User, *, now: datetime | None = None) -> int:
+    """Remove every sealed key of a staff member who leaves, and her key pair. Returns the grants removed."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        grants = CaseKeyGrant.objects.filter(holder=GrantHolder.STAFF, user=user)
+        removed = grants.count()
+        grants.delete()
+        PendingGrant.objects.filter(user=user).delete()
+        StaffKey.objects.filter(user=user).delete()
+        log.record_system(EventType.STAFF_RETIRED, user=user.pk, grants_removed=removed)
+    return removed
+
+
+def rotate(user: User, *, now: datetime | None = None) -> int:
+    """Throw away a staff member's key pair and every grant made to it (say, a device she used was lost).
+
+    She gets a new key pair at her next login, and her cases are granted to it again by
+    their other readers (or by her reporters' returns). Returns the grants removed.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        grants = CaseKeyGrant.objects.filter(holder=GrantHolder.STAFF, user=user)
+        removed = grants.count()
+        grants.delete()
+        StaffKey.objects.filter(user=user).delete()
+        log.record_system(EventType.STAFF_KEY_ROTATED, user=user.pk, grants_removed=removed)
+    queue_for_new_key(user, now=now)
+    return removed
+
+
+# --- The organisation's recovery key ------------------------------------------------------------
+
+
+def create_recovery_key(*, replace: bool = False) -> keys.KeyPair:
+    """Make the organisation's recovery key pair and store its public half; return the pair (to print once).
+
+    Every case filed from now on is sealed to it too. Cases filed before are sealed to
+    it as their readers use ombuds (`grant_pending` seals the recovery key as well).
+    """
+    with transaction.atomic():
+        org = Organisation.objects.select_for_update().get(pk=1)
+        if org.recovery_public_key is not None and not replace:
+            raise ValueError("the organisation already has a recovery key; replacing it needs --replace")
+        pair = keys.KeyPair.generate()
+        org.recovery_public_key = pair.public_key
+        org.save(update_fields=["recovery_public_key"])
+        if replace:
+            CaseKeyGrant.objects.filter(holder=GrantHolder.RECOVERY).delete()
+        log.record_system(EventType.RECOVERY_KEY_CREATED, replaced=replace)
+    return pair
+
+
+def recover_access(recovery: keys.KeyPair, user: User, *, now: datetime | None = None) -> tuple[int, int]:
+    """With the recovery key, grant `user` every case she may read that the recovery key opens.
+
+    For an oversight member who lost her password (her new key pair was made at her next
+    login), or when every reader of some cases lost theirs. Conflicted cases are skipped:
+    the rules of who may read hold for recovery too. Returns (granted, could not open).
+    """
+    now = now or timezone.now()
+    public = staff_keys.public_key(user)
+    if public is None:
+        raise ValueError("the staff member has no key pair yet: she must log in once first")
+    granted = failed = 0
+    readable = access.visible_cases(user).filter(sealed=True).values_list("pk", flat=True)
+    for case_id in list(readable):
+        with transaction.atomic():
+            case = Case.objects.select_for_update().get(pk=case_id)
+            if CaseKeyGrant.objects.filter(case=case, holder=GrantHolder.STAFF, user=user).exists():
+                continue
+            grant = CaseKeyGrant.objects.filter(case=case, holder=GrantHolder.RECOVERY).first()
+            if grant is None:
+                failed += 1
+                continue
+            try:
+                key = keys.unseal_data_key(recovery, bytes(grant.sealed))
+            except DecryptionError:
+                failed += 1
+                continue
+            _grant(case, [(user, public)], key, now=now, by=None)
+            granted += 1
+    with transaction.atomic():
+        log.record_system(EventType.ACCESS_RECOVERED, user=user.pk, granted=granted, unopened=failed)
+    return granted, failed
+
+
+# --- Cases stored before encryption at rest -----------------------------------------------------
+
+
+def _rows_of(case: Case) -> list[tuple[type[Any], Any]]:
+    """Every row of a case that holds content, with its model."""
+    found: list[tuple[type[Any], Any]] = [(Case, case)]
+    for model in content.CONTENT:
+        if model is Case:
+            continue
+        if model is InvolvedPerson:
+            rows = list(InvolvedPerson.objects.filter(report__case=case))
+        else:
+            rows = list(model.objects.filter(case=case))  # type: ignore[attr-defined]
+        found.extend((model, row) for row in rows)
+    return found
+
+
+def seal_legacy_case(case: Case, *, receipt: str | None = None, now: datetime | None = None) -> keys.DataKey:
+    """Encrypt the content of a case stored before encryption at rest, in one transaction.
+
+    With the reporter's receipt (she has just come back with it) her report is sealed to
+    her too; without it (`ombuds keys seal-existing`), only to staff and the recovery key,
+    and her status page can no longer show what was written before.
+    """
+    now = now or timezone.now()
+    key = keys.DataKey.generate()
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        if case.sealed:
+            raise ValueError("this case is already sealed")
+        case.sealed = True  # from here, content.seal encrypts for this case
+        for model, row in _rows_of(case):
+            changed = []
+            for field in sorted(content.CONTENT[model] - {"legacy_data", "file_key"}):
+                value = getattr(row, field)
+                if value:
+                    setattr(row, field, content.seal(value, key=key, case=case, model=model, field=field))
+                    changed.append(field)
+            if model is Attachment and row.legacy_data is not None and not row.blob_id:
+                row.blob_id, row.file_key = content.seal_file([bytes(row.legacy_data)], key=key, case=case)
+                row.legacy_data = None
+                changed += ["blob_id", "file_key", "legacy_data"]
+            if changed and model is not Case:
+                row.save(update_fields=changed)
+        case.save()
+        if receipt is not None:
+            report = case.reports.order_by("submitted_at", "id").first()
+            if report is not None and report.key_seal is None:
+                report.receipt_kdf, report.key_seal = seal_for_reporter(receipt, key)
+                report.save(update_fields=["receipt_kdf", "key_seal"])
+        sync_grants(case, key, now=now)
+        grant_recovery(case, key, now=now)
+        log.record(EventType.CASE_SEALED, at=now, case_id=case.pk, actor_kind=ActorKind.SYSTEM, detail={})
+    return key

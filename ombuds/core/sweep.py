@@ -10,6 +10,7 @@ from datetime import datetime
 
 from ombuds.accounts.sweep import purge_login_records
 from ombuds.audit import log
+from ombuds.cases import content
 from ombuds.cases import sweeps as case_sweeps
 from ombuds.core import heartbeat
 from ombuds.intake import access
@@ -25,6 +26,7 @@ def run(now: datetime) -> case_sweeps.SweepResult:
     result = case_sweeps.sweep(now)
     purge_login_records(now)
     access.purge_expired(now)
+    content.remove_orphan_files(now)
     # A write on every pass, so the database files' times never show when a reporter last wrote.
     heartbeat.beat()
     return result

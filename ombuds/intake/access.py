@@ -101,6 +101,11 @@ def open_with_receipt(receipt: str) -> Report | None:
     report = selectors.report_for_receipt(receipt)
     if report is None:
         return None
+    if not report.case.sealed:
+        # Stored before encryption at rest: sealed now, to her as well, while her receipt is at hand.
+        with log.deferred(report.anonymous):
+            keyring.seal_legacy_case(report.case, receipt=receipt, now=reporter_moment(anonymous=report.anonymous))
+        report = selectors.report_for_receipt(receipt) or report
     key = keyring.open_for_reporter(report, receipt)
     if key is not None:
         keyring.attach_to_report(report, key)

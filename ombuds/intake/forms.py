@@ -15,6 +15,7 @@ from django.utils.translation import ngettext
 from ombuds.cases import actions
 from ombuds.cases.models import Category, PersonRole, ReporterRole
 from ombuds.directory import selectors as directory
+from ombuds.intake.uploads import SealedUpload
 from ombuds.lib import metadata
 
 PEOPLE_ROWS = 4
@@ -59,6 +60,17 @@ def to_new_attachments(files: Sequence[UploadedFile[bytes]], *, keep_metadata: b
     """
     new = []
     for item in files:
+        if isinstance(item, SealedUpload):
+            # Too large to hold in memory: it was encrypted as it arrived, and is stored as it came.
+            new.append(
+                actions.NewAttachment(
+                    filename=item.name or "file",
+                    content_type=item.content_type or "application/octet-stream",
+                    data=b"",
+                    sealed=actions.SealedFile(blob_id=item.blob_id, file_key=item.file_key, size=item.size or 0),
+                )
+            )
+            continue
         data = item.read()
         content_type = item.content_type or "application/octet-stream"
         if not keep_metadata:

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from ombuds.accounts.roles import ASSIGNABLE, roles_of
 from ombuds.audit import log
 from ombuds.audit.models import EventType
-from ombuds.cases import keyring
+from ombuds.cases import keyring, routing
 from ombuds.cases.actions._base import ActionError, clean_text, system_record
 from ombuds.cases.models import Case, Category, Organisation, PoolMembership, Status
 from ombuds.lib.durations import Duration, InvalidDuration
@@ -68,6 +68,10 @@ def set_pool_membership(*, category: str, user: User, member: bool) -> None:
         else:
             PoolMembership.objects.filter(category=category, user=user).delete()
         log.record_system(EventType.POOL_CHANGED, category=category, user=user.pk, member=member)
+    # A pool decides which handlers see the category's unassigned cases (its first member
+    # takes them away from every other handler), so every handler's grants follow.
+    for handler in routing.assignable_handlers():
+        keyring.resync_user(handler)
 
 
 def release_assignments(*, user: User) -> int:

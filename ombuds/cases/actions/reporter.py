@@ -54,10 +54,24 @@ _REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
 @dataclass(frozen=True)
+class SealedFile:
+    """A file already encrypted into the file store as it was uploaded (too large for memory)."""
+
+    blob_id: str
+    file_key: keys.DataKey = field(repr=False)
+    size: int
+
+
+@dataclass(frozen=True)
 class NewAttachment:
     filename: str
     content_type: str
     data: bytes
+    sealed: SealedFile | None = None
+
+    @property
+    def size(self) -> int:
+        return self.sealed.size if self.sealed is not None else len(self.data)
 
 
 @dataclass(frozen=True)
@@ -91,21 +105,23 @@ def store_attachments(
 ) -> list[Attachment]:
     if len(files) > settings.OMBUDS_MAX_ATTACHMENTS:
         raise ActionError(_("at most %(n)d files can be attached") % {"n": settings.OMBUDS_MAX_ATTACHMENTS})
-    quota.check(case=case, incoming=sum(len(item.data) for item in files))
+    quota.check(case=case, incoming=sum(item.size for item in files))
     stored = []
     for item in files:
-        if len(item.data) > settings.OMBUDS_MAX_ATTACHMENT_BYTES:
+        if item.size > settings.OMBUDS_MAX_ATTACHMENT_BYTES:
             raise ActionError(_("each file must be at most %(n)d bytes") % {"n": settings.OMBUDS_MAX_ATTACHMENT_BYTES})
-        if len(item.data) == 0:
+        if item.size == 0:
             raise ActionError(_("an attached file is empty"))
         filename = clean_text(item.filename or "file", name=_("file name"), max_length=255, required=True)
         content_type = clean_text(item.content_type or "application/octet-stream", name=_("file type"), max_length=127)
         attachment_id = random_id()
-        if case.sealed:
+        legacy = None
+        if item.sealed is not None:
+            blob_id, file_key = item.sealed.blob_id, content.seal_file_key(item.sealed.file_key, key=box.key, case=case)
+        elif case.sealed:
             # Encrypted into the file store before the row is written: the file is on disk
             # (fsynced) before the transaction that refers to it commits.
-            blob_id, file_key = content.seal_file([item.data], key=box.key, case=case, attachment_id=attachment_id)
-            legacy = None
+            blob_id, file_key = content.seal_file([item.data], key=box.key, case=case)
         else:
             blob_id, file_key, legacy = "", "", item.data
         stored.append(
@@ -117,7 +133,7 @@ def store_attachments(
                 message=message,
                 sender=sender,
                 uploaded_at=at,
-                size=len(item.data),
+                size=item.size,
                 blob_id=blob_id,
                 file_key=file_key,
                 legacy_data=legacy,

@@ -6,11 +6,12 @@ import getpass
 import os
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ombuds.accounts import actions as account_actions
 from ombuds.accounts.roles import Role
-from ombuds.cases import actions
+from ombuds.cases import actions, keyring
 from ombuds.directory.linking import link_staff_by_email
 
 
@@ -39,5 +40,8 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         if link_staff_by_email():
             actions.directory_changed()
+        # The cases her roles let her read are granted to her by their other readers.
+        user = User.objects.get(username=email)
+        keyring.resync_user(user)
         self.stdout.write(f"created {email} with roles {', '.join(options['role'])}")
         self.stdout.write("They must set up two-factor authentication at first login.")

@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from ombuds.accounts import actions as account_actions
 from ombuds.accounts import enrolment
 from ombuds.accounts.roles import Role, roles_of
-from ombuds.cases import actions
+from ombuds.cases import actions, keyring
 
 
 class Command(BaseCommand):
@@ -54,10 +54,13 @@ class Command(BaseCommand):
                 held = account_actions.change_roles(
                     user=user, add=[Role(r) for r in options["add"]], remove=[Role(r) for r in options["remove"]]
                 )
+                # Her grants follow the cases her roles now let her read.
+                keyring.resync_user(user)
                 self.stdout.write(f"{user.email}: {', '.join(sorted(r.value for r in held)) or '-'}")
             elif options["action"] == "deactivate":
                 account_actions.deactivate_staff(user=user)
                 released = actions.release_assignments(user=user)
+                keyring.resync_user(user)  # an inactive account may read nothing: its grants go
                 self.stdout.write(f"{user.email} deactivated; {released} case(s) unassigned")
             else:
                 link = enrolment.reset_second_factor(user=user)

@@ -1,10 +1,12 @@
-"""Shared fixtures: reporters file through the real actions, never by writing models."""
+"""Shared fixtures: reporters file through the real actions, never by writing models.
+
+The helpers the fixtures use, and that tests import, are in tests/support.py.
+"""
 
 from __future__ import annotations
 
-import re
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ from django.utils import translation
 
 from ombuds.cases import actions
 from ombuds.intake import flood, throttle
+from tests.support import FileReport, Personas, release_audit_batch
 
 
 @pytest.fixture(autouse=True)
@@ -53,18 +56,6 @@ def reporter_client() -> Client:
     return Client()
 
 
-FileReport = Callable[..., actions.FiledReport]
-
-
-def release_audit_batch() -> int:
-    """Let an anonymous reporter's waiting audit events enter the log, as the next batch boundary would."""
-    from datetime import UTC, datetime
-
-    from ombuds.audit import log
-
-    return log.release_pending(datetime(9999, 1, 1, tzinfo=UTC))
-
-
 @pytest.fixture
 def file_report(db: None) -> FileReport:
     """File a report through the real action, with defaults a test can override.
@@ -87,101 +78,6 @@ def file_report(db: None) -> FileReport:
         return filed
 
     return _file
-
-
-RECEIPT_RE = re.compile(r'id="receipt"[^>]*>\s*([0-9-]+)\s*<')
-
-
-def receipt_from(html: bytes) -> str:
-    match = RECEIPT_RE.search(html.decode())
-    assert match, "the page shows no receipt"
-    return match.group(1)
-
-
-# --- Staff personas -------------------------------------------------------------------
-
-
-def make_staff(email: str, *roles: str, totp: bool = True):
-    """A staff user with roles and (by default) TOTP set up, as after a real first login."""
-    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-    from django.contrib.auth.models import Group, User
-
-    from ombuds.accounts import keys as staff_keys
-
-    user = User.objects.create_user(username=email, email=email, password=STAFF_PASSWORD)
-    for role in roles:
-        user.groups.add(Group.objects.get_or_create(name=role)[0])
-    if totp:
-        secret = generate_totp_secret()
-        TOTP.activate(user, secret)
-        user.totp_secret = secret  # type: ignore[attr-defined]
-    # As after her first login: her key pair made, and unlocked for what this object does.
-    staff_keys.attach(user, staff_keys.unlock(user, STAFF_PASSWORD).key_pair)
-    return user
-
-
-STAFF_PASSWORD = "correct horse battery staple"
-
-
-def _unlock_in_session(client: Client, request: Any, user: Any) -> None:
-    """What the login does with her password: her key in the session, its opener in a cookie."""
-    from ombuds.accounts import keys as staff_keys
-
-    pair = staff_keys.attached(user) or staff_keys.unlock(user, STAFF_PASSWORD).key_pair
-    client.cookies[staff_keys.COOKIE] = staff_keys.keep_in_session(request.session, user, pair)
-
-
-def client_for(user) -> Client:
-    """A browser session logged in as after password and second factor (a TOTP code).
-
-    ombuds checks that the session itself passed the second factor: allauth records each
-    step in the session, and so does this. For a user without TOTP only the password is
-    recorded, as after a real login.
-    """
-    from allauth.account.internal.flows.login import record_authentication
-    from allauth.mfa.models import Authenticator
-    from django.http import HttpRequest
-
-    client = Client()
-    client.force_login(user)
-    request = HttpRequest()
-    request.session = client.session
-    record_authentication(request, user, "password", email=user.email)
-    totp = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
-    if totp is not None:
-        record_authentication(request, user, "mfa", id=totp.pk, type=totp.type)
-    _unlock_in_session(client, request, user)
-    request.session.save()
-    return client
-
-
-def password_only_client(user) -> Client:
-    """A session that typed only the password: logged in, no second factor recorded."""
-    from allauth.account.internal.flows.login import record_authentication
-    from django.http import HttpRequest
-
-    client = Client()
-    client.force_login(user)
-    request = HttpRequest()
-    request.session = client.session
-    record_authentication(request, user, "password", email=user.email)
-    _unlock_in_session(client, request, user)
-    request.session.save()
-    return client
-
-
-class Personas:
-    def __init__(self) -> None:
-        self.handler = make_staff("handler@example.org", "handler")
-        self.handler2 = make_staff("handler2@example.org", "handler")
-        self.lead = make_staff("lead@example.org", "handler", "lead_handler")
-        self.oversight = make_staff("oversight@example.org", "oversight")
-        self.admin = make_staff("admin@example.org", "administrator", totp=False)
-        self.auditor = make_staff("auditor@example.org", "auditor")
-        self.outsider = make_staff("outsider@example.org", totp=False)
-
-    def client_for(self, user) -> Client:
-        return client_for(user)
 
 
 @pytest.fixture

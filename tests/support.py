@@ -7,15 +7,166 @@ know how to fill makes the walk fail, so the new parameter gets a value here.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse, set_script_prefix
 
 from ombuds.cases.workflow import Transition
+
+# --- Reporters, receipts and the audit batch ---------------------------------------------
+
+FileReport = Callable[..., Any]  # the `file_report` fixture: files through actions.file_report
+
+RECEIPT_RE = re.compile(r'id="receipt"[^>]*>\s*([0-9-]+)\s*<')
+
+
+def receipt_from(html: bytes) -> str:
+    match = RECEIPT_RE.search(html.decode())
+    assert match, "the page shows no receipt"
+    return match.group(1)
+
+
+def release_audit_batch() -> int:
+    """Let an anonymous reporter's waiting audit events enter the log, as the next batch boundary would."""
+    from datetime import UTC, datetime
+
+    from ombuds.audit import log
+
+    return log.release_pending(datetime(9999, 1, 1, tzinfo=UTC))
+
+
+# --- Staff personas -------------------------------------------------------------------
+
+
+def make_staff(email: str, *roles: str, totp: bool = True):
+    """A staff user with roles and (by default) TOTP set up, as after a real first login."""
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+    from django.contrib.auth.models import Group, User
+
+    from ombuds.accounts import keys as staff_keys
+
+    user = User.objects.create_user(username=email, email=email, password=STAFF_PASSWORD)
+    for role in roles:
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
+    if totp:
+        secret = generate_totp_secret()
+        TOTP.activate(user, secret)
+        user.totp_secret = secret  # type: ignore[attr-defined]
+    # As after her first login: her key pair made, and unlocked for what this object does.
+    staff_keys.attach(user, staff_keys.unlock(user, STAFF_PASSWORD).key_pair)
+    return user
+
+
+STAFF_PASSWORD = "correct horse battery staple"
+
+
+def _unlock_in_session(client: Client, request: Any, user: Any) -> None:
+    """What the login does with her password: her key in the session, its opener in a cookie."""
+    from ombuds.accounts import keys as staff_keys
+
+    pair = staff_keys.attached(user) or staff_keys.unlock(user, STAFF_PASSWORD).key_pair
+    client.cookies[staff_keys.COOKIE] = staff_keys.keep_in_session(request.session, user, pair)
+
+
+def client_for(user) -> Client:
+    """A browser session logged in as after password and second factor (a TOTP code).
+
+    ombuds checks that the session itself passed the second factor: allauth records each
+    step in the session, and so does this. For a user without TOTP only the password is
+    recorded, as after a real login.
+    """
+    from allauth.account.internal.flows.login import record_authentication
+    from allauth.mfa.models import Authenticator
+    from django.http import HttpRequest
+
+    client = Client()
+    client.force_login(user)
+    request = HttpRequest()
+    request.session = client.session
+    record_authentication(request, user, "password", email=user.email)
+    totp = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+    if totp is not None:
+        record_authentication(request, user, "mfa", id=totp.pk, type=totp.type)
+    _unlock_in_session(client, request, user)
+    request.session.save()
+    return client
+
+
+def password_only_client(user) -> Client:
+    """A session that typed only the password: logged in, no second factor recorded."""
+    from allauth.account.internal.flows.login import record_authentication
+    from django.http import HttpRequest
+
+    client = Client()
+    client.force_login(user)
+    request = HttpRequest()
+    request.session = client.session
+    record_authentication(request, user, "password", email=user.email)
+    _unlock_in_session(client, request, user)
+    request.session.save()
+    return client
+
+
+class Personas:
+    """The people of every staff test, one of whom must see nothing.
+
+    Besides the roles: `accused`, a handler who is the person a report names
+    (`name_the_accused()`), and `manager`, a lead handler above him in the directory.
+    Both are conflicted on such a report and must get 404 on it, like the outsider, the
+    administrator and the auditor (who may read no case at all).
+    """
+
+    ACCUSED_ID = "P-ACCUSED"
+    MANAGER_ID = "P-MANAGER"
+
+    def __init__(self) -> None:
+        self.handler = make_staff("handler@example.org", "handler")
+        self.handler2 = make_staff("handler2@example.org", "handler")
+        self.lead = make_staff("lead@example.org", "handler", "lead_handler")
+        self.oversight = make_staff("oversight@example.org", "oversight")
+        self.admin = make_staff("admin@example.org", "administrator", totp=False)
+        self.auditor = make_staff("auditor@example.org", "auditor")
+        self.outsider = make_staff("outsider@example.org", totp=False)
+
+    # The accused and his manager are made when a test first asks for them: every other
+    # test keeps the pools and lead handlers it counts on.
+
+    @cached_property
+    def manager(self) -> Any:
+        return self._in_directory("manager@example.org", self.MANAGER_ID, "Morgan Manager", None, "lead_handler")
+
+    @cached_property
+    def accused(self) -> Any:
+        return self._in_directory("accused@example.org", self.ACCUSED_ID, "Alex Accused", self.MANAGER_ID)
+
+    def _in_directory(self, email: str, employee_id: str, name: str, manager_id: str | None, *extra: str) -> Any:
+        from ombuds.directory.linking import link_staff_by_email
+        from ombuds.directory.models import Person
+
+        if manager_id is not None:
+            assert self.manager is not None  # his manager is in the directory first
+        user = make_staff(email, "handler", *extra)
+        manager = Person.objects.get(employee_id=manager_id) if manager_id else None
+        Person.objects.create(employee_id=employee_id, name=name, email=email, manager=manager)
+        link_staff_by_email()
+        return user
+
+    def client_for(self, user) -> Client:
+        return client_for(user)
+
+    def name_the_accused(self) -> list[Any]:
+        """The `people` of a report that names the accused persona, picked from the directory."""
+        from ombuds.cases import actions
+
+        assert self.accused is not None
+        return [actions.NewPerson(name="Alex Accused", role="accused", employee_id=self.ACCUSED_ID)]
+
 
 # The parts of the site that belong to staff: the staff pages (allauth's account pages
 # included) and the API (its staff routes, and the reporter routes next to them).
@@ -143,7 +294,6 @@ def case_key(case: Any, *, receipt: str | None = None) -> Any:
     from ombuds.cases.keyring import open_for_reporter
     from ombuds.cases.models import CaseKeyGrant, GrantHolder
     from ombuds.crypto import keys
-    from tests.conftest import STAFF_PASSWORD
 
     if not case.sealed:
         return None
@@ -195,3 +345,48 @@ def _case_id(instance: Any) -> int:
     if hasattr(instance, "case_id"):
         return int(instance.case_id)
     return int(instance.report.case_id)  # an InvolvedPerson belongs to a report
+
+
+# --- Every route that names a case ------------------------------------------------------
+
+
+def case_routes(reference: str, attachment: int, appeal: int, proposal: int = 1) -> list[str]:
+    """Every staff URL that names a case, found from the URL configuration itself."""
+    resolver = get_resolver()
+    staff = next(p for p in resolver.url_patterns if isinstance(p, URLResolver) and str(p.pattern) == "staff/")
+    paths = []
+    for pattern in staff.url_patterns:
+        assert isinstance(pattern, URLPattern)
+        if "<ref:reference>" not in str(pattern.pattern):
+            continue
+        kwargs: dict[str, object] = {"reference": reference}
+        if "attachment_id" in str(pattern.pattern):
+            kwargs["attachment_id"] = attachment
+        if "appeal_id" in str(pattern.pattern):
+            kwargs["appeal_id"] = appeal
+        if "proposal_id" in str(pattern.pattern):
+            kwargs["proposal_id"] = proposal
+        if "<str:name>" in str(pattern.pattern):
+            for step in ["acknowledge", "begin_assessment", "approve_closure", "reopen"]:
+                paths.append(reverse(f"cases:{pattern.name}", kwargs={**kwargs, "name": step}))
+            continue
+        paths.append(reverse(f"cases:{pattern.name}", kwargs=kwargs))
+    return paths
+
+
+# Every staff API call that names a case, with a body that would be accepted.
+STAFF_API_CALLS = [
+    ("get", "/api/v1/cases/{ref}", None),
+    ("post", "/api/v1/cases/{ref}/transitions", {"transition": "acknowledge"}),
+    ("post", "/api/v1/cases/{ref}/messages", {"body": "hello"}),
+    ("post", "/api/v1/cases/{ref}/notes", {"body": "hello"}),
+    ("post", "/api/v1/cases/{ref}/assign", {"assignee": "handler@example.org"}),
+]
+
+
+def totp_code(secret: str) -> str:
+    """The current TOTP code of a secret, as an authenticator app would show it."""
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, yield_hotp_counters_from_time
+
+    counter = next(iter(yield_hotp_counters_from_time()))
+    return str(format_hotp_value(hotp_value(secret, counter)))

@@ -12,7 +12,7 @@ from django.test import Client
 from ombuds.accounts import tokens
 from ombuds.accounts.models import ApiToken
 from ombuds.audit.models import AuditEvent, EventType
-from tests.conftest import client_for
+from tests.support import client_for
 
 pytestmark = pytest.mark.django_db
 

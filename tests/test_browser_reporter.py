@@ -6,61 +6,20 @@ fail, unless OMBUDS_SKIP_BROWSER=1 says the browser is knowingly absent.
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from tests.realserver import PROJECT_ROOT, RealServer, real_server
+from tests.browser import SCREENSHOTS, TIMEOUT_MS, browser
+from tests.realserver import RealServer, real_server
 
-__all__ = ["real_server"]
+__all__ = ["browser", "real_server"]
 
-CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = PROJECT_ROOT / "var" / "screenshots"
-TIMEOUT_MS = 15_000
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    # Nothing but the loopback server resolves.
-    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-]
 
 pytestmark = [pytest.mark.server, pytest.mark.browser]
-
-
-@contextmanager
-def chromium(args: list[str] = CHROMIUM_ARGS) -> Iterator[Any]:
-    """Debian's chromium, headless, with `args`; fails clearly when it is not installed."""
-    if not CHROMIUM.exists():
-        if os.environ.get("OMBUDS_SKIP_BROWSER") == "1":
-            pytest.skip("OMBUDS_SKIP_BROWSER=1 and /usr/bin/chromium is not installed")
-        pytest.fail(
-            "/usr/bin/chromium is not installed: install Debian's chromium package "
-            "(apt-get install chromium), or set OMBUDS_SKIP_BROWSER=1 to skip the browser tests"
-        )
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=args)
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    with chromium() as launched:
-        yield launched
 
 
 def _new_page(browser: Any) -> tuple[Any, Any]:

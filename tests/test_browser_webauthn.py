@@ -24,9 +24,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser import CHROMIUM_ARGS, SCREENSHOTS, chromium, create_staff, enter_password, log_in, new_page, submit
 from tests.realserver import RealServer, running_server
-from tests.test_browser_reporter import CHROMIUM_ARGS, SCREENSHOTS, chromium
-from tests.test_browser_staff import create_staff, enter_password, log_in, new_page, submit
 
 pytestmark = [pytest.mark.server, pytest.mark.browser]
 

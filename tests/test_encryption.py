@@ -25,8 +25,7 @@ from ombuds.directory.linking import link_staff_by_email
 from ombuds.directory.models import Person
 from ombuds.intake import access as reporter_access
 from ombuds.intake import reporter_view
-from tests.conftest import STAFF_PASSWORD, client_for, make_staff
-from tests.support import file_bytes
+from tests.support import STAFF_PASSWORD, client_for, file_bytes, make_staff
 
 pytestmark = pytest.mark.django_db
 

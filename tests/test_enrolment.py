@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from ombuds.accounts.models import EnrolmentLink
 from ombuds.audit.models import AuditEvent, EventType
-from tests.test_staff_pages import totp_code
+from tests.support import totp_code
 
 pytestmark = pytest.mark.django_db
 

@@ -143,7 +143,7 @@ def test_a_worker_that_dies_mid_step_leaves_nothing_half_done(file_report, staff
 def test_without_a_lead_handler_the_lead_step_goes_to_oversight_and_says_so(
     file_report, short_deadlines, client
 ) -> None:
-    from tests.conftest import make_staff
+    from tests.support import make_staff
 
     make_staff("h@example.org", "handler")
     board = make_staff("board@example.org", "oversight")

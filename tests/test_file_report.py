@@ -9,8 +9,7 @@ from django.db import DatabaseError
 from ombuds.audit.models import ActorKind, AuditEvent, EventType
 from ombuds.cases import actions, content, keyring, selectors
 from ombuds.cases.models import Attachment, Case, InvolvedPerson, Organisation, Report
-from tests.conftest import release_audit_batch
-from tests.support import opened
+from tests.support import opened, release_audit_batch
 
 pytestmark = pytest.mark.django_db
 

@@ -22,7 +22,7 @@ from ombuds.directory.linking import link_staff_by_email
 from ombuds.directory.models import Person
 from ombuds.intake import flood
 from ombuds.lib.ratelimit import TokenBucket
-from tests.conftest import FileReport, Personas
+from tests.support import FileReport, Personas
 
 REPORT = {"category": "bullying", "role": "witness", "anonymous": "true"}
 BUSY = "Many reports are arriving right now. Nothing was saved; your text is still here"

@@ -13,8 +13,7 @@ from django.utils import timezone
 from ombuds.audit.models import AuditEvent, EventType, PendingEvent
 from ombuds.cases import actions
 from ombuds.cases.models import Appeal, Attachment, Case, Message
-from tests.conftest import receipt_from, release_audit_batch
-from tests.support import opened
+from tests.support import opened, receipt_from, release_audit_batch
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from ombuds.cases import actions, routing
 from ombuds.cases.models import Case, Conflict, KeepOutProposal, Organisation, Status
 from ombuds.directory.linking import link_staff_by_email
 from ombuds.directory.models import Person
-from tests.conftest import make_staff
+from tests.support import make_staff
 
 pytestmark = pytest.mark.django_db
 

@@ -153,3 +153,24 @@ def test_the_check_sees_a_lazy_import(tmp_path: Path) -> None:
 )
 def test_modules_sit_on_their_layer(module: str, layer: int) -> None:
     assert layer_of(module) == layer
+
+
+def test_no_test_imports_another_test_module() -> None:
+    """Shared helpers live in tests/support.py, tests/browser.py and tests/realserver.py, never in a test module."""
+    offenders = []
+    for path in sorted((ROOT / "tests").glob("*.py")):
+        for target in imports_of_tests(path):
+            if target.startswith("tests.test_"):
+                offenders.append(f"{path.name} imports {target}")
+    assert offenders == []
+
+
+def imports_of_tests(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("tests"):
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names if alias.name.startswith("tests"))
+    return found

@@ -21,8 +21,7 @@ from pypdf import PdfReader, PdfWriter
 from ombuds.cases import actions
 from ombuds.intake.forms import to_new_attachments
 from ombuds.lib.metadata import MAX_PIXELS, strip_metadata
-from tests.conftest import FileReport, receipt_from
-from tests.support import file_bytes, files_by_name, opened
+from tests.support import FileReport, file_bytes, files_by_name, opened, receipt_from
 
 PROBES = [b"ProbeCam", b"ProbeMaker", b"2026:03:04 21:17:09", b"Probe Author", b"Probe XMP", b"Probe comment"]
 XMP = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><dc:creator>Probe XMP creator</dc:creator></x:xmpmeta>'

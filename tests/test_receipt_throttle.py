@@ -13,7 +13,7 @@ from django.test import Client, RequestFactory
 from django.utils import timezone
 
 from ombuds.intake import throttle
-from tests.conftest import FileReport
+from tests.support import FileReport
 
 WRONG = "1111-2222-3333-4444-5555-6666-7777"
 OFFICE = "198.51.100.7"  # one corporate address shared by many colleagues

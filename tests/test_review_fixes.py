@@ -14,7 +14,7 @@ from ombuds.cases.models import Case, Escalation, Notice
 from ombuds.core.sweep import run as sweep
 from ombuds.directory.linking import link_staff_by_email
 from ombuds.directory.models import Person
-from tests.conftest import client_for, make_staff
+from tests.support import client_for, make_staff
 
 pytestmark = pytest.mark.django_db
 

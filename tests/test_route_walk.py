@@ -16,8 +16,7 @@ from ombuds.audit.models import AuditEvent, EventType
 from ombuds.cases import actions
 from ombuds.cases.models import Appeal, Attachment
 from ombuds.directory.models import Person
-from tests.conftest import client_for, make_staff, password_only_client
-from tests.support import CaseIds, staff_paths, staff_routes, walk
+from tests.support import CaseIds, client_for, make_staff, password_only_client, staff_paths, staff_routes, walk
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,7 @@ from ombuds.accounts.adapter import StaffAccountAdapter
 from ombuds.accounts.forms import NoEmailChangeForm
 from ombuds.accounts.models import ApiToken
 from ombuds.cases import access
-from tests.conftest import client_for, make_staff, password_only_client
-from tests.test_staff_pages import totp_code
+from tests.support import client_for, make_staff, password_only_client, totp_code
 
 pytestmark = pytest.mark.django_db
 

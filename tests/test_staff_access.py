@@ -2,37 +2,13 @@
 
 import pytest
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from ombuds.accounts import tokens
 from ombuds.cases import actions
 from ombuds.cases.models import Appeal, Attachment
+from tests.support import STAFF_API_CALLS, case_routes
 
 pytestmark = pytest.mark.django_db
-
-
-def _case_routes(reference: str, attachment: int, appeal: int, proposal: int = 1) -> list[str]:
-    """Every staff URL that names a case, found from the URL configuration itself."""
-    resolver = get_resolver()
-    staff = next(p for p in resolver.url_patterns if isinstance(p, URLResolver) and str(p.pattern) == "staff/")
-    paths = []
-    for pattern in staff.url_patterns:
-        assert isinstance(pattern, URLPattern)
-        if "<ref:reference>" not in str(pattern.pattern):
-            continue
-        kwargs: dict[str, object] = {"reference": reference}
-        if "attachment_id" in str(pattern.pattern):
-            kwargs["attachment_id"] = attachment
-        if "appeal_id" in str(pattern.pattern):
-            kwargs["appeal_id"] = appeal
-        if "proposal_id" in str(pattern.pattern):
-            kwargs["proposal_id"] = proposal
-        if "<str:name>" in str(pattern.pattern):
-            for step in ["acknowledge", "begin_assessment", "approve_closure", "reopen"]:
-                paths.append(reverse(f"cases:{pattern.name}", kwargs={**kwargs, "name": step}))
-            continue
-        paths.append(reverse(f"cases:{pattern.name}", kwargs=kwargs))
-    return paths
 
 
 @pytest.fixture
@@ -45,7 +21,7 @@ def one_case(file_report):
 
 
 def test_the_walk_covers_every_kind_of_case_route(one_case) -> None:
-    paths = _case_routes(one_case.reference, 1, 1)
+    paths = case_routes(one_case.reference, 1, 1)
     for fragment in ["/steps/", "/messages/", "/notes/", "/assign/", "/appeals/", "/attachments/"]:
         assert any(fragment in path for path in paths), fragment
     assert f"/staff/cases/{one_case.reference}/" in paths
@@ -56,9 +32,36 @@ def test_people_without_a_case_role_get_404_on_every_case_route(staff, one_case,
     client = staff.client_for(getattr(staff, persona))
     attachment = Attachment.objects.get().pk
     appeal = Appeal.objects.get().pk
-    for path in _case_routes(one_case.reference, attachment, appeal):
+    for path in case_routes(one_case.reference, attachment, appeal):
         assert client.get(path).status_code == 404, path
         assert client.post(path, {"body": "x", "reason": "x", "note": "x"}).status_code == 404, path
+
+
+@pytest.mark.parametrize("persona", ["accused", "manager"])
+def test_the_accused_and_his_manager_get_404_on_every_route_of_a_case_that_names_him(
+    staff, file_report, persona
+) -> None:
+    filed = file_report(
+        people=staff.name_the_accused(),
+        attachments=[actions.NewAttachment(filename="a.txt", content_type="text/plain", data=b"secret")],
+    )
+    actions.file_appeal(report=filed.report, reason="He is my manager's friend.")
+    case = filed.case
+    client = staff.client_for(getattr(staff, persona))
+    paths = case_routes(case.reference, Attachment.objects.get().pk, Appeal.objects.get().pk)
+    for path in paths:
+        assert client.get(path).status_code == 404, path
+        assert client.post(path, {"body": "x", "reason": "x", "note": "x"}).status_code == 404, path
+    token = tokens.create_token(user=getattr(staff, persona), name="probe")[1]
+    for method, path, body in STAFF_API_CALLS:
+        url = path.replace("{ref}", case.reference)
+        answer = getattr(client, method)(
+            url, body, content_type="application/json", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert answer.status_code == 404, url
+    # The same people see other cases: it is the conflict, not the role, that keeps them out.
+    other = file_report(narrative="Another matter.").case
+    assert client.get(f"/staff/cases/{other.reference}/").status_code == 200
 
 
 def test_a_case_that_does_not_exist_looks_the_same(staff, one_case) -> None:
@@ -85,26 +88,17 @@ def test_anonymous_visitors_are_sent_to_login(one_case) -> None:
     assert response["Location"].startswith("/staff/accounts/login/")
 
 
-API_CALLS = [
-    ("get", "/api/v1/cases/{ref}", None),
-    ("post", "/api/v1/cases/{ref}/transitions", {"transition": "acknowledge"}),
-    ("post", "/api/v1/cases/{ref}/messages", {"body": "hello"}),
-    ("post", "/api/v1/cases/{ref}/notes", {"body": "hello"}),
-    ("post", "/api/v1/cases/{ref}/assign", {"assignee": "handler@example.org"}),
-]
-
-
 def test_the_api_walk_covers_every_case_route(client) -> None:
     document = client.get("/api/v1/openapi.json").json()
     case_paths = {path for path in document["paths"] if "{reference}" in path}
-    assert case_paths == {path.replace("{ref}", "{reference}") for _m, path, _b in API_CALLS}
+    assert case_paths == {path.replace("{ref}", "{reference}") for _m, path, _b in STAFF_API_CALLS}
 
 
 @pytest.mark.parametrize("persona", ["outsider", "admin", "auditor"])
 def test_people_without_a_case_role_get_404_on_every_case_api_route(staff, one_case, persona) -> None:
     _record, token = tokens.create_token(user=getattr(staff, persona), name="t")
     client = Client(headers={"Authorization": f"Bearer {token}"})
-    for method, path, body in API_CALLS:
+    for method, path, body in STAFF_API_CALLS:
         url = path.format(ref=one_case.reference)
         response = client.get(url) if method == "get" else client.post(url, body, content_type="application/json")
         assert response.status_code == 404, url

@@ -15,7 +15,7 @@ from django.test import Client
 
 from ombuds.accounts.sweep import purge_login_records
 from ombuds.core.sweep import run as sweep
-from tests.conftest import make_staff
+from tests.support import make_staff
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,6 @@ import re
 from datetime import timedelta
 
 import pytest
-from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, yield_hotp_counters_from_time
 from django.conf import settings as django_settings
 from django.test import Client
 from django.utils import timezone
@@ -12,17 +11,11 @@ from django.utils import timezone
 from ombuds.audit.models import AuditEvent, EventType
 from ombuds.cases import actions
 from ombuds.cases.models import Case, Message, Note
-from tests.conftest import make_staff
-from tests.support import opened
+from tests.support import make_staff, opened, totp_code
 
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "correct horse battery staple"
-
-
-def totp_code(secret: str) -> str:
-    counter = next(iter(yield_hotp_counters_from_time()))
-    return str(format_hotp_value(hotp_value(secret, counter)))
 
 
 def test_passwords_are_hashed_with_argon2() -> None:

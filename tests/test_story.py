@@ -20,8 +20,7 @@ from ombuds.cases.models import Case, Conflict, KeepOutProposal, Notice
 from ombuds.core.sweep import run as sweep
 from ombuds.directory.linking import link_staff_by_email
 from ombuds.directory.models import Person
-from tests.conftest import client_for, make_staff, release_audit_batch
-from tests.test_staff_access import API_CALLS, _case_routes
+from tests.support import STAFF_API_CALLS, case_routes, client_for, make_staff, release_audit_batch
 
 pytestmark = pytest.mark.django_db
 
@@ -82,13 +81,13 @@ def test_the_story(company, client) -> None:
     # Everyone in the chain, the accused included: 404 on every case page and API route.
     for who in ["manager", "director", "ceo"]:
         web = _client(staff[who])
-        for path in _case_routes(case.reference, 1, 1):
+        for path in case_routes(case.reference, 1, 1):
             assert web.get(path).status_code == 404, (who, path)
             assert web.post(path, {"body": "x"}).status_code == 404, (who, path)
         assert case.reference not in web.get("/staff/").content.decode()
         _record, token = tokens.create_token(user=staff[who], name="t")
         api = Client(headers={"Authorization": f"Bearer {token}"})
-        for method, path, body in API_CALLS:
+        for method, path, body in STAFF_API_CALLS:
             url = path.format(ref=case.reference)
             answer = api.get(url) if method == "get" else api.post(url, body, content_type="application/json")
             assert answer.status_code == 404, (who, url)

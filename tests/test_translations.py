@@ -23,7 +23,7 @@ from django.conf import settings
 from django.test import Client
 
 from ombuds.cases.models import Case, Organisation
-from tests.conftest import receipt_from
+from tests.support import receipt_from
 
 LOCALE_DIR = Path(settings.BASE_DIR) / "ombuds" / "locale"
 PO_FILE = LOCALE_DIR / "zh_Hans" / "LC_MESSAGES" / "django.po"

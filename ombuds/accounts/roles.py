@@ -14,6 +14,10 @@ class Role(enum.StrEnum):
     OVERSIGHT = "oversight"
     ADMINISTRATOR = "administrator"
     AUDITOR = "auditor"
+    # Granted per case: an investigator sees only the cases they are assigned to investigate.
+    INVESTIGATOR = "investigator"
+    # Asks the rehire registry whether a candidate may be hired; never sees a case.
+    HR = "hr"
 
     @property
     def label(self) -> str:
@@ -26,6 +30,8 @@ _LABELS = {
     Role.OVERSIGHT: _("Oversight"),
     Role.ADMINISTRATOR: _("Administrator"),
     Role.AUDITOR: _("Auditor"),
+    Role.INVESTIGATOR: _("Investigator"),
+    Role.HR: _("HR (rehire checks)"),
 }
 
 # Each set of roles is named here once; ombuds.cases.permissions decides with them.
@@ -46,7 +52,7 @@ AUDIT_READERS = frozenset({Role.AUDITOR, Role.OVERSIGHT})
 # Roles that read appeals to the oversight body and resolve them.
 APPEAL_READERS = frozenset({Role.OVERSIGHT})
 # Roles that must use a second factor before seeing anything.
-MFA_REQUIRED = CASE_READERS | {Role.AUDITOR}
+MFA_REQUIRED = CASE_READERS | {Role.AUDITOR, Role.INVESTIGATOR, Role.HR}
 
 _CACHE_ATTR = "_ombuds_roles"
 

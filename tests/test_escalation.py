@@ -71,8 +71,8 @@ def test_a_step_already_taken_is_not_taken_again_by_a_racing_worker(file_report,
     now = T0 + timedelta(days=3, minutes=1)
     steps = due_steps(now)
     assert steps
-    first = [actions.escalate(case=c, deadline=d, due_at=due, step=s, now=now) for c, d, due, s in steps]
-    second = [actions.escalate(case=c, deadline=d, due_at=due, step=s, now=now) for c, d, due, s in steps]
+    first = [actions.escalate(case=s.case, deadline=s.deadline, due_at=s.due_at, step=s.step, now=now) for s in steps]
+    second = [actions.escalate(case=s.case, deadline=s.deadline, due_at=s.due_at, step=s.step, now=now) for s in steps]
     assert all(first) and not any(second)
     assert Escalation.objects.filter(case=case).count() == len(steps)
 

@@ -72,7 +72,7 @@ METADATA: dict[type[models.Model], frozenset[str]] = {
     Conflict: frozenset({"reason"}),
     KeepOutProposal: frozenset({"action"}),
     ClosureProposal: frozenset({"kind", "grounds", "finding"}),
-    Escalation: frozenset({"deadline", "step"}),
+    Escalation: frozenset({"deadline", "item", "step"}),
     Notice: frozenset({"kind", "recipients"}),
     PoolMembership: frozenset({"category"}),
     # The organisation's own configuration, not report content.

@@ -420,7 +420,10 @@ class Escalation(models.Model):
     """One step of the escalation ladder for one deadline. The unique constraint makes each happen once."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="escalations")
-    deadline = models.CharField(max_length=16, choices=Deadline.choices)
+    # One of Deadline for the case's own deadlines, or the kind of an item deadline
+    # (ombuds.cases.ladder), whose item is then named below.
+    deadline = models.CharField(max_length=16)
+    item = models.CharField(max_length=64, blank=True, default="")
     due_at = models.DateTimeField()
     step = models.CharField(max_length=16, choices=LadderStep.choices)
     at = models.DateTimeField()
@@ -431,11 +434,14 @@ class Escalation(models.Model):
     class Meta:
         ordering = ["at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["case", "deadline", "due_at", "step"], name="escalation_step_once"),
+            models.UniqueConstraint(
+                fields=["case", "deadline", "item", "due_at", "step"], name="escalation_item_step_once"
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.step} for {self.deadline} on {self.case_id}"
+        what = f"{self.deadline} {self.item}".strip()
+        return f"{self.step} for {what} on {self.case_id}"
 
 
 class KeepOutAction(models.TextChoices):

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import Exists, F, OuterRef, Q
 
-from ombuds.cases import actions, notify
+from ombuds.cases import actions, ladder, notify
 from ombuds.cases.models import DEADLINE_COLUMNS, Case, Escalation, LadderStep, Status
 from ombuds.lib.durations import Duration
 
@@ -35,9 +35,22 @@ class SweepResult:
     skipped: int = 0
 
 
-def due_steps(now: datetime) -> list[tuple[Case, str, datetime, LadderStep]]:
-    """Ladder steps that are due and not yet taken."""
-    found: list[tuple[Case, str, datetime, LadderStep]] = []
+@dataclass(frozen=True)
+class DueStep:
+    case: Case
+    deadline: str
+    due_at: datetime
+    step: LadderStep
+    item: str = ""
+
+
+def due_steps(now: datetime) -> list[DueStep]:
+    """Ladder steps that are due and not yet taken: the case's own deadlines, then items'."""
+    return _case_steps(now) + _item_steps(now)
+
+
+def _case_steps(now: datetime) -> list[DueStep]:
+    found: list[DueStep] = []
     for deadline, (due_field, met_field) in DEADLINE_COLUMNS.items():
         for step, offset in _offsets().items():
             taken = Escalation.objects.filter(
@@ -56,14 +69,37 @@ def due_steps(now: datetime) -> list[tuple[Case, str, datetime, LadderStep]]:
                     Q(anonymous=True) & Q(**{f"{due_field}__lt": F("received_at") + timedelta(days=1) - offset})
                 )
             cases = cases.order_by(due_field)[:BATCH]
-            found.extend((case, deadline, getattr(case, due_field), step) for case in cases)
+            found.extend(DueStep(case, deadline, getattr(case, due_field), step) for case in cases)
+    return found
+
+
+def _item_steps(now: datetime) -> list[DueStep]:
+    found: list[DueStep] = []
+    for source in ladder.sources():
+        for step, offset in _offsets().items():
+            items = list(source.due(now - offset, BATCH))
+            if not items:
+                continue
+            case_ids = {i.case_id for i in items}
+            taken = set(
+                Escalation.objects.filter(case_id__in=case_ids, deadline=source.kind, step=step).values_list(
+                    "case_id", "item", "due_at"
+                )
+            )
+            waiting = [i for i in items if (i.case_id, i.item, i.due_at) not in taken]
+            cases = Case.objects.exclude(status=Status.CLOSED).in_bulk({i.case_id for i in waiting})
+            found.extend(
+                DueStep(cases[i.case_id], source.kind, i.due_at, step, i.item) for i in waiting if i.case_id in cases
+            )
     return found
 
 
 def sweep(now: datetime) -> SweepResult:
     result = SweepResult()
-    for case, deadline, due_at, step in due_steps(now):
-        if actions.escalate(case=case, deadline=deadline, due_at=due_at, step=step, now=now):
+    for due in due_steps(now):
+        if actions.escalate(
+            case=due.case, deadline=due.deadline, due_at=due.due_at, step=due.step, now=now, item=due.item
+        ):
             result.steps += 1
         else:
             result.skipped += 1

@@ -170,7 +170,7 @@ def for_reporter(report: Report) -> ReporterView:
         ],
         escalations=[
             EscalationView(on=timezone.localdate(e.at), text=_escalation_text(e, org.oversight_name))
-            for e in case.escalations.exclude(step=LadderStep.REMINDER)
+            for e in case.escalations.exclude(step=LadderStep.REMINDER).filter(item="")
         ],
     )
 

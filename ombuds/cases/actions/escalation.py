@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.db import IntegrityError, transaction
 
 from ombuds.audit.models import EventType
-from ombuds.cases import notify, routing
+from ombuds.cases import ladder, notify, routing
 from ombuds.cases.actions._base import locked, system_record
 from ombuds.cases.models import Case, Escalation, LadderStep
 
@@ -18,8 +19,13 @@ _LADDER_EVENTS = {
 }
 
 
-def escalate(*, case: Case, deadline: str, due_at: datetime, step: str, now: datetime) -> Escalation | None:
+def escalate(
+    *, case: Case, deadline: str, due_at: datetime, step: str, now: datetime, item: str = ""
+) -> Escalation | None:
     """Take one ladder step for one deadline, exactly once.
+
+    `deadline` is one of the case's own deadlines, or the kind of an item deadline
+    (ombuds.cases.ladder) with `item` naming the item.
 
     The Escalation row's unique constraint is the claim: when two workers race, one
     insert fails and that worker does nothing. The audit event and the notices commit
@@ -29,12 +35,18 @@ def escalate(*, case: Case, deadline: str, due_at: datetime, step: str, now: dat
     try:
         with transaction.atomic(durable=True):
             case = locked(case)
-            pending = dict(case.pending_deadlines())
-            if pending.get(deadline) != due_at:
+            source = ladder.source(deadline) if item else None
+            if item:
+                if source is None or not case.is_open() or not source.still_due(case, item, due_at):
+                    return None  # done, moved or unknown since the sweep looked
+            elif dict(case.pending_deadlines()).get(deadline) != due_at:
                 return None  # met or moved since the sweep looked
-            escalation = Escalation.objects.create(case=case, deadline=deadline, due_at=due_at, step=step, at=now)
+            escalation = Escalation.objects.create(
+                case=case, deadline=deadline, item=item, due_at=due_at, step=step, at=now
+            )
             if step == LadderStep.REMINDER:
-                recipients = routing.responsible(case)
+                named = source.responsible(case, item) if source is not None else None
+                recipients = routing.responsible(case) if named is None else named
             elif step == LadderStep.LEAD:
                 recipients = routing.leads(case)
             else:
@@ -49,14 +61,10 @@ def escalate(*, case: Case, deadline: str, due_at: datetime, step: str, now: dat
                 escalation.save(update_fields=["to_oversight"])
             kind = notify.Kind.DEADLINE_NEAR if step == LadderStep.REMINDER else notify.Kind.ESCALATED
             notify.queue(kind, case=case, recipients=recipients, now=now)
-            system_record(
-                _LADDER_EVENTS[LadderStep(step)],
-                case=case,
-                at=now,
-                deadline=deadline,
-                due_at=due_at.isoformat(),
-                recipients=len(recipients),
-            )
+            detail: dict[str, Any] = {"deadline": deadline, "due_at": due_at.isoformat()}
+            if item:
+                detail["item"] = item
+            system_record(_LADDER_EVENTS[LadderStep(step)], case=case, at=now, recipients=len(recipients), **detail)
     except IntegrityError:
         return None
     return escalation

@@ -26,7 +26,7 @@ from ombuds.accounts import keys as staff_keys
 from ombuds.accounts.models import StaffKey
 from ombuds.audit import log
 from ombuds.audit.models import ActorKind, EventType
-from ombuds.cases import access
+from ombuds.cases import access, filing_proof
 from ombuds.cases.models import Case, CaseKeyGrant, GrantHolder, Organisation, PendingGrant, Report
 from ombuds.crypto import kdf, keys
 from ombuds.crypto.errors import DecryptionError
@@ -92,26 +92,30 @@ def require_staff_key(user: User, case: Case) -> keys.DataKey | None:
 # --- The reporter's own key ------------------------------------------------------------------
 
 
-def seal_for_reporter(receipt: str, key: keys.DataKey) -> tuple[bytes, bytes]:
-    """(KDF header, sealed key) for a new report: the case's key sealed to the key pair her receipt derives.
+def seal_for_reporter(receipt: str, key: keys.DataKey, *, proof_random: bytes) -> tuple[bytes, bytes, bytes]:
+    """(KDF header, sealed key, sealed random value) for a new report, sealed to the key pair her receipt derives.
 
-    The one Argon2id derivation of filing. The receipt itself is not stored.
+    The one Argon2id derivation of filing. The receipt itself is not stored. The random
+    value is her proof of filing's (ombuds.cases.filing_proof): only she holds it.
     """
     params = kdf.KdfParams.current()
     pair = keys.receipt_key_pair(receipt, params)
-    return params.header(), keys.seal_data_key(pair.public_key, key)
+    return params.header(), keys.seal_data_key(pair.public_key, key), keys.seal_to(pair.public_key, proof_random)
 
 
 def open_for_reporter(report: Report, receipt: str) -> keys.DataKey | None:
-    """Her case's key, opened with the receipt she typed (one Argon2id derivation)."""
+    """Her case's key, opened with the receipt she typed (one Argon2id derivation); her proof's random value too."""
     if report.receipt_kdf is None or report.key_seal is None:
         return None
     params = kdf.KdfParams.from_header(bytes(report.receipt_kdf))
     pair = keys.receipt_key_pair(receipt, params)
     try:
-        return keys.unseal_data_key(pair, bytes(report.key_seal))
+        key = keys.unseal_data_key(pair, bytes(report.key_seal))
     except DecryptionError:
         return None
+    # The same derivation opens her proof of filing's random value (ombuds.cases.filing_proof).
+    filing_proof.open_random(report, pair)
+    return key
 
 
 # --- Grants ----------------------------------------------------------------------------------

@@ -1,0 +1,255 @@
+"""`ombuds audit verify`: recompute the whole tree from the stored events and check every signed tree head.
+
+One pass reads the events in order, in large chunks, hashes each stored leaf again
+and compares the result with the stored leaf hash, and takes the root at the size of
+every signed tree head on the way (merkle.CompactRange). A second check, run by the
+database over the same rows, compares each row's indexed columns (number, time, type,
+actor, case) with what its leaf says. Then each tree head's signature is checked
+against the public key, its root against the recomputed root at its size, its size
+and time against the one before it, and the head row's size and compact range against
+the recomputed ones.
+
+Two consecutive tree heads are consistent (the later log extends the earlier) exactly
+when both their roots are roots of the one tree recomputed here, so checking each
+root against the recomputed tree checks their consistency too.
+
+The answer is the first index that can no longer be vouched for: the event itself
+when a row is wrong, missing or out of place; for a tree head whose signature or
+root fails, the size of the last tree head that held (docs/audit-log.md §5).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC
+
+from django.db import DatabaseError, connection, transaction
+from nacl.signing import VerifyKey
+
+from ombuds.audit import merkle, sth
+from ombuds.audit.log import iso_utc
+from ombuds.audit.models import AuditEvent, AuditHead, EventType, SignedTreeHead
+
+CHUNK = 50_000
+
+Progress = Callable[[int, int], None]
+
+_sha256 = hashlib.sha256
+
+
+@dataclass(frozen=True)
+class Problem:
+    index: int
+    message: str
+
+
+@dataclass
+class Verdict:
+    events: int = 0
+    tree_heads: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def first_bad_index(self) -> int | None:
+        return min((problem.index for problem in self.problems), default=None)
+
+
+def verify(public_key: VerifyKey, *, progress: Progress | None = None, chunk: int = CHUNK) -> Verdict:
+    """Check the stored log and its tree heads; the verdict lists every problem found."""
+    verdict = Verdict()
+    total = AuditEvent.objects.count()
+    heads = list(SignedTreeHead.objects.order_by("tree_size", "timestamp"))
+    verdict.tree_heads = len(heads)
+    sizes = sorted({head.tree_size for head in heads})
+    tree, roots, first_bad_row = _scan(total, sizes, verdict, progress, chunk)
+    verdict.events = tree.size
+    _check_columns(first_bad_row, verdict)
+    _check_tree_heads(heads, roots, tree.size if first_bad_row is None else first_bad_row, public_key, verdict)
+    _check_head_row(tree, total, first_bad_row, verdict)
+    verdict.problems.sort(key=lambda problem: problem.index)
+    return verdict
+
+
+def _scan(
+    total: int, sizes: list[int], verdict: Verdict, progress: Progress | None, chunk: int
+) -> tuple[merkle.CompactRange, dict[int, bytes], int | None]:
+    """Hash every leaf in order; the tree, the roots at `sizes`, and the first bad row (None if none)."""
+    tree = merkle.CompactRange()
+    roots: dict[int, bytes] = {}
+    wanted = iter(sizes)
+    next_size = next(wanted, None)
+    if next_size == 0:
+        roots[0] = tree.root()
+        next_size = next(wanted, None)
+    start = 0
+    while True:
+        rows = list(
+            AuditEvent.objects.filter(seq__gte=start).order_by("seq").values_list("seq", "leaf", "leaf_hash")[:chunk]
+        )
+        if not rows:
+            return tree, roots, None
+        cut: int | None = None
+        if rows[0][0] != start or rows[-1][0] != start + len(rows) - 1:
+            # Numbers are unique and in order, so a gap shows at one end of the chunk or the other.
+            cut = next(start + i for i, row in enumerate(rows) if row[0] != start + i)
+            found = rows[cut - start][0]
+            verdict.problems.append(Problem(cut, f"event {cut} is missing (the next one stored is {found})"))
+            rows = rows[: cut - start]
+        hashes = [_sha256(b"\x00" + leaf.encode("utf-8")).digest() for _seq, leaf, _stored in rows]
+        stored = [bytes(row[2]) for row in rows]
+        if hashes != stored:
+            bad = next(i for i, (mine, theirs) in enumerate(zip(hashes, stored, strict=True)) if mine != theirs)
+            verdict.problems.append(Problem(start + bad, f"event {start + bad}: its leaf does not match its leaf hash"))
+            cut, hashes = start + bad, hashes[:bad]
+        next_size = _extend(tree, hashes, roots, next_size, wanted)
+        if cut is not None:
+            return tree, roots, cut
+        start += len(rows)
+        if progress is not None:
+            progress(start, max(total, start))
+
+
+def _extend(
+    tree: merkle.CompactRange,
+    hashes: list[bytes],
+    roots: dict[int, bytes],
+    next_size: int | None,
+    wanted: Iterator[int],
+) -> int | None:
+    """Add hashes to the tree, noting the root at every wanted size passed; the next wanted size."""
+    position = 0
+    while next_size is not None and next_size <= tree.size + len(hashes) - position:
+        take = next_size - tree.size
+        tree.extend(hashes[position : position + take])
+        position += take
+        roots[next_size] = tree.root()
+        next_size = next(wanted, None)
+    tree.extend(hashes[position:])
+    return next_size
+
+
+def _check_tree_heads(
+    heads: list[SignedTreeHead], roots: dict[int, bytes], readable: int, public_key: VerifyKey, verdict: Verdict
+) -> None:
+    """Signature, order, and root of each tree head, oldest first."""
+    vouched = 0  # events covered by the last tree head that held
+    previous: SignedTreeHead | None = None
+    for head in heads:
+        name = f"tree head of {head.tree_size} events ({head.timestamp.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ})"
+        problem = None
+        try:
+            signed = head.signed()
+        except ValueError:
+            signed = None
+        if signed is None or not sth.verify(signed, public_key):
+            problem = f"{name}: the signature does not match the public key"
+        elif previous is not None and head.timestamp < previous.timestamp:
+            problem = f"{name}: signed before the tree head of {previous.tree_size} events"
+        elif head.tree_size > readable:
+            problem = f"{name}: covers more events than the log holds in order ({readable})"
+        elif roots.get(head.tree_size) != signed.head.root_hash:
+            problem = f"{name}: its root does not match the events"
+        if problem is not None:
+            verdict.problems.append(Problem(vouched, problem))
+            return
+        vouched, previous = head.tree_size, head
+
+
+def _check_head_row(tree: merkle.CompactRange, total: int, first_bad_row: int | None, verdict: Verdict) -> None:
+    """The head row (size and compact range) must describe the same tree as the events."""
+    if first_bad_row is not None:
+        return
+    head = AuditHead.objects.filter(pk=1).first()
+    size = head.size if head is not None else 0
+    if size != total or total != tree.size:
+        at = min(size, total)
+        verdict.problems.append(Problem(at, f"the log's head counts {size} events, {total} are stored"))
+    elif head is not None and bytes(head.frontier) != b"".join(tree.subtree_roots):
+        verdict.problems.append(Problem(size, "the log's head holds a compact range that does not match the events"))
+
+
+# --- The columns beside each leaf -------------------------------------------------------
+
+
+def _check_columns(before: int | None, verdict: Verdict) -> None:
+    """The first event (below `before`, if given) whose columns disagree with its leaf."""
+    try:
+        with transaction.atomic():
+            bad = _first_disagreeing_in_database(before)
+    except DatabaseError:
+        # PostgreSQL refuses the whole query if one leaf is not JSON; read them here instead.
+        bad = _first_disagreeing_in_python(before)
+    if bad is not None:
+        verdict.problems.append(Problem(bad, f"event {bad}: its columns do not match its leaf"))
+
+
+def _action_case(column: str) -> str:
+    names = " ".join(f"WHEN {int(member)} THEN '{member.name.lower()}'" for member in EventType)
+    return f"CASE {column} {names} END"
+
+
+def _first_disagreeing_in_database(before: int | None) -> int | None:
+    table = AuditEvent._meta.db_table
+    limit = "" if before is None else f"AND seq < {int(before)}"
+    if connection.vendor == "postgresql":
+        sql = f"""
+            SELECT MIN(seq) FROM (SELECT seq, event_type, at, actor_kind, actor_id, case_id, leaf::jsonb AS j
+                                  FROM {table} WHERE TRUE {limit}) AS e
+            WHERE NOT (
+                j->'index' = to_jsonb(seq)
+                AND j->>'action' IS NOT DISTINCT FROM ({_action_case("event_type")})
+                AND j->'actor'->>'kind' IS NOT DISTINCT FROM actor_kind
+                AND j->'actor'->'id' IS NOT DISTINCT FROM to_jsonb(actor_id)
+                AND j->'object'->'case' IS NOT DISTINCT FROM to_jsonb(case_id)
+                AND j->>'time' IS NOT DISTINCT FROM to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+            ) IS NOT FALSE
+        """  # noqa: S608 - no value from outside: the table name, numbers and the event names of the code
+    else:
+        # Django keeps an aware time in SQLite as UTC text, "YYYY-MM-DD HH:MM:SS[.ffffff]".
+        sql = f"""
+            SELECT MIN(seq) FROM {table}
+            WHERE 1 {limit} AND CASE WHEN json_valid(leaf) THEN NOT (
+                json_extract(leaf, '$.index') IS seq
+                AND json_extract(leaf, '$.action') IS ({_action_case("event_type")})
+                AND json_extract(leaf, '$.actor.kind') IS actor_kind
+                AND json_extract(leaf, '$.actor.id') IS actor_id
+                AND json_extract(leaf, '$.object.case') IS case_id
+                AND json_extract(leaf, '$.time')
+                    IS replace(at, ' ', 'T') || CASE WHEN instr(at, '.') THEN '' ELSE '.000000' END || 'Z'
+            ) ELSE 1 END
+        """  # noqa: S608 - no value from outside: the table name, numbers and the event names of the code
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        row = cursor.fetchone()
+    return None if row is None or row[0] is None else int(row[0])
+
+
+def _first_disagreeing_in_python(before: int | None) -> int | None:
+    events = AuditEvent.objects.order_by("seq")
+    if before is not None:
+        events = events.filter(seq__lt=before)
+    names = {int(member): member.name.lower() for member in EventType}
+    rows = events.values_list("seq", "leaf", "event_type", "at", "actor_kind", "actor_id", "case_id")
+    for seq, leaf, event_type, at, actor_kind, actor_id, case_id in rows.iterator(chunk_size=CHUNK):
+        try:
+            document = json.loads(leaf)
+        except ValueError:
+            return int(seq)
+        actor: dict[str, object] = {"kind": actor_kind} if actor_id is None else {"id": actor_id, "kind": actor_kind}
+        expected = {
+            "index": seq,
+            "action": names.get(event_type),
+            "actor": actor,
+            "object": None if case_id is None else {"case": case_id},
+            "time": iso_utc(at),
+        }
+        if not isinstance(document, dict) or any(document.get(key) != value for key, value in expected.items()):
+            return int(seq)
+    return None

@@ -71,7 +71,7 @@ def verify(public_key: VerifyKey, *, progress: Progress | None = None, chunk: in
     tree, roots, first_bad_row = _scan(total, sizes, verdict, progress, chunk)
     verdict.events = tree.size
     _check_columns(first_bad_row, verdict)
-    _check_tree_heads(heads, roots, tree.size if first_bad_row is None else first_bad_row, public_key, verdict)
+    _check_tree_heads(heads, roots, tree.size, public_key, verdict, stopped=first_bad_row is not None)
     _check_head_row(tree, total, first_bad_row, verdict)
     verdict.problems.sort(key=lambda problem: problem.index)
     return verdict
@@ -136,12 +136,24 @@ def _extend(
 
 
 def _check_tree_heads(
-    heads: list[SignedTreeHead], roots: dict[int, bytes], readable: int, public_key: VerifyKey, verdict: Verdict
+    heads: list[SignedTreeHead],
+    roots: dict[int, bytes],
+    readable: int,
+    public_key: VerifyKey,
+    verdict: Verdict,
+    *,
+    stopped: bool,
 ) -> None:
-    """Signature, order, and root of each tree head, oldest first."""
+    """Signature, order, and root of each tree head, oldest first.
+
+    When the pass stopped at a bad event, the tree heads beyond it cannot be checked and
+    are not counted as problems of their own: that event already says where the log fails.
+    """
     vouched = 0  # events covered by the last tree head that held
     previous: SignedTreeHead | None = None
     for head in heads:
+        if stopped and head.tree_size > readable:
+            return
         name = f"tree head of {head.tree_size} events ({head.timestamp.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ})"
         problem = None
         try:

@@ -18,7 +18,7 @@ from typing import Any
 from django.utils import timezone
 
 from ombuds.audit import receipt_proof, sth, tree_heads
-from ombuds.audit.models import AuditEvent, EventType, PendingEvent
+from ombuds.audit.models import AuditEvent, EventType, PendingEvent, SignedTreeHead
 from ombuds.audit.signing_key import signing_key
 from ombuds.cases.models import Report
 from ombuds.crypto import keys
@@ -72,6 +72,30 @@ class NotReady:
 
 def for_report(report: Report) -> Ready | NotReady:
     """Her proof of filing, or when it will be ready."""
+    found = _located(report)
+    if isinstance(found, NotReady):
+        return found
+    event, head = found
+    _root, path = tree_heads.inclusion(event.seq, head.tree_size)
+    proof = receipt_proof.document(
+        commitment=str(event.detail["commitment"]),
+        leaf_index=event.seq,
+        leaf=event.leaf,
+        tree_head=head.signed(),
+        path=path,
+        public_key=sth.public_key_text(signing_key().verify_key),
+    )
+    return Ready(proof, attached_random(report))
+
+
+def readiness(report: Report) -> NotReady | None:
+    """None when her proof is ready, without building it (her pages only link to it)."""
+    found = _located(report)
+    return found if isinstance(found, NotReady) else None
+
+
+def _located(report: Report) -> tuple[AuditEvent, SignedTreeHead] | NotReady:
+    """Her "report filed" event and the latest tree head that includes it."""
     event = _filed_event(report)
     if event is None:
         pending = (
@@ -89,16 +113,7 @@ def for_report(report: Report) -> Ready | NotReady:
     if head is None:
         # In the log, waiting for the sweeper's next tree head (signed at least every minute).
         return NotReady(timezone.now() + tree_heads.CADENCE)
-    _root, path = tree_heads.inclusion(event.seq, head.tree_size)
-    proof = receipt_proof.document(
-        commitment=str(event.detail["commitment"]),
-        leaf_index=event.seq,
-        leaf=event.leaf,
-        tree_head=head.signed(),
-        path=path,
-        public_key=sth.public_key_text(signing_key().verify_key),
-    )
-    return Ready(proof, attached_random(report))
+    return event, head
 
 
 def _filed_event(report: Report) -> AuditEvent | None:

@@ -134,3 +134,53 @@ def test_without_witnesses_nothing_is_sent(settings) -> None:
     tree_heads.sign_current()
     assert witness.send_if_due(NOON) is False
     assert not DBTaskResult.objects.filter(task_path="ombuds.audit.witness.send_tree_head").exists()
+
+
+class _SchemaEditor:
+    """What the audit migrations' trigger helpers use of a schema editor: its connection and execute()."""
+
+    def __init__(self) -> None:
+        from django.db import connection
+
+        self.connection = connection
+
+    def execute(self, sql: str) -> None:
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql)
+
+
+def test_the_migration_fills_in_the_leaf_hashes_and_compact_range_of_events_written_before_it() -> None:
+    import importlib
+
+    from django.apps import apps
+
+    from ombuds.audit.checks import missing_triggers
+    from ombuds.audit.migrations import _append_only
+
+    for _ in range(11):
+        _event()
+    expected = AuditHead.objects.get().root()
+    # As before the migration: no leaf hashes, no compact range.
+    editor = _SchemaEditor()
+    _append_only.remove(editor)
+    AuditEvent.objects.update(leaf_hash=b"")
+    AuditHead.objects.update(frontier=b"")
+    _append_only.add(editor)
+    migration = importlib.import_module("ombuds.audit.migrations.0007_merkle_tree")
+    migration.backfill(apps, editor)
+    assert AuditHead.objects.get().root() == expected
+    assert all(bytes(h) for h in AuditEvent.objects.values_list("leaf_hash", flat=True))
+    assert missing_triggers() == set()
+
+
+def test_a_compact_range_is_rebuilt_only_from_one_root_per_set_bit() -> None:
+    from ombuds.audit import merkle
+
+    hashes = merkle.leaf_hashes([b"a", b"b", b"c"])
+    tree = merkle.CompactRange()
+    tree.extend(hashes)
+    again = merkle.CompactRange.from_state(3, tree.subtree_roots)
+    again.append(merkle.leaf_hash(b"d"))
+    assert again.root() == merkle.root([*hashes, merkle.leaf_hash(b"d")])
+    with pytest.raises(ValueError, match="subtree roots"):
+        merkle.CompactRange.from_state(3, tree.subtree_roots[:1])

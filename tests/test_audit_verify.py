@@ -127,7 +127,7 @@ def _rewrite(event: AuditEvent, seq: int, **changes: object) -> None:
     fields.update(changes)
     from ombuds.audit.log import leaf_document
 
-    leaf = canonical(leaf_document(**fields))  # type: ignore[arg-type]
+    leaf = canonical(leaf_document(**fields))
     AuditEvent.objects.filter(pk=event.pk).update(
         seq=seq,
         actor_id=fields["actor_id"],

@@ -162,10 +162,10 @@ def test_the_migration_fills_in_the_leaf_hashes_and_compact_range_of_events_writ
     expected = AuditHead.objects.get().root()
     # As before the migration: no leaf hashes, no compact range.
     editor = _SchemaEditor()
-    _append_only.remove(editor)
+    _append_only.remove(editor)  # type: ignore[no-untyped-call]
     AuditEvent.objects.update(leaf_hash=b"")
     AuditHead.objects.update(frontier=b"")
-    _append_only.add(editor)
+    _append_only.add(editor)  # type: ignore[no-untyped-call]
     migration = importlib.import_module("ombuds.audit.migrations.0007_merkle_tree")
     migration.backfill(apps, editor)
     assert AuditHead.objects.get().root() == expected

@@ -90,30 +90,68 @@ def _scan(
         next_size = next(wanted, None)
     start = 0
     while True:
-        rows = list(
-            AuditEvent.objects.filter(seq__gte=start).order_by("seq").values_list("seq", "leaf", "leaf_hash")[:chunk]
-        )
-        if not rows:
-            return tree, roots, None
+        leaves, stored = _read(start, chunk)
+        if not leaves:
+            missing = _first_missing(start)
+            if missing is not None:
+                verdict.problems.append(
+                    Problem(missing, f"event {missing} is missing (the next one stored is {_next_seq(missing)})")
+                )
+            return tree, roots, missing
         cut: int | None = None
-        if rows[0][0] != start or rows[-1][0] != start + len(rows) - 1:
-            # Numbers are unique and in order, so a gap shows at one end of the chunk or the other.
-            cut = next(start + i for i, row in enumerate(rows) if row[0] != start + i)
-            found = rows[cut - start][0]
-            verdict.problems.append(Problem(cut, f"event {cut} is missing (the next one stored is {found})"))
-            rows = rows[: cut - start]
-        hashes = [_sha256(b"\x00" + leaf.encode("utf-8")).digest() for _seq, leaf, _stored in rows]
-        stored = [bytes(row[2]) for row in rows]
-        if hashes != stored:
+        if len(leaves) < chunk and (missing := _first_missing(start)) is not None and missing < start + len(leaves):
+            # A number is missing inside this chunk: the events after it are out of place.
+            cut = missing
+            verdict.problems.append(Problem(cut, f"event {cut} is missing (the next one stored is {_next_seq(cut)})"))
+            leaves, stored = leaves[: cut - start], stored[: cut - start]
+        hashes = [_sha256(b"\x00" + leaf).digest() for leaf in leaves]
+        # One comparison of two joined strings: far cheaper than one per event.
+        if b"".join(hashes) != b"".join(stored):
             bad = next(i for i, (mine, theirs) in enumerate(zip(hashes, stored, strict=True)) if mine != theirs)
             verdict.problems.append(Problem(start + bad, f"event {start + bad}: its leaf does not match its leaf hash"))
             cut, hashes = start + bad, hashes[:bad]
         next_size = _extend(tree, hashes, roots, next_size, wanted)
         if cut is not None:
             return tree, roots, cut
-        start += len(rows)
+        start += len(leaves)
         if progress is not None:
             progress(start, max(total, start))
+
+
+def _read(start: int, count: int) -> tuple[tuple[bytes, ...], tuple[bytes, ...]]:
+    """The leaves (as bytes) and stored leaf hashes of events numbered [start, start + count), in order.
+
+    Read with one plain query per chunk, the leaf already as bytes, so that reading costs
+    little more than the database's own work: this pass is what `ombuds audit verify`'s
+    speed is measured by (benchmarks/audit_verify.py).
+    """
+    table = AuditEvent._meta.db_table
+    leaf = "convert_to(leaf, 'UTF8')" if connection.vendor == "postgresql" else "CAST(leaf AS BLOB)"
+    sql = f"SELECT {leaf}, leaf_hash FROM {table} WHERE seq >= %s AND seq < %s ORDER BY seq"  # noqa: S608 - no outside value
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [start, start + count])
+        rows = cursor.fetchall()
+    if not rows:
+        return (), ()
+    leaves, stored = zip(*rows, strict=True)
+    if not isinstance(leaves[0], bytes) or not isinstance(stored[0], bytes):
+        leaves, stored = tuple(map(bytes, leaves)), tuple(map(bytes, stored))
+    return leaves, stored
+
+
+def _first_missing(start: int) -> int | None:
+    """The first number from `start` on that no event has while a later event exists; None if none."""
+    numbers = AuditEvent.objects.filter(seq__gte=start).order_by("seq").values_list("seq", flat=True)
+    expected = start
+    for number in numbers.iterator(chunk_size=CHUNK):
+        if number != expected:
+            return expected
+        expected += 1
+    return None
+
+
+def _next_seq(after: int) -> int | None:
+    return AuditEvent.objects.filter(seq__gt=after).order_by("seq").values_list("seq", flat=True).first()
 
 
 def _extend(

@@ -5,7 +5,9 @@ The target: verify runs at no less than a third of the speed of
 the same run. Verify does much more per event: it reads the event from the database,
 hashes it as a leaf, compares that with the stored leaf hash, builds the tree and takes
 the root at each of 1,000 signed tree heads (whose signatures it checks), and has the
-database compare each row's columns with its leaf. Its two parts are timed apart too.
+database compare each row's columns with its leaf, on a connection of its own in a
+second thread, beside the pass: processor time counts both threads, wall time shows
+the overlap. Its two parts are timed apart too.
 
 The events are written in bulk with one INSERT statement per 10,000 rows, with their
 leaves, leaf hashes and head row exactly as ombuds.audit.log writes them one by one;
@@ -122,14 +124,15 @@ def verify_1m(scratch: Path) -> list[Measurement]:
         assert verdict.ok
 
     def columns() -> None:
-        assert verify._first_disagreeing_in_database(None) is None
+        assert verify._first_disagreeing_in_database() is None
 
     bare, full, scan, checked = _fastest([bare_loop, whole, tree_and_heads, columns])
     return [
         bare.measurement(f"sha256 loop, {EVENTS:,} leaves", f"avg leaf {sum(map(len, leaves)) / EVENTS:.0f} bytes"),
         full.measurement(
             f"audit verify, {EVENTS:,} events",
-            f"{bare.cpu_seconds / full.cpu_seconds:.2f}× the loop's speed (target ≥ 0.33)",
+            f"{bare.cpu_seconds / full.cpu_seconds:.2f}× the loop's speed by CPU, "
+            f"{bare.seconds / full.seconds:.2f}× by wall time (target ≥ 0.33)",
         ),
         scan.measurement(
             "  of which: read, re-hash, tree",

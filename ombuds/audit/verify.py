@@ -3,11 +3,11 @@
 One pass reads the events in order, in large chunks, hashes each stored leaf again
 and compares the result with the stored leaf hash, and takes the root at the size of
 every signed tree head on the way (merkle.CompactRange). A second check, run by the
-database over the same rows, compares each row's indexed columns (number, time, type,
-actor, case) with what its leaf says. Then each tree head's signature is checked
-against the public key, its root against the recomputed root at its size, its size
-and time against the one before it, and the head row's size and compact range against
-the recomputed ones.
+database over the same rows at the same time (on a connection of its own), compares
+each row's indexed columns (number, time, type, actor, case) with what its leaf says.
+Then each tree head's signature is checked against the public key, its root against
+the recomputed root at its size, its size and time against the one before it, and the
+head row's size and compact range against the recomputed ones.
 
 Two consecutive tree heads are consistent (the later log extends the earlier) exactly
 when both their roots are roots of the one tree recomputed here, so checking each
@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC
 
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection, connections, transaction
 from nacl.signing import VerifyKey
 
 from ombuds.audit import merkle, sth
@@ -68,9 +69,12 @@ def verify(public_key: VerifyKey, *, progress: Progress | None = None, chunk: in
     heads = list(SignedTreeHead.objects.order_by("tree_size", "timestamp"))
     verdict.tree_heads = len(heads)
     sizes = sorted({head.tree_size for head in heads})
+    columns = _columns_alongside()
     tree, roots, first_bad_row = _scan(total, sizes, verdict, progress, chunk)
     verdict.events = tree.size
-    _check_columns(first_bad_row, verdict)
+    bad = columns()
+    if bad is not None:
+        verdict.problems.append(Problem(bad, f"event {bad}: its columns do not match its leaf"))
     _check_tree_heads(heads, roots, tree.size, public_key, verdict, stopped=first_bad_row is not None)
     _check_head_row(tree, total, first_bad_row, verdict)
     verdict.problems.sort(key=lambda problem: problem.index)
@@ -228,16 +232,45 @@ def _check_head_row(tree: merkle.CompactRange, total: int, first_bad_row: int | 
 # --- The columns beside each leaf -------------------------------------------------------
 
 
-def _check_columns(before: int | None, verdict: Verdict) -> None:
-    """The first event (below `before`, if given) whose columns disagree with its leaf."""
+def _columns_alongside() -> Callable[[], int | None]:
+    """Start the database's comparison of every row's columns with its leaf; returns a wait for its answer.
+
+    Outside a transaction it runs on a connection of its own in a second thread, while
+    this one hashes: the database does the work (SQLite lets go of the interpreter while
+    it runs a query; PostgreSQL works in its own process), so the two overlap. Inside a
+    transaction (the tests) another connection may not see the rows, so it runs here.
+    """
+    if connection.in_atomic_block:
+        bad = _first_disagreeing()
+        return lambda: bad
+    answer: list[int | None] = []
+
+    def run() -> None:
+        try:
+            answer.append(_first_disagreeing())
+        finally:
+            connections.close_all()  # this thread's own connection
+
+    worker = threading.Thread(target=run, name="audit-verify-columns")
+    worker.start()
+
+    def wait() -> int | None:
+        worker.join()
+        if not answer:
+            raise RuntimeError("the comparison of the columns with the leaves did not finish")
+        return answer[0]
+
+    return wait
+
+
+def _first_disagreeing() -> int | None:
+    """The first event whose columns disagree with its leaf."""
     try:
         with transaction.atomic():
-            bad = _first_disagreeing_in_database(before)
+            return _first_disagreeing_in_database()
     except DatabaseError:
         # PostgreSQL refuses the whole query if one leaf is not JSON; read them here instead.
-        bad = _first_disagreeing_in_python(before)
-    if bad is not None:
-        verdict.problems.append(Problem(bad, f"event {bad}: its columns do not match its leaf"))
+        return _first_disagreeing_in_python()
 
 
 def _action_case(column: str) -> str:
@@ -245,13 +278,12 @@ def _action_case(column: str) -> str:
     return f"CASE {column} {names} END"
 
 
-def _first_disagreeing_in_database(before: int | None) -> int | None:
+def _first_disagreeing_in_database() -> int | None:
     table = AuditEvent._meta.db_table
-    limit = "" if before is None else f"AND seq < {int(before)}"
     if connection.vendor == "postgresql":
         sql = f"""
             SELECT MIN(seq) FROM (SELECT seq, event_type, at, actor_kind, actor_id, case_id, leaf::jsonb AS j
-                                  FROM {table} WHERE TRUE {limit}) AS e
+                                  FROM {table}) AS e
             WHERE NOT (
                 j->'index' = to_jsonb(seq)
                 AND j->>'action' IS NOT DISTINCT FROM ({_action_case("event_type")})
@@ -265,7 +297,7 @@ def _first_disagreeing_in_database(before: int | None) -> int | None:
         # Django keeps an aware time in SQLite as UTC text, "YYYY-MM-DD HH:MM:SS[.ffffff]".
         sql = f"""
             SELECT MIN(seq) FROM {table}
-            WHERE 1 {limit} AND CASE WHEN json_valid(leaf) THEN NOT (
+            WHERE CASE WHEN json_valid(leaf) THEN NOT (
                 json_extract(leaf, '$.index') IS seq
                 AND json_extract(leaf, '$.action') IS ({_action_case("event_type")})
                 AND json_extract(leaf, '$.actor.kind') IS actor_kind
@@ -281,10 +313,8 @@ def _first_disagreeing_in_database(before: int | None) -> int | None:
     return None if row is None or row[0] is None else int(row[0])
 
 
-def _first_disagreeing_in_python(before: int | None) -> int | None:
+def _first_disagreeing_in_python() -> int | None:
     events = AuditEvent.objects.order_by("seq")
-    if before is not None:
-        events = events.filter(seq__lt=before)
     names = {int(member): member.name.lower() for member in EventType}
     rows = events.values_list("seq", "leaf", "event_type", "at", "actor_kind", "actor_id", "case_id")
     for seq, leaf, event_type, at, actor_kind, actor_id, case_id in rows.iterator(chunk_size=CHUNK):

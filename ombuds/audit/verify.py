@@ -211,7 +211,7 @@ def _check_tree_heads(
         elif roots.get(head.tree_size) != signed.head.root_hash:
             problem = f"{name}: its root does not match the events"
         if problem is not None:
-            verdict.problems.append(Problem(vouched, problem))
+            verdict.problems.append(Problem(vouched, f"{problem}; the events from {vouched} on are not vouched for"))
             return
         vouched, previous = head.tree_size, head
 

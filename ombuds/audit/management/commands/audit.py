@@ -56,7 +56,7 @@ class Command(BaseCommand):
             self.stdout.write(f"OK: {verdict.events} events and {verdict.tree_heads} signed tree heads hold.")
             return
         for problem in verdict.problems:
-            self.stderr.write(f"event {problem.index}: {problem.message}")
+            self.stderr.write(problem.message)
         raise CommandError(
             f"the audit log does not hold from event {verdict.first_bad_index} on "
             f"({len(verdict.problems)} problem{'s' if len(verdict.problems) != 1 else ''})"

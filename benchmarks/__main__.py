@@ -21,7 +21,7 @@ def registry() -> dict[str, Benchmark]:
 
     Imported only after Django is set up, because benchmarks use the models.
     """
-    from benchmarks import directory_import, inbox, kdf, merkle, stream
+    from benchmarks import audit_verify, directory_import, inbox, kdf, merkle, stream
 
     return {
         "directory_import": directory_import.import_100k,
@@ -29,6 +29,7 @@ def registry() -> dict[str, Benchmark]:
         "kdf": kdf.derivations,
         "stream": stream.throughput,
         "merkle": merkle.merkle_1m,
+        "audit_verify": audit_verify.verify_1m,
     }
 
 

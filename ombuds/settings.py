@@ -376,6 +376,10 @@ USE_X_FORWARDED_PORT = False
 OMBUDS_AUDIT_SIGNING_KEY_FILE = Path(
     env_str("OMBUDS_AUDIT_SIGNING_KEY_FILE", str(VAR_DIR / "keys" / "audit_signing_key"))
 )
+# Witnesses outside the organisation who receive the latest signed tree head by e-mail
+# (ombuds/audit/witness.py): none by default; how often, as an ISO 8601 duration.
+OMBUDS_AUDIT_WITNESS_EMAILS = env_list("OMBUDS_AUDIT_WITNESS_EMAILS", [])
+OMBUDS_AUDIT_WITNESS_INTERVAL = env_duration("OMBUDS_AUDIT_WITNESS_INTERVAL", "P1D", exact=True)
 
 # --- Logging ----------------------------------------------------------------------------
 # No handler here ever receives a request object: Django's request loggers are

@@ -10,6 +10,7 @@ urlpatterns = [
     path("staff/accounts/", include("ombuds.accounts.urls")),
     path("staff/accounts/", include("allauth.urls")),
     path("staff/audit/", audit_views.trail, name="audit_trail"),
+    path("staff/audit/proofs/<int:index>/", audit_views.proof, name="audit_proof"),
     path("staff/", include("ombuds.cases.urls")),
     path("", include("ombuds.intake.urls")),
 ]

@@ -227,6 +227,8 @@ def _choices(parameter: str, ids: CaseIds) -> list[object]:
         "key": ["walk-" + secrets.token_hex(4)],
         # The one-time enrolment link after a second-factor reset.
         "secret": [secrets.token_urlsafe(32)],
+        # An audit event's place in the log (its proof page).
+        "index": [0],
     }
     assert parameter in values, f"the route walk does not know how to fill the parameter {parameter!r}"
     return values[parameter]

@@ -137,3 +137,34 @@ class AppealIn(Schema):
     reason: str = Field(min_length=1, max_length=actions.MAX_NARRATIVE)
 
     _reason_not_blank = field_validator("reason")(_not_blank)
+
+
+class SignedTreeHeadOut(Schema):
+    tree_size: int
+    root_hash: str
+    timestamp: str
+    signature: str
+
+
+class FilingProofOut(Schema):
+    """docs/audit-log.md §7: nothing in it names her or holds any part of the report."""
+
+    format: Literal["ombuds-filing-proof-1"]
+    commitment: str = Field(description="SHA-256 of the canonical JSON of her narrative and her random value, hex")
+    leaf_index: int
+    leaf: str = Field(description="The 'report filed' event's leaf bytes as a UTF-8 string")
+    tree_head: SignedTreeHeadOut
+    inclusion_proof: list[str]
+    public_key: str
+
+
+class ProofOut(Schema):
+    ready: bool
+    ready_after: datetime | None = Field(
+        description="When not ready: when her report enters the audit log (null if it has no proof of filing)"
+    )
+    proof: FilingProofOut | None
+    text: str | None = Field(description="The same proof as the downloadable text file, with its QR code")
+    random_value: str | None = Field(
+        description="Her random value (64 hex digits), held only by her: not part of the proof; keep it apart"
+    )

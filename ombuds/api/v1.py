@@ -10,6 +10,7 @@ from ninja.files import UploadedFile
 from ninja.security import HttpBearer
 
 from ombuds.api import errors as answers
+from ombuds.api.audit import router as audit_router
 from ombuds.api.errors import field_error, field_errors
 from ombuds.api.schemas import (
     AppealIn,
@@ -22,13 +23,15 @@ from ombuds.api.schemas import (
     EscalationOut,
     MessageIn,
     MessageOut,
+    ProofOut,
     ReceiptOut,
     ReportIn,
     SessionIn,
     SessionOut,
 )
 from ombuds.api.staff import router as staff_router
-from ombuds.cases import actions
+from ombuds.audit import receipt_proof
+from ombuds.cases import actions, filing_proof
 from ombuds.cases.models import Report
 from ombuds.intake import access, flood, reporter_view, throttle
 from ombuds.intake.forms import to_new_attachments
@@ -209,4 +212,26 @@ def reporter_appeal(request: HttpRequest, payload: AppealIn) -> Status[CreatedOu
     return Status(201, CreatedOut(id=appeal.pk))
 
 
+@api.get(
+    "/reporter/proof",
+    response={200: ProofOut, **answers.AUTH},
+    auth=ReporterToken(),
+    tags=["reporter"],
+    summary="The proof that the report was filed, once it is in the audit log",
+)
+def reporter_proof(request: HttpRequest) -> ProofOut:
+    """Ready at once for a named report; for an anonymous one after its batch enters the log (`ready_after`)."""
+    found = filing_proof.for_report(_reporter(request))
+    if isinstance(found, filing_proof.NotReady):
+        return ProofOut(ready=False, ready_after=found.ready_after, proof=None, text=None, random_value=None)
+    return ProofOut(
+        ready=True,
+        ready_after=None,
+        proof=found.proof,  # type: ignore[arg-type]
+        text=receipt_proof.to_text(found.proof),
+        random_value=found.random_value.hex() if found.random_value else None,
+    )
+
+
 api.add_router("", staff_router)
+api.add_router("", audit_router)

@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 
+from ombuds.audit import merkle
 from ombuds.audit.canonical import canonical
 from ombuds.audit.models import ActorKind, AuditEvent, AuditHead, EventType, PendingEvent
 from ombuds.lib import batching
@@ -115,8 +115,9 @@ def _locked_head() -> AuditHead:
     """
     head = AuditHead.objects.select_for_update().filter(pk=1).first()
     if head is None:
-        last = AuditEvent.objects.aggregate(last=Max("seq"))["last"]
-        head = AuditHead.objects.create(pk=1, size=0 if last is None else last + 1)
+        tree = merkle.CompactRange()
+        tree.extend(bytes(h) for h in AuditEvent.objects.order_by("seq").values_list("leaf_hash", flat=True))
+        head = AuditHead.objects.create(pk=1, size=tree.size, frontier=b"".join(tree.subtree_roots))
     return head
 
 
@@ -142,6 +143,7 @@ def _append(
             detail=detail,
         )
     )
+    leaf_hash = merkle.leaf_hash(leaf)
     event = AuditEvent.objects.create(
         seq=seq,
         event_type=int(event_type),
@@ -151,8 +153,13 @@ def _append(
         actor_id=actor_id,
         detail=detail,
         leaf=leaf.decode("utf-8"),
+        leaf_hash=leaf_hash,
     )
-    AuditHead.objects.filter(pk=1).update(size=seq + 1)
+    # The compact range moves with the size, under the same lock: the root is always at hand.
+    tree = head.tree()
+    tree.append(leaf_hash)
+    head.size, head.frontier = seq + 1, b"".join(tree.subtree_roots)
+    AuditHead.objects.filter(pk=1).update(size=head.size, frontier=head.frontier)
     return event
 
 

@@ -81,6 +81,20 @@ class CompactRange:
         self._size = 0
         self._roots: list[bytes] = []
 
+    @classmethod
+    def from_state(cls, size: int, subtree_roots: Sequence[bytes]) -> CompactRange:
+        """A range rebuilt from what `size` and `subtree_roots` gave, as the audit head row keeps them.
+
+        There must be one root per set bit of `size`, each 32 bytes long.
+        """
+        if size < 0 or len(subtree_roots) != size.bit_count():
+            raise ValueError(f"a range of {size} leaves has {max(size, 0).bit_count()} subtree roots")
+        _check_hashes(subtree_roots)
+        tree = cls()
+        tree._size = size
+        tree._roots = list(subtree_roots)
+        return tree
+
     @property
     def size(self) -> int:
         return self._size

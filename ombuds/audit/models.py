@@ -6,16 +6,22 @@ numbers are stored, so existing values never change meaning.
 
 Each event has a gap-free sequence number (`seq`, from 0) and its canonical bytes
 (`leaf`), both fixed when it is written: the leaf is what the Merkle log hashes, and
-the other columns are kept beside it so the trail can be searched and joined.
+the other columns are kept beside it so the trail can be searched and joined. Its leaf
+hash is stored too, so proofs never hash the leaves again; `ombuds audit verify`
+recomputes it from the leaf and compares.
 """
 
 from __future__ import annotations
 
+import base64
 import enum
+from datetime import UTC
 
 from django.conf import settings
 from django.db import models
 
+from ombuds.audit import sth
+from ombuds.audit.merkle import HASH_SIZE, CompactRange
 from ombuds.lib.ids import random_id
 
 
@@ -97,6 +103,8 @@ class AuditEvent(models.Model):
     detail = models.JSONField(default=dict)
     # The canonical JSON of the event (ombuds.audit.log.leaf_document), as written.
     leaf = models.TextField()
+    # SHA-256(0x00 ‖ leaf bytes), written with the event: proofs are made from these.
+    leaf_hash = models.BinaryField(max_length=HASH_SIZE)
 
     class Meta:
         ordering = ["seq"]
@@ -106,13 +114,68 @@ class AuditEvent(models.Model):
 
 
 class AuditHead(models.Model):
-    """One row: the size of the log. Taken under a row lock by every write, so sequence
-    numbers are handed out in commit order with no gap, on SQLite and PostgreSQL alike."""
+    """One row: the size of the log and its compact range. Taken under a row lock by every
+    write, so sequence numbers are handed out in commit order with no gap, on SQLite and
+    PostgreSQL alike, and the range always matches the size.
+
+    The compact range (`frontier`) is the roots of the perfect subtrees covering the
+    log, largest first, 32 bytes each, one per set bit of `size`: the current root is
+    folded from them in O(log N) (ombuds.audit.merkle.CompactRange).
+    """
 
     size = models.PositiveBigIntegerField(default=0)
+    frontier = models.BinaryField(default=b"")
 
     def __str__(self) -> str:
         return f"audit log of {self.size} events"
+
+    def tree(self) -> CompactRange:
+        raw = bytes(self.frontier)
+        return CompactRange.from_state(self.size, [raw[i : i + HASH_SIZE] for i in range(0, len(raw), HASH_SIZE)])
+
+    def root(self) -> bytes:
+        return self.tree().root()
+
+
+class SignedTreeHead(models.Model):
+    """A signed tree head (ombuds.audit.sth), kept for good: the log's signed size and root at a moment.
+
+    At most one per size. Signed after every report that enters the log and at least
+    every minute while the log grows (ombuds.audit.tree_heads).
+    """
+
+    tree_size = models.PositiveBigIntegerField(unique=True)
+    root_hash = models.CharField(max_length=64)  # 64 lower-case hex digits
+    timestamp = models.DateTimeField()  # UTC, whole seconds
+    signature = models.CharField(max_length=88)  # 64 bytes, standard base64
+
+    class Meta:
+        ordering = ["tree_size"]
+
+    def __str__(self) -> str:
+        return f"tree head of {self.tree_size} events"
+
+    def signed(self) -> sth.SignedTreeHead:
+        head = sth.TreeHead(self.tree_size, bytes.fromhex(self.root_hash), self.timestamp.astimezone(UTC))
+        return sth.SignedTreeHead(head, base64.b64decode(self.signature))
+
+    def as_json(self) -> dict[str, object]:
+        """The four keys of docs/audit-log.md §3, as exported and e-mailed."""
+        return self.signed().as_json()
+
+
+class WitnessMailing(models.Model):
+    """One e-mail of the latest tree head to the witnesses, per interval (ombuds.audit.witness).
+
+    `slot` numbers the interval; it is unique, so of several sweepers only one sends.
+    """
+
+    slot = models.BigIntegerField(unique=True)
+    tree_size = models.PositiveBigIntegerField()
+    sent_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"tree head of {self.tree_size} events sent to the witnesses"
 
 
 class PendingEvent(models.Model):

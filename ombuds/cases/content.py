@@ -61,8 +61,9 @@ METADATA: dict[type[models.Model], frozenset[str]] = {
     # A case's data key, sealed to one holder's public key.
     CaseKeyGrant: frozenset({"holder", "sealed"}),
     # The receipt's keyed digest finds the report; role and language shape the reporter's pages.
-    # The receipt's key derivation and the case key sealed to it are keys, not content.
-    Report: frozenset({"receipt_digest", "role", "language", "receipt_kdf", "key_seal"}),
+    # The receipt's key derivation and the case key sealed to it are keys, not content; so is
+    # the random value of her proof of filing, sealed to the same key pair.
+    Report: frozenset({"receipt_digest", "role", "language", "receipt_kdf", "key_seal", "proof_seal"}),
     InvolvedPerson: frozenset({"role"}),
     Message: frozenset({"sender"}),
     # Who uploaded it. No digest of a file is kept: a plain hash would let anyone holding

@@ -27,7 +27,7 @@ from ombuds.accounts import keys as staff_keys
 from ombuds.accounts.models import StaffKey
 from ombuds.audit import log
 from ombuds.audit.models import ActorKind, EventType
-from ombuds.cases import access, content
+from ombuds.cases import access, content, filing_proof
 from ombuds.cases.models import (
     Attachment,
     Case,
@@ -102,26 +102,34 @@ def require_staff_key(user: User, case: Case) -> keys.DataKey | None:
 # --- The reporter's own key ------------------------------------------------------------------
 
 
-def seal_for_reporter(receipt: str, key: keys.DataKey) -> tuple[bytes, bytes]:
-    """(KDF header, sealed key) for a new report: the case's key sealed to the key pair her receipt derives.
+def seal_for_reporter(
+    receipt: str, key: keys.DataKey, *, proof_random: bytes | None
+) -> tuple[bytes, bytes, bytes | None]:
+    """(KDF header, sealed key, sealed random value) for a report, sealed to the key pair her receipt derives.
 
-    The one Argon2id derivation of filing. The receipt itself is not stored.
+    The one Argon2id derivation of filing. The receipt itself is not stored. The random
+    value is her proof of filing's (ombuds.cases.filing_proof): only she holds it. A
+    report filed before proofs of filing has none (None).
     """
     params = kdf.KdfParams.current()
     pair = keys.receipt_key_pair(receipt, params)
-    return params.header(), keys.seal_data_key(pair.public_key, key)
+    sealed_random = keys.seal_to(pair.public_key, proof_random) if proof_random is not None else None
+    return params.header(), keys.seal_data_key(pair.public_key, key), sealed_random
 
 
 def open_for_reporter(report: Report, receipt: str) -> keys.DataKey | None:
-    """Her case's key, opened with the receipt she typed (one Argon2id derivation)."""
+    """Her case's key, opened with the receipt she typed (one Argon2id derivation); her proof's random value too."""
     if report.receipt_kdf is None or report.key_seal is None:
         return None
     params = kdf.KdfParams.from_header(bytes(report.receipt_kdf))
     pair = keys.receipt_key_pair(receipt, params)
     try:
-        return keys.unseal_data_key(pair, bytes(report.key_seal))
+        key = keys.unseal_data_key(pair, bytes(report.key_seal))
     except DecryptionError:
         return None
+    # The same derivation opens her proof of filing's random value (ombuds.cases.filing_proof).
+    filing_proof.open_random(report, pair)
+    return key
 
 
 # --- Grants ----------------------------------------------------------------------------------
@@ -464,7 +472,8 @@ def seal_legacy_case(case: Case, *, receipt: str | None = None, now: datetime | 
         if receipt is not None:
             report = case.reports.order_by("submitted_at", "id").first()
             if report is not None and report.key_seal is None:
-                report.receipt_kdf, report.key_seal = seal_for_reporter(receipt, key)
+                # Filed before proofs of filing: the log holds no commitment to prove.
+                report.receipt_kdf, report.key_seal, _ = seal_for_reporter(receipt, key, proof_random=None)
                 report.save(update_fields=["receipt_kdf", "key_seal"])
         sync_grants(case, key, now=now)
         grant_recovery(case, key, now=now)

@@ -215,6 +215,9 @@ class Report(models.Model):
     # parameters and salt in receipt_kdf): with the receipt she opens her case, and only then.
     receipt_kdf = models.BinaryField(null=True)
     key_seal = models.BinaryField(null=True)
+    # The random value of her proof of filing (ombuds.cases.filing_proof), sealed to the same
+    # key pair: only she can open it, with her receipt.
+    proof_seal = models.BinaryField(null=True)
     # CONTENT
     narrative = models.TextField()
     occurred = models.TextField(blank=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from ombuds.accounts.sweep import purge_login_records
-from ombuds.audit import log
+from ombuds.audit import log, tree_heads, witness
 from ombuds.cases import content
 from ombuds.cases import sweeps as case_sweeps
 from ombuds.core import heartbeat
@@ -20,13 +20,18 @@ def run(now: datetime) -> case_sweeps.SweepResult:
     """Escalate missed deadlines, hand over due notices, and drop what has expired.
 
     Anonymous reporters' audit events whose batch boundary has passed enter the log first,
-    so the ladder's own events come after them.
+    so the ladder's own events come after them; a tree head is signed over them at once,
+    so a reporter's proof of filing is ready. Tree heads are signed at least every minute
+    while the log grows, and sent to the witnesses on their schedule.
     """
-    log.release_pending(now)
+    if log.release_pending(now):
+        tree_heads.sign_current(now)
     result = case_sweeps.sweep(now)
     purge_login_records(now)
     access.purge_expired(now)
     content.remove_orphan_files(now)
+    tree_heads.sign_if_due(now)
+    witness.send_if_due(now)
     # A write on every pass, so the database files' times never show when a reporter last wrote.
     heartbeat.beat()
     return result

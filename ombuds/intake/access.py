@@ -21,7 +21,7 @@ from django.core import signing
 from django.utils import timezone
 
 from ombuds.audit import log
-from ombuds.cases import keyring, selectors
+from ombuds.cases import filing_proof, keyring, selectors
 from ombuds.cases.actions import reporter_moment
 from ombuds.cases.models import Report
 from ombuds.crypto import keys
@@ -46,7 +46,15 @@ def open_session(report: Report, kind: Kind) -> str:
     session_id = secrets.token_hex(16)
     secret = secrets.token_urlsafe(32)
     key = keyring.reporter_data_key(report)
-    payload = json.dumps({"report": report.pk, "key": keyring.encode_key(key) if key else None}).encode()
+    random_value = filing_proof.attached_random(report)
+    payload = json.dumps(
+        {
+            "report": report.pk,
+            "key": keyring.encode_key(key) if key else None,
+            # Her proof of filing's random value, which only her receipt opens.
+            "proof": random_value.hex() if random_value else None,
+        }
+    ).encode()
     ReporterSession.objects.create(
         id=session_id,
         kind=kind,
@@ -89,6 +97,8 @@ def report_for_token(token: str, kind: Kind) -> Report | None:
     report = Report.objects.select_related("case").filter(pk=payload["report"]).first()
     if report is not None and payload.get("key"):
         keyring.attach_to_report(report, keyring.decode_key(payload["key"]))
+    if report is not None and payload.get("proof"):
+        filing_proof.attach_random(report, bytes.fromhex(payload["proof"]))
     return report
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ombuds.intake import views
+from ombuds.intake import proof_views, views
 
 app_name = "intake"
 
@@ -12,5 +12,7 @@ urlpatterns = [
     path("status/", views.status, name="status"),
     path("status/message/", views.send_message, name="message"),
     path("status/appeal/", views.appeal, name="appeal"),
+    path("status/proof/", proof_views.printable, name="proof"),
+    path("status/proof/download/", proof_views.download, name="proof_download"),
     path("leave/", views.leave, name="leave"),
 ]

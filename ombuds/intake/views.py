@@ -21,7 +21,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from ombuds.cases import actions, selectors
+from ombuds.cases import actions, filing_proof, selectors
 from ombuds.cases.models import Report
 from ombuds.intake import access, flood, reporter_view, throttle
 from ombuds.intake.forms import AppealForm, MessageForm, ReceiptForm, ReportForm, to_new_attachments
@@ -133,7 +133,9 @@ def report(request: HttpRequest) -> HttpResponse:
         )
         return render(request, "intake/report.html", {"form": form}, status=503)
 
-    response = render(request, "intake/receipt.html", {"receipt": filed.receipt})
+    response = render(
+        request, "intake/receipt.html", {"receipt": filed.receipt, "proof": filing_proof.readiness(filed.report)}
+    )
     _set_reporter_cookie(response, access.open_session(filed.report, "web"))
     return response
 
@@ -190,6 +192,7 @@ def _status_page(
             "message_form": message_form or MessageForm(),
             "appeal_form": appeal_form or AppealForm(),
             "max_files": settings.OMBUDS_MAX_ATTACHMENTS,
+            "proof": filing_proof.readiness(report),
         },
         status=status,
     )

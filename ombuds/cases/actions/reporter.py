@@ -14,9 +14,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from ombuds.audit import log
+from ombuds.audit import log, tree_heads
 from ombuds.audit.models import EventType
-from ombuds.cases import content, keyring, notify, quota, routing
+from ombuds.cases import content, filing_proof, keyring, notify, quota, routing
 from ombuds.cases.actions._base import (
     MAX_NARRATIVE,
     MAX_PEOPLE,
@@ -195,8 +195,9 @@ def file_report(
     digest = receipts.digest(receipt)
     assert digest is not None  # a fresh receipt is always well-formed
     key = keys.DataKey.generate()
+    proof_random = filing_proof.new_random()
     # The one slow step of filing (Argon2id), before any lock is taken.
-    receipt_kdf, key_seal = keyring.seal_for_reporter(receipt, key)
+    receipt_kdf, key_seal, proof_seal = keyring.seal_for_reporter(receipt, key, proof_random=proof_random)
     at = reporter_moment(anonymous=anonymous)
     with log.deferred(anonymous), transaction.atomic(durable=True):
         org = current_organisation()
@@ -217,6 +218,7 @@ def file_report(
             receipt_digest=digest,
             receipt_kdf=receipt_kdf,
             key_seal=key_seal,
+            proof_seal=proof_seal,
             role=role,
             anonymous=anonymous,
             language=language,
@@ -255,7 +257,12 @@ def file_report(
             report=report.pk,
             attachments=len(stored),
             people=len(cleaned_people),
+            # Her proof of filing: ties this event to her text, for whoever she gives the random value.
+            commitment=filing_proof.commitment(narrative, proof_random),
         )
+        if not anonymous:
+            # Her proof of filing is ready on the receipt page; an anonymous report's waits for its batch.
+            tree_heads.sign_after_commit()
         recompute_conflicts(case, at=at)
         # Sealed to everyone who may read it (never the conflicted) and to the recovery key;
         # `at` is the day only for an anonymous reporter, here as everywhere.
@@ -265,6 +272,7 @@ def file_report(
             # The category's pool, or the lead handlers when all of the pool is conflicted.
             notify.queue(notify.Kind.NEW_CASE, case=case, recipients=routing.pool(case) or routing.leads(case))
     keyring.attach_to_report(report, key)
+    filing_proof.attach_random(report, proof_random)
     return FiledReport(receipt=receipt, report=report, case=case)
 
 

@@ -75,8 +75,9 @@ class ProgressBar:
 
     WIDTH = 20
 
-    def __init__(self, out: OutputWrapper) -> None:
+    def __init__(self, out: OutputWrapper, label: str = "importing") -> None:
         self.out = out
+        self.label = label
         self.redraw = out.isatty()
         self.tenths_written = -1
         self.drawn = False
@@ -84,7 +85,7 @@ class ProgressBar:
     def __call__(self, done: int, total: int) -> None:
         percent = done * 100 // total if total else 100
         filled = "#" * (percent * self.WIDTH // 100)
-        line = f"importing {percent:3d}% [{filled:<{self.WIDTH}}] {done}/{total}"
+        line = f"{self.label} {percent:3d}% [{filled:<{self.WIDTH}}] {done}/{total}"
         if self.redraw:
             self.out.write(f"\r{line}", ending="", style_func=_plain)
             self.out.flush()

@@ -144,9 +144,9 @@ class RealServer:
         if self.database_url is None:
             parts = []
             for suffix in ("", "-wal", "-shm", "-journal"):
-                path = Path(str(self.sqlite_path) + suffix)
-                if path.exists():
-                    parts.append(path.read_bytes())
+                content = _read_if_present(Path(str(self.sqlite_path) + suffix))
+                if content is not None:
+                    parts.append(content)
             assert parts, "the SQLite database file does not exist"
             return b"\n".join(parts)
         if PG_DUMP.exists():
@@ -297,6 +297,24 @@ class RealServer:
     def files(self) -> list[Path]:
         """Every file the server wrote outside the database server: logs and var directory."""
         return sorted(p for base in (self.log_dir, self.var_dir) for p in base.rglob("*") if p.is_file())
+
+    def file_contents(self) -> dict[Path, bytes]:
+        """What each of those files holds, leaving out any that vanished while being listed."""
+        contents = {}
+        for path in self.files():
+            content = _read_if_present(path)
+            if content is not None:
+                contents[path] = content
+        return contents
+
+
+def _read_if_present(path: Path) -> bytes | None:
+    # SQLite removes its -wal and -shm files when the server's last connection closes, which
+    # can happen between listing a directory and reading the file.
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
 
 
 @contextmanager

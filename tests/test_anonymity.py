@@ -244,11 +244,10 @@ def test_an_anonymous_report_keeps_no_address_user_agent_or_exact_time(real_serv
         kept = needle in database
         assert not kept, f"the database keeps the reporter's {label}"
 
-    files = server.files()
+    files = server.file_contents()
     assert any(path.name.startswith("gunicorn") for path in files), "the server logs were not found"
     assert any(path.parent.name == "keys" for path in files), "the var directory was not found"
-    for path in files:
-        content = path.read_bytes()
+    for path, content in files.items():
         for label, needle in needles.items():
             kept = needle in content
             assert not kept, f"{path.name} contains the reporter's {label}"

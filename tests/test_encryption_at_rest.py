@@ -147,11 +147,10 @@ def test_a_copy_of_the_database_and_files_reveals_no_report(real_server: RealSer
     database = server.database_bytes()
     for label, needle in needles.items():
         assert needle not in database, f"the database holds the {label}"
-    files = server.files()
+    files = server.file_contents()
     stored = [path for path in files if path.parent.name == "files"]
     assert stored, "the encrypted file store was not found"
-    for path in files:
-        content = path.read_bytes()
+    for path, content in files.items():
         for label, needle in needles.items():
             assert needle not in content, f"{path.relative_to(server.root)} holds the {label}"
     # A control: the probe is findable where it is meant to be, so the search is not blind.

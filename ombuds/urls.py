@@ -11,5 +11,7 @@ urlpatterns = [
     path("staff/accounts/", include("allauth.urls")),
     path("staff/audit/", audit_views.trail, name="audit_trail"),
     path("staff/", include("ombuds.cases.urls")),
+    # After the cases' URLs, which register the `ref` converter these use too.
+    path("staff/", include("ombuds.outcomes.urls")),
     path("", include("ombuds.intake.urls")),
 ]

@@ -353,6 +353,8 @@ def files_by_name(*, receipt: str | None = None) -> dict[str, bytes]:
 def _case_id(instance: Any) -> int:
     if hasattr(instance, "case_id"):
         return int(instance.case_id)
+    if hasattr(instance, "measure"):
+        return int(instance.measure.case_id)  # a change of a protective measure
     return int(instance.report.case_id)  # an InvolvedPerson belongs to a report
 
 
@@ -425,3 +427,46 @@ def totp_code(secret: str) -> str:
 
     counter = next(iter(yield_hotp_counters_from_time()))
     return str(format_hotp_value(hotp_value(secret, counter)))
+
+
+# --- Pages in Chinese --------------------------------------------------------------------
+
+# Three or more Latin words in a row: text someone forgot to translate (as tests/test_translations.py checks).
+ENGLISH_RUN = re.compile(r"[A-Za-z]{2,}(?:[ \t\n,.'’:;?!()-]+[A-Za-z]{2,}){2,}")
+
+
+def untranslated_runs(html: str) -> list[str]:
+    """Runs of English words a reader would see or hear on a page meant to be in Chinese."""
+    from html.parser import HTMLParser
+
+    class Visible(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.parts: list[str] = []
+            self.skip = 0
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag in {"script", "style"}:
+                self.skip += 1
+            self.parts.extend(v for n, v in attrs if n in {"aria-label", "title", "placeholder", "alt"} and v)
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag in {"script", "style"} and self.skip:
+                self.skip -= 1
+
+        def handle_data(self, data: str) -> None:
+            if not self.skip:
+                self.parts.append(data)
+
+    parser = Visible()
+    parser.feed(html)
+    return ENGLISH_RUN.findall("\n".join(parser.parts))
+
+
+def api_client_for(user) -> Client:
+    """A client with a personal API token that carries the user's key, as `ombuds token create --with-key` makes."""
+    from ombuds.accounts import keys as staff_keys
+    from ombuds.accounts import tokens
+
+    _record, token = tokens.create_token(user=user, name="test", key_pair=staff_keys.attached(user))
+    return Client(headers={"Authorization": f"Bearer {token}"})

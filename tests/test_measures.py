@@ -9,7 +9,7 @@ from django.test import Client
 
 from ombuds.audit.models import AuditEvent, EventType
 from ombuds.cases import actions
-from ombuds.cases.models import Escalation, InvolvedPerson
+from ombuds.cases.models import Escalation, InvolvedPerson, Organisation
 from ombuds.core.sweep import run as sweep
 from ombuds.outcomes import actions as measures
 from ombuds.outcomes.models import Measure, MeasureChange
@@ -43,10 +43,11 @@ def _person(case, name: str) -> InvolvedPerson:
 
 
 def _no_contact(case, actor, **overrides: Any) -> Measure:
+    if "restricts" not in overrides:
+        overrides["restricts"] = [_person(case, "Wang Manager").pk]
     fields: dict[str, Any] = {
         "kind": "no_contact",
         "protects_reporter": True,
-        "restricts": [_person(case, "Wang Manager").pk],
         "starts_on": DAY,
         "review_on": DAY + timedelta(days=14),
         "description": SECRET,
@@ -323,8 +324,15 @@ def test_the_measures_api_records_lists_keeps_and_ends(staff, case) -> None:
 
 
 @time_machine.travel(T0, tick=False)
-def test_the_measure_pages_are_in_chinese_for_staff_and_reporter(staff, case) -> None:
-    _no_contact(case, staff.handler)
+def test_the_measure_pages_are_in_chinese_for_staff_and_reporter(staff, file_report) -> None:
+    # An installation in China: its names in Chinese, a report written (and answered) in Chinese.
+    Organisation.objects.filter(pk=1).update(name="示例科技有限公司", oversight_name="独立监督委员会")
+    filed = file_report(language="zh-hans", people=[actions.NewPerson(name="王经理", role="accused")])
+    case = filed.case
+    actions.acknowledge_case(case=case, actor=staff.lead)
+    actions.begin_assessment(case=case, actor=staff.lead)
+    case.receipt = filed.receipt
+    _no_contact(case, staff.handler, restricts=[InvolvedPerson.objects.get(report__case=case).pk])
     zh = "zh-CN,zh;q=0.9"
     staff_page = staff.client_for(staff.lead).get(f"/staff/cases/{case.reference}/measures/", HTTP_ACCEPT_LANGUAGE=zh)
     html = staff_page.content.decode()

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "ombuds.directory",
     "ombuds.audit",
     "ombuds.cases",
+    "ombuds.outcomes",
     "ombuds.intake",
     "ombuds.api",
 ]
@@ -380,6 +381,13 @@ OMBUDS_AUDIT_SIGNING_KEY_FILE = Path(
 # (ombuds/audit/witness.py): none by default; how often, as an ISO 8601 duration.
 OMBUDS_AUDIT_WITNESS_EMAILS = env_list("OMBUDS_AUDIT_WITNESS_EMAILS", [])
 OMBUDS_AUDIT_WITNESS_INTERVAL = env_duration("OMBUDS_AUDIT_WITNESS_INTERVAL", "P1D", exact=True)
+
+# --- Rehire registry --------------------------------------------------------------
+# The key of the rehire registry's digests (ombuds/outcomes/registry.py), in a file outside
+# the database: without it a copy of the database cannot test a name against the registry,
+# and with it lost the registry cannot be searched any more. Made on first use while the
+# registry is empty; back it up with the database.
+OMBUDS_REHIRE_KEY_FILE = Path(env_str("OMBUDS_REHIRE_KEY_FILE", str(VAR_DIR / "keys" / "rehire_registry_key")))
 
 # --- Logging ----------------------------------------------------------------------------
 # No handler here ever receives a request object: Django's request loggers are

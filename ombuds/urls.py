@@ -12,5 +12,7 @@ urlpatterns = [
     path("staff/audit/", audit_views.trail, name="audit_trail"),
     path("staff/audit/proofs/<int:index>/", audit_views.proof, name="audit_proof"),
     path("staff/", include("ombuds.cases.urls")),
+    # After the cases' URLs, which register the `ref` converter these use too.
+    path("staff/", include("ombuds.outcomes.urls")),
     path("", include("ombuds.intake.urls")),
 ]

@@ -49,6 +49,8 @@ def _cheap_crypto(settings: Any, _file_store_root: Path) -> None:
     settings.OMBUDS_KDF_MEMLIMIT_MIB = 1
     # Every test gets its own file store, outside var/; it is created only when a file is stored.
     settings.OMBUDS_FILE_STORE_DIR = _file_store_root / secrets.token_hex(8)
+    # And its own rehire registry key (made on first use), never the development key in var/.
+    settings.OMBUDS_REHIRE_KEY_FILE = _file_store_root / secrets.token_hex(8) / "rehire_registry_key"
 
 
 @pytest.fixture

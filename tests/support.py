@@ -142,6 +142,11 @@ class Personas:
         return self._in_directory("manager@example.org", self.MANAGER_ID, "Morgan Manager", None, "lead_handler")
 
     @cached_property
+    def hr(self) -> Any:
+        """An hr member: asks the rehire registry, sees no case."""
+        return make_staff("hr@example.org", "hr")
+
+    @cached_property
     def accused(self) -> Any:
         return self._in_directory("accused@example.org", self.ACCUSED_ID, "Alex Accused", self.MANAGER_ID)
 
@@ -219,6 +224,10 @@ def _choices(parameter: str, ids: CaseIds) -> list[object]:
         "attachment_id": [ids.attachment_id],
         "appeal_id": [ids.appeal_id],
         "proposal_id": [ids.proposal_id],
+        # A protective measure, an outcome, a rehire check (ombuds.outcomes).
+        "measure_id": [1],
+        "outcome_id": [1],
+        "check_reference": ["RC-WALK"],
         # Every step of the workflow, each its own URL.
         "name": [transition.value for transition in Transition],
         # allauth: a security key's number, a password-reset or e-mail-confirmation key.
@@ -346,33 +355,38 @@ def files_by_name(*, receipt: str | None = None) -> dict[str, bytes]:
 def _case_id(instance: Any) -> int:
     if hasattr(instance, "case_id"):
         return int(instance.case_id)
+    if hasattr(instance, "measure"):
+        return int(instance.measure.case_id)  # a change of a protective measure
     return int(instance.report.case_id)  # an InvolvedPerson belongs to a report
 
 
 # --- Every route that names a case ------------------------------------------------------
 
 
-def case_routes(reference: str, attachment: int, appeal: int, proposal: int = 1) -> list[str]:
-    """Every staff URL that names a case, found from the URL configuration itself."""
-    resolver = get_resolver()
-    staff = next(p for p in resolver.url_patterns if isinstance(p, URLResolver) and str(p.pattern) == "staff/")
+def case_routes(
+    reference: str, attachment: int, appeal: int, proposal: int = 1, *, measure: int = 1, outcome: int = 1
+) -> list[str]:
+    """Every staff URL that names a case, found from the URL configuration itself (every app's)."""
+    values: dict[str, object] = {
+        "reference": reference,
+        "attachment_id": attachment,
+        "appeal_id": appeal,
+        "proposal_id": proposal,
+        "measure_id": measure,
+        "outcome_id": outcome,
+    }
     paths = []
-    for pattern in staff.url_patterns:
-        assert isinstance(pattern, URLPattern)
-        if "<ref:reference>" not in str(pattern.pattern):
+    for route in staff_routes():
+        if not route.route.startswith("staff/") or "<ref:reference>" not in route.route:
             continue
-        kwargs: dict[str, object] = {"reference": reference}
-        if "attachment_id" in str(pattern.pattern):
-            kwargs["attachment_id"] = attachment
-        if "appeal_id" in str(pattern.pattern):
-            kwargs["appeal_id"] = appeal
-        if "proposal_id" in str(pattern.pattern):
-            kwargs["proposal_id"] = proposal
-        if "<str:name>" in str(pattern.pattern):
+        unknown = [p for p in route.parameters if p not in values and p != "name"]
+        assert not unknown, f"case_routes does not know how to fill {unknown} of {route.route}"
+        kwargs = {p: values[p] for p in route.parameters if p != "name"}
+        if "name" in route.parameters:
             for step in ["acknowledge", "begin_assessment", "approve_closure", "reopen"]:
-                paths.append(reverse(f"cases:{pattern.name}", kwargs={**kwargs, "name": step}))
+                paths.append(reverse(route.name, kwargs={**kwargs, "name": step}))
             continue
-        paths.append(reverse(f"cases:{pattern.name}", kwargs=kwargs))
+        paths.append(reverse(route.name, kwargs=kwargs))
     return paths
 
 
@@ -383,7 +397,30 @@ STAFF_API_CALLS = [
     ("post", "/api/v1/cases/{ref}/messages", {"body": "hello"}),
     ("post", "/api/v1/cases/{ref}/notes", {"body": "hello"}),
     ("post", "/api/v1/cases/{ref}/assign", {"assignee": "handler@example.org"}),
+    # Protective measures and outcomes (ombuds.outcomes); {measure_id} and {outcome_id} are filled by api_path.
+    ("get", "/api/v1/staff/cases/{ref}/measures", None),
+    (
+        "post",
+        "/api/v1/staff/cases/{ref}/measures",
+        {"kind": "no_contact", "restricts": [], "starts_on": "2026-01-01", "review_on": "2099-01-01"},
+    ),
+    ("post", "/api/v1/staff/cases/{ref}/measures/{measure_id}/extend", {"review_on": "2099-01-01", "reason": "x"}),
+    ("post", "/api/v1/staff/cases/{ref}/measures/{measure_id}/end", {"reason": "x"}),
+    ("get", "/api/v1/staff/cases/{ref}/outcomes", None),
+    (
+        "post",
+        "/api/v1/staff/cases/{ref}/outcomes",
+        {"person": 1, "sanctions": ["dismissal"], "rehire": "not_eligible", "reason": "x", "email": "a@b.example"},
+    ),
+    ("post", "/api/v1/staff/cases/{ref}/outcomes/{outcome_id}/approve", {"note": ""}),
+    ("post", "/api/v1/staff/cases/{ref}/outcomes/{outcome_id}/reject", {"note": "x"}),
+    ("post", "/api/v1/staff/cases/{ref}/outcomes/{outcome_id}/withdraw", None),
 ]
+
+
+def api_path(path: str, reference: str, *, measure: int = 1, outcome: int = 1) -> str:
+    """A path of STAFF_API_CALLS with the case's reference and the ids of a measure and an outcome in it."""
+    return path.format(ref=reference, measure_id=measure, outcome_id=outcome)
 
 
 def totp_code(secret: str) -> str:
@@ -392,3 +429,46 @@ def totp_code(secret: str) -> str:
 
     counter = next(iter(yield_hotp_counters_from_time()))
     return str(format_hotp_value(hotp_value(secret, counter)))
+
+
+# --- Pages in Chinese --------------------------------------------------------------------
+
+# Three or more Latin words in a row: text someone forgot to translate (as tests/test_translations.py checks).
+ENGLISH_RUN = re.compile(r"[A-Za-z]{2,}(?:[ \t\n,.'’:;?!()-]+[A-Za-z]{2,}){2,}")
+
+
+def untranslated_runs(html: str) -> list[str]:
+    """Runs of English words a reader would see or hear on a page meant to be in Chinese."""
+    from html.parser import HTMLParser
+
+    class Visible(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.parts: list[str] = []
+            self.skip = 0
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag in {"script", "style"}:
+                self.skip += 1
+            self.parts.extend(v for n, v in attrs if n in {"aria-label", "title", "placeholder", "alt"} and v)
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag in {"script", "style"} and self.skip:
+                self.skip -= 1
+
+        def handle_data(self, data: str) -> None:
+            if not self.skip:
+                self.parts.append(data)
+
+    parser = Visible()
+    parser.feed(html)
+    return ENGLISH_RUN.findall("\n".join(parser.parts))
+
+
+def api_client_for(user) -> Client:
+    """A client with a personal API token that carries the user's key, as `ombuds token create --with-key` makes."""
+    from ombuds.accounts import keys as staff_keys
+    from ombuds.accounts import tokens
+
+    _record, token = tokens.create_token(user=user, name="test", key_pair=staff_keys.attached(user))
+    return Client(headers={"Authorization": f"Bearer {token}"})

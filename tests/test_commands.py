@@ -28,7 +28,8 @@ def test_seeding_the_demo_twice_changes_nothing_and_prints_the_logins(settings, 
     assert first.getvalue() == second.getvalue()
     assert "handler@demo.example" in first.getvalue()
     assert "oversight@demo.example" in first.getvalue()
-    assert get_user_model().objects.count() == 5
+    assert "hr@demo.example" in first.getvalue()  # the rehire checks have a demo login too
+    assert get_user_model().objects.count() == 6
     assert Organisation.objects.get().name == "Demo Organisation"
     email, password = (tmp_path / "demo-logins.txt").read_text().splitlines()[0].split(" ")
     assert get_user_model().objects.get(username=email).check_password(password)

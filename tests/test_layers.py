@@ -29,6 +29,10 @@ WEB_MODULES = {
     "ombuds.accounts.forms": VIEWS,
     "ombuds.accounts.views": VIEWS,
     "ombuds.accounts.urls": VIEWS,
+    "ombuds.outcomes.views": VIEWS,
+    "ombuds.outcomes.forms": VIEWS,
+    "ombuds.outcomes.urls": VIEWS,
+    "ombuds.outcomes.api": API,
 }
 
 APP_LAYERS = {
@@ -38,6 +42,8 @@ APP_LAYERS = {
     "ombuds.accounts": DOMAIN,
     "ombuds.directory": DOMAIN,
     "ombuds.cases": CASES,
+    # Measures, outcomes and the rehire registry sit beside the cases they belong to.
+    "ombuds.outcomes": CASES,
     "ombuds.intake": VIEWS,
     "ombuds.api": API,
     "ombuds.core": TOP,

@@ -87,6 +87,11 @@ def test_the_walk_finds_every_kind_of_staff_route(case_ids) -> None:
         "staff/accounts/2fa/totp/deactivate/",
         "api/v1/cases/<reference>",
         "staff/cases/<ref:reference>/keep-out/<int:proposal_id>/",
+        "staff/cases/<ref:reference>/measures/<int:measure_id>/extend/",
+        "staff/cases/<ref:reference>/outcomes/<int:outcome_id>/decide/",
+        "staff/rehire/<str:check_reference>/",
+        "api/v1/staff/cases/<reference>/outcomes",
+        "api/v1/staff/rehire-checks",
     ]:
         assert expected in routes, expected
     paths = staff_paths(case_ids)

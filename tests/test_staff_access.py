@@ -6,7 +6,7 @@ from django.test import Client
 from ombuds.accounts import tokens
 from ombuds.cases import actions
 from ombuds.cases.models import Appeal, Attachment
-from tests.support import STAFF_API_CALLS, case_routes
+from tests.support import STAFF_API_CALLS, api_path, case_routes
 
 pytestmark = pytest.mark.django_db
 
@@ -22,12 +22,23 @@ def one_case(file_report):
 
 def test_the_walk_covers_every_kind_of_case_route(one_case) -> None:
     paths = case_routes(one_case.reference, 1, 1)
-    for fragment in ["/steps/", "/messages/", "/notes/", "/assign/", "/appeals/", "/attachments/"]:
+    for fragment in [
+        "/steps/",
+        "/messages/",
+        "/notes/",
+        "/assign/",
+        "/appeals/",
+        "/attachments/",
+        "/measures/1/extend/",
+        "/measures/1/end/",
+        "/outcomes/1/decide/",
+        "/outcomes/1/withdraw/",
+    ]:
         assert any(fragment in path for path in paths), fragment
     assert f"/staff/cases/{one_case.reference}/" in paths
 
 
-@pytest.mark.parametrize("persona", ["outsider", "admin", "auditor"])
+@pytest.mark.parametrize("persona", ["outsider", "admin", "auditor", "hr"])
 def test_people_without_a_case_role_get_404_on_every_case_route(staff, one_case, persona) -> None:
     client = staff.client_for(getattr(staff, persona))
     attachment = Attachment.objects.get().pk
@@ -54,7 +65,7 @@ def test_the_accused_and_his_manager_get_404_on_every_route_of_a_case_that_names
         assert client.post(path, {"body": "x", "reason": "x", "note": "x"}).status_code == 404, path
     token = tokens.create_token(user=getattr(staff, persona), name="probe")[1]
     for method, path, body in STAFF_API_CALLS:
-        url = path.replace("{ref}", case.reference)
+        url = api_path(path, case.reference)
         answer = getattr(client, method)(
             url, body, content_type="application/json", headers={"Authorization": f"Bearer {token}"}
         )
@@ -94,12 +105,12 @@ def test_the_api_walk_covers_every_case_route(client) -> None:
     assert case_paths == {path.replace("{ref}", "{reference}") for _m, path, _b in STAFF_API_CALLS}
 
 
-@pytest.mark.parametrize("persona", ["outsider", "admin", "auditor"])
+@pytest.mark.parametrize("persona", ["outsider", "admin", "auditor", "hr"])
 def test_people_without_a_case_role_get_404_on_every_case_api_route(staff, one_case, persona) -> None:
     _record, token = tokens.create_token(user=getattr(staff, persona), name="t")
     client = Client(headers={"Authorization": f"Bearer {token}"})
     for method, path, body in STAFF_API_CALLS:
-        url = path.format(ref=one_case.reference)
+        url = api_path(path, one_case.reference)
         response = client.get(url) if method == "get" else client.post(url, body, content_type="application/json")
         assert response.status_code == 404, url
     listing = client.get("/api/v1/cases").json()

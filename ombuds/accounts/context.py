@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from ombuds.accounts.roles import AUDIT_READERS, roles_of
+from ombuds.accounts.roles import AUDIT_READERS, REHIRE_CHECK_READERS, REHIRE_CHECKERS, roles_of
 
 
 def staff(request: HttpRequest) -> dict[str, bool]:
     roles = roles_of(request.user)
-    return {"can_read_audit_trail": bool(roles & AUDIT_READERS)}
+    return {
+        "can_read_audit_trail": bool(roles & AUDIT_READERS),
+        # The link only; ombuds.cases.permissions decides on the page itself.
+        "can_use_rehire_checks": bool(roles & (REHIRE_CHECKERS | REHIRE_CHECK_READERS)),
+    }

@@ -51,6 +51,10 @@ APPROVERS = frozenset({Role.LEAD_HANDLER, Role.OVERSIGHT})
 AUDIT_READERS = frozenset({Role.AUDITOR, Role.OVERSIGHT})
 # Roles that read appeals to the oversight body and resolve them.
 APPEAL_READERS = frozenset({Role.OVERSIGHT})
+# Roles that ask the rehire registry whether a candidate may be hired (and see no case).
+REHIRE_CHECKERS = frozenset({Role.HR})
+# Roles that list the rehire checks and look one up, with the registry entry it matched.
+REHIRE_CHECK_READERS = frozenset({Role.OVERSIGHT})
 # Roles that must use a second factor before seeing anything.
 MFA_REQUIRED = CASE_READERS | {Role.AUDITOR, Role.INVESTIGATOR, Role.HR}
 

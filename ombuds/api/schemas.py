@@ -93,6 +93,26 @@ class EscalationOut(Schema):
     text: str
 
 
+class ProtectionOut(Schema):
+    text: str = Field(description="The measure in plain words")
+    starts_on: date
+    ends_on: date | None = Field(description="Null: until further notice")
+    ended_on: date | None = Field(description="Set when it was ended early")
+    in_force: bool
+
+
+class ToldOutcomeOut(Schema):
+    person: str = Field(description="The person as the reporter named them")
+    text: str
+    sanctions: list[str] = Field(description="Only when the organisation tells reporters the sanctions")
+
+
+class DecisionOut(Schema):
+    headline: str
+    outcomes: list[ToldOutcomeOut]
+    note: str
+
+
 class CaseOut(Schema):
     reference: str
     status: str
@@ -111,6 +131,8 @@ class CaseOut(Schema):
     appeals: list[AppealOut]
     attachments: list[str]
     escalations: list[EscalationOut]
+    protections: list[ProtectionOut] = Field(description="The protective measures that protect the reporter")
+    decision: DecisionOut | None = Field(description="Once the decisions about the people accused are final")
 
 
 class MessageIn(Schema):

@@ -19,15 +19,18 @@ from ombuds.api.schemas import (
     CaseOut,
     CreatedOut,
     DeadlinesOut,
+    DecisionOut,
     ErrorOut,
     EscalationOut,
     MessageIn,
     MessageOut,
     ProofOut,
+    ProtectionOut,
     ReceiptOut,
     ReportIn,
     SessionIn,
     SessionOut,
+    ToldOutcomeOut,
 )
 from ombuds.api.staff import router as staff_router
 from ombuds.audit import receipt_proof
@@ -35,6 +38,7 @@ from ombuds.cases import actions, filing_proof
 from ombuds.cases.models import Report
 from ombuds.intake import access, flood, reporter_view, throttle
 from ombuds.intake.forms import to_new_attachments
+from ombuds.outcomes.api import router as outcomes_router
 
 
 class ReporterToken(HttpBearer):
@@ -159,6 +163,21 @@ def reporter_case(request: HttpRequest) -> CaseOut:
         appeals=[{"filed_on": a.filed_on, "resolved": a.resolved} for a in view.appeals],  # type: ignore[misc]
         attachments=view.attachments,
         escalations=[EscalationOut(on=e.on, text=e.text) for e in view.escalations],
+        protections=[
+            ProtectionOut(
+                text=p.text, starts_on=p.starts_on, ends_on=p.ends_on, ended_on=p.ended_on, in_force=p.in_force
+            )
+            for p in view.protections
+        ],
+        decision=DecisionOut(
+            headline=view.decision.headline,
+            outcomes=[
+                ToldOutcomeOut(person=o.person, text=o.text, sanctions=o.sanctions) for o in view.decision.outcomes
+            ],
+            note=view.decision.note,
+        )
+        if view.decision is not None
+        else None,
     )
 
 
@@ -235,3 +254,4 @@ def reporter_proof(request: HttpRequest) -> ProofOut:
 
 api.add_router("", staff_router)
 api.add_router("", audit_router)
+api.add_router("", outcomes_router)

@@ -81,6 +81,21 @@ class EventType(enum.IntEnum):
     RECOVERY_KEY_CREATED = 82
     ACCESS_RECOVERED = 83
     CASE_SEALED = 84
+    # Protective measures, outcomes per accused and the rehire registry (ombuds.outcomes).
+    MEASURE_RECORDED = 120
+    MEASURE_EXTENDED = 121
+    MEASURE_ENDED = 122
+    OUTCOME_PROPOSED = 123
+    OUTCOME_APPROVED = 124
+    OUTCOME_REJECTED = 125
+    OUTCOME_WITHDRAWN = 126
+    OUTCOME_DECIDED = 127
+    REHIRE_LISTED = 128
+    REHIRE_LIFTED = 129
+    REHIRE_CHECKED = 130
+    REHIRE_CHECK_VIEWED = 131
+    OUTCOME_POLICY_CONFIGURED = 132
+    REHIRE_KEY_CREATED = 133
 
 
 class ActorKind(models.TextChoices):

@@ -40,6 +40,16 @@ from ombuds.cases.models import (
 )
 from ombuds.crypto import filestore, keys
 from ombuds.crypto.errors import DecryptionError
+from ombuds.outcomes.models import (
+    AccusedOutcome,
+    Measure,
+    MeasureChange,
+    OutcomePolicy,
+    RegistryKeyCheck,
+    RehireCheck,
+    RehireEntry,
+    RehireIdentifier,
+)
 
 CONTENT: dict[type[models.Model], frozenset[str]] = {
     Case: frozenset({"referral", "decision_reasoning"}),
@@ -89,6 +99,34 @@ METADATA: dict[type[models.Model], frozenset[str]] = {
         }
     ),
 }
+
+
+# Protective measures, outcomes per accused and the rehire registry (ombuds.outcomes).
+CONTENT.update(
+    {
+        Measure: frozenset({"description"}),
+        MeasureChange: frozenset({"reason"}),
+        AccusedOutcome: frozenset({"reason", "decision_note"}),
+    }
+)
+METADATA.update(
+    {
+        # The ladder and the reporter's plain-words list need the kind.
+        Measure: frozenset({"kind"}),
+        MeasureChange: frozenset({"kind"}),
+        # Sanctions and eligibility decide who must approve, what goes into the registry and
+        # what the reporter is told; like the finding, they stay in clear.
+        AccusedOutcome: frozenset({"sanctions", "rehire", "state"}),
+        # Keyed digests (ombuds.outcomes.registry): useless without the key kept outside the database.
+        RehireIdentifier: frozenset({"kind", "digest"}),
+        RehireEntry: frozenset({"result"}),
+        # The reference, the kinds of identifier asked about (never their values) and the answer.
+        RehireCheck: frozenset({"reference", "kinds", "result"}),
+        RegistryKeyCheck: frozenset({"fingerprint"}),
+        # The organisation's own wording for reporters, not report content.
+        OutcomePolicy: frozenset({"wording", "phone_region"}),
+    }
+)
 
 
 def is_content(model: type[models.Model], field: str) -> bool:

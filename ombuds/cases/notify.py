@@ -34,6 +34,7 @@ class Kind(enum.StrEnum):
     DEADLINE_NEAR = "deadline_near"
     ESCALATED = "escalated"
     KEEP_OUT_PROPOSED = "keep_out_proposed"
+    OUTCOME_PROPOSED = "outcome_proposed"
 
 
 SUBJECTS = {
@@ -45,6 +46,7 @@ SUBJECTS = {
     Kind.DEADLINE_NEAR: "Case {ref}: a deadline is near",
     Kind.ESCALATED: "Case {ref} was escalated to you",
     Kind.KEEP_OUT_PROPOSED: "Case {ref}: a request to keep someone out needs your decision",
+    Kind.OUTCOME_PROPOSED: "Case {ref}: a decision about a person needs your approval",
 }
 
 

@@ -13,18 +13,22 @@ import enum
 
 from django.contrib.auth.models import AnonymousUser, User
 
+from ombuds.accounts import mfa
 from ombuds.accounts.roles import (
     APPEAL_READERS,
     APPROVERS,
     ASSIGNABLE,
     CASE_READERS,
     CASE_WORKERS,
+    REHIRE_CHECK_READERS,
+    REHIRE_CHECKERS,
     Role,
     roles_of,
 )
 from ombuds.cases import access, conflicts
-from ombuds.cases.models import Case, KeepOutProposal
+from ombuds.cases.models import Case, KeepOutProposal, Status
 from ombuds.cases.workflow import RULES, Transition
+from ombuds.outcomes.models import AccusedOutcome, OutcomeState
 
 
 class Act(enum.StrEnum):
@@ -38,6 +42,10 @@ class Act(enum.StrEnum):
     RESOLVE_APPEAL = "resolve_appeal"
     EXPORT = "export"
     DOWNLOAD = "download"
+    # Protective measures and the outcome per accused (ombuds.outcomes).
+    RECORD_MEASURE = "record_measure"
+    CHANGE_MEASURE = "change_measure"
+    PROPOSE_OUTCOME = "propose_outcome"
 
 
 Step = Transition | Act
@@ -68,6 +76,19 @@ _ACT_ROLES: dict[Act, frozenset[Role]] = {
     Act.RESOLVE_APPEAL: APPEAL_READERS,
     Act.EXPORT: CASE_READERS,
     Act.DOWNLOAD: CASE_READERS,
+    Act.RECORD_MEASURE: CASE_WORKERS,
+    Act.CHANGE_MEASURE: CASE_WORKERS,
+    Act.PROPOSE_OUTCOME: CASE_WORKERS,
+}
+
+# Acts possible only in some states of the case. Measures are recorded, extended and ended
+# from assessment on, while the case is open (a closed case's measures stay as they were
+# left); an outcome per accused follows the finding.
+_MEASURE_STATES = frozenset({Status.ASSESSMENT, Status.INVESTIGATION, Status.DECIDED})
+_ACT_STATES: dict[Act, frozenset[Status]] = {
+    Act.RECORD_MEASURE: _MEASURE_STATES,
+    Act.CHANGE_MEASURE: _MEASURE_STATES,
+    Act.PROPOSE_OUTCOME: frozenset({Status.DECIDED}),
 }
 
 _PART_ROLES: dict[Part, frozenset[Role]] = {
@@ -96,6 +117,8 @@ def _may_transition(
 ) -> bool:
     rule = RULES[step]
     if case.status not in rule.sources or not roles & rule.roles:
+        return False
+    if step == Transition.CLOSE and outcome_waiting(case):
         return False
     if step not in DECISIONS and step != Transition.WITHDRAW_CLOSURE and step not in _BLOCKED_BY_PROPOSAL:
         return True
@@ -131,7 +154,8 @@ def may_take(user: User | AnonymousUser, case: Case, step: Step, *, assignee: Us
     elif step == Act.ASSIGN:
         allowed = _may_assign(user, roles, case, assignee)
     else:
-        allowed = bool(roles & _ACT_ROLES[step])
+        states = _ACT_STATES.get(step)
+        allowed = bool(roles & _ACT_ROLES[step]) and (states is None or case.status in states)
     return allowed and not conflicts.is_conflicted(user, case) and _can_see(user, case)
 
 
@@ -163,3 +187,37 @@ def may_decide_keep_out(user: User | AnonymousUser, proposal: KeepOutProposal) -
     if proposal.proposed_by_id == user.pk or proposal.person.user_id == user.pk:
         return False
     return not conflicts.is_conflicted(user, proposal.case) and _can_see(user, proposal.case)
+
+
+# --- Outcomes per accused and the rehire registry (ombuds.outcomes) -----------------------------
+
+
+def outcome_waiting(case: Case) -> bool:
+    """Whether an outcome of this case waits for a second person's approval (the case cannot close then)."""
+    return AccusedOutcome.objects.filter(case=case, state=OutcomeState.PENDING).exists()
+
+
+def may_decide_outcome(user: User | AnonymousUser, outcome: AccusedOutcome) -> bool:
+    """A lead handler or oversight member approves or rejects an outcome: never its proposer (R5)."""
+    if not isinstance(user, User) or not roles_of(user) & APPROVERS:
+        return False
+    if not outcome.is_pending or outcome.proposed_by_id == user.pk or outcome.case.status != Status.DECIDED:
+        return False
+    return not conflicts.is_conflicted(user, outcome.case) and _can_see(user, outcome.case)
+
+
+def may_withdraw_outcome(user: User | AnonymousUser, outcome: AccusedOutcome) -> bool:
+    """Only the proposer takes back an outcome that waits for approval."""
+    if not isinstance(user, User) or not outcome.is_pending or outcome.proposed_by_id != user.pk:
+        return False
+    return not conflicts.is_conflicted(user, outcome.case) and _can_see(user, outcome.case)
+
+
+def may_check_rehire(user: User | AnonymousUser) -> bool:
+    """Who may ask the rehire registry about a candidate: the hr role, with its second factor."""
+    return isinstance(user, User) and bool(roles_of(user) & REHIRE_CHECKERS) and mfa.factor_in_place(user)
+
+
+def may_read_rehire_checks(user: User | AnonymousUser) -> bool:
+    """Who lists the rehire checks and sees which registry entry (and case) one matched: oversight."""
+    return isinstance(user, User) and bool(roles_of(user) & REHIRE_CHECK_READERS) and mfa.factor_in_place(user)

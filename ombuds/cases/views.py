@@ -32,6 +32,7 @@ from ombuds.cases.models import Case, InvolvedPerson
 from ombuds.cases.workflow import Transition
 from ombuds.directory.models import Person
 from ombuds.lib import downloads
+from ombuds.outcomes import outcome_view
 
 PAGE_SIZE = 50
 
@@ -120,6 +121,8 @@ def _case_page(
             "conflict_form": bound.get("conflict") or case_forms.AddConflictForm(prefix="conflict"),
             "lift_form": bound.get("lift") or case_forms.LiftConflictForm(prefix="lift"),
             "keep_out_error": bound.get("keepout"),
+            # Counts only; the measures and outcomes have pages of their own (ombuds.outcomes).
+            "outcomes_summary": outcome_view.summary(case, now=now),
         },
         status=status,
     )

@@ -24,6 +24,7 @@ from ombuds.cases.models import (
 )
 from ombuds.cases.selectors import current_organisation
 from ombuds.crypto import keys
+from ombuds.outcomes import telling
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,9 @@ class ReporterView:
     appeals: list[AppealView]
     attachments: list[str]
     escalations: list[EscalationView]
+    # The measures that protect her and, once final, what she is told of the decision (ombuds.outcomes).
+    protections: list[telling.Protection]
+    decision: telling.ToldDecision | None
 
 
 def _explain(case: Case, oversight: str) -> tuple[str, str]:
@@ -172,6 +176,8 @@ def for_reporter(report: Report) -> ReporterView:
             EscalationView(on=timezone.localdate(e.at), text=_escalation_text(e, org.oversight_name))
             for e in case.escalations.exclude(step=LadderStep.REMINDER).filter(item="")
         ],
+        protections=telling.protections(case),
+        decision=telling.decision(case, txt),
     )
 
 

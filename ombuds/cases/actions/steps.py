@@ -359,6 +359,10 @@ def close_case(*, case: Case, actor: User, feedback: str) -> Case:
     feedback = clean_text(feedback, name=_("feedback to the reporter"), max_length=MAX_NARRATIVE, required=True)
     with transaction.atomic(durable=True):
         case = locked(case)
+        if permissions.outcome_waiting(case):
+            raise ActionError(
+                _("A decision about a person accused waits for approval; close the case once it is decided.")
+            )
         check(actor, case, Transition.CLOSE)
         box = staff_box(actor, case)
         case.status = target_status(Transition.CLOSE)

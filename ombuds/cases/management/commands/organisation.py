@@ -1,13 +1,17 @@
-"""`ombuds organisation show|set`: the organisation's name, oversight body and deadlines."""
+"""`ombuds organisation show|set`: the organisation's name, oversight body, deadlines and what reporters are told."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ombuds.cases import actions
 from ombuds.cases.selectors import current_organisation
+from ombuds.outcomes import actions as outcome_actions
+from ombuds.outcomes import telling
+from ombuds.outcomes.telling import WORDING_KEYS
 
 
 class Command(BaseCommand):
@@ -26,6 +30,23 @@ class Command(BaseCommand):
         change.add_argument("--ack-deadline", help="time to acknowledge a report, e.g. P7D")
         change.add_argument("--feedback-deadline", help="time to give feedback after acknowledgement, e.g. P3M")
         change.add_argument("--first-action-deadline", help="time to a first action on sexual assault, e.g. PT24H")
+        # What reporters are told of outcomes, and the rehire registry's phone region (ombuds.outcomes).
+        change.add_argument(
+            "--tell-reporter-sanctions",
+            choices=["on", "off"],
+            help="whether the reporter is told the sanctions decided about another person (default off)",
+        )
+        change.add_argument(
+            "--reporter-wording",
+            nargs=3,
+            action="append",
+            metavar=("KEY", "LANGUAGE", "TEXT"),
+            help=f"the organisation's own sentence for the reporter; KEY is one of {', '.join(WORDING_KEYS)}; "
+            'an empty TEXT ("") goes back to the default',
+        )
+        change.add_argument(
+            "--phone-region", help='region of phone numbers given without a country code, e.g. CN; "" for none'
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "set":
@@ -38,6 +59,15 @@ class Command(BaseCommand):
                     feedback_deadline=options["feedback_deadline"],
                     assault_first_action_deadline=options["first_action_deadline"],
                 )
+                if any(options[o] is not None for o in ("tell_reporter_sanctions", "phone_region", "reporter_wording")):
+                    outcome_actions.configure_policy(
+                        tell_sanctions=None
+                        if options["tell_reporter_sanctions"] is None
+                        else options["tell_reporter_sanctions"] == "on",
+                        phone_region=options["phone_region"],
+                        wording={(key, language): text for key, language, text in options["reporter_wording"] or []},
+                        languages=[code for code, _name in settings.LANGUAGES],
+                    )
             except actions.ActionError as exc:
                 raise CommandError(str(exc)) from None
         org = current_organisation()
@@ -48,3 +78,9 @@ class Command(BaseCommand):
         self.stdout.write(f"feedback within:        {org.feedback_deadline}")
         self.stdout.write(f"first action (assault): {org.assault_first_action_deadline}")
         self.stdout.write("New deadlines apply to cases received from now on.")
+        policy = telling.policy()
+        self.stdout.write(f"tell reporter sanctions: {'on' if policy.tell_sanctions else 'off'}")
+        self.stdout.write(f"phone region:           {policy.phone_region or '(none: numbers need their country code)'}")
+        for key in WORDING_KEYS:
+            for language, text in sorted(policy.wording.get(key, {}).items()):
+                self.stdout.write(f"reporter wording {key} [{language}]: {text}")

@@ -16,13 +16,14 @@ from ombuds.cases.models import Organisation
 from ombuds.directory.linking import link_staff_by_email
 from ombuds.directory.models import Person, Unit
 
-ROLES = ["handler", "lead_handler", "oversight", "administrator", "auditor"]
+ROLES = ["handler", "lead_handler", "oversight", "administrator", "auditor", "hr"]
 DEMO_STAFF = [
     ("handler@demo.example", "Hana Handler", ["handler"]),
     ("lead@demo.example", "Lee Lead", ["handler", "lead_handler"]),
     ("oversight@demo.example", "Olu Oversight", ["oversight"]),
     ("admin@demo.example", "Ada Admin", ["administrator"]),
     ("auditor@demo.example", "Aud Auditor", ["auditor"]),
+    ("hr@demo.example", "Harper Recruiter", ["hr"]),
 ]
 
 
@@ -40,6 +41,7 @@ DEMO_PEOPLE = [
     ("D012", "Ada Admin", "admin@demo.example", "People/Systems", "D011", "HR Systems Administrator"),
     ("D020", "Olu Oversight", "oversight@demo.example", "Board/Audit Committee", None, "Audit Committee Chair"),
     ("D021", "Aud Auditor", "auditor@demo.example", "Board/Audit Committee", "D020", "Internal Auditor"),
+    ("D013", "Harper Recruiter", "hr@demo.example", "People/Recruiting", "D011", "Recruiter"),
 ]
 
 

@@ -75,6 +75,14 @@ class EventType(enum.IntEnum):
     RECOVERY_KEY_CREATED = 82
     ACCESS_RECOVERED = 83
     CASE_SEALED = 84
+    # The retaliation watch, accountability for inaction and the case file (ombuds.watch, ombuds.casefile).
+    REPORTER_LINKED = 130
+    RETALIATION_FLAGGED = 131
+    RETALIATION_FLAG_DECIDED = 132
+    RETALIATION_CASE_OPENED = 133
+    ACCOUNTABILITY_CASE_OPENED = 134
+    LINKED_CASE_OPENED = 135
+    CASE_FILE_PRODUCED = 136
 
 
 class ActorKind(models.TextChoices):

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "ombuds.audit",
     "ombuds.cases",
     "ombuds.intake",
+    "ombuds.watch",
     "ombuds.api",
 ]
 
@@ -304,6 +305,9 @@ ALLAUTH_TRUSTED_PROXY_COUNT = OMBUDS_TRUSTED_PROXIES
 OMBUDS_ACK_DEADLINE = env_duration("OMBUDS_ACK_DEADLINE", "P7D")
 OMBUDS_FEEDBACK_DEADLINE = env_duration("OMBUDS_FEEDBACK_DEADLINE", "P3M")
 OMBUDS_ASSAULT_FIRST_ACTION_DEADLINE = env_duration("OMBUDS_ASSAULT_FIRST_ACTION_DEADLINE", "PT24H")
+# The retaliation watch: how long after a case was filed a change to the directory record
+# of its named reporter or a witness raises a flag for oversight (ombuds.watch).
+OMBUDS_RETALIATION_WINDOW = env_duration("OMBUDS_RETALIATION_WINDOW", "P24M")
 
 # --- Background worker ----------------------------------------------------------
 # How often the worker looks for due deadlines and notices.

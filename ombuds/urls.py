@@ -11,5 +11,6 @@ urlpatterns = [
     path("staff/accounts/", include("allauth.urls")),
     path("staff/audit/", audit_views.trail, name="audit_trail"),
     path("staff/", include("ombuds.cases.urls")),
+    path("staff/", include("ombuds.watch.urls")),
     path("", include("ombuds.intake.urls")),
 ]

@@ -219,6 +219,8 @@ def _choices(parameter: str, ids: CaseIds) -> list[object]:
         "attachment_id": [ids.attachment_id],
         "appeal_id": [ids.appeal_id],
         "proposal_id": [ids.proposal_id],
+        # A retaliation flag: none exists in the walk's case, so its routes answer 404 like a missing one.
+        "flag_id": [1],
         # Every step of the workflow, each its own URL.
         "name": [transition.value for transition in Transition],
         # allauth: a security key's number, a password-reset or e-mail-confirmation key.
@@ -350,38 +352,54 @@ def _case_id(instance: Any) -> int:
 # --- Every route that names a case ------------------------------------------------------
 
 
-def case_routes(reference: str, attachment: int, appeal: int, proposal: int = 1) -> list[str]:
-    """Every staff URL that names a case, found from the URL configuration itself."""
+def case_routes(reference: str, attachment: int, appeal: int, proposal: int = 1, flag: int = 1) -> list[str]:
+    """Every staff URL that names a case, found from the URL configuration itself (every app under /staff/)."""
     resolver = get_resolver()
-    staff = next(p for p in resolver.url_patterns if isinstance(p, URLResolver) and str(p.pattern) == "staff/")
     paths = []
-    for pattern in staff.url_patterns:
-        assert isinstance(pattern, URLPattern)
-        if "<ref:reference>" not in str(pattern.pattern):
+    for staff in resolver.url_patterns:
+        if not (isinstance(staff, URLResolver) and str(staff.pattern) == "staff/" and staff.namespace):
             continue
-        kwargs: dict[str, object] = {"reference": reference}
-        if "attachment_id" in str(pattern.pattern):
-            kwargs["attachment_id"] = attachment
-        if "appeal_id" in str(pattern.pattern):
-            kwargs["appeal_id"] = appeal
-        if "proposal_id" in str(pattern.pattern):
-            kwargs["proposal_id"] = proposal
-        if "<str:name>" in str(pattern.pattern):
-            for step in ["acknowledge", "begin_assessment", "approve_closure", "reopen"]:
-                paths.append(reverse(f"cases:{pattern.name}", kwargs={**kwargs, "name": step}))
-            continue
-        paths.append(reverse(f"cases:{pattern.name}", kwargs=kwargs))
+        for pattern in staff.url_patterns:
+            assert isinstance(pattern, URLPattern)
+            if "<ref:reference>" not in str(pattern.pattern):
+                continue
+            name = f"{staff.namespace}:{pattern.name}"
+            kwargs: dict[str, object] = {"reference": reference}
+            for parameter, value in [
+                ("attachment_id", attachment),
+                ("appeal_id", appeal),
+                ("proposal_id", proposal),
+                ("flag_id", flag),
+            ]:
+                if parameter in str(pattern.pattern):
+                    kwargs[parameter] = value
+            if "<str:name>" in str(pattern.pattern):
+                for step in ["acknowledge", "begin_assessment", "approve_closure", "reopen"]:
+                    paths.append(reverse(name, kwargs={**kwargs, "name": step}))
+                continue
+            paths.append(reverse(name, kwargs=kwargs))
     return paths
 
 
-# Every staff API call that names a case, with a body that would be accepted.
+# Every staff API call that names a case, with a body that would be accepted. `api_url` fills in
+# the case's reference and, for the routes of a retaliation flag, a flag id.
 STAFF_API_CALLS = [
     ("get", "/api/v1/cases/{ref}", None),
     ("post", "/api/v1/cases/{ref}/transitions", {"transition": "acknowledge"}),
     ("post", "/api/v1/cases/{ref}/messages", {"body": "hello"}),
     ("post", "/api/v1/cases/{ref}/notes", {"body": "hello"}),
     ("post", "/api/v1/cases/{ref}/assign", {"assignee": "handler@example.org"}),
+    ("post", "/api/v1/cases/{ref}/reporter-link", {"employee_id": "P-ACCUSED"}),
+    ("get", "/api/v1/cases/{ref}/retaliation-flags", None),
+    ("post", "/api/v1/cases/{ref}/retaliation-flags/{flag_id}/clear", {"note": "hello"}),
+    ("post", "/api/v1/cases/{ref}/retaliation-flags/{flag_id}/retaliation-case", {}),
+    ("post", "/api/v1/cases/{ref}/accountability-case", {}),
 ]
+
+
+def api_url(path: str, reference: str, flag_id: int = 1) -> str:
+    """A path of STAFF_API_CALLS for one case (and, where the route names one, a retaliation flag)."""
+    return path.replace("{ref}", reference).replace("{flag_id}", str(flag_id))
 
 
 def totp_code(secret: str) -> str:

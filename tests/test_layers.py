@@ -29,6 +29,12 @@ WEB_MODULES = {
     "ombuds.accounts.forms": VIEWS,
     "ombuds.accounts.views": VIEWS,
     "ombuds.accounts.urls": VIEWS,
+    "ombuds.watch.views": VIEWS,
+    "ombuds.watch.forms": VIEWS,
+    "ombuds.watch.urls": VIEWS,
+    "ombuds.watch.case_page": VIEWS,
+    "ombuds.casefile.views": VIEWS,
+    "ombuds.casefile.urls": VIEWS,
 }
 
 APP_LAYERS = {
@@ -38,6 +44,8 @@ APP_LAYERS = {
     "ombuds.accounts": DOMAIN,
     "ombuds.directory": DOMAIN,
     "ombuds.cases": CASES,
+    "ombuds.watch": CASES,
+    "ombuds.casefile": CASES,
     "ombuds.intake": VIEWS,
     "ombuds.api": API,
     "ombuds.core": TOP,

@@ -28,6 +28,7 @@ from ombuds.api.schemas import (
     SessionOut,
 )
 from ombuds.api.staff import router as staff_router
+from ombuds.api.watch import router as watch_router
 from ombuds.cases import actions
 from ombuds.cases.models import Report
 from ombuds.intake import access, flood, reporter_view, throttle
@@ -210,3 +211,4 @@ def reporter_appeal(request: HttpRequest, payload: AppealIn) -> Status[CreatedOu
 
 
 api.add_router("", staff_router)
+api.add_router("", watch_router)

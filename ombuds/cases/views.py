@@ -26,12 +26,14 @@ from ombuds.accounts import mfa, tokens
 from ombuds.accounts.forms import NewTokenForm
 from ombuds.accounts.models import ApiToken
 from ombuds.accounts.roles import CASE_READERS, roles_of
-from ombuds.cases import access, actions, case_view, selectors, workflow
+from ombuds.cases import access, actions, case_view, permissions, selectors, workflow
 from ombuds.cases import forms as case_forms
 from ombuds.cases.models import Case, InvolvedPerson
+from ombuds.cases.permissions import Act
 from ombuds.cases.workflow import Transition
 from ombuds.directory.models import Person
 from ombuds.lib import downloads
+from ombuds.watch import case_page as watch_case_page
 
 PAGE_SIZE = 50
 
@@ -120,6 +122,9 @@ def _case_page(
             "conflict_form": bound.get("conflict") or case_forms.AddConflictForm(prefix="conflict"),
             "lift_form": bound.get("lift") or case_forms.LiftConflictForm(prefix="lift"),
             "keep_out_error": bound.get("keepout"),
+            # The retaliation watch, linked cases and accountability (ombuds.watch), and the case file.
+            **watch_case_page.context(case, user, bound),
+            "may_produce_case_file": permissions.may_take(user, case, Act.CASE_FILE),
         },
         status=status,
     )

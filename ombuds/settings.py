@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "ombuds.cases",
     "ombuds.intake",
     "ombuds.watch",
+    "ombuds.casefile",
     "ombuds.api",
 ]
 
@@ -420,6 +421,10 @@ LOGGING = {
         # stored as it came, so nothing is lost by not hearing about it.
         "PIL": {"handlers": ["discard"], "propagate": False},
         "pypdf": {"handlers": ["discard"], "propagate": False},
+        # WeasyPrint logs each step of laying out a case file, and fontTools each font it subsets,
+        # at INFO; producing a case file is in the audit trail. Their warnings still show.
+        "weasyprint": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
+        "fontTools": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
         # axes logs every staff login at INFO; failures and lockouts still show as warnings.
         "axes": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
     },

@@ -12,5 +12,6 @@ urlpatterns = [
     path("staff/audit/", audit_views.trail, name="audit_trail"),
     path("staff/", include("ombuds.cases.urls")),
     path("staff/", include("ombuds.watch.urls")),
+    path("staff/", include("ombuds.casefile.urls")),
     path("", include("ombuds.intake.urls")),
 ]

@@ -394,6 +394,7 @@ STAFF_API_CALLS = [
     ("post", "/api/v1/cases/{ref}/retaliation-flags/{flag_id}/clear", {"note": "hello"}),
     ("post", "/api/v1/cases/{ref}/retaliation-flags/{flag_id}/retaliation-case", {}),
     ("post", "/api/v1/cases/{ref}/accountability-case", {}),
+    ("get", "/api/v1/cases/{ref}/case-file", None),
 ]
 
 

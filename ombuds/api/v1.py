@@ -10,6 +10,7 @@ from ninja.files import UploadedFile
 from ninja.security import HttpBearer
 
 from ombuds.api import errors as answers
+from ombuds.api.casefile import router as casefile_router
 from ombuds.api.errors import field_error, field_errors
 from ombuds.api.schemas import (
     AppealIn,
@@ -212,3 +213,4 @@ def reporter_appeal(request: HttpRequest, payload: AppealIn) -> Status[CreatedOu
 
 api.add_router("", staff_router)
 api.add_router("", watch_router)
+api.add_router("", casefile_router)

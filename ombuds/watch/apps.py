@@ -7,8 +7,10 @@ class WatchConfig(AppConfig):
     verbose_name = "retaliation watch and accountability"
 
     def ready(self) -> None:
+        from ombuds.casefile import sections
         from ombuds.cases import content
         from ombuds.directory import observers
+        from ombuds.watch.casefile import casefile_context
         from ombuds.watch.models import LinkedCase, ReporterLink, RetaliationFlag
         from ombuds.watch.watcher import RetaliationWatch
 
@@ -18,3 +20,4 @@ class WatchConfig(AppConfig):
         content.register(RetaliationFlag, content={"change", "note"}, metadata={"subject", "state", "pending_change"})
         content.register(LinkedCase, content=set(), metadata={"kind"})
         observers.register(RetaliationWatch())
+        sections.register("watch", 70, casefile_context, "watch/casefile.html")

@@ -209,3 +209,24 @@ def test_the_retaliation_watch_and_linked_cases_are_in_it(staff, file_report) ->
     assert 'id="watch"' in html and "E-NILS (Nils New)" in html
     # A handler's view of the same case would hold no flag (documents are made for oversight only).
     assert "E-NILS (Nils New)" not in document.html(case, staff.lead, now=T0)
+
+
+def test_an_oversight_member_who_reads_chinese_gets_the_case_file_in_chinese(staff, chinese_case) -> None:
+    client = client_for(staff.oversight)
+    with time_machine.travel(T0, tick=False):
+        response = client.get(f"/staff/cases/{chinese_case.reference}/case-file.pdf", HTTP_ACCEPT_LANGUAGE="zh-CN")
+    pages = _pages(response.content)
+    whole = _flat("".join(pages))
+    assert _flat(f"案件档案 {chinese_case.reference}") in whole and "本案件的审计记录" in whole
+    assert all(_flat("生成") in _flat(text) and MOMENT.replace(" ", "") in _flat(text) for text in pages)
+    for english in ["Case file", "Audit trail of this case", "Messages with the reporter", "Produced by"]:
+        assert _flat(english) not in whole, english
+
+
+def test_a_token_without_its_owners_key_gets_no_case_file(staff, chinese_case) -> None:
+    token = tokens.create_token(user=staff.oversight, name="no key")[1]
+    answer = client_for(staff.oversight).get(
+        f"/api/v1/cases/{chinese_case.reference}/case-file", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert answer.status_code == 422 and "cannot open" in answer.json()["detail"][0]["msg"]
+    assert not AuditEvent.objects.filter(event_type=EventType.CASE_FILE_PRODUCED).exists()

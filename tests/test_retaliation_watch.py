@@ -309,3 +309,12 @@ def test_the_list_page_shows_open_flags_to_oversight(watched) -> None:
     assert page.status_code == 200
     body = page.content.decode()
     assert watched.case.reference in body and "E-NILS (Nils New)" in body
+
+
+def test_the_watch_speaks_chinese_to_oversight_who_reads_it(watched) -> None:
+    _import(T0 + timedelta(days=40), {**MEI, "manager_id": "E-NILS"})
+    client = client_for(watched.oversight)
+    listing = client.get("/staff/retaliation-flags/", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert "打击报复监测" in listing and "上级" in listing and "Retaliation watch" not in listing
+    page = client.get(f"/staff/cases/{watched.case.reference}/", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert "解除标记" in page and "开立打击报复案件" in page and "Clear the flag" not in page

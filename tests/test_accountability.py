@@ -115,6 +115,8 @@ def test_non_oversight_staff_get_404_on_the_route(escalated, persona) -> None:
     client = client_for(user)
     reference = escalated.case.reference
     assert client.post(f"/staff/cases/{reference}/accountability-case/", {}).status_code == 404
+    # Before the method is checked: a wrong method says no more than a refusal.
+    assert client.get(f"/staff/cases/{reference}/accountability-case/").status_code == 404
     if getattr(user, "totp_secret", None):
         _client, auth = _api(user)
         answer = client.post(

@@ -257,6 +257,7 @@ def _assert_no_flag_route(staff, user, flag: RetaliationFlag, *, watches: bool =
     for action in ["clear", "retaliation-case"]:
         path = f"/staff/cases/{reference}/retaliation-flags/{flag.pk}/{action}/"
         assert client.post(path, {f"clear{flag.pk}-note": "x"}).status_code == 404, path
+        assert client.get(path).status_code == 404, path
     page = client.get(f"/staff/cases/{reference}/")
     assert page.status_code in (200, 404)
     assert f"flag-{flag.pk}" not in page.content.decode()

@@ -24,6 +24,7 @@ from ombuds.accounts.roles import CASE_READERS, roles_of
 from ombuds.cases import access, permissions
 from ombuds.cases.actions import ActionError
 from ombuds.cases.models import Case
+from ombuds.cases.permissions import Act
 
 # The case page itself is rendered by ombuds.cases.views; these pages hand it their bound forms.
 from ombuds.cases.views import _case_page
@@ -38,22 +39,31 @@ def _staff_user(request: HttpRequest) -> User:
     return user
 
 
-def _case_reader(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    """Only people whose role reads cases reach these routes; the case is checked before anything else."""
+def _case_route(act: Act | None = None) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
+    """Only people whose role reads cases reach these routes, and with `act` only those who may take it.
 
-    @mfa.second_factor_required
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if not roles_of(request.user) & CASE_READERS:
-            raise Http404("no such page")
-        if "flag_id" in kwargs:
-            selectors.flag_for_staff(request.user, kwargs["reference"], kwargs["flag_id"])
-        elif "reference" in kwargs:
-            access.case_for_staff(request.user, kwargs["reference"])
-        return view(request, *args, **kwargs)
+    The case (and the flag a route names) is checked before anything else, the method
+    check included, so that nobody else learns whether it exists.
+    """
 
-    wrapper.__name__ = view.__name__
-    wrapper.__doc__ = view.__doc__
-    return wrapper
+    def decorate(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+        @mfa.second_factor_required
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            if not roles_of(request.user) & CASE_READERS:
+                raise Http404("no such page")
+            if "flag_id" in kwargs:
+                case = selectors.flag_for_staff(request.user, kwargs["reference"], kwargs["flag_id"]).case
+            else:
+                case = access.case_for_staff(request.user, kwargs["reference"])
+            if act is not None and not permissions.may_take(request.user, case, act):
+                raise Http404("no such page")
+            return view(request, *args, **kwargs)
+
+        wrapper.__name__ = view.__name__
+        wrapper.__doc__ = view.__doc__
+        return wrapper
+
+    return decorate
 
 
 def _done(request: HttpRequest, case: Case, text: str) -> HttpResponse:
@@ -75,7 +85,7 @@ def flag_list(request: HttpRequest) -> HttpResponse:
     return render(request, "watch/flags.html", {"flags": watch_view.open_flags(user)})
 
 
-@_case_reader
+@_case_route(Act.DECIDE_FLAG)
 @require_POST
 def clear_flag(request: HttpRequest, reference: str, flag_id: int) -> HttpResponse:
     user = _staff_user(request)
@@ -91,7 +101,7 @@ def clear_flag(request: HttpRequest, reference: str, flag_id: int) -> HttpRespon
     return _again(request, flag.case, f"clear{flag.pk}", form)
 
 
-@_case_reader
+@_case_route(Act.DECIDE_FLAG)
 @require_POST
 def open_retaliation_case(request: HttpRequest, reference: str, flag_id: int) -> HttpResponse:
     user = _staff_user(request)
@@ -109,7 +119,7 @@ def open_retaliation_case(request: HttpRequest, reference: str, flag_id: int) ->
     return _again(request, flag.case, f"retaliate{flag.pk}", form)
 
 
-@_case_reader
+@_case_route()
 @require_POST
 def link_reporter(request: HttpRequest, reference: str) -> HttpResponse:
     user = _staff_user(request)
@@ -129,13 +139,11 @@ def link_reporter(request: HttpRequest, reference: str) -> HttpResponse:
     return _again(request, case, "reporter", form)
 
 
-@_case_reader
+@_case_route(Act.OPEN_ACCOUNTABILITY)
 @require_POST
 def open_accountability_case(request: HttpRequest, reference: str) -> HttpResponse:
     user = _staff_user(request)
     case = access.case_for_staff(user, reference)
-    if not permissions.may_take(user, case, permissions.Act.OPEN_ACCOUNTABILITY):
-        raise Http404("no such page")
     form = LinkedCaseForm(request.POST, prefix="accountability")
     if form.is_valid():
         try:

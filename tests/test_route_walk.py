@@ -143,9 +143,7 @@ def test_a_session_that_never_passed_the_second_factor_gets_nothing_even_if_the_
 
 def test_an_oversight_member_with_only_the_password_produces_no_case_file_and_opens_no_case(staff, case_ids) -> None:
     """Oversight reaches the case file, the flags and the cases it opens: none without the second factor."""
-    answers = walk(
-        lambda: password_only_client(staff.oversight), staff_paths(case_ids), form=FORM, script_names=("",)
-    )
+    answers = walk(lambda: password_only_client(staff.oversight), staff_paths(case_ids), form=FORM, script_names=("",))
     _assert_nothing_leaked(answers, [staff.oversight])
     assert not [a.path for a in answers if a.body.startswith("%PDF")]
     assert Case.objects.count() == 1

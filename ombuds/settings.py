@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "ombuds.cases",
     "ombuds.outcomes",
     "ombuds.intake",
+    "ombuds.watch",
+    "ombuds.casefile",
     "ombuds.api",
 ]
 
@@ -305,6 +307,9 @@ ALLAUTH_TRUSTED_PROXY_COUNT = OMBUDS_TRUSTED_PROXIES
 OMBUDS_ACK_DEADLINE = env_duration("OMBUDS_ACK_DEADLINE", "P7D")
 OMBUDS_FEEDBACK_DEADLINE = env_duration("OMBUDS_FEEDBACK_DEADLINE", "P3M")
 OMBUDS_ASSAULT_FIRST_ACTION_DEADLINE = env_duration("OMBUDS_ASSAULT_FIRST_ACTION_DEADLINE", "PT24H")
+# The retaliation watch: how long after a case was filed a change to the directory record
+# of its named reporter or a witness raises a flag for oversight (ombuds.watch).
+OMBUDS_RETALIATION_WINDOW = env_duration("OMBUDS_RETALIATION_WINDOW", "P24M")
 
 # --- Background worker ----------------------------------------------------------
 # How often the worker looks for due deadlines and notices.
@@ -428,6 +433,10 @@ LOGGING = {
         # stored as it came, so nothing is lost by not hearing about it.
         "PIL": {"handlers": ["discard"], "propagate": False},
         "pypdf": {"handlers": ["discard"], "propagate": False},
+        # WeasyPrint logs each step of laying out a case file, and fontTools each font it subsets,
+        # at INFO; producing a case file is in the audit trail. Their warnings still show.
+        "weasyprint": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
+        "fontTools": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
         # axes logs every staff login at INFO; failures and lockouts still show as warnings.
         "axes": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
     },

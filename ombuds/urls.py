@@ -14,5 +14,7 @@ urlpatterns = [
     path("staff/", include("ombuds.cases.urls")),
     # After the cases' URLs, which register the `ref` converter these use too.
     path("staff/", include("ombuds.outcomes.urls")),
+    path("staff/", include("ombuds.watch.urls")),
+    path("staff/", include("ombuds.casefile.urls")),
     path("", include("ombuds.intake.urls")),
 ]

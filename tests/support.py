@@ -228,6 +228,8 @@ def _choices(parameter: str, ids: CaseIds) -> list[object]:
         "measure_id": [1],
         "outcome_id": [1],
         "check_reference": ["RC-WALK"],
+        # A retaliation flag: none exists in the walk's case, so its routes answer 404 like a missing one.
+        "flag_id": [1],
         # Every step of the workflow, each its own URL.
         "name": [transition.value for transition in Transition],
         # allauth: a security key's number, a password-reset or e-mail-confirmation key.
@@ -364,7 +366,14 @@ def _case_id(instance: Any) -> int:
 
 
 def case_routes(
-    reference: str, attachment: int, appeal: int, proposal: int = 1, *, measure: int = 1, outcome: int = 1
+    reference: str,
+    attachment: int,
+    appeal: int,
+    proposal: int = 1,
+    *,
+    measure: int = 1,
+    outcome: int = 1,
+    flag: int = 1,
 ) -> list[str]:
     """Every staff URL that names a case, found from the URL configuration itself (every app's)."""
     values: dict[str, object] = {
@@ -374,6 +383,7 @@ def case_routes(
         "proposal_id": proposal,
         "measure_id": measure,
         "outcome_id": outcome,
+        "flag_id": flag,
     }
     paths = []
     for route in staff_routes():
@@ -390,7 +400,8 @@ def case_routes(
     return paths
 
 
-# Every staff API call that names a case, with a body that would be accepted.
+# Every staff API call that names a case, with a body that would be accepted. `api_url` fills in
+# the case's reference and, for the routes of a retaliation flag, a flag id.
 STAFF_API_CALLS = [
     ("get", "/api/v1/cases/{ref}", None),
     ("post", "/api/v1/cases/{ref}/transitions", {"transition": "acknowledge"}),
@@ -415,12 +426,19 @@ STAFF_API_CALLS = [
     ("post", "/api/v1/staff/cases/{ref}/outcomes/{outcome_id}/approve", {"note": ""}),
     ("post", "/api/v1/staff/cases/{ref}/outcomes/{outcome_id}/reject", {"note": "x"}),
     ("post", "/api/v1/staff/cases/{ref}/outcomes/{outcome_id}/withdraw", None),
+    # The retaliation watch, accountability and the case file (ombuds.watch, ombuds.casefile).
+    ("post", "/api/v1/cases/{ref}/reporter-link", {"employee_id": "P-ACCUSED"}),
+    ("get", "/api/v1/cases/{ref}/retaliation-flags", None),
+    ("post", "/api/v1/cases/{ref}/retaliation-flags/{flag_id}/clear", {"note": "hello"}),
+    ("post", "/api/v1/cases/{ref}/retaliation-flags/{flag_id}/retaliation-case", {}),
+    ("post", "/api/v1/cases/{ref}/accountability-case", {}),
+    ("get", "/api/v1/cases/{ref}/case-file", None),
 ]
 
 
-def api_path(path: str, reference: str, *, measure: int = 1, outcome: int = 1) -> str:
-    """A path of STAFF_API_CALLS with the case's reference and the ids of a measure and an outcome in it."""
-    return path.format(ref=reference, measure_id=measure, outcome_id=outcome)
+def api_path(path: str, reference: str, *, measure: int = 1, outcome: int = 1, flag: int = 1) -> str:
+    """A path of STAFF_API_CALLS with the case's reference and the ids of a measure, an outcome and a flag in it."""
+    return path.format(ref=reference, measure_id=measure, outcome_id=outcome, flag_id=flag)
 
 
 def totp_code(secret: str) -> str:

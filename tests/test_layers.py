@@ -33,6 +33,12 @@ WEB_MODULES = {
     "ombuds.outcomes.forms": VIEWS,
     "ombuds.outcomes.urls": VIEWS,
     "ombuds.outcomes.api": API,
+    "ombuds.watch.views": VIEWS,
+    "ombuds.watch.forms": VIEWS,
+    "ombuds.watch.urls": VIEWS,
+    "ombuds.watch.case_page": VIEWS,
+    "ombuds.casefile.views": VIEWS,
+    "ombuds.casefile.urls": VIEWS,
 }
 
 APP_LAYERS = {
@@ -44,6 +50,8 @@ APP_LAYERS = {
     "ombuds.cases": CASES,
     # Measures, outcomes and the rehire registry sit beside the cases they belong to.
     "ombuds.outcomes": CASES,
+    "ombuds.watch": CASES,
+    "ombuds.casefile": CASES,
     "ombuds.intake": VIEWS,
     "ombuds.api": API,
     "ombuds.core": TOP,

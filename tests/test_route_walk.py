@@ -14,7 +14,7 @@ from django.test import Client
 from ombuds.accounts.models import ApiToken
 from ombuds.audit.models import AuditEvent, EventType
 from ombuds.cases import actions
-from ombuds.cases.models import Appeal, Attachment
+from ombuds.cases.models import Appeal, Attachment, Case
 from ombuds.directory.models import Person
 from tests.support import CaseIds, client_for, make_staff, password_only_client, staff_paths, staff_routes, walk
 
@@ -36,7 +36,13 @@ FORM: dict[str, object] = {
     "revoke": "1",
 }
 
-CONTENT_EVENTS = [EventType.CASE_VIEWED, EventType.CASE_EXPORTED, EventType.ATTACHMENT_DOWNLOADED]
+CONTENT_EVENTS = [
+    EventType.CASE_VIEWED,
+    EventType.CASE_EXPORTED,
+    EventType.ATTACHMENT_DOWNLOADED,
+    # A case file's text is compressed inside the PDF, where the marker search cannot see it.
+    EventType.CASE_FILE_PRODUCED,
+]
 
 
 @pytest.fixture
@@ -92,6 +98,16 @@ def test_the_walk_finds_every_kind_of_staff_route(case_ids) -> None:
         "staff/rehire/<str:check_reference>/",
         "api/v1/staff/cases/<reference>/outcomes",
         "api/v1/staff/rehire-checks",
+        "staff/retaliation-flags/",
+        "staff/cases/<ref:reference>/reporter/link/",
+        "staff/cases/<ref:reference>/retaliation-flags/<int:flag_id>/clear/",
+        "staff/cases/<ref:reference>/retaliation-flags/<int:flag_id>/retaliation-case/",
+        "staff/cases/<ref:reference>/accountability-case/",
+        "staff/cases/<ref:reference>/case-file.pdf",
+        "api/v1/retaliation-flags",
+        "api/v1/cases/<reference>/retaliation-flags/<flag_id>/clear",
+        "api/v1/cases/<reference>/accountability-case",
+        "api/v1/cases/<reference>/case-file",
     ]:
         assert expected in routes, expected
     paths = staff_paths(case_ids)
@@ -128,3 +144,11 @@ def test_a_session_that_never_passed_the_second_factor_gets_nothing_even_if_the_
     _assert_nothing_leaked(answers, [staff.lead])
     # Nor could it take the second factor away.
     assert staff.lead.authenticator_set.filter(type="totp").exists()
+
+
+def test_an_oversight_member_with_only_the_password_produces_no_case_file_and_opens_no_case(staff, case_ids) -> None:
+    """Oversight reaches the case file, the flags and the cases it opens: none without the second factor."""
+    answers = walk(lambda: password_only_client(staff.oversight), staff_paths(case_ids), form=FORM, script_names=("",))
+    _assert_nothing_leaked(answers, [staff.oversight])
+    assert not [a.path for a in answers if a.body.startswith("%PDF")]
+    assert Case.objects.count() == 1

@@ -55,6 +55,12 @@ APPEAL_READERS = frozenset({Role.OVERSIGHT})
 REHIRE_CHECKERS = frozenset({Role.HR})
 # Roles that list the rehire checks and look one up, with the registry entry it matched.
 REHIRE_CHECK_READERS = frozenset({Role.OVERSIGHT})
+# Roles that see the retaliation watch's flags and decide them, and open the cases that
+# follow from watching (a retaliation case, an accountability case for a missed deadline).
+WATCHERS = frozenset({Role.OVERSIGHT})
+# Roles that produce a case's case file (the whole case as a PDF). Legal counsel is given
+# the oversight role for now.
+CASE_FILE_READERS = frozenset({Role.OVERSIGHT})
 # Roles that must use a second factor before seeing anything.
 MFA_REQUIRED = CASE_READERS | {Role.AUDITOR, Role.INVESTIGATOR, Role.HR}
 

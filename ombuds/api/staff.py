@@ -48,6 +48,11 @@ def _case(request: HttpRequest, reference: str) -> Case:
     return access.case_for_staff(user, reference)
 
 
+# The other staff routers (ombuds.api.watch, ombuds.api.casefile) fetch the actor and the case the same way.
+actor_of = _actor
+case_of = _case
+
+
 class Deadline(Schema):
     name: Literal["first_action", "acknowledge", "feedback"]
     due: datetime

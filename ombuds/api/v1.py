@@ -11,6 +11,7 @@ from ninja.security import HttpBearer
 
 from ombuds.api import errors as answers
 from ombuds.api.audit import router as audit_router
+from ombuds.api.casefile import router as casefile_router
 from ombuds.api.errors import field_error, field_errors
 from ombuds.api.schemas import (
     AppealIn,
@@ -33,6 +34,7 @@ from ombuds.api.schemas import (
     ToldOutcomeOut,
 )
 from ombuds.api.staff import router as staff_router
+from ombuds.api.watch import router as watch_router
 from ombuds.audit import receipt_proof
 from ombuds.cases import actions, filing_proof
 from ombuds.cases.models import Report
@@ -255,3 +257,5 @@ def reporter_proof(request: HttpRequest) -> ProofOut:
 api.add_router("", staff_router)
 api.add_router("", audit_router)
 api.add_router("", outcomes_router)
+api.add_router("", watch_router)
+api.add_router("", casefile_router)

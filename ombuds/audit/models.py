@@ -96,6 +96,14 @@ class EventType(enum.IntEnum):
     REHIRE_CHECK_VIEWED = 131
     OUTCOME_POLICY_CONFIGURED = 132
     REHIRE_KEY_CREATED = 133
+    # The retaliation watch, accountability for inaction and the case file (ombuds.watch, ombuds.casefile).
+    REPORTER_LINKED = 140
+    RETALIATION_FLAGGED = 141
+    RETALIATION_FLAG_DECIDED = 142
+    RETALIATION_CASE_OPENED = 143
+    ACCOUNTABILITY_CASE_OPENED = 144
+    LINKED_CASE_OPENED = 145
+    CASE_FILE_PRODUCED = 146
 
 
 class ActorKind(models.TextChoices):

@@ -129,6 +129,17 @@ METADATA.update(
 )
 
 
+def register(model: type[models.Model], *, content: Iterable[str], metadata: Iterable[str]) -> None:
+    """Classify the fields of another app's model that belongs to a case; called from that app's ready().
+
+    The model needs a `case` foreign key: sealing a case stored before encryption at rest
+    (keyring.seal_legacy_case) finds its rows through it. tests/test_content_seam.py
+    checks the app's models like those of this one.
+    """
+    CONTENT[model] = frozenset(content)
+    METADATA[model] = frozenset(metadata)
+
+
 def is_content(model: type[models.Model], field: str) -> bool:
     return field in CONTENT.get(model, frozenset())
 

@@ -35,6 +35,7 @@ class Kind(enum.StrEnum):
     ESCALATED = "escalated"
     KEEP_OUT_PROPOSED = "keep_out_proposed"
     OUTCOME_PROPOSED = "outcome_proposed"
+    RETALIATION_FLAG = "retaliation_flag"
 
 
 SUBJECTS = {
@@ -47,6 +48,7 @@ SUBJECTS = {
     Kind.ESCALATED: "Case {ref} was escalated to you",
     Kind.KEEP_OUT_PROPOSED: "Case {ref}: a request to keep someone out needs your decision",
     Kind.OUTCOME_PROPOSED: "Case {ref}: a decision about a person needs your approval",
+    Kind.RETALIATION_FLAG: "Case {ref}: a change in the directory may be retaliation and needs oversight",
 }
 
 

@@ -18,10 +18,12 @@ from ombuds.accounts.roles import (
     APPEAL_READERS,
     APPROVERS,
     ASSIGNABLE,
+    CASE_FILE_READERS,
     CASE_READERS,
     CASE_WORKERS,
     REHIRE_CHECK_READERS,
     REHIRE_CHECKERS,
+    WATCHERS,
     Role,
     roles_of,
 )
@@ -46,6 +48,11 @@ class Act(enum.StrEnum):
     RECORD_MEASURE = "record_measure"
     CHANGE_MEASURE = "change_measure"
     PROPOSE_OUTCOME = "propose_outcome"
+    # The retaliation watch, accountability and the case file (ombuds.watch, ombuds.casefile).
+    LINK_REPORTER = "link_reporter"  # link a named reporter to her directory record
+    DECIDE_FLAG = "decide_flag"  # clear a retaliation flag, or open a retaliation case from it
+    OPEN_ACCOUNTABILITY = "open_accountability"  # open a case against those who let a deadline pass
+    CASE_FILE = "case_file"  # produce the case file (PDF)
 
 
 Step = Transition | Act
@@ -58,6 +65,7 @@ class Part(enum.StrEnum):
     CONTENT = "content"  # what the reporter wrote and the messages with her
     APPEAL_REASONS = "appeal_reasons"  # why she appealed: for the oversight body only
     NOTES = "notes"  # internal notes
+    RETALIATION_FLAGS = "retaliation_flags"  # the retaliation watch's flags and their notes
 
 
 # Decisions on a proposal that one person made and another must decide (R5).
@@ -79,6 +87,10 @@ _ACT_ROLES: dict[Act, frozenset[Role]] = {
     Act.RECORD_MEASURE: CASE_WORKERS,
     Act.CHANGE_MEASURE: CASE_WORKERS,
     Act.PROPOSE_OUTCOME: CASE_WORKERS,
+    Act.LINK_REPORTER: CASE_WORKERS,
+    Act.DECIDE_FLAG: WATCHERS,
+    Act.OPEN_ACCOUNTABILITY: WATCHERS,
+    Act.CASE_FILE: CASE_FILE_READERS,
 }
 
 # Acts possible only in some states of the case. Measures are recorded, extended and ended
@@ -96,6 +108,7 @@ _PART_ROLES: dict[Part, frozenset[Role]] = {
     Part.CONTENT: CASE_READERS,
     Part.APPEAL_REASONS: APPEAL_READERS,
     Part.NOTES: CASE_READERS,
+    Part.RETALIATION_FLAGS: WATCHERS,
 }
 
 
@@ -178,6 +191,14 @@ def allowed_transitions(user: User | AnonymousUser, case: Case) -> list[Transiti
 def may_be_assigned(user: User, case: Case) -> bool:
     """Whether a case may be given to `user`: a handler or lead handler who is not conflicted."""
     return bool(roles_of(user) & ASSIGNABLE) and user.is_active and not conflicts.is_conflicted(user, case)
+
+
+def watches(user: User | AnonymousUser) -> bool:
+    """Whether `user` holds a role that watches for retaliation (the list of flags across cases).
+
+    Which cases' flags she then sees is still per case: may_read(..., Part.RETALIATION_FLAGS).
+    """
+    return isinstance(user, User) and bool(roles_of(user) & WATCHERS)
 
 
 def may_decide_keep_out(user: User | AnonymousUser, proposal: KeepOutProposal) -> bool:

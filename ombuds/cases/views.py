@@ -26,13 +26,15 @@ from ombuds.accounts import mfa, tokens
 from ombuds.accounts.forms import NewTokenForm
 from ombuds.accounts.models import ApiToken
 from ombuds.accounts.roles import CASE_READERS, roles_of
-from ombuds.cases import access, actions, case_view, selectors, workflow
+from ombuds.cases import access, actions, case_view, permissions, selectors, workflow
 from ombuds.cases import forms as case_forms
 from ombuds.cases.models import Case, InvolvedPerson
+from ombuds.cases.permissions import Act
 from ombuds.cases.workflow import Transition
 from ombuds.directory.models import Person
 from ombuds.lib import downloads
 from ombuds.outcomes import outcome_view
+from ombuds.watch import case_page as watch_case_page
 
 PAGE_SIZE = 50
 
@@ -123,6 +125,9 @@ def _case_page(
             "keep_out_error": bound.get("keepout"),
             # Counts only; the measures and outcomes have pages of their own (ombuds.outcomes).
             "outcomes_summary": outcome_view.summary(case, now=now),
+            # The retaliation watch, linked cases and accountability (ombuds.watch), and the case file.
+            **watch_case_page.context(case, user, bound),
+            "may_produce_case_file": permissions.may_take(user, case, Act.CASE_FILE),
         },
         status=status,
     )

@@ -14,6 +14,10 @@ chains moved.
 Written for large files: the database is read in two queries, new people are written
 with bulk_create and changes with batched UPDATEs, 2,000 rows at a time, and managers
 are linked in a second pass once every person has a database id.
+
+Observers registered in ombuds.directory.observers (the retaliation watch) are told, in
+the import's transaction, of the changes to the people they watch; only those people's
+old and new values are put together.
 """
 
 from __future__ import annotations
@@ -31,9 +35,11 @@ from typing import NamedTuple
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, models, transaction
+from django.utils import timezone
 
 from ombuds.audit import log
 from ombuds.audit.models import EventType
+from ombuds.directory import observers
 from ombuds.directory.models import Person, PersonStatus, Unit
 
 COLUMNS = ("employee_id", "name", "email", "unit", "manager_id", "job_title", "country", "status")
@@ -99,6 +105,9 @@ class ImportResult:
     # Database ids of people created, or whose manager or unit changed. In a dry run
     # only those of existing people, since people not yet created have no id.
     changed_person_ids: list[int] = field(default_factory=list)
+    # The sequence number of the import's audit event (DIRECTORY_IMPORTED); None in a dry
+    # run or when nothing was written. Observers are told it as the import's id.
+    import_id: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -327,6 +336,8 @@ class _Plan:
     update: list[_Row] = field(default_factory=list)
     update_fields: list[str] = field(default_factory=list)
     link: list[_Row] = field(default_factory=list)  # people whose manager is set in the second pass
+    # Rows of people already in the directory that change anything, by database id (for observers).
+    changed: dict[int, _Row] = field(default_factory=dict)
     units: list[str] = field(default_factory=list)  # paths, parents before children
 
 
@@ -341,15 +352,28 @@ def _apply(rows: list[_Row], result: ImportResult, errors: Errors, tracker: _Tra
     plan = _plan(rows, directory, result)
     tracker.checked()
     if write and not errors:
+        at = timezone.now()
+        changed = plan.changed
+        # Asked before writing; `directory` keeps everyone's old values in memory.
+        watched = [(observer, observer.watched(changed.keys(), at=at)) for observer in observers.registered()]
         _write(plan, directory, result, tracker)
         # In the same transaction as the rows: an import is in the trail exactly when it happened.
-        log.record_system(
+        event = log.record_system(
             EventType.DIRECTORY_IMPORTED,
             rows=result.rows,
             created=result.created,
             updated=result.updated,
             manager_changes=len(result.manager_changes),
         )
+        assert event is not None  # only an anonymous reporter's events are deferred
+        result.import_id = event.seq
+        unit_path_of = {pk: path for path, pk in directory.unit_ids.items()}
+        for observer, person_ids in watched:
+            records = [
+                _record_change(pk, changed[pk], directory, unit_path_of) for pk in sorted(person_ids) if pk in changed
+            ]
+            if records:
+                observer.changed(records, import_id=event.seq, at=at)
 
 
 def _plan(rows: list[_Row], directory: _Directory, result: ImportResult) -> _Plan:
@@ -389,6 +413,7 @@ def _plan(rows: list[_Row], directory: _Directory, result: ImportResult) -> _Pla
             result.changed_person_ids.append(person.id)
         if differs or old_manager != row.manager_id:
             result.updated += 1
+            plan.changed[person.id] = row
         else:
             result.unchanged += 1
     plan.update_fields = [name for name in PERSON_FIELDS if name in changed_fields]
@@ -399,6 +424,46 @@ def _plan(rows: list[_Row], directory: _Directory, result: ImportResult) -> _Pla
     result.created = len(plan.create)
     result.units_created = len(plan.units)
     return plan
+
+
+def _old_values(person: _Existing, directory: _Directory, unit_path_of: Mapping[int, str]) -> dict[str, str]:
+    return {
+        "name": person.name,
+        "email": person.email,
+        "manager": directory.employee_id_of[person.manager_id] if person.manager_id else "",
+        "unit": unit_path_of[person.unit_id] if person.unit_id else "",
+        "job_title": person.job_title,
+        "country": person.country,
+        "status": person.status,
+    }
+
+
+def _new_values(row: _Row) -> dict[str, str]:
+    return {
+        "name": row.name,
+        "email": row.email,
+        "manager": row.manager_id,
+        "unit": row.unit,
+        "job_title": row.job_title,
+        "country": row.country,
+        "status": row.status,
+    }
+
+
+def _record_change(
+    person_id: int, row: _Row, directory: _Directory, unit_path_of: Mapping[int, str]
+) -> observers.RecordChange:
+    """The old and new values of one watched person, as observers read them."""
+    old = _old_values(directory.people[row.employee_id], directory, unit_path_of)
+    new = _new_values(row)
+    return observers.RecordChange(
+        person_id=person_id,
+        employee_id=row.employee_id,
+        name=row.name,
+        changes=tuple(
+            observers.FieldChange(name, old[name], new[name]) for name in observers.FIELDS if old[name] != new[name]
+        ),
+    )
 
 
 def _write(plan: _Plan, directory: _Directory, result: ImportResult, tracker: _Tracker) -> None:

@@ -61,7 +61,13 @@ def escalate(
                 escalation.save(update_fields=["to_oversight"])
             kind = notify.Kind.DEADLINE_NEAR if step == LadderStep.REMINDER else notify.Kind.ESCALATED
             notify.queue(kind, case=case, recipients=recipients, now=now)
-            detail: dict[str, Any] = {"deadline": deadline, "due_at": due_at.isoformat()}
+            # Who was told, by account id: an accountability case for the missed deadline
+            # names them (ombuds.watch.accountability).
+            detail: dict[str, Any] = {
+                "deadline": deadline,
+                "due_at": due_at.isoformat(),
+                "notified": sorted({user.pk for user in recipients}),
+            }
             if item:
                 detail["item"] = item
             system_record(_LADDER_EVENTS[LadderStep(step)], case=case, at=now, recipients=len(recipients), **detail)

@@ -89,7 +89,7 @@ class FiledReport:
     case: Case = field(repr=False)
 
 
-def _new_reference() -> str:
+def new_reference() -> str:
     return "C-" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
 
 
@@ -203,7 +203,7 @@ def file_report(
         org = current_organisation()
         deadlines = initial_deadlines(org, received_at=at, category=category)
         case = Case.objects.create(
-            reference=_new_reference(),
+            reference=new_reference(),
             category=category,
             anonymous=anonymous,
             received_at=at,

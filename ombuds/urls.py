@@ -10,6 +10,12 @@ urlpatterns = [
     path("staff/accounts/", include("ombuds.accounts.urls")),
     path("staff/accounts/", include("allauth.urls")),
     path("staff/audit/", audit_views.trail, name="audit_trail"),
+    # Administration: policies and training, support resources (404 for all but administrators).
+    path("staff/admin/", include("ombuds.policies.admin_urls")),
+    path("staff/admin/resources/", include("ombuds.resources.admin_urls")),
     path("staff/", include("ombuds.cases.urls")),
     path("", include("ombuds.intake.urls")),
+    # Public: the policies and the employee's acknowledgement link, and the support page.
+    path("", include("ombuds.policies.urls")),
+    path("", include("ombuds.resources.urls")),
 ]

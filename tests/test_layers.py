@@ -29,6 +29,16 @@ WEB_MODULES = {
     "ombuds.accounts.forms": VIEWS,
     "ombuds.accounts.views": VIEWS,
     "ombuds.accounts.urls": VIEWS,
+    "ombuds.policies.views": VIEWS,
+    "ombuds.policies.admin_views": VIEWS,
+    "ombuds.policies.forms": VIEWS,
+    "ombuds.policies.urls": VIEWS,
+    "ombuds.policies.admin_urls": VIEWS,
+    "ombuds.resources.views": VIEWS,
+    "ombuds.resources.admin_views": VIEWS,
+    "ombuds.resources.forms": VIEWS,
+    "ombuds.resources.urls": VIEWS,
+    "ombuds.resources.admin_urls": VIEWS,
 }
 
 APP_LAYERS = {
@@ -37,6 +47,8 @@ APP_LAYERS = {
     "ombuds.audit": CORE_DOMAIN,
     "ombuds.accounts": DOMAIN,
     "ombuds.directory": DOMAIN,
+    "ombuds.policies": DOMAIN,
+    "ombuds.resources": DOMAIN,
     "ombuds.cases": CASES,
     "ombuds.intake": VIEWS,
     "ombuds.api": API,

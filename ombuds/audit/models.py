@@ -75,6 +75,17 @@ class EventType(enum.IntEnum):
     RECOVERY_KEY_CREATED = 82
     ACCESS_RECOVERED = 83
     CASE_SEALED = 84
+    # Policies, acknowledgements and training (ombuds.policies); support resources (ombuds.resources).
+    POLICY_CREATED = 170
+    POLICY_DRAFT_SAVED = 171
+    POLICY_PUBLISHED = 172
+    ACKNOWLEDGEMENTS_REQUESTED = 173
+    POLICY_ACKNOWLEDGED = 174
+    ACKNOWLEDGEMENT_REMINDERS = 175
+    ACKNOWLEDGEMENTS_EXPORTED = 176
+    TRAINING_IMPORTED = 177
+    SUPPORT_RESOURCE_CHANGED = 178
+    SUPPORT_SETTINGS_CHANGED = 179
 
 
 class ActorKind(models.TextChoices):

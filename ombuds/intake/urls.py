@@ -13,4 +13,5 @@ urlpatterns = [
     path("status/message/", views.send_message, name="message"),
     path("status/appeal/", views.appeal, name="appeal"),
     path("leave/", views.leave, name="leave"),
+    path("exit/", views.quick_exit, name="quick_exit"),
 ]

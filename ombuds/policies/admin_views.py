@@ -27,6 +27,7 @@ from ombuds.policies.forms import DraftForm, NewPolicyForm, ReportFilter, SendFo
 from ombuds.policies.models import Policy, PolicyKind, PolicyVersion, TrainingImport, TrainingSession
 from ombuds.policies.training import import_training
 
+# Outermost on every view: the role is checked before the method, so a wrong method learns nothing either.
 admin_page = for_roles(POLICY_ADMINS)
 
 PAGE_SIZE = 200
@@ -53,8 +54,8 @@ def _title(version: PolicyVersion | None) -> str:
     return text.title if text is not None else ""
 
 
-@require_GET
 @admin_page
+@require_GET
 def index(request: HttpRequest) -> HttpResponse:
     rows = []
     for policy in Policy.objects.prefetch_related("versions__texts"):
@@ -74,8 +75,8 @@ def index(request: HttpRequest) -> HttpResponse:
     return render(request, "policies/admin/index.html", {"rows": rows})
 
 
-@require_http_methods(["GET", "POST"])
 @admin_page
+@require_http_methods(["GET", "POST"])
 def new_policy(request: HttpRequest) -> HttpResponse:
     form = NewPolicyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -121,14 +122,14 @@ def _policy_page(
     )
 
 
-@require_GET
 @admin_page
+@require_GET
 def policy_page(request: HttpRequest, slug: str) -> HttpResponse:
     return _policy_page(request, _policy(slug))
 
 
-@require_POST
 @admin_page
+@require_POST
 def save_draft(request: HttpRequest, slug: str) -> HttpResponse:
     policy = _policy(slug)
     draft = policy.versions.filter(published_at__isnull=True).first()
@@ -144,8 +145,8 @@ def save_draft(request: HttpRequest, slug: str) -> HttpResponse:
     return _policy_page(request, policy, draft_form=form, status=400)
 
 
-@require_POST
 @admin_page
+@require_POST
 def next_version(request: HttpRequest, slug: str) -> HttpResponse:
     policy = _policy(slug)
     try:
@@ -157,8 +158,8 @@ def next_version(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect("policies_admin:policy", slug=policy.slug)
 
 
-@require_POST
 @admin_page
+@require_POST
 def publish(request: HttpRequest, slug: str) -> HttpResponse:
     policy = _policy(slug)
     try:
@@ -173,8 +174,8 @@ def publish(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect("policies_admin:policy", slug=policy.slug)
 
 
-@require_GET
 @admin_page
+@require_GET
 def version_page(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     policy = _policy(slug)
     version = policy.versions.prefetch_related("texts").filter(number=number).first()
@@ -197,8 +198,8 @@ def _unit(path: str) -> Unit | None:
     return unit
 
 
-@require_POST
 @admin_page
+@require_POST
 def send(request: HttpRequest, slug: str) -> HttpResponse:
     policy = _policy(slug)
     form = SendForm(request.POST)
@@ -252,8 +253,8 @@ def _report_filter(request: HttpRequest) -> tuple[ReportFilter, selectors.Report
     return form, report
 
 
-@require_GET
 @admin_page
+@require_GET
 def report(request: HttpRequest) -> HttpResponse:
     form, found = _report_filter(request)
     page = Paginator(found.people if found else [], PAGE_SIZE).get_page(request.GET.get("page"))
@@ -314,8 +315,8 @@ def report_rows(found: selectors.Report) -> Iterable[list[str]]:
         ]
 
 
-@require_GET
 @admin_page
+@require_GET
 def report_csv(request: HttpRequest) -> HttpResponse:
     _form, found = _report_filter(request)
     if found is None:
@@ -352,14 +353,14 @@ def _training_page(
     )
 
 
-@require_GET
 @admin_page
+@require_GET
 def training(request: HttpRequest) -> HttpResponse:
     return _training_page(request)
 
 
-@require_POST
 @admin_page
+@require_POST
 def training_import(request: HttpRequest) -> HttpResponse:
     form = TrainingUploadForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -372,8 +373,8 @@ def training_import(request: HttpRequest) -> HttpResponse:
     return _training_page(request, form=form, result=result, status=200 if result.ok else 400)
 
 
-@require_GET
 @admin_page
+@require_GET
 def training_session(request: HttpRequest, session_id: int) -> HttpResponse:
     session = TrainingSession.objects.filter(pk=session_id).first()
     if session is None:

@@ -18,6 +18,7 @@ from ombuds.resources import actions, catalogue
 from ombuds.resources.forms import EntryTextsForm, ResourceForm, SettingsForm
 from ombuds.resources.models import DefaultOverride, SupportResource, SupportSettings
 
+# Outermost on every view: the role is checked before the method, so a wrong method learns nothing either.
 admin_page = for_roles(POLICY_ADMINS)
 
 
@@ -58,14 +59,14 @@ def _index(request: HttpRequest, *, settings_form: SettingsForm | None = None, s
     )
 
 
-@require_GET
 @admin_page
+@require_GET
 def index(request: HttpRequest) -> HttpResponse:
     return _index(request)
 
 
-@require_POST
 @admin_page
+@require_POST
 def support_settings(request: HttpRequest) -> HttpResponse:
     form = _settings_form(request.POST)
     if form.is_valid():
@@ -122,14 +123,14 @@ def _save_resource(request: HttpRequest, resource: SupportResource | None) -> Ht
     return render(request, "resources/admin/resource.html", {"form": form, "resource": resource}, status=status)
 
 
-@require_http_methods(["GET", "POST"])
 @admin_page
+@require_http_methods(["GET", "POST"])
 def new_resource(request: HttpRequest) -> HttpResponse:
     return _save_resource(request, None)
 
 
-@require_http_methods(["GET", "POST"])
 @admin_page
+@require_http_methods(["GET", "POST"])
 def resource(request: HttpRequest, resource_id: int) -> HttpResponse:
     found = SupportResource.objects.filter(pk=resource_id).first()
     if found is None:
@@ -137,8 +138,8 @@ def resource(request: HttpRequest, resource_id: int) -> HttpResponse:
     return _save_resource(request, found)
 
 
-@require_http_methods(["GET", "POST"])
 @admin_page
+@require_http_methods(["GET", "POST"])
 def default(request: HttpRequest, default_key: str) -> HttpResponse:
     entry = catalogue.defaults().default(default_key)
     if entry is None:
@@ -187,8 +188,8 @@ def _index_url() -> str:
     return reverse("resources_admin:index")
 
 
-@require_POST
 @admin_page
+@require_POST
 def default_reset(request: HttpRequest, default_key: str) -> HttpResponse:
     entry = catalogue.defaults().default(default_key)
     if entry is None:

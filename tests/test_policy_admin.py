@@ -148,3 +148,16 @@ def test_an_administrator_writes_publishes_and_sends_a_policy_through_the_pages(
     assert "people will receive an e-mail" in sent.content.decode()
     assert AuditEvent.objects.filter(event_type=EventType.ACKNOWLEDGEMENTS_REQUESTED, actor=staff.admin).exists()
     assert Client().get("/policies/anti-harassment/").status_code == 200
+
+
+def test_the_administration_pages_speak_chinese(staff, admin_paths) -> None:
+    admin = client_for(staff.admin)
+    english = ["Acknowledgements and training", "New policy", "Support resources", "Training records", "Ask employees"]
+    for path in admin_paths:
+        response = admin.get(path, HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9")
+        if response.status_code != 200 or not response["Content-Type"].startswith("text/html"):
+            continue
+        page = response.content.decode()
+        assert '<html lang="zh-hans">' in page, path
+        assert "支持资源" in page, path  # the links of these pages
+        assert [phrase for phrase in english if phrase in page] == [], path

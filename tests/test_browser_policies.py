@@ -60,7 +60,8 @@ def test_an_administrator_publishes_a_policy_with_javascript_off_and_everyone_re
     )
     page.locator('input[name="title_zh-hans"]').fill("反骚扰政策")
     page.locator('textarea[name="body_zh-hans"]').fill(
-        "## 我们的承诺\n\n在这里，任何人都不必忍受骚扰。\n\n- 您可以在 /report/ 举报，也可以匿名举报。\n- 任何人都不会因举报而受到惩罚。"
+        "## 我们的承诺\n\n在这里，任何人都不必忍受骚扰。\n\n"
+        "- 您可以在 /report/ 举报，也可以匿名举报。\n- 任何人都不会因举报而受到惩罚。"
     )
     assert submit(page, page.get_by_role("button", name="Create the draft")) == 302
     page.wait_for_url(base + "/staff/admin/policies/anti-harassment/")

@@ -113,6 +113,36 @@ def test_the_support_page_for_the_uk_in_chinese_and_china_in_english(client: Cli
     assert "12338" in _phones(china)
 
 
+def test_each_shipped_entry_on_the_page_names_its_source_and_the_day_it_was_checked(client: Client) -> None:
+    page = _page(client, "?country=GB")
+    shipped = [entry for entry in catalogue.defaults().entries if entry.country == "GB"]
+    for entry in shipped:
+        line = (
+            f'Checked on {entry.checked:%Y-%m-%d} against <a href="{entry.source_url}" rel="noopener noreferrer">'
+            "its source</a>."
+        )
+        assert line in page, entry.key
+    assert page.count('<p class="source help">') == len(shipped)
+
+
+def test_an_entry_the_organisation_changed_no_longer_claims_the_shipped_source(staff, client: Client) -> None:
+    shipped = catalogue.defaults().default("gb-rape-crisis")
+    assert shipped is not None
+    actions.change_default(
+        key="gb-rape-crisis",
+        phone="0808 500 2223",
+        website=shipped.website,
+        texts={code: (texts["name"], texts["description"]) for code, texts in shipped.texts.items()},
+        hidden=False,
+        actor=staff.admin,
+    )
+    page = _page(client, "?country=GB")
+    changed = next(item for item in page.split('<li class="resource"')[1:] if "0808 500 2223" in item)
+    assert 'class="source' not in changed
+    others = sum(1 for entry in catalogue.defaults().entries if entry.country == "GB") - 1
+    assert page.count('<p class="source help">') == others
+
+
 def test_uk_is_understood_as_the_united_kingdom(client: Client) -> None:
     assert "0808 500 2222" in _phones(_page(client, "?country=uk"))
 

@@ -74,6 +74,8 @@ INSTALLED_APPS = [
     "ombuds.intake",
     "ombuds.watch",
     "ombuds.casefile",
+    "ombuds.policies",
+    "ombuds.resources",
     "ombuds.api",
 ]
 
@@ -320,6 +322,29 @@ OMBUDS_ANONYMOUS_NOTICE_BATCH_SECONDS = env_int("OMBUDS_ANONYMOUS_NOTICE_BATCH_S
 # The escalation ladder: a reminder this long before a deadline, oversight this long after it.
 OMBUDS_REMINDER_BEFORE = env_duration("OMBUDS_REMINDER_BEFORE", "PT48H", exact=True)
 OMBUDS_OVERSIGHT_GRACE = env_duration("OMBUDS_OVERSIGHT_GRACE", "PT48H", exact=True)
+
+# --- Policies and support ------------------------------------------------------------
+# Employees who have not acknowledged a policy are reminded this long after they were asked,
+# again after as long, and so on, at most OMBUDS_POLICY_REMINDERS times (ombuds/policies/actions.py).
+OMBUDS_POLICY_REMINDER_AFTER = env_duration("OMBUDS_POLICY_REMINDER_AFTER", "P14D")
+OMBUDS_POLICY_REMINDERS = env_int("OMBUDS_POLICY_REMINDERS", 3, minimum=0, maximum=12)
+# Where "Leave this page quickly" takes a reporter, unless an administrator set another site.
+OMBUDS_QUICK_EXIT_URL = env_str("OMBUDS_QUICK_EXIT_URL", "https://www.bbc.com/weather")
+if not OMBUDS_QUICK_EXIT_URL.startswith(("https://", "http://")) or any(c.isspace() for c in OMBUDS_QUICK_EXIT_URL):
+    raise ImproperlyConfigured(
+        f"OMBUDS_QUICK_EXIT_URL must be a web address (https://…), not {OMBUDS_QUICK_EXIT_URL!r}"
+    )
+# The country whose support resources the support page shows first, unless an administrator
+# chose another: a two-letter code (GB, US, CN, ...) or empty for none. Never the reporter's address.
+OMBUDS_SUPPORT_COUNTRY = env_str("OMBUDS_SUPPORT_COUNTRY", "").upper()
+if OMBUDS_SUPPORT_COUNTRY == "UK":
+    OMBUDS_SUPPORT_COUNTRY = "GB"
+if OMBUDS_SUPPORT_COUNTRY and not (
+    len(OMBUDS_SUPPORT_COUNTRY) == 2 and OMBUDS_SUPPORT_COUNTRY.isascii() and OMBUDS_SUPPORT_COUNTRY.isalpha()
+):
+    raise ImproperlyConfigured(
+        f"OMBUDS_SUPPORT_COUNTRY must be a two-letter country code such as GB, not {OMBUDS_SUPPORT_COUNTRY!r}"
+    )
 
 # --- E-mail -------------------------------------------------------------------------
 _EMAIL_BACKENDS = {

@@ -11,10 +11,16 @@ urlpatterns = [
     path("staff/accounts/", include("allauth.urls")),
     path("staff/audit/", audit_views.trail, name="audit_trail"),
     path("staff/audit/proofs/<int:index>/", audit_views.proof, name="audit_proof"),
+    # Administration: policies and training, support resources (404 for all but administrators).
+    path("staff/admin/", include("ombuds.policies.admin_urls")),
+    path("staff/admin/resources/", include("ombuds.resources.admin_urls")),
     path("staff/", include("ombuds.cases.urls")),
     # After the cases' URLs, which register the `ref` converter these use too.
     path("staff/", include("ombuds.outcomes.urls")),
     path("staff/", include("ombuds.watch.urls")),
     path("staff/", include("ombuds.casefile.urls")),
     path("", include("ombuds.intake.urls")),
+    # Public: the policies and the employee's acknowledgement link, and the support page.
+    path("", include("ombuds.policies.urls")),
+    path("", include("ombuds.resources.urls")),
 ]

@@ -208,6 +208,9 @@ def staff_routes() -> list[Route]:
     ]
 
 
+WALK_POLICY = "walk-policy"
+
+
 @dataclass(frozen=True)
 class CaseIds:
     """Real identifiers to put into the routes: a case, one of its attachments and appeals."""
@@ -240,6 +243,13 @@ def _choices(parameter: str, ids: CaseIds) -> list[object]:
         "secret": [secrets.token_urlsafe(32)],
         # An audit event's place in the log (its proof page).
         "index": [0],
+        # Administration: a policy and its version, a training session, support resources
+        # (tests/test_policy_admin.py makes them exist before it walks).
+        "slug": [WALK_POLICY],
+        "number": [1],
+        "session_id": [1],
+        "resource_id": [1],
+        "default_key": ["gb-emergency"],
     }
     assert parameter in values, f"the route walk does not know how to fill the parameter {parameter!r}"
     return values[parameter]

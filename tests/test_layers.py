@@ -39,6 +39,16 @@ WEB_MODULES = {
     "ombuds.watch.case_page": VIEWS,
     "ombuds.casefile.views": VIEWS,
     "ombuds.casefile.urls": VIEWS,
+    "ombuds.policies.views": VIEWS,
+    "ombuds.policies.admin_views": VIEWS,
+    "ombuds.policies.forms": VIEWS,
+    "ombuds.policies.urls": VIEWS,
+    "ombuds.policies.admin_urls": VIEWS,
+    "ombuds.resources.views": VIEWS,
+    "ombuds.resources.admin_views": VIEWS,
+    "ombuds.resources.forms": VIEWS,
+    "ombuds.resources.urls": VIEWS,
+    "ombuds.resources.admin_urls": VIEWS,
 }
 
 APP_LAYERS = {
@@ -47,6 +57,8 @@ APP_LAYERS = {
     "ombuds.audit": CORE_DOMAIN,
     "ombuds.accounts": DOMAIN,
     "ombuds.directory": DOMAIN,
+    "ombuds.policies": DOMAIN,
+    "ombuds.resources": DOMAIN,
     "ombuds.cases": CASES,
     # Measures, outcomes and the rehire registry sit beside the cases they belong to.
     "ombuds.outcomes": CASES,

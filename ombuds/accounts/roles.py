@@ -61,6 +61,8 @@ WATCHERS = frozenset({Role.OVERSIGHT})
 # Roles that produce a case's case file (the whole case as a PDF). Legal counsel is given
 # the oversight role for now.
 CASE_FILE_READERS = frozenset({Role.OVERSIGHT})
+# Roles that keep the policies, acknowledgements, training records and support resources.
+POLICY_ADMINS = frozenset({Role.ADMINISTRATOR})
 # Roles that must use a second factor before seeing anything.
 MFA_REQUIRED = CASE_READERS | {Role.AUDITOR, Role.INVESTIGATOR, Role.HR}
 

@@ -104,6 +104,17 @@ class EventType(enum.IntEnum):
     ACCOUNTABILITY_CASE_OPENED = 144
     LINKED_CASE_OPENED = 145
     CASE_FILE_PRODUCED = 146
+    # Policies, acknowledgements and training (ombuds.policies); support resources (ombuds.resources).
+    POLICY_CREATED = 170
+    POLICY_DRAFT_SAVED = 171
+    POLICY_PUBLISHED = 172
+    ACKNOWLEDGEMENTS_REQUESTED = 173
+    POLICY_ACKNOWLEDGED = 174
+    ACKNOWLEDGEMENT_REMINDERS = 175
+    ACKNOWLEDGEMENTS_EXPORTED = 176
+    TRAINING_IMPORTED = 177
+    SUPPORT_RESOURCE_CHANGED = 178
+    SUPPORT_SETTINGS_CHANGED = 179
 
 
 class ActorKind(models.TextChoices):

@@ -14,6 +14,7 @@ from ombuds.cases import content
 from ombuds.cases import sweeps as case_sweeps
 from ombuds.core import heartbeat
 from ombuds.intake import access
+from ombuds.policies import actions as policy_actions
 
 
 def run(now: datetime) -> case_sweeps.SweepResult:
@@ -32,6 +33,7 @@ def run(now: datetime) -> case_sweeps.SweepResult:
     content.remove_orphan_files(now)
     tree_heads.sign_if_due(now)
     witness.send_if_due(now)
+    policy_actions.queue_due_reminders(now)
     # A write on every pass, so the database files' times never show when a reporter last wrote.
     heartbeat.beat()
     return result

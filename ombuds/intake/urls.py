@@ -15,4 +15,5 @@ urlpatterns = [
     path("status/proof/", proof_views.printable, name="proof"),
     path("status/proof/download/", proof_views.download, name="proof_download"),
     path("leave/", views.leave, name="leave"),
+    path("exit/", views.quick_exit, name="quick_exit"),
 ]

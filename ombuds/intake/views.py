@@ -26,6 +26,7 @@ from ombuds.cases.models import Report
 from ombuds.intake import access, flood, reporter_view, throttle
 from ombuds.intake.forms import AppealForm, MessageForm, ReceiptForm, ReportForm, to_new_attachments
 from ombuds.lib.durations import Duration, describe
+from ombuds.resources import catalogue
 
 logger = logging.getLogger(__name__)
 
@@ -254,5 +255,20 @@ def leave(request: HttpRequest) -> HttpResponse:
     """End the session on the server, not only in this browser: a copied cookie dies too."""
     access.end_session(request.COOKIES.get(COOKIE, ""), "web")
     response = redirect("intake:start")
+    response.delete_cookie(COOKIE, path="/", samesite="Strict")
+    return response
+
+
+@require_GET
+def quick_exit(request: HttpRequest) -> HttpResponse:
+    """ "Leave this page quickly": end her session here and go to the neutral site the organisation chose.
+
+    A plain link, so it works without JavaScript; static/ombuds/quick-exit.js makes it
+    replace the page in the history instead. Ending the session means that Back, or
+    someone picking up the device, finds the receipt page and not her case. Her cookie is
+    SameSite=Strict, so another site cannot end it by linking here.
+    """
+    access.end_session(request.COOKIES.get(COOKIE, ""), "web")
+    response = HttpResponseRedirect(catalogue.quick_exit_url())
     response.delete_cookie(COOKIE, path="/", samesite="Strict")
     return response

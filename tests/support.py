@@ -145,6 +145,16 @@ class Personas:
     def accused(self) -> Any:
         return self._in_directory("accused@example.org", self.ACCUSED_ID, "Alex Accused", self.MANAGER_ID)
 
+    @cached_property
+    def investigator(self) -> Any:
+        """An investigator: sees only the cases she is named on."""
+        return make_staff("investigator@example.org", "investigator")
+
+    @cached_property
+    def hr(self) -> Any:
+        """HR, for rehire checks: sees no case."""
+        return make_staff("hr@example.org", "hr")
+
     def _in_directory(self, email: str, employee_id: str, name: str, manager_id: str | None, *extra: str) -> Any:
         from ombuds.directory.linking import link_staff_by_email
         from ombuds.directory.models import Person
@@ -166,6 +176,30 @@ class Personas:
 
         assert self.accused is not None
         return [actions.NewPerson(name="Alex Accused", role="accused", employee_id=self.ACCUSED_ID)]
+
+
+def investigate(case: Any, actor: Any, *investigators: Any, conduct: str = "", name: str = "The team manager") -> Any:
+    """Open an investigation through the real action: the investigators named, one allegation against `name`."""
+    from ombuds.cases import actions
+    from ombuds.investigations.helpers import NewAllegation
+
+    allegation = NewAllegation(
+        conduct=conduct or "Touched her shoulders in meetings after being asked to stop.", name=name
+    )
+    return actions.open_investigation(
+        case=case, actor=actor, investigators=list(investigators), allegations=[allegation]
+    )
+
+
+def find_every_allegation(case: Any, actor: Any, finding: str, reasoning: str = "Weighed the accounts.") -> None:
+    """Record the same finding for every allegation of the case, through the real action."""
+    from ombuds.investigations import actions as investigation
+    from ombuds.investigations.models import Allegation
+
+    for allegation in Allegation.objects.filter(case=case):
+        investigation.record_allegation_finding(
+            allegation=allegation, actor=actor, finding=finding, reasoning=reasoning
+        )
 
 
 # The parts of the site that belong to staff: the staff pages (allauth's account pages

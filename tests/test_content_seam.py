@@ -6,6 +6,7 @@ new text field that nobody classified would be stored in clear without anyone de
 
 from __future__ import annotations
 
+import pytest
 from django.apps import apps
 from django.db import models
 
@@ -25,8 +26,9 @@ def unclassified(app_label: str) -> list[str]:
     return missing
 
 
-def test_every_text_or_file_field_of_a_case_model_is_classified() -> None:
-    assert unclassified("cases") == []
+@pytest.mark.parametrize("app_label", ["cases", "investigations"])
+def test_every_text_or_file_field_of_a_case_model_is_classified(app_label: str) -> None:
+    assert unclassified(app_label) == []
 
 
 def test_no_field_is_both_content_and_metadata() -> None:

@@ -29,6 +29,10 @@ WEB_MODULES = {
     "ombuds.accounts.forms": VIEWS,
     "ombuds.accounts.views": VIEWS,
     "ombuds.accounts.urls": VIEWS,
+    "ombuds.investigations.views": VIEWS,
+    "ombuds.investigations.forms": VIEWS,
+    "ombuds.investigations.urls": VIEWS,
+    "ombuds.investigations.api": API,
 }
 
 APP_LAYERS = {
@@ -38,6 +42,7 @@ APP_LAYERS = {
     "ombuds.accounts": DOMAIN,
     "ombuds.directory": DOMAIN,
     "ombuds.cases": CASES,
+    "ombuds.investigations": CASES,
     "ombuds.intake": VIEWS,
     "ombuds.api": API,
     "ombuds.core": TOP,
@@ -147,6 +152,9 @@ def test_the_check_sees_a_lazy_import(tmp_path: Path) -> None:
     [
         ("ombuds.cases.actions.steps", CASES),
         ("ombuds.cases.views", VIEWS),
+        ("ombuds.investigations.actions", CASES),
+        ("ombuds.investigations.views", VIEWS),
+        ("ombuds.investigations.api", API),
         ("ombuds.api.v1", API),
         ("ombuds.accounts.management.commands.staff", TOP),
     ],

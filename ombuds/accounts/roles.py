@@ -51,6 +51,12 @@ APPROVERS = frozenset({Role.LEAD_HANDLER, Role.OVERSIGHT})
 AUDIT_READERS = frozenset({Role.AUDITOR, Role.OVERSIGHT})
 # Roles that read appeals to the oversight body and resolve them.
 APPEAL_READERS = frozenset({Role.OVERSIGHT})
+# Roles that investigate, each only the cases they are named on (ombuds.investigations).
+INVESTIGATORS = frozenset({Role.INVESTIGATOR})
+# Roles that may open a case at all: the case readers, and investigators on their own cases.
+CASE_OPENERS = CASE_READERS | INVESTIGATORS
+# Roles that work an investigation: allegations, the plan, interviews, evidence, findings.
+INVESTIGATION_WORKERS = CASE_WORKERS | INVESTIGATORS
 # Roles that must use a second factor before seeing anything.
 MFA_REQUIRED = CASE_READERS | {Role.AUDITOR, Role.INVESTIGATOR, Role.HR}
 

@@ -34,6 +34,10 @@ class Kind(enum.StrEnum):
     DEADLINE_NEAR = "deadline_near"
     ESCALATED = "escalated"
     KEEP_OUT_PROPOSED = "keep_out_proposed"
+    # The investigation (ombuds.investigations).
+    INVESTIGATOR_NAMED = "investigator_named"
+    TASK_GIVEN = "task_given"
+    MINUTES_ANSWERED = "minutes_answered"
 
 
 SUBJECTS = {
@@ -45,6 +49,9 @@ SUBJECTS = {
     Kind.DEADLINE_NEAR: "Case {ref}: a deadline is near",
     Kind.ESCALATED: "Case {ref} was escalated to you",
     Kind.KEEP_OUT_PROPOSED: "Case {ref}: a request to keep someone out needs your decision",
+    Kind.INVESTIGATOR_NAMED: "Case {ref}: you are named to investigate it",
+    Kind.TASK_GIVEN: "Case {ref}: a task of the investigation plan is yours",
+    Kind.MINUTES_ANSWERED: "Case {ref}: the reporter answered the minutes of her interview",
 }
 
 

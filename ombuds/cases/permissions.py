@@ -17,13 +17,15 @@ from ombuds.accounts.roles import (
     APPEAL_READERS,
     APPROVERS,
     ASSIGNABLE,
+    CASE_OPENERS,
     CASE_READERS,
     CASE_WORKERS,
+    INVESTIGATION_WORKERS,
     Role,
     roles_of,
 )
 from ombuds.cases import access, conflicts
-from ombuds.cases.models import Case, KeepOutProposal
+from ombuds.cases.models import Case, KeepOutProposal, Status
 from ombuds.cases.workflow import RULES, Transition
 
 
@@ -38,6 +40,12 @@ class Act(enum.StrEnum):
     RESOLVE_APPEAL = "resolve_appeal"
     EXPORT = "export"
     DOWNLOAD = "download"
+    # The investigation (ombuds.investigations): naming and releasing investigators; the
+    # plan, interviews, evidence and the people concerned; allegations and their findings.
+    NAME_INVESTIGATOR = "name_investigator"
+    RELEASE_INVESTIGATOR = "release_investigator"
+    WORK_INVESTIGATION = "work_investigation"
+    ALLEGE = "allege"
 
 
 Step = Transition | Act
@@ -50,6 +58,7 @@ class Part(enum.StrEnum):
     CONTENT = "content"  # what the reporter wrote and the messages with her
     APPEAL_REASONS = "appeal_reasons"  # why she appealed: for the oversight body only
     NOTES = "notes"  # internal notes
+    INVESTIGATION = "investigation"  # allegations, plan, interviews, evidence, people concerned, findings
 
 
 # Decisions on a proposal that one person made and another must decide (R5).
@@ -67,14 +76,23 @@ _ACT_ROLES: dict[Act, frozenset[Role]] = {
     Act.ADD_CONFLICT: CASE_WORKERS,
     Act.RESOLVE_APPEAL: APPEAL_READERS,
     Act.EXPORT: CASE_READERS,
-    Act.DOWNLOAD: CASE_READERS,
+    Act.DOWNLOAD: CASE_OPENERS,
+    Act.NAME_INVESTIGATOR: CASE_WORKERS,
+    Act.RELEASE_INVESTIGATOR: CASE_WORKERS,
+    Act.WORK_INVESTIGATION: INVESTIGATION_WORKERS,
+    Act.ALLEGE: INVESTIGATION_WORKERS,
 }
+# Acts that change the investigation: only while the case is under investigation.
+_DURING_INVESTIGATION = frozenset({Act.NAME_INVESTIGATOR, Act.WORK_INVESTIGATION, Act.ALLEGE})
 
+# Investigators read the cases they are named on (access.visible_cases gives them no other):
+# the report, the messages and the notes, and the investigation itself.
 _PART_ROLES: dict[Part, frozenset[Role]] = {
-    Part.METADATA: CASE_READERS,
-    Part.CONTENT: CASE_READERS,
+    Part.METADATA: CASE_OPENERS,
+    Part.CONTENT: CASE_OPENERS,
     Part.APPEAL_REASONS: APPEAL_READERS,
-    Part.NOTES: CASE_READERS,
+    Part.NOTES: CASE_OPENERS,
+    Part.INVESTIGATION: INVESTIGATION_WORKERS,
 }
 
 
@@ -132,6 +150,12 @@ def may_take(user: User | AnonymousUser, case: Case, step: Step, *, assignee: Us
         allowed = _may_assign(user, roles, case, assignee)
     else:
         allowed = bool(roles & _ACT_ROLES[step])
+        if step in _DURING_INVESTIGATION:
+            allowed = allowed and case.status == Status.INVESTIGATION
+        if step == Act.ALLEGE:
+            # The case's finding follows from the allegations' findings: they stay as they
+            # are while a proposed ending waits for its decision.
+            allowed = allowed and pending_proposal_by(case) is None
     return allowed and not conflicts.is_conflicted(user, case) and _can_see(user, case)
 
 
@@ -154,6 +178,22 @@ def allowed_transitions(user: User | AnonymousUser, case: Case) -> list[Transiti
 def may_be_assigned(user: User, case: Case) -> bool:
     """Whether a case may be given to `user`: a handler or lead handler who is not conflicted."""
     return bool(roles_of(user) & ASSIGNABLE) and user.is_active and not conflicts.is_conflicted(user, case)
+
+
+def may_be_investigator(user: User, case: Case) -> bool:
+    """Whether `user` may be named to investigate `case`: an active investigator who is not conflicted (R3)."""
+    return Role.INVESTIGATOR in roles_of(user) and user.is_active and not conflicts.is_conflicted(user, case)
+
+
+def may_own_task(user: User, case: Case) -> bool:
+    """Whether a task of the plan (or a reminder about it) may be given to `user`.
+
+    An investigator named on the case, or a case worker who sees it: never anyone
+    conflicted on it, never an inactive account.
+    """
+    if not user.is_active or not roles_of(user) & INVESTIGATION_WORKERS:
+        return False
+    return not conflicts.is_conflicted(user, case) and _can_see(user, case)
 
 
 def may_decide_keep_out(user: User | AnonymousUser, proposal: KeepOutProposal) -> bool:

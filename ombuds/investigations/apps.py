@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+
+
+class InvestigationsConfig(AppConfig):
+    name = "ombuds.investigations"
+    label = "investigations"
+    verbose_name = "investigations"
+
+    def ready(self) -> None:
+        # The plan's tasks and the reviews of a deferred informing climb the escalation
+        # ladder like the case's own deadlines (ombuds.cases.ladder).
+        from ombuds.cases import ladder
+        from ombuds.investigations import deadlines
+
+        ladder.register(deadlines.TaskDeadlines())
+        ladder.register(deadlines.InformingReviews())

@@ -239,12 +239,17 @@ def staff_routes() -> list[Route]:
 
 @dataclass(frozen=True)
 class CaseIds:
-    """Real identifiers to put into the routes: a case, one of its attachments and appeals."""
+    """Real identifiers to put into the routes: a case, one of its attachments and appeals, its investigation's rows."""
 
     reference: str
     attachment_id: int
     appeal_id: int
     proposal_id: int = 1
+    investigator_id: int = 1
+    allegation_id: int = 1
+    task_id: int = 1
+    interview_id: int = 1
+    evidence_id: int = 1
 
 
 def _choices(parameter: str, ids: CaseIds) -> list[object]:
@@ -253,6 +258,12 @@ def _choices(parameter: str, ids: CaseIds) -> list[object]:
         "attachment_id": [ids.attachment_id],
         "appeal_id": [ids.appeal_id],
         "proposal_id": [ids.proposal_id],
+        # The investigation's rows (ombuds.investigations).
+        "investigator_id": [ids.investigator_id],
+        "allegation_id": [ids.allegation_id],
+        "task_id": [ids.task_id],
+        "interview_id": [ids.interview_id],
+        "evidence_id": [ids.evidence_id],
         # Every step of the workflow, each its own URL.
         "name": [transition.value for transition in Transition],
         # allauth: a security key's number, a password-reset or e-mail-confirmation key.
@@ -384,22 +395,24 @@ def _case_id(instance: Any) -> int:
 # --- Every route that names a case ------------------------------------------------------
 
 
-def case_routes(reference: str, attachment: int, appeal: int, proposal: int = 1) -> list[str]:
-    """Every staff URL that names a case, found from the URL configuration itself."""
+def case_routes(reference: str, attachment: int, appeal: int, proposal: int = 1, **rows: int) -> list[str]:
+    """Every staff URL that names a case, found from the URL configuration itself.
+
+    `rows` gives the ids of the investigation's rows (investigator_id, allegation_id,
+    task_id, interview_id, evidence_id); a row not given is 1.
+    """
     resolver = get_resolver()
     staff = next(p for p in resolver.url_patterns if isinstance(p, URLResolver) and str(p.pattern) == "staff/")
     paths = []
+    ids = {"attachment_id": attachment, "appeal_id": appeal, "proposal_id": proposal, **rows}
     for pattern in staff.url_patterns:
         assert isinstance(pattern, URLPattern)
         if "<ref:reference>" not in str(pattern.pattern):
             continue
         kwargs: dict[str, object] = {"reference": reference}
-        if "attachment_id" in str(pattern.pattern):
-            kwargs["attachment_id"] = attachment
-        if "appeal_id" in str(pattern.pattern):
-            kwargs["appeal_id"] = appeal
-        if "proposal_id" in str(pattern.pattern):
-            kwargs["proposal_id"] = proposal
+        for parameter in pattern.pattern.regex.groupindex:
+            if parameter.endswith("_id"):
+                kwargs[parameter] = ids.get(parameter, 1)
         if "<str:name>" in str(pattern.pattern):
             for step in ["acknowledge", "begin_assessment", "approve_closure", "reopen"]:
                 paths.append(reverse(f"cases:{pattern.name}", kwargs={**kwargs, "name": step}))
@@ -408,14 +421,71 @@ def case_routes(reference: str, attachment: int, appeal: int, proposal: int = 1)
     return paths
 
 
-# Every staff API call that names a case, with a body that would be accepted.
-STAFF_API_CALLS = [
+# Every staff API call that names a case, with a body that would be accepted. Fill a path with `api_url`.
+STAFF_API_CALLS: list[tuple[str, str, Any]] = [
     ("get", "/api/v1/cases/{ref}", None),
     ("post", "/api/v1/cases/{ref}/transitions", {"transition": "acknowledge"}),
     ("post", "/api/v1/cases/{ref}/messages", {"body": "hello"}),
     ("post", "/api/v1/cases/{ref}/notes", {"body": "hello"}),
     ("post", "/api/v1/cases/{ref}/assign", {"assignee": "handler@example.org"}),
 ]
+_INVESTIGATION = "/api/v1/staff/cases/{ref}/investigation"
+# The investigation's routes (ombuds.investigations), the same way.
+INVESTIGATION_API_CALLS: list[tuple[str, str, Any]] = [
+    ("get", _INVESTIGATION, None),
+    ("post", _INVESTIGATION, {"investigators": ["investigator@example.org"], "allegations": []}),
+    ("post", _INVESTIGATION + "/investigators", {"investigators": ["investigator@example.org"]}),
+    ("post", _INVESTIGATION + "/investigators/{investigator_id}/release", None),
+    ("get", _INVESTIGATION + "/allegations", None),
+    ("post", _INVESTIGATION + "/allegations", {"new_person": {"name": "Someone"}, "conduct": "Shouted at her."}),
+    ("get", _INVESTIGATION + "/findings", None),
+    ("post", _INVESTIGATION + "/findings", {"allegation": 1, "finding": "substantiated", "reasoning": "x"}),
+    ("get", _INVESTIGATION + "/tasks", None),
+    ("post", _INVESTIGATION + "/tasks", {"title": "x", "owner": "investigator@example.org", "due_on": "2099-01-01"}),
+    ("post", _INVESTIGATION + "/tasks/{task_id}/state", {"done": True}),
+    ("get", _INVESTIGATION + "/interviews", None),
+    (
+        "post",
+        _INVESTIGATION + "/interviews",
+        {"interviewee": "reporter", "held_at": "2026-01-01T10:00:00Z", "present": "x", "minutes": "x"},
+    ),
+    ("get", _INVESTIGATION + "/interviews/{interview_id}", None),
+    ("post", _INVESTIGATION + "/interviews/{interview_id}/minutes", {"minutes": "x"}),
+    ("get", _INVESTIGATION + "/evidence", None),
+    (
+        "post",
+        _INVESTIGATION + "/evidence",
+        {"multipart": {"kind": "held_elsewhere", "description": "x", "source": "x"}},
+    ),
+    ("get", _INVESTIGATION + "/evidence/{evidence_id}", None),
+    ("get", _INVESTIGATION + "/evidence/{evidence_id}/custody", None),
+    ("get", _INVESTIGATION + "/evidence/{evidence_id}/download", None),
+    ("post", _INVESTIGATION + "/evidence/{evidence_id}/verify", None),
+    ("get", _INVESTIGATION + "/people-concerned", None),
+    ("post", _INVESTIGATION + "/people-concerned", {"person": 1, "kind": "deferred", "reason": "x"}),
+    (
+        "post",
+        _INVESTIGATION + "/people-concerned/responses",
+        {"person": 1, "received_on": "2026-01-01", "response": "x"},
+    ),
+]
+STAFF_API_CALLS += INVESTIGATION_API_CALLS
+
+
+def api_url(path: str, reference: str, **rows: int) -> str:
+    """A path of STAFF_API_CALLS with the case's reference and the ids of its rows (1 for a row not given)."""
+    return re.sub(r"\{(\w+_id)\}", lambda match: str(rows.get(match.group(1), 1)), path).replace("{ref}", reference)
+
+
+def call(client: Client, method: str, url: str, body: Any) -> Any:
+    """One API call as STAFF_API_CALLS states it: a body is JSON, or a form when it is {"multipart": fields}."""
+    if method == "get":
+        return client.get(url)
+    if body is None:
+        return client.post(url)
+    if set(body) == {"multipart"}:
+        return client.post(url, body["multipart"])
+    return client.post(url, body, content_type="application/json")
 
 
 def totp_code(secret: str) -> str:

@@ -93,6 +93,30 @@ class EscalationOut(Schema):
     text: str
 
 
+class MinutesAnswerOut(Schema):
+    version: int = Field(description="The version of the minutes she answered")
+    agreed: bool
+    corrections: str
+    answered: datetime | date = Field(description="A date only for an anonymous reporter")
+
+
+class InterviewOut(Schema):
+    id: int
+    held_at: datetime
+    minutes: str
+    version: int = Field(description="The minutes' version: 1, and one more each time they are revised")
+    revised: bool
+    awaiting_answer: bool = Field(description="The current version waits for her answer")
+    answers: list[MinutesAnswerOut]
+
+
+class MinutesAnswerIn(Schema):
+    """Her answer to the minutes of her interview: agree, or ask for corrections in her own words."""
+
+    answer: Literal["agree", "correct"]
+    corrections: str = Field("", max_length=actions.MAX_NARRATIVE, description="Required to ask for corrections")
+
+
 class CaseOut(Schema):
     reference: str
     status: str
@@ -111,6 +135,9 @@ class CaseOut(Schema):
     appeals: list[AppealOut]
     attachments: list[str]
     escalations: list[EscalationOut]
+    interviews: list[InterviewOut] = Field(
+        description="The minutes of her own interviews, for her to agree with or correct; never anyone else's"
+    )
 
 
 class MessageIn(Schema):

@@ -226,6 +226,10 @@ class CaseView(CaseSummary):
     views: int
     steps: list[StepOffer]
     may_resolve_appeals: bool
+    # Whether she works the case (messages, notes, assignment): an investigator reads it only.
+    works_case: bool
+    # Whether an investigation was opened and she may read it (ombuds.investigations).
+    investigation: bool
 
 
 def _label(choices: Any, value: str) -> str:
@@ -458,6 +462,9 @@ def for_staff(case: Case, user: User, *, now: datetime | None = None) -> CaseVie
         views=views,
         steps=[StepOffer(transition=t, label=str(RULES[t].label)) for t in permissions.allowed_transitions(user, case)],
         may_resolve_appeals=permissions.may_take(user, case, permissions.Act.RESOLVE_APPEAL),
+        works_case=permissions.may_take(user, case, permissions.Act.MESSAGE),
+        investigation=permissions.may_read(user, case, Part.INVESTIGATION)
+        and (case.allegations.exists() or case.investigators.exists()),
     )
 
 

@@ -80,7 +80,11 @@ class FindingForm(forms.Form):
         label=_("Finding"),
         choices=Finding.choices,
         widget=forms.RadioSelect,
-        help_text=_("“Not substantiated” and “inconclusive” take effect when a second person approves them."),
+        required=False,
+        help_text=_(
+            "“Not substantiated” and “inconclusive” take effect when a second person approves them. A case with "
+            "allegations takes its finding from theirs: leave this empty."
+        ),
     )
     reasoning = _text(_("Reasoning"))
 

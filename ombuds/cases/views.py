@@ -25,12 +25,13 @@ from ombuds.accounts import keys as staff_keys
 from ombuds.accounts import mfa, tokens
 from ombuds.accounts.forms import NewTokenForm
 from ombuds.accounts.models import ApiToken
-from ombuds.accounts.roles import CASE_READERS, roles_of
+from ombuds.accounts.roles import CASE_OPENERS, roles_of
 from ombuds.cases import access, actions, case_view, selectors, workflow
 from ombuds.cases import forms as case_forms
 from ombuds.cases.models import Case, InvolvedPerson
 from ombuds.cases.workflow import Transition
 from ombuds.directory.models import Person
+from ombuds.investigations import selectors as investigation_selectors
 from ombuds.lib import downloads
 
 PAGE_SIZE = 50
@@ -47,7 +48,7 @@ def _case_reader(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpRes
 
     @mfa.second_factor_required
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if not roles_of(request.user) & CASE_READERS:
+        if not roles_of(request.user) & CASE_OPENERS:
             raise Http404("no such page")
         if "reference" in kwargs:
             # Before anything else (even the method check), so a conflicted person learns nothing.
@@ -80,7 +81,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "page": page,
             "now": now,
             "query": query.urlencode(),
-            "can_read_cases": bool(roles_of(user) & CASE_READERS),
+            "can_read_cases": bool(roles_of(user) & CASE_OPENERS),
+            # The investigation tasks she owns, overdue ones first to catch the eye.
+            "tasks": investigation_selectors.open_tasks(user, now=now),
         },
     )
 

@@ -24,6 +24,7 @@ from ombuds.cases.models import (
 )
 from ombuds.cases.selectors import current_organisation
 from ombuds.crypto import keys
+from ombuds.investigations.view import OwnInterview, own_interviews
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,8 @@ class ReporterView:
     appeals: list[AppealView]
     attachments: list[str]
     escalations: list[EscalationView]
+    # The minutes of her own interviews (Directive art. 18(4)); never anyone else's.
+    interviews: list[OwnInterview]
 
 
 def _explain(case: Case, oversight: str) -> tuple[str, str]:
@@ -172,6 +175,7 @@ def for_reporter(report: Report) -> ReporterView:
             EscalationView(on=timezone.localdate(e.at), text=_escalation_text(e, org.oversight_name))
             for e in case.escalations.exclude(step=LadderStep.REMINDER).filter(item="")
         ],
+        interviews=own_interviews(report),
     )
 
 

@@ -12,5 +12,6 @@ urlpatterns = [
     path("status/", views.status, name="status"),
     path("status/message/", views.send_message, name="message"),
     path("status/appeal/", views.appeal, name="appeal"),
+    path("status/minutes/", views.answer_minutes, name="answer_minutes"),
     path("leave/", views.leave, name="leave"),
 ]

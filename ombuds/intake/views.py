@@ -24,7 +24,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from ombuds.cases import actions, selectors
 from ombuds.cases.models import Report
 from ombuds.intake import access, flood, reporter_view, throttle
-from ombuds.intake.forms import AppealForm, MessageForm, ReceiptForm, ReportForm, to_new_attachments
+from ombuds.intake.forms import (
+    AppealForm,
+    MessageForm,
+    MinutesAnswerForm,
+    ReceiptForm,
+    ReportForm,
+    to_new_attachments,
+)
+from ombuds.investigations import actions as investigation
 from ombuds.lib.durations import Duration, describe
 
 logger = logging.getLogger(__name__)
@@ -179,6 +187,8 @@ def _status_page(
     *,
     message_form: MessageForm | None = None,
     appeal_form: AppealForm | None = None,
+    answer_form: MinutesAnswerForm | None = None,
+    answer_for: int | None = None,
     status: int = 200,
 ) -> HttpResponse:
     view = reporter_view.for_reporter(report)
@@ -189,6 +199,16 @@ def _status_page(
             "view": view,
             "message_form": message_form or MessageForm(),
             "appeal_form": appeal_form or AppealForm(),
+            # Her interviews' minutes, each with its answer form: the one she just sent with its errors.
+            "interviews": [
+                (
+                    interview,
+                    answer_form
+                    if answer_form is not None and answer_for == interview.id
+                    else MinutesAnswerForm(prefix=f"minutes{interview.id}"),
+                )
+                for interview in view.interviews
+            ],
             "max_files": settings.OMBUDS_MAX_ATTACHMENTS,
         },
         status=status,
@@ -244,6 +264,30 @@ def appeal(request: HttpRequest, report: Report) -> HttpResponse:
         form.add_error(None, str(exc))
         return _status_page(request, report, appeal_form=form, status=400)
     return HttpResponseRedirect(reverse("intake:status") + "#appeal")
+
+
+@require_POST
+@reporter_required
+def answer_minutes(request: HttpRequest, report: Report) -> HttpResponse:
+    """She agrees with the minutes of her interview, or asks for corrections (Directive art. 18(4))."""
+    chosen = request.POST.get("interview", "")
+    if not chosen.isdigit():
+        return HttpResponseRedirect(reverse("intake:status") + "#interviews")
+    interview_id = int(chosen)
+    form = MinutesAnswerForm(request.POST, prefix=f"minutes{interview_id}")
+    if not form.is_valid():
+        return _status_page(request, report, answer_form=form, answer_for=interview_id, status=400)
+    try:
+        investigation.answer_minutes(
+            report=report,
+            interview_id=interview_id,
+            agree=form.cleaned_data["answer"] == "agree",
+            corrections=form.cleaned_data["corrections"],
+        )
+    except actions.ActionError as exc:
+        form.add_error(None, str(exc))
+        return _status_page(request, report, answer_form=form, answer_for=interview_id, status=400)
+    return HttpResponseRedirect(reverse("intake:status") + "#interviews")
 
 
 @require_POST

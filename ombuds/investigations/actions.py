@@ -39,7 +39,7 @@ from ombuds.cases.actions._base import (
 from ombuds.cases.actions._routing import recompute_conflicts
 from ombuds.cases.models import Attachment, Case, Finding, InvolvedPerson, Report, Status
 from ombuds.cases.permissions import Act, Part
-from ombuds.investigations import evidence
+from ombuds.investigations import evidence, fetch
 from ombuds.investigations.helpers import NewAllegation, allege, name_investigator, next_number
 from ombuds.investigations.models import (
     Allegation,
@@ -111,7 +111,8 @@ def _today() -> date:
 
 
 def _subject_of_allegation(case: Case, subject_id: int) -> InvolvedPerson:
-    subject = InvolvedPerson.objects.filter(report__case=case, pk=subject_id, allegations__case=case).first()
+    found = InvolvedPerson.objects.filter(report__case=case, pk=subject_id, allegations__case=case)
+    subject = found.first() if fetch.known(subject_id) else None
     if subject is None:
         raise ActionError(_("Choose a person an allegation is about."))
     return subject
@@ -305,7 +306,8 @@ def record_interview(
         if interviewee == IntervieweeKind.REPORTER:
             report = case.reports.order_by("submitted_at", "id").first()
         elif interviewee == IntervieweeKind.PERSON:
-            person = InvolvedPerson.objects.filter(report__case=case, pk=person_id).first() if person_id else None
+            if person_id is not None and fetch.known(person_id):
+                person = InvolvedPerson.objects.filter(report__case=case, pk=person_id).first()
             if person is None:
                 raise ActionError(_("Choose a person named on this case."))
         interview = Interview.objects.create(

@@ -88,7 +88,11 @@ def release_conflicted(case: Case, *, at: datetime) -> None:
 def _subject(case: Case, new: NewAllegation, box: Box) -> tuple[InvolvedPerson, bool]:
     """The person an allegation is about, and whether they were added to the case now."""
     if new.person_id is not None:
-        person = InvolvedPerson.objects.filter(report__case=case, pk=new.person_id).first()
+        person = (
+            InvolvedPerson.objects.filter(report__case=case, pk=new.person_id).first()
+            if 0 < new.person_id < 2**63
+            else None
+        )
         if person is None:
             raise ActionError(_("No such person is named on this case."))
         if person.role != PersonRole.ACCUSED:

@@ -494,3 +494,44 @@ def totp_code(secret: str) -> str:
 
     counter = next(iter(yield_hotp_counters_from_time()))
     return str(format_hotp_value(hotp_value(secret, counter)))
+
+
+# --- Pages in Chinese --------------------------------------------------------------------
+
+# Three or more Latin words in a row: text someone forgot to translate (as tests/test_translations.py checks).
+ENGLISH_RUN = re.compile(r"[A-Za-z]{2,}(?:[ \t\n,.'’:;?!()-]+[A-Za-z]{2,}){2,}")
+
+
+def untranslated(html: str) -> list[str]:
+    """The runs of English words a reader of a Chinese page would see or hear (text, labels, titles).
+
+    E-mail addresses are left out: staff pages name people by them.
+    """
+    from html.parser import HTMLParser
+
+    class _Visible(HTMLParser):
+        SPOKEN = frozenset({"aria-label", "title", "placeholder", "alt"})
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.parts: list[str] = []
+            self.skip = 0
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag in {"script", "style"}:
+                self.skip += 1
+            self.parts.extend(value for name, value in attrs if name in self.SPOKEN and value)
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag in {"script", "style"} and self.skip:
+                self.skip -= 1
+
+        def handle_data(self, data: str) -> None:
+            if not self.skip:
+                self.parts.append(data)
+
+    parser = _Visible()
+    parser.feed(html)
+    # Staff pages list people by e-mail address: data, not text to translate.
+    text = re.sub(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", " ", "\n".join(parser.parts))
+    return ENGLISH_RUN.findall(text)

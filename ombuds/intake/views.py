@@ -33,6 +33,7 @@ from ombuds.intake.forms import (
     to_new_attachments,
 )
 from ombuds.investigations import actions as investigation
+from ombuds.investigations import view as investigation_view
 from ombuds.lib.durations import Duration, describe
 
 logger = logging.getLogger(__name__)
@@ -271,7 +272,8 @@ def appeal(request: HttpRequest, report: Report) -> HttpResponse:
 def answer_minutes(request: HttpRequest, report: Report) -> HttpResponse:
     """She agrees with the minutes of her interview, or asks for corrections (Directive art. 18(4))."""
     chosen = request.POST.get("interview", "")
-    if not chosen.isdigit():
+    if not chosen.isdigit() or int(chosen) not in investigation_view.own_interview_ids(report):
+        # Not the minutes of her own interview: there is nothing of hers to answer, and nothing to say.
         return HttpResponseRedirect(reverse("intake:status") + "#interviews")
     interview_id = int(chosen)
     form = MinutesAnswerForm(request.POST, prefix=f"minutes{interview_id}")

@@ -458,7 +458,7 @@ def add_evidence(
             raise ActionError(_("A SHA-256 is 64 hexadecimal digits."))
         filename = content_type = ""
     # Asked before the file is written, so a refused request leaves nothing to sweep up.
-    _check(actor, case, Act.WORK_INVESTIGATION)
+    _check(actor, Case.objects.get(pk=case.pk), Act.WORK_INVESTIGATION)
     blob_id, blob_key, size = "", None, 0
     if file is not None:
         _room_for(file.size)

@@ -139,7 +139,7 @@ class TaskForm(forms.Form):
         max_length=1000,
         help_text=_("For example: interview the hotel's night manager; collect the travel bookings."),
     )
-    owner = _UserChoice(label=_("Owner"), queryset=User.objects.none())
+    owner = _UserChoice(label=_("Owner"), queryset=User.objects.none(), empty_label=_("— choose —"))
     due_on = forms.DateField(label=_("Due by"), widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:

@@ -8,6 +8,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ombuds.cases import actions
 from ombuds.cases.selectors import current_organisation
+from ombuds.investigations import actions as investigation
+from ombuds.investigations.models import InvestigationPolicy, StandardOfProof
 
 
 class Command(BaseCommand):
@@ -26,6 +28,11 @@ class Command(BaseCommand):
         change.add_argument("--ack-deadline", help="time to acknowledge a report, e.g. P7D")
         change.add_argument("--feedback-deadline", help="time to give feedback after acknowledgement, e.g. P3M")
         change.add_argument("--first-action-deadline", help="time to a first action on sexual assault, e.g. PT24H")
+        change.add_argument(
+            "--standard-of-proof",
+            choices=StandardOfProof.values,
+            help="what an investigation's findings are measured against (balance_of_probabilities by default)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "set":
@@ -38,6 +45,8 @@ class Command(BaseCommand):
                     feedback_deadline=options["feedback_deadline"],
                     assault_first_action_deadline=options["first_action_deadline"],
                 )
+                if options["standard_of_proof"] is not None:
+                    investigation.configure_investigations(standard_of_proof=options["standard_of_proof"])
             except actions.ActionError as exc:
                 raise CommandError(str(exc)) from None
         org = current_organisation()
@@ -47,4 +56,5 @@ class Command(BaseCommand):
         self.stdout.write(f"acknowledge within:     {org.ack_deadline}")
         self.stdout.write(f"feedback within:        {org.feedback_deadline}")
         self.stdout.write(f"first action (assault): {org.assault_first_action_deadline}")
+        self.stdout.write(f"standard of proof:      {InvestigationPolicy.objects.get(pk=1).standard_of_proof}")
         self.stdout.write("New deadlines apply to cases received from now on.")

@@ -13,8 +13,8 @@ from django.utils import timezone
 from ombuds.accounts import keys as staff_keys
 from ombuds.accounts import tokens
 from ombuds.audit.models import AuditEvent, EventType
-from ombuds.cases import actions, content
-from ombuds.cases.models import Case
+from ombuds.cases import actions, content, keyring
+from ombuds.cases.models import Case, CaseKeyGrant
 from ombuds.crypto import filestore, keys, stream
 from ombuds.investigations import actions as investigation
 from ombuds.investigations import view
@@ -256,3 +256,21 @@ def test_the_orphan_sweep_spares_the_files_of_the_register(case, staff) -> None:
     assert removed == 1
     store = filestore.FileStore()
     assert store.path(item.blob_id).exists() and not store.path(orphan).exists()
+
+
+def test_a_file_added_to_a_case_stored_before_encryption_is_kept_and_sealed_with_it(case, staff) -> None:
+    # A case stored before encryption at rest holds its content in clear, and no keys, until it is sealed.
+    Case.objects.filter(pk=case.pk).update(sealed=False)
+    CaseKeyGrant.objects.filter(case=case).delete()
+    case.refresh_from_db()
+    item = _add_file(case, staff.investigator)
+    assert not item.blob_key.startswith(content.SCHEME)
+    assert CHAT[:40] not in filestore.FileStore().path(item.blob_id).read_bytes()
+    assert investigation.check_evidence(item=item, actor=staff.investigator) == Integrity.INTACT
+    keyring.seal_legacy_case(case)
+    item.refresh_from_db()
+    assert item.blob_key.startswith(content.SCHEME) and item.sha256.startswith(content.SCHEME)
+    assert opened(item, "sha256") == hashlib.sha256(CHAT).hexdigest()
+    assert investigation.check_evidence(item=item, actor=staff.investigator) == Integrity.INTACT
+    download = f"/staff/cases/{case.reference}/investigation/evidence/{item.pk}/download/"
+    assert client_for(staff.investigator).get(download).getvalue() == CHAT

@@ -10,6 +10,7 @@ naming investigators and alleging share their helpers with it
 
 from __future__ import annotations
 
+import base64
 import re
 from datetime import date, datetime
 from typing import Literal
@@ -469,8 +470,13 @@ def add_evidence(
         _check(actor, case, Act.WORK_INVESTIGATION)
         box = staff_box(actor, case)
         sealed_key = ""
-        if blob_key is not None:
+        if blob_key is not None and case.sealed:
             sealed_key = content.seal_file_key(blob_key, key=box.key, case=case, model=EvidenceItem, field="blob_key")
+        elif blob_key is not None:
+            # A case stored before encryption at rest keeps its content in clear until it is
+            # sealed; keyring.seal_legacy_case then seals this field with the others.
+            encoded = base64.b64encode(blob_key.raw).decode("ascii")
+            sealed_key = box.seal(encoded, EvidenceItem, "blob_key")
         item = EvidenceItem.objects.create(
             case=case,
             number=next_number(EvidenceItem, case),

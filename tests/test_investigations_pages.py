@@ -10,7 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from ombuds.audit.models import AuditEvent, EventType
-from ombuds.cases import actions
+from ombuds.cases import actions, case_view
 from ombuds.cases.models import Case, InvolvedPerson, Organisation, PersonRole, Status
 from ombuds.investigations import actions as investigation
 from ombuds.investigations.models import (
@@ -338,3 +338,15 @@ def test_her_minutes_on_the_status_page_speak_chinese(staff, file_report) -> Non
     assert "她讲述了经过。" in page and untranslated(page) == []
     refused = client.post("/status/minutes/", {"interview": mine.interviews.get().pk}, HTTP_ACCEPT_LANGUAGE=ZH)
     assert refused.status_code == 400 and untranslated(refused.content.decode()) == []
+
+
+def test_views_of_the_investigation_are_counted_with_the_case_pages_not_listed(assessed, staff) -> None:
+    case = investigate(assessed, staff.handler, staff.investigator)
+    web = client_for(staff.investigator)
+    assert web.get(f"/staff/cases/{case.reference}/investigation/").status_code == 200
+    assert web.get(f"/staff/cases/{case.reference}/").status_code == 200
+    seen = case_view.for_staff(case, staff.lead)
+    assert seen.views == 2
+    events = [entry.event for entry in seen.timeline]
+    assert "case viewed" not in events and "investigation viewed" not in events
+    assert "investigation started" in events and "investigator named" in events

@@ -328,6 +328,10 @@ def _message(message: Message, anonymous: bool, txt: _Opener) -> ThreadMessage:
     )
 
 
+# Views are counted, not listed: the case page's and the investigation's pages alike.
+_VIEWS = frozenset({EventType.CASE_VIEWED, EventType.INVESTIGATION_VIEWED})
+
+
 def _timeline(case: Case) -> tuple[list[TimelineEntry], int]:
     """The case's audit events, those still waiting for their batch included (they are part of the trail)."""
     logged = list(AuditEvent.objects.filter(case_id=case.pk).select_related("actor").order_by("at", "seq"))
@@ -340,7 +344,7 @@ def _timeline(case: Case) -> tuple[list[TimelineEntry], int]:
     entries = []
     views = 0
     for at, event_type, actor_kind, actor in sorted(rows, key=lambda row: row[0]):
-        if event_type == EventType.CASE_VIEWED:
+        if event_type in _VIEWS:
             views += 1
             continue
         by_her = actor_kind == ActorKind.REPORTER

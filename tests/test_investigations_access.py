@@ -17,8 +17,9 @@ from django.utils import timezone
 from ombuds.accounts import keys as staff_keys
 from ombuds.accounts import tokens
 from ombuds.audit.models import AuditEvent, EventType
-from ombuds.cases import actions, case_view, keyring
+from ombuds.cases import actions, case_view, keyring, permissions
 from ombuds.cases.models import Case, CaseKeyGrant, GrantHolder, InvolvedPerson, PersonRole
+from ombuds.cases.permissions import Act
 from ombuds.crypto import keys
 from ombuds.crypto.errors import DecryptionError
 from ombuds.directory.linking import link_staff_by_email
@@ -192,6 +193,11 @@ def test_an_investigator_reads_the_case_but_is_offered_no_handling(file_report, 
     assert f"/staff/cases/{case.reference}/investigation/" in page
     handler_page = client_for(staff.handler).get(f"/staff/cases/{case.reference}/").content.decode()
     assert "Send to the reporter" in handler_page
+    # She keeps the record as a reader of the case does: its export and its files.
+    assert permissions.may_take(staff.investigator, case, Act.EXPORT)
+    assert permissions.may_take(staff.investigator, case, Act.DOWNLOAD)
+    assert not permissions.may_take(staff.investigator, case, Act.MESSAGE)
+    assert client_for(staff.investigator).get(f"/staff/cases/{case.reference}/export/").status_code == 200
 
 
 def _grantees(case: Case) -> set[int]:

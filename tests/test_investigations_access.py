@@ -1,7 +1,7 @@
 """Who sees an investigation: investigators only on the cases they are named on, never when conflicted.
 
 Every investigation route, page and API, answers 404 to a conflicted investigator, an
-investigator not named on the case, an administrator and HR, exactly as for a case that
+investigator not named on the case, an administrator, HR and an auditor, exactly as for a case that
 does not exist. Named investigators hold the case's key, and lose it when released.
 """
 
@@ -133,6 +133,7 @@ PERSONAS: dict[str, Callable[[Any, Investigation], User]] = {
     "investigator not named on the case": lambda staff, found: make_staff("other.inv@example.org", "investigator"),
     "administrator": lambda staff, found: staff.admin,
     "hr": lambda staff, found: staff.hr,
+    "auditor": lambda staff, found: staff.auditor,
 }
 
 
@@ -257,3 +258,43 @@ def test_an_investigator_conflicted_later_loses_the_key_at_once(file_report, sta
     assert second.pk not in _grantees(case)
     assert not Investigator.objects.filter(case=case, user=second, released_at__isnull=True).exists()
     assert client_for(second).get(f"/staff/cases/{case.reference}/investigation/").status_code == 404
+
+
+def test_the_reporters_keep_out_shuts_out_an_investigator_as_it_does_a_lead_handler(file_report, staff) -> None:
+    """Conflicts apply to investigators exactly as to handlers: here, her own keep-out at filing."""
+    kept: User = make_staff("kept.investigator@example.org", "investigator")
+    # A lead handler sees every case she is not conflicted on: only the keep-out hides this one.
+    kept_handler: User = make_staff("kept.lead@example.org", "lead_handler")
+    Person.objects.create(employee_id="P-KEPT", name="Kept Investigator", email=kept.email)
+    Person.objects.create(employee_id="P-KEPT-H", name="Kept Lead", email=kept_handler.email)
+    link_staff_by_email()
+    filed = file_report(
+        anonymous=False,
+        reporter_name="Mei",
+        narrative=SECRET,
+        people=[
+            *staff.name_the_accused(),
+            actions.NewPerson(name="Kept Investigator", role="keep_out", employee_id="P-KEPT"),
+            actions.NewPerson(name="Kept Lead", role="keep_out", employee_id="P-KEPT-H"),
+        ],
+    )
+    case = filed.case
+    actions.acknowledge_case(case=case, actor=staff.handler)
+    actions.begin_assessment(case=case, actor=staff.handler)
+    accused = InvolvedPerson.objects.get(report__case=case, role=PersonRole.ACCUSED)
+    with pytest.raises(actions.ActionError, match="conflicted"):
+        actions.open_investigation(
+            case=case,
+            actor=staff.handler,
+            investigators=[kept],
+            allegations=[NewAllegation(conduct="Pressed her to drink.", person_id=accused.pk)],
+        )
+    investigate(case, staff.handler, staff.investigator)
+    with pytest.raises(actions.ActionError, match="conflicted"):
+        investigation.name_investigators(case=case, actor=staff.handler, investigators=[kept])
+    for user in (kept, kept_handler):
+        web = client_for(user)
+        assert web.get(f"/staff/cases/{case.reference}/").status_code == 404
+        assert web.get(f"/staff/cases/{case.reference}/investigation/").status_code == 404
+        assert user.pk not in _grantees(case)
+    assert staff.investigator.pk in _grantees(case)

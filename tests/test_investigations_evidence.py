@@ -274,3 +274,24 @@ def test_a_file_added_to_a_case_stored_before_encryption_is_kept_and_sealed_with
     assert investigation.check_evidence(item=item, actor=staff.investigator) == Integrity.INTACT
     download = f"/staff/cases/{case.reference}/investigation/evidence/{item.pk}/download/"
     assert client_for(staff.investigator).get(download).getvalue() == CHAT
+
+
+def test_an_item_held_elsewhere_has_its_chain_of_custody_too_and_no_file_to_hand_out(case, staff) -> None:
+    item = investigation.add_evidence(
+        case=case,
+        actor=staff.investigator,
+        kind="held_elsewhere",
+        description="The hotel's lift camera footage.",
+        source="Requested from the hotel's security office.",
+        location="Hotel security office.",
+    )
+    web = client_for(staff.handler)
+    base = f"/staff/cases/{case.reference}/investigation/evidence/{item.pk}"
+    assert web.get(f"{base}/").status_code == 200
+    refused = web.get(f"{base}/download/")
+    assert refused.status_code == 302 and refused["Location"] == f"{base}/"
+    assert "Only a file kept here can be checked." in web.get(refused["Location"]).content.decode()
+    printed = web.get(f"{base}/custody/")
+    assert printed.status_code == 200 and "Hotel security office." in printed.content.decode()
+    # Its pages were opened three times and nothing was handed out.
+    assert _custody(item, staff) == ["added", "viewed", "viewed", "viewed"]

@@ -298,3 +298,24 @@ def test_the_reporters_keep_out_shuts_out_an_investigator_as_it_does_a_lead_hand
         assert web.get(f"/staff/cases/{case.reference}/investigation/").status_code == 404
         assert user.pk not in _grantees(case)
     assert staff.investigator.pk in _grantees(case)
+
+
+def test_an_investigation_opened_with_two_investigators_shows_the_case_to_both(file_report, staff) -> None:
+    second: User = make_staff("second.investigator@example.org", "investigator")
+    case = _assessed(file_report, staff)
+    accused = InvolvedPerson.objects.get(report__case=case, role=PersonRole.ACCUSED)
+    actions.open_investigation(
+        case=case,
+        actor=staff.handler,
+        investigators=[staff.investigator, second],
+        allegations=[NewAllegation(conduct="Pressed her to drink.", person_id=accused.pk)],
+    )
+    assert set(Investigator.objects.filter(case=case).values_list("user_id", flat=True)) == {
+        staff.investigator.pk,
+        second.pk,
+    }
+    for user in (staff.investigator, second):
+        page = client_for(user).get(f"/staff/cases/{case.reference}/investigation/")
+        assert page.status_code == 200, user.email
+        assert user.pk in _grantees(case)
+    assert SECRET in client_for(second).get(f"/staff/cases/{case.reference}/").content.decode()

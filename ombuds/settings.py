@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "ombuds.audit",
     "ombuds.cases",
     "ombuds.outcomes",
+    "ombuds.investigations",
     "ombuds.intake",
     "ombuds.watch",
     "ombuds.casefile",

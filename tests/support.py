@@ -150,6 +150,11 @@ class Personas:
     def accused(self) -> Any:
         return self._in_directory("accused@example.org", self.ACCUSED_ID, "Alex Accused", self.MANAGER_ID)
 
+    @cached_property
+    def investigator(self) -> Any:
+        """An investigator: sees only the cases she is named on."""
+        return make_staff("investigator@example.org", "investigator")
+
     def _in_directory(self, email: str, employee_id: str, name: str, manager_id: str | None, *extra: str) -> Any:
         from ombuds.directory.linking import link_staff_by_email
         from ombuds.directory.models import Person
@@ -171,6 +176,30 @@ class Personas:
 
         assert self.accused is not None
         return [actions.NewPerson(name="Alex Accused", role="accused", employee_id=self.ACCUSED_ID)]
+
+
+def investigate(case: Any, actor: Any, *investigators: Any, conduct: str = "", name: str = "The team manager") -> Any:
+    """Open an investigation through the real action: the investigators named, one allegation against `name`."""
+    from ombuds.cases import actions
+    from ombuds.investigations.helpers import NewAllegation
+
+    allegation = NewAllegation(
+        conduct=conduct or "Touched her shoulders in meetings after being asked to stop.", name=name
+    )
+    return actions.open_investigation(
+        case=case, actor=actor, investigators=list(investigators), allegations=[allegation]
+    )
+
+
+def find_every_allegation(case: Any, actor: Any, finding: str, reasoning: str = "Weighed the accounts.") -> None:
+    """Record the same finding for every allegation of the case, through the real action."""
+    from ombuds.investigations import actions as investigation
+    from ombuds.investigations.models import Allegation
+
+    for allegation in Allegation.objects.filter(case=case):
+        investigation.record_allegation_finding(
+            allegation=allegation, actor=actor, finding=finding, reasoning=reasoning
+        )
 
 
 # The parts of the site that belong to staff: the staff pages (allauth's account pages
@@ -213,12 +242,17 @@ WALK_POLICY = "walk-policy"
 
 @dataclass(frozen=True)
 class CaseIds:
-    """Real identifiers to put into the routes: a case, one of its attachments and appeals."""
+    """Real identifiers to put into the routes: a case, one of its attachments and appeals, its investigation's rows."""
 
     reference: str
     attachment_id: int
     appeal_id: int
     proposal_id: int = 1
+    investigator_id: int = 1
+    allegation_id: int = 1
+    task_id: int = 1
+    interview_id: int = 1
+    evidence_id: int = 1
 
 
 def _choices(parameter: str, ids: CaseIds) -> list[object]:
@@ -233,6 +267,12 @@ def _choices(parameter: str, ids: CaseIds) -> list[object]:
         "check_reference": ["RC-WALK"],
         # A retaliation flag: none exists in the walk's case, so its routes answer 404 like a missing one.
         "flag_id": [1],
+        # The investigation's rows (ombuds.investigations).
+        "investigator_id": [ids.investigator_id],
+        "allegation_id": [ids.allegation_id],
+        "task_id": [ids.task_id],
+        "interview_id": [ids.interview_id],
+        "evidence_id": [ids.evidence_id],
         # Every step of the workflow, each its own URL.
         "name": [transition.value for transition in Transition],
         # allauth: a security key's number, a password-reset or e-mail-confirmation key.
@@ -375,33 +415,26 @@ def _case_id(instance: Any) -> int:
 # --- Every route that names a case ------------------------------------------------------
 
 
-def case_routes(
-    reference: str,
-    attachment: int,
-    appeal: int,
-    proposal: int = 1,
-    *,
-    measure: int = 1,
-    outcome: int = 1,
-    flag: int = 1,
-) -> list[str]:
-    """Every staff URL that names a case, found from the URL configuration itself (every app's)."""
+def case_routes(reference: str, attachment: int, appeal: int, proposal: int = 1, **rows: int) -> list[str]:
+    """Every staff URL that names a case, found from the URL configuration itself (every app's).
+
+    `rows` gives the ids of the other rows a route names (measure_id, outcome_id, flag_id,
+    investigator_id, allegation_id, task_id, interview_id, evidence_id); a row not given is 1.
+    """
     values: dict[str, object] = {
         "reference": reference,
         "attachment_id": attachment,
         "appeal_id": appeal,
         "proposal_id": proposal,
-        "measure_id": measure,
-        "outcome_id": outcome,
-        "flag_id": flag,
+        **rows,
     }
     paths = []
     for route in staff_routes():
         if not route.route.startswith("staff/") or "<ref:reference>" not in route.route:
             continue
-        unknown = [p for p in route.parameters if p not in values and p != "name"]
+        unknown = [p for p in route.parameters if p not in values and p != "name" and not p.endswith("_id")]
         assert not unknown, f"case_routes does not know how to fill {unknown} of {route.route}"
-        kwargs = {p: values[p] for p in route.parameters if p != "name"}
+        kwargs = {p: values.get(p, 1) for p in route.parameters if p != "name"}
         if "name" in route.parameters:
             for step in ["acknowledge", "begin_assessment", "approve_closure", "reopen"]:
                 paths.append(reverse(route.name, kwargs={**kwargs, "name": step}))
@@ -410,9 +443,8 @@ def case_routes(
     return paths
 
 
-# Every staff API call that names a case, with a body that would be accepted. `api_url` fills in
-# the case's reference and, for the routes of a retaliation flag, a flag id.
-STAFF_API_CALLS = [
+# Every staff API call that names a case, with a body that would be accepted. Fill a path with `api_url`.
+STAFF_API_CALLS: list[tuple[str, str, Any]] = [
     ("get", "/api/v1/cases/{ref}", None),
     ("post", "/api/v1/cases/{ref}/transitions", {"transition": "acknowledge"}),
     ("post", "/api/v1/cases/{ref}/messages", {"body": "hello"}),
@@ -444,11 +476,63 @@ STAFF_API_CALLS = [
     ("post", "/api/v1/cases/{ref}/accountability-case", {}),
     ("get", "/api/v1/cases/{ref}/case-file", None),
 ]
+_INVESTIGATION = "/api/v1/staff/cases/{ref}/investigation"
+# The investigation's routes (ombuds.investigations), the same way.
+INVESTIGATION_API_CALLS: list[tuple[str, str, Any]] = [
+    ("get", _INVESTIGATION, None),
+    ("post", _INVESTIGATION, {"investigators": ["investigator@example.org"], "allegations": []}),
+    ("post", _INVESTIGATION + "/investigators", {"investigators": ["investigator@example.org"]}),
+    ("post", _INVESTIGATION + "/investigators/{investigator_id}/release", None),
+    ("get", _INVESTIGATION + "/allegations", None),
+    ("post", _INVESTIGATION + "/allegations", {"new_person": {"name": "Someone"}, "conduct": "Shouted at her."}),
+    ("get", _INVESTIGATION + "/findings", None),
+    ("post", _INVESTIGATION + "/findings", {"allegation": 1, "finding": "substantiated", "reasoning": "x"}),
+    ("get", _INVESTIGATION + "/tasks", None),
+    ("post", _INVESTIGATION + "/tasks", {"title": "x", "owner": "investigator@example.org", "due_on": "2099-01-01"}),
+    ("post", _INVESTIGATION + "/tasks/{task_id}/state", {"done": True}),
+    ("get", _INVESTIGATION + "/interviews", None),
+    (
+        "post",
+        _INVESTIGATION + "/interviews",
+        {"interviewee": "reporter", "held_at": "2026-01-01T10:00:00Z", "present": "x", "minutes": "x"},
+    ),
+    ("get", _INVESTIGATION + "/interviews/{interview_id}", None),
+    ("post", _INVESTIGATION + "/interviews/{interview_id}/minutes", {"minutes": "x"}),
+    ("get", _INVESTIGATION + "/evidence", None),
+    (
+        "post",
+        _INVESTIGATION + "/evidence",
+        {"multipart": {"kind": "held_elsewhere", "description": "x", "source": "x"}},
+    ),
+    ("get", _INVESTIGATION + "/evidence/{evidence_id}", None),
+    ("get", _INVESTIGATION + "/evidence/{evidence_id}/custody", None),
+    ("get", _INVESTIGATION + "/evidence/{evidence_id}/download", None),
+    ("post", _INVESTIGATION + "/evidence/{evidence_id}/verify", None),
+    ("get", _INVESTIGATION + "/people-concerned", None),
+    ("post", _INVESTIGATION + "/people-concerned", {"person": 1, "kind": "deferred", "reason": "x"}),
+    (
+        "post",
+        _INVESTIGATION + "/people-concerned/responses",
+        {"person": 1, "received_on": "2026-01-01", "response": "x"},
+    ),
+]
+STAFF_API_CALLS += INVESTIGATION_API_CALLS
 
 
-def api_path(path: str, reference: str, *, measure: int = 1, outcome: int = 1, flag: int = 1) -> str:
-    """A path of STAFF_API_CALLS with the case's reference and the ids of a measure, an outcome and a flag in it."""
-    return path.format(ref=reference, measure_id=measure, outcome_id=outcome, flag_id=flag)
+def api_url(path: str, reference: str, **rows: int) -> str:
+    """A path of STAFF_API_CALLS with the case's reference and the ids of its rows (1 for a row not given)."""
+    return re.sub(r"\{(\w+_id)\}", lambda match: str(rows.get(match.group(1), 1)), path).replace("{ref}", reference)
+
+
+def call(client: Client, method: str, url: str, body: Any) -> Any:
+    """One API call as STAFF_API_CALLS states it: a body is JSON, or a form when it is {"multipart": fields}."""
+    if method == "get":
+        return client.get(url)
+    if body is None:
+        return client.post(url)
+    if set(body) == {"multipart"}:
+        return client.post(url, body["multipart"])
+    return client.post(url, body, content_type="application/json")
 
 
 def totp_code(secret: str) -> str:
@@ -465,11 +549,16 @@ def totp_code(secret: str) -> str:
 ENGLISH_RUN = re.compile(r"[A-Za-z]{2,}(?:[ \t\n,.'’:;?!()-]+[A-Za-z]{2,}){2,}")
 
 
-def untranslated_runs(html: str) -> list[str]:
-    """Runs of English words a reader would see or hear on a page meant to be in Chinese."""
+def untranslated(html: str) -> list[str]:
+    """The runs of English words a reader of a Chinese page would see or hear (text, labels, titles).
+
+    E-mail addresses are left out: staff pages name people by them.
+    """
     from html.parser import HTMLParser
 
-    class Visible(HTMLParser):
+    class _Visible(HTMLParser):
+        SPOKEN = frozenset({"aria-label", "title", "placeholder", "alt"})
+
         def __init__(self) -> None:
             super().__init__()
             self.parts: list[str] = []
@@ -478,7 +567,7 @@ def untranslated_runs(html: str) -> list[str]:
         def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
             if tag in {"script", "style"}:
                 self.skip += 1
-            self.parts.extend(v for n, v in attrs if n in {"aria-label", "title", "placeholder", "alt"} and v)
+            self.parts.extend(value for name, value in attrs if name in self.SPOKEN and value)
 
         def handle_endtag(self, tag: str) -> None:
             if tag in {"script", "style"} and self.skip:
@@ -488,9 +577,11 @@ def untranslated_runs(html: str) -> list[str]:
             if not self.skip:
                 self.parts.append(data)
 
-    parser = Visible()
+    parser = _Visible()
     parser.feed(html)
-    return ENGLISH_RUN.findall("\n".join(parser.parts))
+    # Staff pages list people by e-mail address: data, not text to translate.
+    text = re.sub(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", " ", "\n".join(parser.parts))
+    return ENGLISH_RUN.findall(text)
 
 
 def api_client_for(user) -> Client:

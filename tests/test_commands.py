@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from ombuds.cases.models import Organisation
+from ombuds.directory.models import Person
+from ombuds.investigations.models import InvestigationPolicy
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,10 +31,25 @@ def test_seeding_the_demo_twice_changes_nothing_and_prints_the_logins(settings, 
     assert "handler@demo.example" in first.getvalue()
     assert "oversight@demo.example" in first.getvalue()
     assert "hr@demo.example" in first.getvalue()  # the rehire checks have a demo login too
-    assert get_user_model().objects.count() == 6
+    assert "investigator@demo.example" in first.getvalue() and "investigator\n" in first.getvalue()
+    assert get_user_model().objects.count() == 7
+    investigator = get_user_model().objects.get(username="investigator@demo.example")
+    assert list(investigator.groups.values_list("name", flat=True)) == ["investigator"]
+    assert Person.objects.get(email="investigator@demo.example").user == investigator
     assert Organisation.objects.get().name == "Demo Organisation"
     email, password = (tmp_path / "demo-logins.txt").read_text().splitlines()[0].split(" ")
     assert get_user_model().objects.get(username=email).check_password(password)
+
+
+@pytest.mark.django_db
+def test_the_organisation_sets_the_standard_of_proof_of_its_investigations() -> None:
+    out = StringIO()
+    call_command("organisation", "set", "--standard-of-proof", "clear_and_convincing", stdout=out)
+    assert "standard of proof:      clear_and_convincing" in out.getvalue()
+    assert InvestigationPolicy.objects.get().standard_of_proof == "clear_and_convincing"
+    with pytest.raises(CommandError):
+        call_command("organisation", "set", "--standard-of-proof", "gut_feeling")
+    assert InvestigationPolicy.objects.get().standard_of_proof == "clear_and_convincing"
 
 
 def test_the_console_script_wraps_management_commands() -> None:

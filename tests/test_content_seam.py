@@ -26,8 +26,9 @@ def unclassified(app_label: str) -> list[str]:
     return missing
 
 
-# The apps whose models hold case content: cases, and those that classify theirs with content.register().
-CASE_APPS = ["cases", "watch"]
+# The apps whose models hold case content: cases, and those that classify theirs (content.register()
+# or CONTENT.update in cases/content.py).
+CASE_APPS = ["cases", "watch", "investigations", "outcomes"]
 
 
 @pytest.mark.parametrize("app_label", CASE_APPS)

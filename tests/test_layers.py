@@ -49,6 +49,10 @@ WEB_MODULES = {
     "ombuds.resources.forms": VIEWS,
     "ombuds.resources.urls": VIEWS,
     "ombuds.resources.admin_urls": VIEWS,
+    "ombuds.investigations.views": VIEWS,
+    "ombuds.investigations.forms": VIEWS,
+    "ombuds.investigations.urls": VIEWS,
+    "ombuds.investigations.api": API,
 }
 
 APP_LAYERS = {
@@ -64,6 +68,7 @@ APP_LAYERS = {
     "ombuds.outcomes": CASES,
     "ombuds.watch": CASES,
     "ombuds.casefile": CASES,
+    "ombuds.investigations": CASES,
     "ombuds.intake": VIEWS,
     "ombuds.api": API,
     "ombuds.core": TOP,
@@ -173,6 +178,9 @@ def test_the_check_sees_a_lazy_import(tmp_path: Path) -> None:
     [
         ("ombuds.cases.actions.steps", CASES),
         ("ombuds.cases.views", VIEWS),
+        ("ombuds.investigations.actions", CASES),
+        ("ombuds.investigations.views", VIEWS),
+        ("ombuds.investigations.api", API),
         ("ombuds.api.v1", API),
         ("ombuds.accounts.management.commands.staff", TOP),
     ],

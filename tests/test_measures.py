@@ -13,7 +13,7 @@ from ombuds.cases.models import Escalation, InvolvedPerson, Organisation
 from ombuds.core.sweep import run as sweep
 from ombuds.outcomes import actions as measures
 from ombuds.outcomes.models import Measure, MeasureChange
-from tests.support import api_client_for, opened, untranslated_runs
+from tests.support import api_client_for, opened, untranslated
 
 pytestmark = pytest.mark.django_db
 
@@ -338,8 +338,8 @@ def test_the_measure_pages_are_in_chinese_for_staff_and_reporter(staff, file_rep
     html = staff_page.content.decode()
     assert '<html lang="zh-hans">' in html and "保护措施" in html
     # The description is the handler's own English; everything ombuds wrote is in Chinese.
-    assert untranslated_runs(html.replace(SECRET, "")) == []
+    assert untranslated(html.replace(SECRET, "")) == []
     web, _token = _reporter_session(case.receipt)
     status = web.get("/status/", HTTP_ACCEPT_LANGUAGE=zh).content.decode()
     assert "保护您的措施" in status
-    assert untranslated_runs(status) == []
+    assert untranslated(status) == []

@@ -18,7 +18,7 @@ from ombuds.cases.workflow import Transition
 from ombuds.outcomes import actions as outcomes
 from ombuds.outcomes.models import AccusedOutcome, RehireEntry, RehireIdentifier
 from ombuds.outcomes.outcome_view import casefile_context
-from tests.support import api_client_for, opened, untranslated_runs
+from tests.support import api_client_for, opened, untranslated
 
 pytestmark = pytest.mark.django_db
 
@@ -234,7 +234,7 @@ def test_the_wording_is_set_per_language_with_chinese_defaults(staff, staff_file
     page = web.get("/status/", HTTP_ACCEPT_LANGUAGE=ZH).content.decode()
     assert "您的案件已作出决定。" in page
     assert "组织已就您举报的行为采取了处理措施。" in page
-    assert untranslated_runs(page) == []
+    assert untranslated(page) == []
     out = StringIO()
     call_command("organisation", "set", "--reporter-wording", "action_taken", "zh-hans", "公司已依规处理。", stdout=out)
     assert "reporter wording action_taken [zh-hans]: 公司已依规处理。" in out.getvalue()
@@ -302,7 +302,7 @@ def test_staff_propose_and_decide_on_the_outcome_pages(staff, decided) -> None:
     assert "11010519491231002" not in page  # identifiers are kept as digests only, so never shown
     zh = board.get(f"/staff/cases/{decided.reference}/outcomes/", HTTP_ACCEPT_LANGUAGE=ZH).content.decode()
     assert "处理结果" in zh
-    assert untranslated_runs(zh.replace(REASON, "").replace("Agreed.", "")) == []
+    assert untranslated(zh.replace(REASON, "").replace("Agreed.", "")) == []
 
 
 @time_machine.travel(T0, tick=False)

@@ -21,7 +21,7 @@ from ombuds.cases.models import InvolvedPerson
 from ombuds.outcomes import actions as outcomes
 from ombuds.outcomes import registry
 from ombuds.outcomes.models import RehireCheck, RehireIdentifier
-from tests.support import api_client_for, make_staff, untranslated_runs
+from tests.support import api_client_for, make_staff, untranslated
 
 pytestmark = pytest.mark.django_db
 
@@ -129,7 +129,7 @@ def test_oversight_lists_the_checks_and_sees_which_entry_and_case_one_matched(st
     page = web.get(f"/staff/rehire/{hit}/").content.decode()
     assert case.reference in page and "Not eligible for rehire" in page
     zh = web.get(f"/staff/rehire/{hit}/", HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9").content.decode()
-    assert "再雇用" in zh and untranslated_runs(zh) == []
+    assert "再雇用" in zh and untranslated(zh) == []
 
 
 @time_machine.travel(T0, tick=False)

@@ -63,6 +63,7 @@ def test_it_tells_staff_paths_from_reporter_paths() -> None:
     assert is_staff_path("/staff/cases/C-1/")
     assert is_staff_path("/api/v1/cases")
     assert is_staff_path("/api/v1/cases/C-1/notes")
+    assert is_staff_path("/api/v1/staff/cases/C-1/investigation")
     assert not is_staff_path("/report/")
     assert not is_staff_path("/api/v1/reports")
     assert not is_staff_path("/api/v1/reporter/session")

@@ -10,12 +10,15 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth.models import User
 from django.test import Client
+from django.utils import timezone
 
 from ombuds.accounts.models import ApiToken
 from ombuds.audit.models import AuditEvent, EventType
 from ombuds.cases import actions
 from ombuds.cases.models import Appeal, Attachment, Case
 from ombuds.directory.models import Person
+from ombuds.investigations import actions as investigation
+from ombuds.investigations.helpers import NewAllegation
 from tests.support import CaseIds, client_for, make_staff, password_only_client, staff_paths, staff_routes, walk
 
 pytestmark = pytest.mark.django_db
@@ -42,6 +45,11 @@ CONTENT_EVENTS = [
     EventType.ATTACHMENT_DOWNLOADED,
     # A case file's text is compressed inside the PDF, where the marker search cannot see it.
     EventType.CASE_FILE_PRODUCED,
+    EventType.INVESTIGATION_VIEWED,
+    EventType.EVIDENCE_VIEWED,
+    EventType.EVIDENCE_DOWNLOADED,
+    EventType.EVIDENCE_EXPORTED,
+    EventType.EVIDENCE_VERIFIED,
 ]
 
 
@@ -59,7 +67,46 @@ def case_ids(file_report) -> CaseIds:
     keep_out = actions.propose_keep_out(
         case=filed.case, actor=requester, person=outsider, note=f"And in a keep-out request: {MARKER}"
     )
-    return CaseIds(filed.case.reference, Attachment.objects.get().pk, Appeal.objects.get().pk, keep_out.pk)
+    # And in every part of an investigation (ombuds.investigations).
+    investigator = make_staff("walk-investigator@example.org", "investigator")
+    actions.acknowledge_case(case=filed.case, actor=requester)
+    actions.begin_assessment(case=filed.case, actor=requester)
+    case = actions.open_investigation(
+        case=filed.case,
+        actor=requester,
+        investigators=[investigator],
+        allegations=[NewAllegation(conduct=f"Alleged: {MARKER}", name=f"Named {MARKER}")],
+    )
+    task = investigation.add_task(
+        case=case, actor=requester, title=f"Task {MARKER}", owner=investigator, due_on=timezone.localdate()
+    )
+    interview = investigation.record_interview(
+        case=case,
+        actor=requester,
+        interviewee="reporter",
+        held_at=timezone.now(),
+        present=f"Present {MARKER}",
+        minutes=f"Minutes {MARKER}",
+    )
+    item = investigation.add_evidence(
+        case=case,
+        actor=requester,
+        kind="file",
+        description=f"Evidence {MARKER}",
+        source=f"Source {MARKER}",
+        file=actions.NewAttachment(filename="e.txt", content_type="text/plain", data=MARKER.encode()),
+    )
+    return CaseIds(
+        filed.case.reference,
+        Attachment.objects.get().pk,
+        Appeal.objects.get().pk,
+        keep_out.pk,
+        investigator_id=case.investigators.get().pk,
+        allegation_id=case.allegations.get().pk,
+        task_id=task.pk,
+        interview_id=interview.pk,
+        evidence_id=item.pk,
+    )
 
 
 def _logged_in_with_password(email: str) -> Client:
@@ -108,6 +155,8 @@ def test_the_walk_finds_every_kind_of_staff_route(case_ids) -> None:
         "api/v1/cases/<reference>/retaliation-flags/<flag_id>/clear",
         "api/v1/cases/<reference>/accountability-case",
         "api/v1/cases/<reference>/case-file",
+        "staff/cases/<ref:reference>/investigation/evidence/<int:evidence_id>/download/",
+        "api/v1/staff/cases/<reference>/investigation/evidence/<evidence_id>/custody",
     ]:
         assert expected in routes, expected
     paths = staff_paths(case_ids)
@@ -120,6 +169,13 @@ def test_a_session_with_the_second_factor_does_see_the_marker(staff, case_ids) -
     """The walk can see a leak: the same case page shows the marker once the second factor is passed."""
     answers = walk(lambda: client_for(staff.lead), [f"/staff/cases/{case_ids.reference}/"], form={}, script_names=("",))
     assert any(MARKER in answer.body for answer in answers)
+
+
+def test_a_session_with_the_second_factor_does_see_the_marker_in_the_investigation(staff, case_ids) -> None:
+    base = f"/staff/cases/{case_ids.reference}/investigation"
+    paths = [f"{base}/", f"{base}/interviews/{case_ids.interview_id}/", f"{base}/evidence/{case_ids.evidence_id}/"]
+    answers = walk(lambda: client_for(staff.lead), paths, form={}, script_names=("",))
+    assert all(MARKER in answer.body for answer in answers if answer.method == "GET")
 
 
 def test_a_handler_without_a_second_factor_gets_no_case_content_and_no_token_anywhere(case_ids) -> None:

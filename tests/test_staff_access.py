@@ -6,7 +6,7 @@ from django.test import Client
 from ombuds.accounts import tokens
 from ombuds.cases import actions
 from ombuds.cases.models import Appeal, Attachment
-from tests.support import STAFF_API_CALLS, api_path, case_routes
+from tests.support import STAFF_API_CALLS, api_url, call, case_routes
 
 pytestmark = pytest.mark.django_db
 
@@ -64,12 +64,10 @@ def test_the_accused_and_his_manager_get_404_on_every_route_of_a_case_that_names
         assert client.get(path).status_code == 404, path
         assert client.post(path, {"body": "x", "reason": "x", "note": "x"}).status_code == 404, path
     token = tokens.create_token(user=getattr(staff, persona), name="probe")[1]
+    api = Client(headers={"Authorization": f"Bearer {token}"})
     for method, path, body in STAFF_API_CALLS:
-        url = api_path(path, case.reference)
-        answer = getattr(client, method)(
-            url, body, content_type="application/json", headers={"Authorization": f"Bearer {token}"}
-        )
-        assert answer.status_code == 404, url
+        url = api_url(path, case.reference)
+        assert call(api, method, url, body).status_code == 404, url
     # The same people see other cases: it is the conflict, not the role, that keeps them out.
     other = file_report(narrative="Another matter.").case
     assert client.get(f"/staff/cases/{other.reference}/").status_code == 200
@@ -110,9 +108,8 @@ def test_people_without_a_case_role_get_404_on_every_case_api_route(staff, one_c
     _record, token = tokens.create_token(user=getattr(staff, persona), name="t")
     client = Client(headers={"Authorization": f"Bearer {token}"})
     for method, path, body in STAFF_API_CALLS:
-        url = api_path(path, one_case.reference)
-        response = client.get(url) if method == "get" else client.post(url, body, content_type="application/json")
-        assert response.status_code == 404, url
+        url = api_url(path, one_case.reference)
+        assert call(client, method, url, body).status_code == 404, url
     listing = client.get("/api/v1/cases").json()
     assert listing["count"] == 0
 

@@ -9,7 +9,7 @@ import time_machine
 from ombuds.audit.models import AuditEvent, EventType
 from ombuds.cases import actions
 from ombuds.cases.models import Case, Message, Organisation, Status
-from tests.support import opened
+from tests.support import find_every_allegation, investigate, opened
 
 pytestmark = pytest.mark.django_db
 
@@ -54,12 +54,14 @@ def test_the_acknowledgement_speaks_the_reporters_language(file_report, staff) -
 
 def test_the_full_path_to_a_decision_and_closure(file_report, staff) -> None:
     case = _through_assessment(_named(file_report), staff)
-    actions.open_investigation(case=case, actor=staff.handler)
+    investigate(case, staff.handler, staff.investigator)
+    find_every_allegation(case, staff.investigator, "substantiated")
     actions.record_finding(case=case, actor=staff.handler, finding="substantiated", reasoning="Two witnesses agree.")
     case = actions.close_case(case=case, actor=staff.handler, feedback="The manager was dismissed.")
     assert case.status == Status.CLOSED and case.outcome == "decided" and case.finding == "substantiated"
     assert case.feedback_given_at is not None and case.next_deadline_at is None
-    assert _events(case)[-3:] == [EventType.INVESTIGATION_STARTED, EventType.CASE_DECIDED, EventType.CASE_CLOSED]
+    steps = [EventType.INVESTIGATION_STARTED, EventType.CASE_DECIDED, EventType.CASE_CLOSED]
+    assert [event for event in _events(case) if event in steps] == steps
 
 
 @pytest.mark.parametrize(
@@ -125,7 +127,7 @@ def test_a_rejected_closure_keeps_the_case_open(file_report, staff) -> None:
     actions.reject_closure(case=case, actor=staff.lead, note="Speak to the witness first.")
     case = Case.objects.get(pk=case.pk)
     assert case.status == Status.ASSESSMENT
-    actions.open_investigation(case=case, actor=staff.handler)
+    investigate(case, staff.handler, staff.investigator)
 
 
 @pytest.mark.parametrize("grounds", ["insufficient_evidence", "no_evidence", "", "other", "Not enough proof"])
@@ -166,7 +168,8 @@ def test_a_finding_that_ends_the_case_needs_a_second_person(file_report, staff, 
     """The review's attack: one handler ran investigate → not substantiated → close alone. Not any more."""
     filed = file_report(anonymous=False, reporter_name="Mei")
     case = _through_assessment(filed.case, staff)
-    actions.open_investigation(case=case, actor=staff.lead)
+    investigate(case, staff.lead, staff.investigator)
+    find_every_allegation(case, staff.investigator, finding)
     actions.record_finding(case=case, actor=staff.lead, finding=finding, reasoning="Accounts differ.")
     case = Case.objects.get(pk=case.pk)
     assert case.status == Status.INVESTIGATION and case.finding == ""
@@ -191,11 +194,13 @@ def test_a_finding_that_ends_the_case_needs_a_second_person(file_report, staff, 
 
 def test_a_rejected_finding_leaves_the_investigation_open(file_report, staff) -> None:
     case = _through_assessment(_named(file_report), staff)
-    actions.open_investigation(case=case, actor=staff.handler)
+    investigate(case, staff.handler, staff.investigator)
+    find_every_allegation(case, staff.investigator, "inconclusive")
     actions.record_finding(case=case, actor=staff.handler, finding="inconclusive", reasoning="Hard to tell.")
     actions.reject_closure(case=case, actor=staff.oversight, note="Interview the second witness.")
     case = Case.objects.get(pk=case.pk)
     assert case.status == Status.INVESTIGATION
+    find_every_allegation(case, staff.investigator, "substantiated", "The second witness confirmed it.")
     case = actions.record_finding(case=case, actor=staff.handler, finding="substantiated", reasoning="She confirmed.")
     assert case.status == Status.DECIDED  # substantiated needs no second person
 
@@ -316,4 +321,4 @@ def test_the_proposer_can_withdraw_a_proposal_nobody_else_has_decided(file_repor
     assert case.status == Status.ASSESSMENT
     assert not case.closure_proposals.filter(decided_at__isnull=True).exists()
     assert EventType.CLOSURE_WITHDRAWN in _events(case)
-    actions.open_investigation(case=case, actor=staff.handler)  # the case moves again
+    investigate(case, staff.handler, staff.investigator)  # the case moves again

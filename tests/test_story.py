@@ -20,7 +20,7 @@ from ombuds.cases.models import Case, Conflict, KeepOutProposal, Notice
 from ombuds.core.sweep import run as sweep
 from ombuds.directory.linking import link_staff_by_email
 from ombuds.directory.models import Person
-from tests.support import STAFF_API_CALLS, api_path, case_routes, client_for, make_staff, release_audit_batch
+from tests.support import STAFF_API_CALLS, api_url, call, case_routes, client_for, make_staff, release_audit_batch
 
 pytestmark = pytest.mark.django_db
 
@@ -88,8 +88,8 @@ def test_the_story(company, client) -> None:
         _record, token = tokens.create_token(user=staff[who], name="t")
         api = Client(headers={"Authorization": f"Bearer {token}"})
         for method, path, body in STAFF_API_CALLS:
-            url = api_path(path, case.reference)
-            answer = api.get(url) if method == "get" else api.post(url, body, content_type="application/json")
+            url = api_url(path, case.reference)
+            answer = call(api, method, url, body)
             assert answer.status_code == 404, (who, url)
         assert api.get("/api/v1/cases").json()["count"] == 0
         with pytest.raises(actions.ActionError):

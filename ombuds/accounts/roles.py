@@ -63,6 +63,12 @@ WATCHERS = frozenset({Role.OVERSIGHT})
 CASE_FILE_READERS = frozenset({Role.OVERSIGHT})
 # Roles that keep the policies, acknowledgements, training records and support resources.
 POLICY_ADMINS = frozenset({Role.ADMINISTRATOR})
+# Roles that investigate, each only the cases they are named on (ombuds.investigations).
+INVESTIGATORS = frozenset({Role.INVESTIGATOR})
+# Roles that may open a case at all: the case readers, and investigators on their own cases.
+CASE_OPENERS = CASE_READERS | INVESTIGATORS
+# Roles that work an investigation: allegations, the plan, interviews, evidence, findings.
+INVESTIGATION_WORKERS = CASE_WORKERS | INVESTIGATORS
 # Roles that must use a second factor before seeing anything.
 MFA_REQUIRED = CASE_READERS | {Role.AUDITOR, Role.INVESTIGATOR, Role.HR}
 

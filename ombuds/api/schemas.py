@@ -113,6 +113,30 @@ class DecisionOut(Schema):
     note: str
 
 
+class MinutesAnswerOut(Schema):
+    version: int = Field(description="The version of the minutes she answered")
+    agreed: bool
+    corrections: str
+    answered: datetime | date = Field(description="A date only for an anonymous reporter")
+
+
+class InterviewOut(Schema):
+    id: int
+    held_at: datetime
+    minutes: str
+    version: int = Field(description="The minutes' version: 1, and one more each time they are revised")
+    revised: bool
+    awaiting_answer: bool = Field(description="The current version waits for her answer")
+    answers: list[MinutesAnswerOut]
+
+
+class MinutesAnswerIn(Schema):
+    """Her answer to the minutes of her interview: agree, or ask for corrections in her own words."""
+
+    answer: Literal["agree", "correct"]
+    corrections: str = Field("", max_length=actions.MAX_NARRATIVE, description="Required to ask for corrections")
+
+
 class CaseOut(Schema):
     reference: str
     status: str
@@ -133,6 +157,9 @@ class CaseOut(Schema):
     escalations: list[EscalationOut]
     protections: list[ProtectionOut] = Field(description="The protective measures that protect the reporter")
     decision: DecisionOut | None = Field(description="Once the decisions about the people accused are final")
+    interviews: list[InterviewOut] = Field(
+        description="The minutes of her own interviews, for her to agree with or correct; never anyone else's"
+    )
 
 
 class MessageIn(Schema):

@@ -13,7 +13,7 @@ from ninja.security import HttpBearer
 from pydantic import field_validator
 
 from ombuds.accounts import tokens
-from ombuds.accounts.roles import CASE_READERS, roles_of
+from ombuds.accounts.roles import CASE_OPENERS, roles_of
 from ombuds.api import errors as answers
 from ombuds.api.errors import field_error, field_errors
 from ombuds.cases import access, actions, case_view, selectors
@@ -41,11 +41,15 @@ def _actor(request: HttpRequest) -> User:
     return user
 
 
-def _case(request: HttpRequest, reference: str) -> Case:
-    user = _actor(request)
-    if not roles_of(user) & CASE_READERS:
+def case_for_token(user: User, reference: str) -> Case:
+    """The case a token's owner may see (cases.access), or 404; people whose role opens no case get 404 too."""
+    if not roles_of(user) & CASE_OPENERS:
         raise Http404("no such case")
     return access.case_for_staff(user, reference)
+
+
+def _case(request: HttpRequest, reference: str) -> Case:
+    return case_for_token(_actor(request), reference)
 
 
 # The other staff routers (ombuds.api.watch, ombuds.api.casefile) fetch the actor and the case the same way.
@@ -167,10 +171,13 @@ class WithdrawClosureIn(Schema):
 
 
 class DecideIn(Schema):
-    """A finding. "not_substantiated" and "inconclusive" become a proposal a second person approves."""
+    """A finding. "not_substantiated" and "inconclusive" become a proposal a second person approves.
+
+    For a case with allegations the finding follows from theirs: leave it out, or give the same.
+    """
 
     transition: Literal["decide"]
-    finding: Literal["substantiated", "not_substantiated", "inconclusive"]
+    finding: Literal["substantiated", "not_substantiated", "inconclusive", ""] = ""
     reasoning: RequiredText
 
 

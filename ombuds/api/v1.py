@@ -23,8 +23,11 @@ from ombuds.api.schemas import (
     DecisionOut,
     ErrorOut,
     EscalationOut,
+    InterviewOut,
     MessageIn,
     MessageOut,
+    MinutesAnswerIn,
+    MinutesAnswerOut,
     ProofOut,
     ProtectionOut,
     ReceiptOut,
@@ -40,6 +43,9 @@ from ombuds.cases import actions, filing_proof
 from ombuds.cases.models import Report
 from ombuds.intake import access, flood, reporter_view, throttle
 from ombuds.intake.forms import to_new_attachments
+from ombuds.investigations import actions as investigation
+from ombuds.investigations import view as investigation_view
+from ombuds.investigations.api import router as investigation_router
 from ombuds.outcomes.api import router as outcomes_router
 
 
@@ -180,6 +186,21 @@ def reporter_case(request: HttpRequest) -> CaseOut:
         )
         if view.decision is not None
         else None,
+        interviews=[
+            InterviewOut(
+                id=i.id,
+                held_at=i.held_at,
+                minutes=i.minutes,
+                version=i.version,
+                revised=i.revised,
+                awaiting_answer=i.awaiting_answer,
+                answers=[
+                    MinutesAnswerOut(version=a.version, agreed=a.agreed, corrections=a.corrections, answered=a.answered)
+                    for a in i.answers
+                ],
+            )
+            for i in view.interviews
+        ],
     )
 
 
@@ -222,6 +243,28 @@ def reporter_attachments(
 
 
 @api.post(
+    "/reporter/interviews/{interview_id}/answer",
+    response={201: CreatedOut, **answers.BODY, **answers.AUTH, 404: ErrorOut},
+    auth=ReporterToken(),
+    tags=["reporter"],
+    summary="Agree with the minutes of her interview, or ask for corrections",
+)
+def reporter_minutes_answer(
+    request: HttpRequest, interview_id: int, payload: MinutesAnswerIn
+) -> Status[CreatedOut | ErrorOut]:
+    """Her answer is kept next to the version of the minutes she read (EU Directive 2019/1937 art. 18(4))."""
+    report = _reporter(request)
+    if interview_id not in investigation_view.own_interview_ids(report):
+        return Status(404, ErrorOut(detail="no such minutes"))
+    if payload.answer == "correct" and not payload.corrections.strip():
+        raise NinjaValidationError([field_error("write the corrections you want", "corrections")])
+    answer = investigation.answer_minutes(
+        report=report, interview_id=interview_id, agree=payload.answer == "agree", corrections=payload.corrections
+    )
+    return Status(201, CreatedOut(id=answer.pk))
+
+
+@api.post(
     "/reporter/appeal",
     response={201: CreatedOut, **answers.BODY, **answers.AUTH},
     auth=ReporterToken(),
@@ -259,3 +302,4 @@ api.add_router("", audit_router)
 api.add_router("", outcomes_router)
 api.add_router("", watch_router)
 api.add_router("", casefile_router)
+api.add_router("", investigation_router)

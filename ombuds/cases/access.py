@@ -15,13 +15,15 @@ from ombuds.accounts import mfa
 from ombuds.accounts.roles import AUDIT_READERS, SEES_ALL_CASES, Role, roles_of
 from ombuds.audit.models import AuditEvent
 from ombuds.cases.models import Appeal, Attachment, Case, Conflict, KeepOutProposal, PoolMembership
+from ombuds.investigations.models import Investigator
 
 
 def visible_cases(user: User | AnonymousUser) -> QuerySet[Case]:
     """The cases this person may see.
 
     Lead handlers and oversight see every case; handlers see the cases assigned to them
-    and the unassigned cases of their pools (a category without a pool is everyone's).
+    and the unassigned cases of their pools (a category without a pool is everyone's);
+    investigators see the cases they are named to investigate, and no other.
     Nobody sees a case on which they are conflicted (R3): named as accused, in an
     accused person's management chain, kept out at the reporter's request or by a
     handler.
@@ -31,11 +33,16 @@ def visible_cases(user: User | AnonymousUser) -> QuerySet[Case]:
         return Case.objects.none()
     if roles & SEES_ALL_CASES:
         cases = Case.objects.all()
-    elif Role.HANDLER in roles:
-        pooled = PoolMembership.objects.values("category")
-        mine = PoolMembership.objects.filter(user=user).values("category")
-        in_my_pool = Q(category__in=mine) | ~Q(category__in=pooled)
-        cases = Case.objects.filter(Q(assignee=user) | (Q(assignee__isnull=True) & in_my_pool))
+    elif roles & {Role.HANDLER, Role.INVESTIGATOR}:
+        reach = Q()
+        if Role.HANDLER in roles:
+            pooled = PoolMembership.objects.values("category")
+            mine = PoolMembership.objects.filter(user=user).values("category")
+            in_my_pool = Q(category__in=mine) | ~Q(category__in=pooled)
+            reach |= Q(assignee=user) | (Q(assignee__isnull=True) & in_my_pool)
+        if Role.INVESTIGATOR in roles:
+            reach |= Q(pk__in=Investigator.objects.filter(user=user, released_at__isnull=True).values("case_id"))
+        cases = Case.objects.filter(reach)
     else:
         return Case.objects.none()
     return cases.exclude(conflicts__person__user=user)
@@ -85,9 +92,9 @@ def readers(case: Case) -> list[User]:
     """Everyone who may read this case's content now: the same rule as visible_cases, per case.
 
     Lead handlers and oversight; the assignee, or while nobody is assigned the
-    handlers of the case's pool (a category without a pool is everyone's); never
-    anyone conflicted on it, never an inactive account. Their grants follow this list
-    (ombuds.cases.keyring.sync_grants).
+    handlers of the case's pool (a category without a pool is everyone's); the
+    investigators named on it; never anyone conflicted on it, never an inactive
+    account. Their grants follow this list (ombuds.cases.keyring.sync_grants).
     """
     conflicted = set(
         Conflict.objects.filter(case=case, person__user__isnull=False).values_list("person__user", flat=True)
@@ -104,4 +111,8 @@ def readers(case: Case) -> list[User]:
         if pooled.exists():
             handlers = handlers.filter(pools__category=case.category)
         found.update((u.pk, u) for u in handlers)
+    named = staff.filter(
+        groups__name=Role.INVESTIGATOR.value, investigations__case=case, investigations__released_at__isnull=True
+    )
+    found.update((u.pk, u) for u in named)
     return [user for pk, user in sorted(found.items()) if pk not in conflicted]

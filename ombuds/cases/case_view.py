@@ -226,6 +226,10 @@ class CaseView(CaseSummary):
     views: int
     steps: list[StepOffer]
     may_resolve_appeals: bool
+    # Whether she works the case (messages, notes, assignment): an investigator reads it only.
+    works_case: bool
+    # Whether an investigation was opened and she may read it (ombuds.investigations).
+    investigation: bool
 
 
 def _label(choices: Any, value: str) -> str:
@@ -324,6 +328,10 @@ def _message(message: Message, anonymous: bool, txt: _Opener) -> ThreadMessage:
     )
 
 
+# Views are counted, not listed: the case page's and the investigation's pages alike.
+_VIEWS = frozenset({EventType.CASE_VIEWED, EventType.INVESTIGATION_VIEWED})
+
+
 def _timeline(case: Case) -> tuple[list[TimelineEntry], int]:
     """The case's audit events, those still waiting for their batch included (they are part of the trail)."""
     logged = list(AuditEvent.objects.filter(case_id=case.pk).select_related("actor").order_by("at", "seq"))
@@ -336,7 +344,7 @@ def _timeline(case: Case) -> tuple[list[TimelineEntry], int]:
     entries = []
     views = 0
     for at, event_type, actor_kind, actor in sorted(rows, key=lambda row: row[0]):
-        if event_type == EventType.CASE_VIEWED:
+        if event_type in _VIEWS:
             views += 1
             continue
         by_her = actor_kind == ActorKind.REPORTER
@@ -458,6 +466,9 @@ def for_staff(case: Case, user: User, *, now: datetime | None = None) -> CaseVie
         views=views,
         steps=[StepOffer(transition=t, label=str(RULES[t].label)) for t in permissions.allowed_transitions(user, case)],
         may_resolve_appeals=permissions.may_take(user, case, permissions.Act.RESOLVE_APPEAL),
+        works_case=permissions.may_take(user, case, permissions.Act.MESSAGE),
+        investigation=permissions.may_read(user, case, Part.INVESTIGATION)
+        and (case.allegations.exists() or case.investigators.exists()),
     )
 
 

@@ -40,6 +40,16 @@ from ombuds.cases.models import (
 )
 from ombuds.crypto import filestore, keys
 from ombuds.crypto.errors import DecryptionError
+from ombuds.investigations.models import (
+    Allegation,
+    ConcernedResponse,
+    EvidenceItem,
+    Informing,
+    Interview,
+    InvestigationPolicy,
+    MinutesAnswer,
+    Task,
+)
 from ombuds.outcomes.models import (
     AccusedOutcome,
     Measure,
@@ -62,6 +72,15 @@ CONTENT: dict[type[models.Model], frozenset[str]] = {
     ClosureProposal: frozenset({"reason", "search_done", "decision_note", "referral"}),
     Conflict: frozenset({"note"}),
     KeepOutProposal: frozenset({"note", "decision_note"}),
+    # The investigation (ombuds.investigations). The evidence's SHA-256 is content too: in
+    # clear it would confirm to anyone holding the database that a file they have was handed in.
+    Allegation: frozenset({"conduct", "finding_reasoning"}),
+    Task: frozenset({"title"}),
+    Interview: frozenset({"interviewee_name", "present", "minutes"}),
+    MinutesAnswer: frozenset({"corrections"}),
+    EvidenceItem: frozenset({"description", "source", "location", "filename", "content_type", "blob_key", "sha256"}),
+    Informing: frozenset({"details", "reason"}),
+    ConcernedResponse: frozenset({"response"}),
 }
 
 # Fields in clear, and why each may be.
@@ -86,6 +105,13 @@ METADATA: dict[type[models.Model], frozenset[str]] = {
     Escalation: frozenset({"deadline", "item", "step"}),
     Notice: frozenset({"kind", "recipients"}),
     PoolMembership: frozenset({"category"}),
+    # Categories, findings and the standard applied feed statistics and the case's finding;
+    # the kinds say which fields apply; the integrity of a file is a result, not its content.
+    Allegation: frozenset({"category", "finding", "standard"}),
+    Interview: frozenset({"interviewee_kind"}),
+    EvidenceItem: frozenset({"kind", "blob_id", "integrity"}),
+    Informing: frozenset({"kind", "method"}),
+    InvestigationPolicy: frozenset({"standard_of_proof"}),
     # The organisation's own configuration, not report content.
     Organisation: frozenset(
         {
@@ -203,12 +229,19 @@ def store_file(chunks: Iterable[bytes]) -> tuple[str, keys.DataKey]:
     return filestore.FileStore().put(file_key, chunks, FILE_CONTEXT), file_key
 
 
-def seal_file_key(file_key: keys.DataKey, *, key: keys.DataKey | None, case: Case) -> str:
-    """The file's key, encrypted under the case's key, as stored in the attachment row."""
+def seal_file_key(
+    file_key: keys.DataKey,
+    *,
+    key: keys.DataKey | None,
+    case: Case,
+    model: type[models.Model] = Attachment,
+    field: str = "file_key",
+) -> str:
+    """The file's key, encrypted under the case's key, as stored in the row that refers to the file."""
     if key is None:
         raise ContentLocked
     encoded = base64.b64encode(file_key.raw).decode("ascii")
-    return seal(encoded, key=key, case=case, model=Attachment, field="file_key")
+    return seal(encoded, key=key, case=case, model=model, field=field)
 
 
 def seal_file(chunks: Iterable[bytes], *, key: keys.DataKey | None, case: Case) -> tuple[str, str]:
@@ -223,9 +256,20 @@ def open_file(attachment: Attachment, *, key: keys.DataKey | None, case: Case) -
     """The file's bytes, decrypted chunk by chunk as they are read (constant memory)."""
     if attachment.legacy_data is not None and not attachment.blob_id:
         return iter([bytes(attachment.legacy_data)])
-    raw = open(attachment.file_key, key=key, case=case, model=Attachment, field="file_key")
+    return open_blob(attachment.blob_id, attachment.file_key, key=key, case=case, model=Attachment, field="file_key")
+
+
+def open_blob(
+    blob_id: str, sealed_file_key: str, *, key: keys.DataKey | None, case: Case, model: type[models.Model], field: str
+) -> filestore.BlobReader:
+    """A stored file's bytes, chunk by chunk, from its blob id and its key as sealed in `model.field`.
+
+    Raises filestore.BlobNotFound when the blob is gone and DecryptionError (possibly only
+    after some chunks) when its bytes were altered.
+    """
+    raw = open(sealed_file_key, key=key, case=case, model=model, field=field)
     file_key = keys.DataKey(base64.b64decode(raw.encode("ascii")))
-    return filestore.FileStore().open(attachment.blob_id, file_key, FILE_CONTEXT)
+    return filestore.FileStore().open(blob_id, file_key, FILE_CONTEXT)
 
 
 # Files younger than this are left alone: their request may still be storing them.
@@ -233,7 +277,7 @@ ORPHAN_AGE = timedelta(hours=1)
 
 
 def remove_orphan_files(now: datetime) -> int:
-    """Delete encrypted files no attachment refers to (a request that failed after its upload).
+    """Delete encrypted files no attachment or evidence item refers to (a request that failed after its upload).
 
     Nobody can open them (their key died with the request); they only take room. Old
     partial files of interrupted writes go too. Returns how many files were removed.
@@ -247,6 +291,7 @@ def remove_orphan_files(now: datetime) -> int:
     for start in range(0, len(old), 1000):
         batch = old[start : start + 1000]
         referred = set(Attachment.objects.filter(blob_id__in=batch).values_list("blob_id", flat=True))
+        referred |= set(EvidenceItem.objects.filter(blob_id__in=batch).values_list("blob_id", flat=True))
         for blob_id in batch:
             if blob_id not in referred and store.delete(blob_id):
                 removed += 1

@@ -80,7 +80,11 @@ class FindingForm(forms.Form):
         label=_("Finding"),
         choices=Finding.choices,
         widget=forms.RadioSelect,
-        help_text=_("“Not substantiated” and “inconclusive” take effect when a second person approves them."),
+        required=False,
+        help_text=_(
+            "“Not substantiated” and “inconclusive” take effect when a second person approves them. A case with "
+            "allegations takes its finding from theirs: leave this empty."
+        ),
     )
     reasoning = _text(_("Reasoning"))
 
@@ -113,7 +117,8 @@ def _handlers() -> Any:
 
 
 class AssignForm(forms.Form):
-    assignee = forms.ModelChoiceField(label=_("Handler"), queryset=User.objects.none())
+    # Django's own empty label has no Simplified Chinese translation.
+    assignee = forms.ModelChoiceField(label=_("Handler"), queryset=User.objects.none(), empty_label=_("— choose —"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -134,7 +139,7 @@ class AppealResolutionForm(forms.Form):
         widget=forms.RadioSelect,
     )
     assignee = forms.ModelChoiceField(
-        label=_("New handler (to reassign)"), queryset=User.objects.none(), required=False
+        label=_("New handler (to reassign)"), queryset=User.objects.none(), required=False, empty_label=_("— choose —")
     )
     note = _text(_("Note"), rows=3)
 

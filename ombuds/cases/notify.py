@@ -36,6 +36,10 @@ class Kind(enum.StrEnum):
     KEEP_OUT_PROPOSED = "keep_out_proposed"
     OUTCOME_PROPOSED = "outcome_proposed"
     RETALIATION_FLAG = "retaliation_flag"
+    # The investigation (ombuds.investigations).
+    INVESTIGATOR_NAMED = "investigator_named"
+    TASK_GIVEN = "task_given"
+    MINUTES_ANSWERED = "minutes_answered"
 
 
 SUBJECTS = {
@@ -49,6 +53,9 @@ SUBJECTS = {
     Kind.KEEP_OUT_PROPOSED: "Case {ref}: a request to keep someone out needs your decision",
     Kind.OUTCOME_PROPOSED: "Case {ref}: a decision about a person needs your approval",
     Kind.RETALIATION_FLAG: "Case {ref}: a change in the directory may be retaliation and needs oversight",
+    Kind.INVESTIGATOR_NAMED: "Case {ref}: you are named to investigate it",
+    Kind.TASK_GIVEN: "Case {ref}: a task of the investigation plan is yours",
+    Kind.MINUTES_ANSWERED: "Case {ref}: the reporter answered the minutes of her interview",
 }
 
 

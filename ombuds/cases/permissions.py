@@ -19,8 +19,9 @@ from ombuds.accounts.roles import (
     APPROVERS,
     ASSIGNABLE,
     CASE_FILE_READERS,
-    CASE_READERS,
+    CASE_OPENERS,
     CASE_WORKERS,
+    INVESTIGATION_WORKERS,
     REHIRE_CHECK_READERS,
     REHIRE_CHECKERS,
     WATCHERS,
@@ -53,6 +54,12 @@ class Act(enum.StrEnum):
     DECIDE_FLAG = "decide_flag"  # clear a retaliation flag, or open a retaliation case from it
     OPEN_ACCOUNTABILITY = "open_accountability"  # open a case against those who let a deadline pass
     CASE_FILE = "case_file"  # produce the case file (PDF)
+    # The investigation (ombuds.investigations): naming and releasing investigators; the
+    # plan, interviews, evidence and the people concerned; allegations and their findings.
+    NAME_INVESTIGATOR = "name_investigator"
+    RELEASE_INVESTIGATOR = "release_investigator"
+    WORK_INVESTIGATION = "work_investigation"
+    ALLEGE = "allege"
 
 
 Step = Transition | Act
@@ -66,6 +73,7 @@ class Part(enum.StrEnum):
     APPEAL_REASONS = "appeal_reasons"  # why she appealed: for the oversight body only
     NOTES = "notes"  # internal notes
     RETALIATION_FLAGS = "retaliation_flags"  # the retaliation watch's flags and their notes
+    INVESTIGATION = "investigation"  # allegations, plan, interviews, evidence, people concerned, findings
 
 
 # Decisions on a proposal that one person made and another must decide (R5).
@@ -82,8 +90,8 @@ _ACT_ROLES: dict[Act, frozenset[Role]] = {
     Act.LINK_PERSON: CASE_WORKERS,
     Act.ADD_CONFLICT: CASE_WORKERS,
     Act.RESOLVE_APPEAL: APPEAL_READERS,
-    Act.EXPORT: CASE_READERS,
-    Act.DOWNLOAD: CASE_READERS,
+    Act.EXPORT: CASE_OPENERS,
+    Act.DOWNLOAD: CASE_OPENERS,
     Act.RECORD_MEASURE: CASE_WORKERS,
     Act.CHANGE_MEASURE: CASE_WORKERS,
     Act.PROPOSE_OUTCOME: CASE_WORKERS,
@@ -91,6 +99,10 @@ _ACT_ROLES: dict[Act, frozenset[Role]] = {
     Act.DECIDE_FLAG: WATCHERS,
     Act.OPEN_ACCOUNTABILITY: WATCHERS,
     Act.CASE_FILE: CASE_FILE_READERS,
+    Act.NAME_INVESTIGATOR: CASE_WORKERS,
+    Act.RELEASE_INVESTIGATOR: CASE_WORKERS,
+    Act.WORK_INVESTIGATION: INVESTIGATION_WORKERS,
+    Act.ALLEGE: INVESTIGATION_WORKERS,
 }
 
 # Acts possible only in some states of the case. Measures are recorded, extended and ended
@@ -102,13 +114,18 @@ _ACT_STATES: dict[Act, frozenset[Status]] = {
     Act.CHANGE_MEASURE: _MEASURE_STATES,
     Act.PROPOSE_OUTCOME: frozenset({Status.DECIDED}),
 }
+# Acts that change the investigation: only while the case is under investigation.
+_DURING_INVESTIGATION = frozenset({Act.NAME_INVESTIGATOR, Act.WORK_INVESTIGATION, Act.ALLEGE})
 
+# Investigators read the cases they are named on (access.visible_cases gives them no other):
+# the report, the messages and the notes, and the investigation itself.
 _PART_ROLES: dict[Part, frozenset[Role]] = {
-    Part.METADATA: CASE_READERS,
-    Part.CONTENT: CASE_READERS,
+    Part.METADATA: CASE_OPENERS,
+    Part.CONTENT: CASE_OPENERS,
     Part.APPEAL_REASONS: APPEAL_READERS,
-    Part.NOTES: CASE_READERS,
+    Part.NOTES: CASE_OPENERS,
     Part.RETALIATION_FLAGS: WATCHERS,
+    Part.INVESTIGATION: INVESTIGATION_WORKERS,
 }
 
 
@@ -169,6 +186,12 @@ def may_take(user: User | AnonymousUser, case: Case, step: Step, *, assignee: Us
     else:
         states = _ACT_STATES.get(step)
         allowed = bool(roles & _ACT_ROLES[step]) and (states is None or case.status in states)
+        if step in _DURING_INVESTIGATION:
+            allowed = allowed and case.status == Status.INVESTIGATION
+        if step == Act.ALLEGE:
+            # The case's finding follows from the allegations' findings: they stay as they
+            # are while a proposed ending waits for its decision.
+            allowed = allowed and pending_proposal_by(case) is None
     return allowed and not conflicts.is_conflicted(user, case) and _can_see(user, case)
 
 
@@ -199,6 +222,22 @@ def watches(user: User | AnonymousUser) -> bool:
     Which cases' flags she then sees is still per case: may_read(..., Part.RETALIATION_FLAGS).
     """
     return isinstance(user, User) and bool(roles_of(user) & WATCHERS)
+
+
+def may_be_investigator(user: User, case: Case) -> bool:
+    """Whether `user` may be named to investigate `case`: an active investigator who is not conflicted (R3)."""
+    return Role.INVESTIGATOR in roles_of(user) and user.is_active and not conflicts.is_conflicted(user, case)
+
+
+def may_own_task(user: User, case: Case) -> bool:
+    """Whether a task of the plan (or a reminder about it) may be given to `user`.
+
+    An investigator named on the case, or a case worker who sees it: never anyone
+    conflicted on it, never an inactive account.
+    """
+    if not user.is_active or not roles_of(user) & INVESTIGATION_WORKERS:
+        return False
+    return not conflicts.is_conflicted(user, case) and _can_see(user, case)
 
 
 def may_decide_keep_out(user: User | AnonymousUser, proposal: KeepOutProposal) -> bool:

@@ -1,6 +1,7 @@
 from django.urls import path, register_converter
 
 from ombuds.cases import views
+from ombuds.investigations import urls as investigation_urls
 
 
 class ReferenceConverter:
@@ -34,4 +35,6 @@ urlpatterns = [
     path("cases/<ref:reference>/keep-out/<int:proposal_id>/", views.keep_out_decide, name="keep_out_decide"),
     path("cases/<ref:reference>/appeals/<int:appeal_id>/", views.appeal_resolve, name="appeal"),
     path("cases/<ref:reference>/attachments/<int:attachment_id>/", views.attachment_download, name="attachment"),
+    # The investigation of a case (ombuds.investigations).
+    *investigation_urls.case_patterns(),
 ]

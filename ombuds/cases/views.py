@@ -25,13 +25,14 @@ from ombuds.accounts import keys as staff_keys
 from ombuds.accounts import mfa, tokens
 from ombuds.accounts.forms import NewTokenForm
 from ombuds.accounts.models import ApiToken
-from ombuds.accounts.roles import CASE_READERS, roles_of
+from ombuds.accounts.roles import CASE_OPENERS, roles_of
 from ombuds.cases import access, actions, case_view, permissions, selectors, workflow
 from ombuds.cases import forms as case_forms
 from ombuds.cases.models import Case, InvolvedPerson
 from ombuds.cases.permissions import Act
 from ombuds.cases.workflow import Transition
 from ombuds.directory.models import Person
+from ombuds.investigations import selectors as investigation_selectors
 from ombuds.lib import downloads
 from ombuds.outcomes import outcome_view
 from ombuds.watch import case_page as watch_case_page
@@ -50,7 +51,7 @@ def _case_reader(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpRes
 
     @mfa.second_factor_required
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if not roles_of(request.user) & CASE_READERS:
+        if not roles_of(request.user) & CASE_OPENERS:
             raise Http404("no such page")
         if "reference" in kwargs:
             # Before anything else (even the method check), so a conflicted person learns nothing.
@@ -83,7 +84,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "page": page,
             "now": now,
             "query": query.urlencode(),
-            "can_read_cases": bool(roles_of(user) & CASE_READERS),
+            "can_read_cases": bool(roles_of(user) & CASE_OPENERS),
+            # The investigation tasks she owns, overdue ones first to catch the eye.
+            "tasks": investigation_selectors.open_tasks(user, now=now),
         },
     )
 

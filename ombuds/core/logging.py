@@ -13,7 +13,7 @@ from gunicorn import glogging
 
 # The staff side: everything else (the reporter pages, /api/v1/reports, /api/v1/reporter/...,
 # the language switch, static files) counts as a reporter's request.
-STAFF_PREFIXES = ("/staff/", "/api/v1/cases/")
+STAFF_PREFIXES = ("/staff/", "/api/v1/cases/", "/api/v1/staff/")
 STAFF_PATHS = {"/staff", "/api/v1/cases"}
 
 

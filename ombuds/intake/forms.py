@@ -243,3 +243,30 @@ class AppealForm(forms.Form):
         max_length=actions.MAX_NARRATIVE,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
+
+
+class MinutesAnswerForm(forms.Form):
+    """Her answer to the minutes of her interview: she agrees, or asks for corrections in her own words."""
+
+    answer = forms.ChoiceField(
+        label=_("Are these minutes right?"),
+        choices=[
+            ("agree", _("Yes, I agree with these minutes")),
+            ("correct", _("No, they need corrections (write them below)")),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose whether you agree or want corrections.")},
+    )
+    corrections = forms.CharField(
+        label=_("Your corrections, in your own words"),
+        help_text=_("What is wrong or missing. Leave empty if you agree."),
+        max_length=actions.MAX_NARRATIVE,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("answer") == "correct" and not data.get("corrections", "").strip():
+            self.add_error("corrections", _("Write the corrections you want."))
+        return data

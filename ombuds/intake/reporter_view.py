@@ -24,6 +24,7 @@ from ombuds.cases.models import (
 )
 from ombuds.cases.selectors import current_organisation
 from ombuds.crypto import keys
+from ombuds.investigations.view import OwnInterview, own_interviews
 from ombuds.outcomes import telling
 
 
@@ -72,6 +73,8 @@ class ReporterView:
     # The measures that protect her and, once final, what she is told of the decision (ombuds.outcomes).
     protections: list[telling.Protection]
     decision: telling.ToldDecision | None
+    # The minutes of her own interviews (Directive art. 18(4)); never anyone else's.
+    interviews: list[OwnInterview]
 
 
 def _explain(case: Case, oversight: str) -> tuple[str, str]:
@@ -178,6 +181,7 @@ def for_reporter(report: Report) -> ReporterView:
         ],
         protections=telling.protections(case),
         decision=telling.decision(case, txt),
+        interviews=own_interviews(report),
     )
 
 

@@ -14,6 +14,7 @@ urlpatterns = [
     path("status/appeal/", views.appeal, name="appeal"),
     path("status/proof/", proof_views.printable, name="proof"),
     path("status/proof/download/", proof_views.download, name="proof_download"),
+    path("status/minutes/", views.answer_minutes, name="answer_minutes"),
     path("leave/", views.leave, name="leave"),
     path("exit/", views.quick_exit, name="quick_exit"),
 ]

@@ -24,7 +24,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from ombuds.cases import actions, filing_proof, selectors
 from ombuds.cases.models import Report
 from ombuds.intake import access, flood, reporter_view, throttle
-from ombuds.intake.forms import AppealForm, MessageForm, ReceiptForm, ReportForm, to_new_attachments
+from ombuds.intake.forms import (
+    AppealForm,
+    MessageForm,
+    MinutesAnswerForm,
+    ReceiptForm,
+    ReportForm,
+    to_new_attachments,
+)
+from ombuds.investigations import actions as investigation
+from ombuds.investigations import view as investigation_view
 from ombuds.lib.durations import Duration, describe
 from ombuds.resources import catalogue
 
@@ -182,6 +191,8 @@ def _status_page(
     *,
     message_form: MessageForm | None = None,
     appeal_form: AppealForm | None = None,
+    answer_form: MinutesAnswerForm | None = None,
+    answer_for: int | None = None,
     status: int = 200,
 ) -> HttpResponse:
     view = reporter_view.for_reporter(report)
@@ -192,6 +203,16 @@ def _status_page(
             "view": view,
             "message_form": message_form or MessageForm(),
             "appeal_form": appeal_form or AppealForm(),
+            # Her interviews' minutes, each with its answer form: the one she just sent with its errors.
+            "interviews": [
+                (
+                    interview,
+                    answer_form
+                    if answer_form is not None and answer_for == interview.id
+                    else MinutesAnswerForm(prefix=f"minutes{interview.id}"),
+                )
+                for interview in view.interviews
+            ],
             "max_files": settings.OMBUDS_MAX_ATTACHMENTS,
             "proof": filing_proof.readiness(report),
         },
@@ -248,6 +269,31 @@ def appeal(request: HttpRequest, report: Report) -> HttpResponse:
         form.add_error(None, str(exc))
         return _status_page(request, report, appeal_form=form, status=400)
     return HttpResponseRedirect(reverse("intake:status") + "#appeal")
+
+
+@require_POST
+@reporter_required
+def answer_minutes(request: HttpRequest, report: Report) -> HttpResponse:
+    """She agrees with the minutes of her interview, or asks for corrections (Directive art. 18(4))."""
+    chosen = request.POST.get("interview", "")
+    if not chosen.isdigit() or int(chosen) not in investigation_view.own_interview_ids(report):
+        # Not the minutes of her own interview: there is nothing of hers to answer, and nothing to say.
+        return HttpResponseRedirect(reverse("intake:status") + "#interviews")
+    interview_id = int(chosen)
+    form = MinutesAnswerForm(request.POST, prefix=f"minutes{interview_id}")
+    if not form.is_valid():
+        return _status_page(request, report, answer_form=form, answer_for=interview_id, status=400)
+    try:
+        investigation.answer_minutes(
+            report=report,
+            interview_id=interview_id,
+            agree=form.cleaned_data["answer"] == "agree",
+            corrections=form.cleaned_data["corrections"],
+        )
+    except actions.ActionError as exc:
+        form.add_error(None, str(exc))
+        return _status_page(request, report, answer_form=form, answer_for=interview_id, status=400)
+    return HttpResponseRedirect(reverse("intake:status") + "#interviews")
 
 
 @require_POST

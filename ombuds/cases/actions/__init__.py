@@ -119,7 +119,12 @@ def take_step(transition: Transition, *, case: Case, actor: User, data: dict[str
         case Transition.BEGIN_ASSESSMENT:
             begin_assessment(case=case, actor=actor)
         case Transition.INVESTIGATE:
-            open_investigation(case=case, actor=actor)
+            open_investigation(
+                case=case,
+                actor=actor,
+                investigators=data.get("investigators", ()),
+                allegations=data.get("allegations", ()),
+            )
         case Transition.REFER:
             refer_case(case=case, actor=actor, referral=data["referral"], message=data["message"])
         case Transition.PROPOSE_CLOSURE:

@@ -14,6 +14,7 @@ from ombuds.audit.models import EventType
 from ombuds.cases import conflicts, keyring, notify, routing
 from ombuds.cases.actions._base import system_record
 from ombuds.cases.models import Case, Conflict
+from ombuds.investigations import helpers as investigation
 
 
 def recompute_conflicts(case: Case, *, at: datetime, actor: User | None = None) -> bool:
@@ -57,6 +58,7 @@ def route_around_conflicts(case: Case, *, at: datetime) -> None:
         case.assignee = None
         case.save(update_fields=["assignee"])
         system_record(EventType.UNASSIGNED_FOR_CONFLICT, case=case, at=at, previous=previous)
+    investigation.release_conflicted(case, at=at)
     if case.is_open() and not case.routed_to_oversight and routing.nobody_can_handle(case):
         case.routed_to_oversight = True
         case.save(update_fields=["routed_to_oversight"])

@@ -9,6 +9,7 @@ transaction. Notices are stored in that transaction and sent by the worker after
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from datetime import datetime
 
 from django.contrib.auth.models import User
@@ -50,6 +51,7 @@ from ombuds.cases.models import (
 from ombuds.cases.permissions import Act
 from ombuds.cases.selectors import current_organisation
 from ombuds.cases.workflow import FINDINGS_NEEDING_APPROVAL, PROPOSAL_TARGETS, RULES, Transition
+from ombuds.investigations import helpers as investigation
 from ombuds.lib.durations import Duration
 
 
@@ -124,16 +126,36 @@ def begin_assessment(*, case: Case, actor: User) -> Case:
     return case
 
 
-def open_investigation(*, case: Case, actor: User) -> Case:
+def open_investigation(
+    *,
+    case: Case,
+    actor: User,
+    investigators: Sequence[User] = (),
+    allegations: Sequence[investigation.NewAllegation] = (),
+) -> Case:
+    """Open an investigation: name one or more investigators and record the allegations to decide.
+
+    Each allegation is a person involved (named as accused in the report, or added now,
+    which keeps them and their management chain out of the case) and the conduct
+    alleged. The investigators get the case's key at once (ombuds.cases.keyring).
+    """
     now = timezone.now()
     with transaction.atomic(durable=True):
         case = locked(case)
         if permissions.pending_proposal_by(case) is not None:
             raise ActionError(_("A closure proposal is waiting for a decision; decide on it first."))
         check(actor, case, Transition.INVESTIGATE)
+        box = staff_box(actor, case)
         case.status = target_status(Transition.INVESTIGATE)
         save_case(case)
         staff_record(EventType.INVESTIGATION_STARTED, case=case, actor=actor, at=now)
+        added = investigation.open_investigation(
+            case, actor=actor, investigators=investigators, allegations=allegations, now=now, box=box
+        )
+        if added:
+            recompute_conflicts(case, at=now, actor=actor)
+        investigation.check_opened(case)
+        keyring.sync_grants(case, box.key, now=now, by=actor)
     return case
 
 
@@ -322,15 +344,21 @@ def record_finding(*, case: Case, actor: User, finding: str, reasoning: str) -> 
     "Substantiated" decides the case at once. "Not substantiated" and "inconclusive" end
     it for the reporter with nothing done about the conduct, so they become a proposal
     that a second person must approve (R5), like closing without investigation.
+
+    For a case with allegations the finding is derived from theirs once each has one:
+    substantiated if any allegation is, else inconclusive if any is, else not
+    substantiated; `finding` may then be left empty.
     """
     now = timezone.now()
-    if finding not in Finding.values:
+    if finding and finding not in Finding.values:
         raise ActionError(_("Choose a finding."))
     reasoning = clean_text(reasoning, name=_("reasoning"), max_length=MAX_NARRATIVE, required=True)
     with transaction.atomic(durable=True):
         case = locked(case)
         check(actor, case, Transition.DECIDE)
         box = staff_box(actor, case)
+        # With allegations, the case's finding follows from theirs (ombuds.investigations).
+        finding = investigation.case_finding(case, finding)
         if finding in FINDINGS_NEEDING_APPROVAL:
             proposal = ClosureProposal.objects.create(
                 case=case,

@@ -9,6 +9,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ombuds.cases import actions
 from ombuds.cases.selectors import current_organisation
+from ombuds.investigations import actions as investigation
+from ombuds.investigations.models import InvestigationPolicy, StandardOfProof
 from ombuds.outcomes import actions as outcome_actions
 from ombuds.outcomes import telling
 from ombuds.outcomes.telling import WORDING_KEYS
@@ -47,6 +49,11 @@ class Command(BaseCommand):
         change.add_argument(
             "--phone-region", help='region of phone numbers given without a country code, e.g. CN; "" for none'
         )
+        change.add_argument(
+            "--standard-of-proof",
+            choices=StandardOfProof.values,
+            help="what an investigation's findings are measured against (balance_of_probabilities by default)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "set":
@@ -68,6 +75,8 @@ class Command(BaseCommand):
                         wording={(key, language): text for key, language, text in options["reporter_wording"] or []},
                         languages=[code for code, _name in settings.LANGUAGES],
                     )
+                if options["standard_of_proof"] is not None:
+                    investigation.configure_investigations(standard_of_proof=options["standard_of_proof"])
             except actions.ActionError as exc:
                 raise CommandError(str(exc)) from None
         org = current_organisation()
@@ -77,6 +86,7 @@ class Command(BaseCommand):
         self.stdout.write(f"acknowledge within:     {org.ack_deadline}")
         self.stdout.write(f"feedback within:        {org.feedback_deadline}")
         self.stdout.write(f"first action (assault): {org.assault_first_action_deadline}")
+        self.stdout.write(f"standard of proof:      {InvestigationPolicy.objects.get(pk=1).standard_of_proof}")
         self.stdout.write("New deadlines apply to cases received from now on.")
         policy = telling.policy()
         self.stdout.write(f"tell reporter sanctions: {'on' if policy.tell_sanctions else 'off'}")

@@ -16,7 +16,7 @@ from ombuds.cases.models import Organisation
 from ombuds.directory.linking import link_staff_by_email
 from ombuds.directory.models import Person, Unit
 
-ROLES = ["handler", "lead_handler", "oversight", "administrator", "auditor", "hr"]
+ROLES = ["handler", "lead_handler", "oversight", "administrator", "auditor", "hr", "investigator"]
 DEMO_STAFF = [
     ("handler@demo.example", "Hana Handler", ["handler"]),
     ("lead@demo.example", "Lee Lead", ["handler", "lead_handler"]),
@@ -24,6 +24,8 @@ DEMO_STAFF = [
     ("admin@demo.example", "Ada Admin", ["administrator"]),
     ("auditor@demo.example", "Aud Auditor", ["auditor"]),
     ("hr@demo.example", "Harper Recruiter", ["hr"]),
+    # Named per case: she sees a case only once a handler names her on its investigation.
+    ("investigator@demo.example", "Ivy Investigator", ["investigator"]),
 ]
 
 
@@ -39,6 +41,7 @@ DEMO_PEOPLE = [
     ("D010", "Hana Handler", "handler@demo.example", "People/Employee Relations", "D011", "ER Investigator"),
     ("D011", "Lee Lead", "lead@demo.example", "People/Employee Relations", "D001", "Head of Employee Relations"),
     ("D012", "Ada Admin", "admin@demo.example", "People/Systems", "D011", "HR Systems Administrator"),
+    ("D013", "Ivy Investigator", "investigator@demo.example", "People/Employee Relations", "D011", "Investigator"),
     ("D020", "Olu Oversight", "oversight@demo.example", "Board/Audit Committee", None, "Audit Committee Chair"),
     ("D021", "Aud Auditor", "auditor@demo.example", "Board/Audit Committee", "D020", "Internal Auditor"),
     ("D013", "Harper Recruiter", "hr@demo.example", "People/Recruiting", "D011", "Recruiter"),

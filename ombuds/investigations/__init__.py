@@ -1,0 +1,1 @@
+"""Investigations: investigators named per case, allegations, the plan, interviews, evidence, findings."""

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "ombuds.directory",
     "ombuds.audit",
     "ombuds.cases",
+    "ombuds.questionnaire",
     "ombuds.intake",
     "ombuds.api",
 ]

@@ -29,6 +29,9 @@ WEB_MODULES = {
     "ombuds.accounts.forms": VIEWS,
     "ombuds.accounts.views": VIEWS,
     "ombuds.accounts.urls": VIEWS,
+    "ombuds.questionnaire.views": VIEWS,
+    "ombuds.questionnaire.forms": VIEWS,
+    "ombuds.questionnaire.urls": VIEWS,
 }
 
 APP_LAYERS = {
@@ -38,6 +41,8 @@ APP_LAYERS = {
     "ombuds.accounts": DOMAIN,
     "ombuds.directory": DOMAIN,
     "ombuds.cases": CASES,
+    # The extra questions per category: cases file answers with it, and it names the categories.
+    "ombuds.questionnaire": CASES,
     "ombuds.intake": VIEWS,
     "ombuds.api": API,
     "ombuds.core": TOP,

@@ -51,6 +51,8 @@ APPROVERS = frozenset({Role.LEAD_HANDLER, Role.OVERSIGHT})
 AUDIT_READERS = frozenset({Role.AUDITOR, Role.OVERSIGHT})
 # Roles that read appeals to the oversight body and resolve them.
 APPEAL_READERS = frozenset({Role.OVERSIGHT})
+# Roles that edit and publish the questionnaire (the extra questions per category).
+QUESTIONNAIRE_EDITORS = frozenset({Role.ADMINISTRATOR})
 # Roles that must use a second factor before seeing anything.
 MFA_REQUIRED = CASE_READERS | {Role.AUDITOR, Role.INVESTIGATOR, Role.HR}
 

@@ -75,6 +75,9 @@ class EventType(enum.IntEnum):
     RECOVERY_KEY_CREATED = 82
     ACCESS_RECOVERED = 83
     CASE_SEALED = 84
+    # The questionnaire (ombuds.questionnaire): a change to a category's draft, a version published.
+    QUESTIONNAIRE_DRAFT_CHANGED = 120
+    QUESTIONNAIRE_PUBLISHED = 121
 
 
 class ActorKind(models.TextChoices):

@@ -19,6 +19,7 @@ from ombuds.accounts.roles import (
     ASSIGNABLE,
     CASE_READERS,
     CASE_WORKERS,
+    QUESTIONNAIRE_EDITORS,
     Role,
     roles_of,
 )
@@ -163,3 +164,11 @@ def may_decide_keep_out(user: User | AnonymousUser, proposal: KeepOutProposal) -
     if proposal.proposed_by_id == user.pk or proposal.person.user_id == user.pk:
         return False
     return not conflicts.is_conflicted(user, proposal.case) and _can_see(user, proposal.case)
+
+
+# --- The organisation's configuration -----------------------------------------------------
+
+
+def may_edit_questionnaire(user: User | AnonymousUser) -> bool:
+    """Whether `user` may see, change and publish the questionnaire. Never about reading a case."""
+    return isinstance(user, User) and bool(roles_of(user) & QUESTIONNAIRE_EDITORS)

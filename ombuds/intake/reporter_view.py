@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from ombuds.cases import content, keyring, routing
@@ -24,6 +26,8 @@ from ombuds.cases.models import (
 )
 from ombuds.cases.selectors import current_organisation
 from ombuds.crypto import keys
+from ombuds.questionnaire import answers as questionnaire_answers
+from ombuds.questionnaire import selectors as questionnaire
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,8 @@ class ReporterView:
     appeals: list[AppealView]
     attachments: list[str]
     escalations: list[EscalationView]
+    # Her answers to the extra questions, with the questions of the version she answered.
+    answers: list[questionnaire_answers.AnsweredQuestion]
 
 
 def _explain(case: Case, oversight: str) -> tuple[str, str]:
@@ -172,6 +178,12 @@ def for_reporter(report: Report) -> ReporterView:
             EscalationView(on=timezone.localdate(e.at), text=_escalation_text(e, org.oversight_name))
             for e in case.escalations.exclude(step=LadderStep.REMINDER).filter(item="")
         ],
+        answers=questionnaire_answers.describe(
+            questionnaire.questions(report.questionnaire),
+            questionnaire_answers.loads(txt(report.answers, Report, "answers")),
+            get_language() or settings.LANGUAGE_CODE,
+            unanswered=False,
+        ),
     )
 
 

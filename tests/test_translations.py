@@ -329,6 +329,7 @@ def test_it_translates_the_start_page_into_simplified_chinese(client: Client) ->
     )
 
 
+@pytest.mark.django_db
 def test_it_translates_the_report_form_into_simplified_chinese(client: Client) -> None:
     page = client.get("/report/", HTTP_ACCEPT_LANGUAGE=ZH).content.decode()
     assert_chinese(
@@ -342,6 +343,10 @@ def test_it_translates_the_report_form_into_simplified_chinese(client: Client) -
         "不，我要匿名举报",
         "简体中文",
         "提交举报",
+        # The extra questions of the questionnaire, in the reader's language.
+        "还有几个问题",
+        "这种情况现在还在发生吗？",
+        "不作答",
     )
     assert '<option value="zh-hans" selected>简体中文</option>' in page
 

@@ -41,12 +41,12 @@ class AnswersRefused(ValueError):
 
 def _text(value: object, limit: int) -> str | None:
     if not isinstance(value, str):
-        raise ValueError(_("the answer must be text"))
+        raise ValueError(_("The answer must be text."))
     text = value.strip()
     if len(text) > limit:
-        raise ValueError(_("the answer is longer than %(max)d characters") % {"max": limit})
+        raise ValueError(_("The answer is longer than %(max)d characters.") % {"max": limit})
     if "\x00" in text:
-        raise ValueError(_("the answer contains a character that cannot be stored"))
+        raise ValueError(_("The answer contains a character that cannot be stored."))
     return text or None
 
 
@@ -62,37 +62,37 @@ def _clean_one(question: Question, value: object) -> Answer | None:
             return _text(value, MAX_LONG_ANSWER)
         case Kind.ONE_CHOICE:
             if not isinstance(value, str):
-                raise ValueError(_("the answer must be the key of one choice"))
+                raise ValueError(_("The answer must be the key of one choice."))
             if value == "":
                 return None
             if value not in keys:
-                raise ValueError(_("“%(value)s” is not one of the choices") % {"value": value[:40]})
+                raise ValueError(_("“%(value)s” is not one of the choices.") % {"value": value[:40]})
             return value
         case Kind.SEVERAL_CHOICES:
             if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-                raise ValueError(_("the answer must be a list of choice keys"))
+                raise ValueError(_("The answer must be a list of choice keys."))
             unknown = [item for item in value if item not in keys]
             if unknown:
-                raise ValueError(_("“%(value)s” is not one of the choices") % {"value": unknown[0][:40]})
+                raise ValueError(_("“%(value)s” is not one of the choices.") % {"value": unknown[0][:40]})
             # In the question's order, each once.
             return [key for key in keys if key in value] or None
         case Kind.DATE:
             if not isinstance(value, str):
-                raise ValueError(_("the answer must be a date written as YYYY-MM-DD"))
+                raise ValueError(_("Write the date as year-month-day, for example 2025-03-14."))
             if value == "":
                 return None
             if not _ISO_DATE.fullmatch(value):
-                raise ValueError(_("the answer must be a date written as YYYY-MM-DD"))
+                raise ValueError(_("Write the date as year-month-day, for example 2025-03-14."))
             try:
                 date.fromisoformat(value)
             except ValueError:
-                raise ValueError(_("the answer must be a date written as YYYY-MM-DD")) from None
+                raise ValueError(_("Write the date as year-month-day, for example 2025-03-14.")) from None
             return value
         case Kind.YES_NO:
             if not isinstance(value, bool):
-                raise ValueError(_("the answer must be true or false"))
+                raise ValueError(_("The answer must be true or false."))
             return value
-    raise ValueError(_("this question cannot be answered"))
+    raise ValueError(_("This question cannot be answered."))
 
 
 def clean(questions: Sequence[Question], raw: Mapping[str, object]) -> dict[str, Answer]:
@@ -101,7 +101,7 @@ def clean(questions: Sequence[Question], raw: Mapping[str, object]) -> dict[str,
     An unanswered optional question is simply left out; it never stops a report (R1).
     """
     by_key = {question.key: question for question in questions}
-    problems = [Problem(key, _("there is no such question")) for key in raw if key not in by_key]
+    problems = [Problem(key, _("There is no such question.")) for key in raw if key not in by_key]
     cleaned: dict[str, Answer] = {}
     for question in questions:
         try:
@@ -112,7 +112,7 @@ def clean(questions: Sequence[Question], raw: Mapping[str, object]) -> dict[str,
         if answer is not None:
             cleaned[question.key] = answer
         elif question.required:
-            problems.append(Problem(question.key, _("this question needs an answer")))
+            problems.append(Problem(question.key, _("Please answer this question.")))
     if problems:
         raise AnswersRefused(problems)
     return cleaned

@@ -93,21 +93,42 @@ def asks_for_evidence(spec: QuestionSpec) -> bool:
     return any(word in folded for word in EVIDENCE_WORDS)
 
 
+def _missing(what: str, languages: str) -> str:
+    match what:
+        case "question":
+            return _("The question is missing in: %(languages)s.") % {"languages": languages}
+        case "help":
+            return _("The help text is missing in: %(languages)s (give it in every language, or in none).") % {
+                "languages": languages
+            }
+    return _("A choice is missing in: %(languages)s.") % {"languages": languages}
+
+
+def _too_long(what: str, language: str, limit: int) -> str:
+    values = {"language": language, "max": limit}
+    match what:
+        case "question":
+            return _("The question in %(language)s is longer than %(max)d characters.") % values
+        case "help":
+            return _("The help text in %(language)s is longer than %(max)d characters.") % values
+    return _("A choice in %(language)s is longer than %(max)d characters.") % values
+
+
 def _texts_problems(texts: Mapping[str, str], languages: Sequence[str], what: str, limit: int) -> list[str]:
+    """What is wrong with one text in its languages: `what` is "question", "help" or "choice"."""
+    names = {code: str(name) for code, name in settings.LANGUAGES}
     problems = []
-    missing = [code for code in languages if not str(texts.get(code, "")).strip()]
+    missing = [names.get(code, code) for code in languages if not str(texts.get(code, "")).strip()]
     if missing:
-        problems.append(_("%(what)s is missing in: %(languages)s") % {"what": what, "languages": ", ".join(missing)})
+        problems.append(_missing(what, ", ".join(missing)))
     for code, text in texts.items():
-        if not isinstance(text, str):
-            problems.append(_("%(what)s in %(language)s is not text") % {"what": what, "language": code})
-        elif len(text) > limit:
+        if not isinstance(text, str) or "\x00" in text:
             problems.append(
-                _("%(what)s in %(language)s is longer than %(max)d characters")
-                % {"what": what, "language": code, "max": limit}
+                _("A text in %(language)s is not plain text or holds a character that cannot be stored.")
+                % {"language": names.get(code, code)}
             )
-        elif "\x00" in text:
-            problems.append(_("%(what)s contains a character that cannot be stored") % {"what": what})
+        elif len(text) > limit:
+            problems.append(_too_long(what, names.get(code, code), limit))
     return problems
 
 
@@ -121,9 +142,9 @@ def question_problems(spec: QuestionSpec, languages: Sequence[str] | None = None
         )
     if spec.kind not in Kind.values:
         problems.append(_("Unknown kind of question."))
-    problems += _texts_problems(spec.text, languages, _("The question"), MAX_TEXT)
+    problems += _texts_problems(spec.text, languages, "question", MAX_TEXT)
     if any(str(value).strip() for value in spec.help.values()):
-        problems += _texts_problems(spec.help, languages, _("The help text"), MAX_HELP)
+        problems += _texts_problems(spec.help, languages, "help", MAX_HELP)
     if spec.kind in CHOICE_KINDS:
         if len(spec.choices) < 2:
             problems.append(_("A question with choices needs at least two choices."))
@@ -135,7 +156,7 @@ def question_problems(spec: QuestionSpec, languages: Sequence[str] | None = None
         for choice in spec.choices:
             if not KEY.fullmatch(choice.key):
                 problems.append(_("The choice key “%(key)s” is not allowed.") % {"key": choice.key[:40]})
-            problems += _texts_problems(choice.text, languages, _("A choice"), MAX_CHOICE_TEXT)
+            problems += _texts_problems(choice.text, languages, "choice", MAX_CHOICE_TEXT)
     elif spec.choices:
         problems.append(_("Only questions with choices have choices."))
     if spec.required and asks_for_evidence(spec):

@@ -227,6 +227,10 @@ def _choices(parameter: str, ids: CaseIds) -> list[object]:
         "key": ["walk-" + secrets.token_hex(4)],
         # The one-time enrolment link after a second-factor reset.
         "secret": [secrets.token_urlsafe(32)],
+        # The questionnaire's admin pages: a category, a question of its draft, a published version.
+        "category": ["sexual_harassment"],
+        "question_id": [1],
+        "version": [1],
     }
     assert parameter in values, f"the route walk does not know how to fill the parameter {parameter!r}"
     return values[parameter]

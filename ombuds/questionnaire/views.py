@@ -33,7 +33,10 @@ from ombuds.questionnaire.validation import QuestionSpec, question_problems, ver
 
 
 def _administrator(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    """Administrators only; anyone else gets the 404 of a page that does not exist. The category must be one."""
+    """Administrators only; anyone else gets the 404 of a page that does not exist. The category must be one.
+
+    Outside the method check, so a wrong method tells nobody else that the page exists.
+    """
 
     @mfa.second_factor_required
     @wraps(view)
@@ -107,8 +110,8 @@ def _changes(draft: Version, current: Version | None) -> dict[str, list[str]]:
     }
 
 
-@require_GET
 @_administrator
+@require_GET
 def index(request: HttpRequest) -> HttpResponse:
     current = selectors.current_by_category()
     drafts = set(Version.objects.filter(number__isnull=True).values_list("category", flat=True))
@@ -125,8 +128,8 @@ def index(request: HttpRequest) -> HttpResponse:
     return render(request, "questionnaire/index.html", {"rows": rows})
 
 
-@require_GET
 @_administrator
+@require_GET
 def category_page(request: HttpRequest, category: str) -> HttpResponse:
     current = selectors.current(category)
     draft = selectors.draft(category)
@@ -145,7 +148,6 @@ def category_page(request: HttpRequest, category: str) -> HttpResponse:
             "changes": _changes(draft, current) if draft is not None else None,
             "history": selectors.history(category),
             "publish_form": PublishForm(),
-            "languages": settings.LANGUAGES,
         },
     )
 
@@ -155,8 +157,8 @@ def _refused(request: HttpRequest, error: actions.QuestionnaireError) -> None:
         messages.error(request, problem)
 
 
-@require_POST
 @_administrator
+@require_POST
 def start_draft(request: HttpRequest, category: str) -> HttpResponse:
     try:
         actions.start_draft(category=category, acting_user=_user(request))
@@ -202,20 +204,20 @@ def _question_form_page(request: HttpRequest, category: str, question: Question 
     )
 
 
-@require_http_methods(["GET", "POST"])
 @_administrator
+@require_http_methods(["GET", "POST"])
 def question_new(request: HttpRequest, category: str) -> HttpResponse:
     return _question_form_page(request, category, None)
 
 
-@require_http_methods(["GET", "POST"])
 @_administrator
+@require_http_methods(["GET", "POST"])
 def question_edit(request: HttpRequest, category: str, question_id: int) -> HttpResponse:
     return _question_form_page(request, category, _draft_question(category, question_id))
 
 
-@require_POST
 @_administrator
+@require_POST
 def question_move(request: HttpRequest, category: str, question_id: int) -> HttpResponse:
     question = _draft_question(category, question_id)
     try:
@@ -230,8 +232,8 @@ def question_move(request: HttpRequest, category: str, question_id: int) -> Http
     return redirect(reverse("questionnaire:category", kwargs={"category": category}) + "#draft")
 
 
-@require_POST
 @_administrator
+@require_POST
 def question_remove(request: HttpRequest, category: str, question_id: int) -> HttpResponse:
     question = _draft_question(category, question_id)
     try:
@@ -243,8 +245,8 @@ def question_remove(request: HttpRequest, category: str, question_id: int) -> Ht
     return _category_page(category)
 
 
-@require_POST
 @_administrator
+@require_POST
 def discard(request: HttpRequest, category: str) -> HttpResponse:
     try:
         actions.discard_draft(category=category, acting_user=_user(request))
@@ -255,8 +257,8 @@ def discard(request: HttpRequest, category: str) -> HttpResponse:
     return _category_page(category)
 
 
-@require_POST
 @_administrator
+@require_POST
 def publish(request: HttpRequest, category: str) -> HttpResponse:
     form = PublishForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
@@ -289,8 +291,8 @@ def _preview_language(request: HttpRequest) -> str:
     return language if language in offered else _language()
 
 
-@require_GET
 @_administrator
+@require_GET
 def preview(request: HttpRequest, category: str) -> HttpResponse:
     draft = selectors.draft(category)
     if draft is None:
@@ -306,13 +308,13 @@ def preview(request: HttpRequest, category: str) -> HttpResponse:
             "version": draft,
             "questions": _shown_questions(draft, language),
             "preview_language": language,
-            "languages": settings.LANGUAGES,
+            "preview_languages": settings.LANGUAGES,
         },
     )
 
 
-@require_GET
 @_administrator
+@require_GET
 def version_page(request: HttpRequest, category: str, version: int) -> HttpResponse:
     found = selectors.published(category, version)
     if found is None:
@@ -327,6 +329,6 @@ def version_page(request: HttpRequest, category: str, version: int) -> HttpRespo
             "version": found,
             "questions": _shown_questions(found, language),
             "preview_language": language,
-            "languages": settings.LANGUAGES,
+            "preview_languages": settings.LANGUAGES,
         },
     )

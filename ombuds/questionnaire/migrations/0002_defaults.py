@@ -26,7 +26,6 @@ def publish_defaults(apps, schema_editor):
             number=1,
             created_at=now,
             published_at=now,
-            note="The questions ombuds ships with.",
         )
         Question.objects.bulk_create(
             [

@@ -1,8 +1,8 @@
 """A copy of the database and of the files reveals no report: searched byte by byte on the real server.
 
 Reports are filed with known unique strings (her account, her name and contact, a
-person she names, her message, a file), a handler writes to her and adds a note
-through the API, and then the raw SQLite files (or a pg_dump on PostgreSQL) and every
+person she names, an answer to the questionnaire, her message, a file), a handler
+writes to her and adds a note through the API, and then the raw SQLite files (or a pg_dump on PostgreSQL) and every
 file the server wrote are searched for each string, and for the SHA-256 of each string
 and of the file. None may be found. The test also proves it searches the right bytes:
 the reporter reads her case back through the API.
@@ -90,6 +90,8 @@ def test_a_copy_of_the_database_and_files_reveals_no_report(real_server: RealSer
         "staff message": f"Handler {probe}: thank you, can you tell us who else was there?",
         "note": f"Note {probe}: check the travel bookings.",
         "file name": f"diary-{probe}.txt",
+        # An answer to the questionnaire is report content too.
+        "answer": f"Safety {probe}: never call me before 9, he reads my phone.",
     }
     file_data = f"Diary {probe}: 3 March, 5 March, 9 March.".encode() * 50
 
@@ -118,6 +120,7 @@ def test_a_copy_of_the_database_and_files_reveals_no_report(real_server: RealSer
             "name": texts["name"],
             "contact": texts["contact"],
             "people": [{"name": texts["person"], "role": "accused"}],
+            "answers": {"safety_needs": texts["answer"], "safe_now": "not_sure"},
         },
     )
     token = _call(server, "POST", "/api/v1/reporter/session", {"receipt": filed["receipt"]})["token"]
@@ -131,10 +134,13 @@ def test_a_copy_of_the_database_and_files_reveals_no_report(real_server: RealSer
     # The searched bytes are the right ones: both sides read everything back.
     staff_view = _call(server, "GET", f"/api/v1/cases/{reference}", token=staff_token)
     assert staff_view["reports"][0]["narrative"] == texts["account"]
+    answers = {a["key"]: a["answer"] for a in staff_view["reports"][0]["answers"]}
+    assert answers["safety_needs"] == texts["answer"]
     assert [n["body"] for n in staff_view["notes"]] == [texts["note"]]
     her_view = _call(server, "GET", "/api/v1/reporter/case", token=token)
     assert [m["body"] for m in her_view["messages"]] == [texts["her message"], texts["staff message"]]
     assert her_view["attachments"] == [texts["file name"]]
+    assert texts["answer"] in [a["answer_text"] for a in her_view["answers"]]
 
     needles: dict[str, bytes] = {}
     for label, text in texts.items():

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "ombuds.cases",
     "ombuds.outcomes",
     "ombuds.investigations",
+    "ombuds.questionnaire",
     "ombuds.intake",
     "ombuds.watch",
     "ombuds.casefile",

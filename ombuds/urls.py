@@ -14,6 +14,7 @@ urlpatterns = [
     # Administration: policies and training, support resources (404 for all but administrators).
     path("staff/admin/", include("ombuds.policies.admin_urls")),
     path("staff/admin/resources/", include("ombuds.resources.admin_urls")),
+    path("staff/admin/questionnaire/", include("ombuds.questionnaire.urls")),
     path("staff/", include("ombuds.cases.urls")),
     # After the cases' URLs, which register the `ref` converter these use too.
     path("staff/", include("ombuds.outcomes.urls")),

@@ -290,6 +290,10 @@ def _choices(parameter: str, ids: CaseIds) -> list[object]:
         "session_id": [1],
         "resource_id": [1],
         "default_key": ["gb-emergency"],
+        # The questionnaire's admin pages: a category, a question of its draft, a published version.
+        "category": ["sexual_harassment"],
+        "question_id": [1],
+        "version": [1],
     }
     assert parameter in values, f"the route walk does not know how to fill the parameter {parameter!r}"
     return values[parameter]

@@ -1,13 +1,13 @@
 """A copy of the database and of the files reveals no report: searched byte by byte on the real server.
 
 Reports are filed with known unique strings (her account, her name and contact, a
-person she names, her message, a file), a handler writes to her and adds a note
-through the API, investigates (allegations, a task, her interview's minutes and her
-corrections, an evidence file and its SHA-256, a deferral, a response, findings), and
-then the raw SQLite files (or a pg_dump on PostgreSQL) and every file the server wrote
-are searched for each string, and for the SHA-256 of each string and of the files.
-None may be found. The test also proves it searches the right bytes: the reporter and
-the handler read everything back through the API.
+person she names, an answer to the questionnaire, her message, a file), a handler
+writes to her and adds a note through the API, investigates (allegations, a task, her
+interview's minutes and her corrections, an evidence file and its SHA-256, a deferral, a
+response, findings), and then the raw SQLite files (or a pg_dump on PostgreSQL) and every
+file the server wrote are searched for each string, and for the SHA-256 of each string
+and of the files. None may be found. The test also proves it searches the right bytes:
+the reporter and the handler read everything back through the API.
 """
 
 from __future__ import annotations
@@ -181,6 +181,8 @@ def test_a_copy_of_the_database_and_files_reveals_no_report(real_server: RealSer
         "deferral reason": f"Deferral {probe}: the witnesses are heard first.",
         "response": f"Response {probe}: he denies it.",
         "reasoning": f"Reasoning {probe}: three consistent accounts.",
+        # An answer to the questionnaire is report content too.
+        "answer": f"Safety {probe}: never call me before 9, he reads my phone.",
     }
     file_data = f"Diary {probe}: 3 March, 5 March, 9 March.".encode() * 50
 
@@ -209,6 +211,7 @@ def test_a_copy_of_the_database_and_files_reveals_no_report(real_server: RealSer
             "name": texts["name"],
             "contact": texts["contact"],
             "people": [{"name": texts["person"], "role": "accused"}],
+            "answers": {"safety_needs": texts["answer"], "safe_now": "not_sure"},
         },
     )
     token = _call(server, "POST", "/api/v1/reporter/session", {"receipt": filed["receipt"]})["token"]
@@ -223,6 +226,8 @@ def test_a_copy_of_the_database_and_files_reveals_no_report(real_server: RealSer
     # The searched bytes are the right ones: both sides read everything back.
     staff_view = _call(server, "GET", f"/api/v1/cases/{reference}", token=staff_token)
     assert staff_view["reports"][0]["narrative"] == texts["account"]
+    answers = {a["key"]: a["answer"] for a in staff_view["reports"][0]["answers"]}
+    assert answers["safety_needs"] == texts["answer"]
     assert [n["body"] for n in staff_view["notes"]] == [texts["note"]]
     her_view = _call(server, "GET", "/api/v1/reporter/case", token=token)
     # Her message, the handler's, then the acknowledgement sent when the investigation began.
@@ -234,6 +239,7 @@ def test_a_copy_of_the_database_and_files_reveals_no_report(real_server: RealSer
     assert [a["reasoning"] for a in investigation["allegations"]] == [texts["reasoning"]] * 2
     assert investigation["evidence"][0]["sha256"] == hashlib.sha256(evidence).hexdigest()
     assert investigation["people_concerned"][0]["responses"][0]["response"] == texts["response"]
+    assert texts["answer"] in [a["answer_text"] for a in her_view["answers"]]
 
     needles: dict[str, bytes] = {}
     for label, text in texts.items():

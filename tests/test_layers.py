@@ -53,6 +53,9 @@ WEB_MODULES = {
     "ombuds.investigations.forms": VIEWS,
     "ombuds.investigations.urls": VIEWS,
     "ombuds.investigations.api": API,
+    "ombuds.questionnaire.views": VIEWS,
+    "ombuds.questionnaire.forms": VIEWS,
+    "ombuds.questionnaire.urls": VIEWS,
 }
 
 APP_LAYERS = {
@@ -69,6 +72,8 @@ APP_LAYERS = {
     "ombuds.watch": CASES,
     "ombuds.casefile": CASES,
     "ombuds.investigations": CASES,
+    # The extra questions per category: cases file answers with it, and it names the categories.
+    "ombuds.questionnaire": CASES,
     "ombuds.intake": VIEWS,
     "ombuds.api": API,
     "ombuds.core": TOP,

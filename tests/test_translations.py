@@ -329,6 +329,7 @@ def test_it_translates_the_start_page_into_simplified_chinese(client: Client) ->
     )
 
 
+@pytest.mark.django_db
 def test_it_translates_the_report_form_into_simplified_chinese(client: Client) -> None:
     page = client.get("/report/", HTTP_ACCEPT_LANGUAGE=ZH).content.decode()
     assert_chinese(
@@ -342,6 +343,10 @@ def test_it_translates_the_report_form_into_simplified_chinese(client: Client) -
         "不，我要匿名举报",
         "简体中文",
         "提交举报",
+        # The extra questions of the questionnaire, in the reader's language.
+        "还有几个问题",
+        "这种情况现在还在发生吗？",
+        "不作答",
     )
     assert '<option value="zh-hans" selected>简体中文</option>' in page
 
@@ -419,3 +424,92 @@ def test_it_keeps_simplified_chinese_after_the_language_switch(client: Client) -
     assert '<html lang="zh-hans">' in page
     assert "您不需要提供证据" in page
     assert "You do not need evidence" not in page
+
+
+# --- the questionnaire ------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("chinese_organisation")
+def test_it_shows_her_answers_on_the_status_page_in_simplified_chinese(client: Client) -> None:
+    response = client.post(
+        "/report/",
+        {
+            "category": "sexual_harassment",
+            "role": "affected",
+            "narrative": "客户在饭局上对我动手动脚，我的上级就在旁边看着。",
+            "anonymous": "true",
+            "language": "zh-hans",
+            "qv-sexual_harassment": "1",
+            "q-sexual_harassment-work_trip_or_event": "yes",
+            "q-sexual_harassment-ongoing": "not_sure",
+        },
+        HTTP_ACCEPT_LANGUAGE=ZH,
+    )
+    assert response.status_code == 200
+    status = client.get("/status/", HTTP_ACCEPT_LANGUAGE=ZH).content.decode()
+    assert_chinese(status, "您对补充问题的回答", "显示我的回答", "这种情况现在还在发生吗？", "不确定", "是")
+
+
+@pytest.mark.django_db
+def test_it_explains_an_unanswered_required_question_in_simplified_chinese(client: Client, staff) -> None:
+    from ombuds.questionnaire import actions
+    from ombuds.questionnaire.validation import QuestionSpec
+
+    draft = actions.start_draft(category="bullying", acting_user=staff.admin)
+    question = draft.questions.get(key="how_long")
+    spec = QuestionSpec.of(question)
+    actions.save_question(
+        category="bullying",
+        spec=QuestionSpec(spec.key, spec.kind, True, spec.text, spec.help, spec.choices),
+        acting_user=staff.admin,
+        question_id=question.pk,
+    )
+    actions.publish(category="bullying", acting_user=staff.admin)
+    response = client.post(
+        "/report/",
+        {"category": "bullying", "role": "affected", "narrative": "组长每周都当众吼我。", "anonymous": "true"},
+        HTTP_ACCEPT_LANGUAGE=ZH,
+    )
+    assert response.status_code == 400
+    assert_chinese(response.content.decode(), "请检查表单", "这种情况持续多久了？", "（必填）", "请回答这个问题。")
+
+
+@pytest.mark.django_db
+def test_it_translates_the_questionnaire_admin_pages_into_simplified_chinese(staff) -> None:
+    admin = staff.client_for(staff.admin)
+    admin.post("/staff/admin/questionnaire/sexual_assault/draft/", HTTP_ACCEPT_LANGUAGE=ZH)
+    pages = {
+        "/staff/admin/questionnaire/": ["问卷", "行为类别", "有待发布的草稿", "第1版"],
+        "/staff/admin/questionnaire/sexual_assault/": [
+            "问题：性侵犯",
+            "草稿",
+            "添加问题",
+            "发布为新版本",
+            "您现在安全吗？",
+        ],
+        "/staff/admin/questionnaire/sexual_assault/draft/questions/new/": [
+            "添加问题",
+            "标识",
+            "回答方式",
+            "单选",
+            "保存到草稿",
+        ],
+        "/staff/admin/questionnaire/sexual_assault/draft/preview/?language=zh-hans": ["草稿预览：性侵犯", "不作答"],
+        "/staff/admin/questionnaire/sexual_assault/versions/1/?language=zh-hans": ["第1版：性侵犯", "您现在安全吗？"],
+    }
+    for path, phrases in pages.items():
+        response = admin.get(path, HTTP_ACCEPT_LANGUAGE=ZH)
+        assert response.status_code == 200, path
+        assert_chinese(response.content.decode(), *phrases)
+
+
+@pytest.mark.django_db
+def test_the_case_page_shows_the_answers_with_the_questions_in_simplified_chinese(staff, file_report) -> None:
+    filed = file_report(category="sexual_assault", answers={"safe_now": "no", "support_wanted": "later"})
+    page = staff.client_for(staff.lead).get(f"/staff/cases/{filed.case.reference}/", HTTP_ACCEPT_LANGUAGE=ZH)
+    html = page.content.decode()
+    for phrase in ["补充问题（问卷第1版）", "您现在安全吗？", "否", "以后再说", "未作答"]:
+        assert phrase in html, phrase
+    answers = html[html.index("补充问题") : html.index("</dl>", html.index("补充问题"))]
+    assert ENGLISH_RUN.findall(visible_text(answers)) == []

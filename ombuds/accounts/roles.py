@@ -69,6 +69,8 @@ INVESTIGATORS = frozenset({Role.INVESTIGATOR})
 CASE_OPENERS = CASE_READERS | INVESTIGATORS
 # Roles that work an investigation: allegations, the plan, interviews, evidence, findings.
 INVESTIGATION_WORKERS = CASE_WORKERS | INVESTIGATORS
+# Roles that edit and publish the questionnaire (the extra questions per category).
+QUESTIONNAIRE_EDITORS = frozenset({Role.ADMINISTRATOR})
 # Roles that must use a second factor before seeing anything.
 MFA_REQUIRED = CASE_READERS | {Role.AUDITOR, Role.INVESTIGATOR, Role.HR}
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from ninja import Schema
-from pydantic import Field, StrictBool, field_validator
+from pydantic import Field, StrictBool, StrictStr, field_validator
 
 from ombuds.cases import actions
+from ombuds.questionnaire import validation as questionnaire
+from ombuds.questionnaire.answers import MAX_LONG_ANSWER
 
 CategoryName = Literal["sexual_harassment", "sexual_assault", "discrimination", "bullying", "retaliation", "other"]
 RoleName = Literal["affected", "witness", "bystander", "on_behalf"]
@@ -31,6 +33,15 @@ class PersonIn(Schema):
     _name_not_blank = field_validator("name")(_not_blank)
 
 
+QuestionKey = Annotated[str, Field(max_length=40)]
+AnswerIn = (
+    Annotated[StrictStr, Field(max_length=MAX_LONG_ANSWER)]
+    | StrictBool
+    | Annotated[list[Annotated[StrictStr, Field(max_length=40)]], Field(max_length=questionnaire.MAX_CHOICES)]
+    | None
+)
+
+
 class ReportIn(Schema):
     category: CategoryName
     role: RoleName
@@ -48,6 +59,22 @@ class ReportIn(Schema):
     language: str | None = Field(None, max_length=16, description="Preferred language, e.g. en or zh-hans")
     contact: str = Field("", max_length=actions.MAX_SHORT, description="How to reach the reporter (optional)")
     name: str = Field("", max_length=actions.MAX_SHORT, description="The reporter's name; only when not anonymous")
+    answers: dict[QuestionKey, AnswerIn] = Field(
+        default_factory=dict,
+        max_length=questionnaire.MAX_QUESTIONS,
+        description=(
+            "Answers to the category's extra questions (GET /questionnaire), keyed by question key: text for "
+            "short_text and long_text, a choice key for one_choice, a list of choice keys for several_choices, "
+            "YYYY-MM-DD for date, true or false for yes_no; null or absent for no answer. Only required "
+            "questions must be answered; an unknown key or a value of the wrong kind is refused (422)."
+        ),
+    )
+    questionnaire_version: int | None = Field(
+        None,
+        ge=1,
+        le=2**31 - 1,
+        description="The questionnaire version the answers were given to (its number); the current one when absent",
+    )
 
     _narrative_not_blank = field_validator("narrative")(_not_blank)
 
@@ -137,6 +164,12 @@ class MinutesAnswerIn(Schema):
     corrections: str = Field("", max_length=actions.MAX_NARRATIVE, description="Required to ask for corrections")
 
 
+class ReporterAnswerOut(Schema):
+    key: str
+    question: str = Field(description="The question as her version asked it")
+    answer_text: str = Field(description="Her answer in words")
+
+
 class CaseOut(Schema):
     reference: str
     status: str
@@ -160,6 +193,7 @@ class CaseOut(Schema):
     interviews: list[InterviewOut] = Field(
         description="The minutes of her own interviews, for her to agree with or correct; never anyone else's"
     )
+    answers: list[ReporterAnswerOut] = Field(description="Her answers to the extra questions she answered")
 
 
 class MessageIn(Schema):
@@ -217,3 +251,24 @@ class ProofOut(Schema):
     random_value: str | None = Field(
         description="Her random value (64 hex digits), held only by her: not part of the proof; keep it apart"
     )
+
+
+class ChoiceOut(Schema):
+    key: str
+    text: str
+
+
+class QuestionOut(Schema):
+    key: str = Field(description="The key to answer it under, in the answers of POST /reports")
+    kind: Literal["short_text", "long_text", "one_choice", "several_choices", "date", "yes_no"]
+    required: bool
+    text: str
+    help: str
+    choices: list[ChoiceOut] = Field(description="For one_choice and several_choices; empty otherwise")
+
+
+class QuestionnaireOut(Schema):
+    category: CategoryName
+    version: int | None = Field(description="Send it back as questionnaire_version with the answers")
+    language: str
+    questions: list[QuestionOut]

@@ -84,6 +84,18 @@ class PersonOut(Schema):
     role: str
 
 
+class AnswerOut(Schema):
+    """One question of the report's questionnaire version, with her answer."""
+
+    key: str
+    question: str = Field(description="The question as her version asked it, in the request's language")
+    kind: str
+    answer: str | bool | list[str] | None = Field(
+        description="As stored: text, a choice key, a list of choice keys, YYYY-MM-DD or true/false; null if unanswered"
+    )
+    answer_text: str = Field(description="The answer in words (the choices' texts, Yes or No); empty if unanswered")
+
+
 class ReportOut(Schema):
     role: str
     anonymous: bool
@@ -95,6 +107,8 @@ class ReportOut(Schema):
     language: str
     people: list[PersonOut]
     attachments: list[str]
+    questionnaire_version: int | None = Field(description="The questionnaire version she was asked (its number)")
+    answers: list[AnswerOut]
 
 
 class ThreadOut(Schema):

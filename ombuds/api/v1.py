@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from ninja import File, Form, NinjaAPI, Status
+from django.utils.translation import get_language
+from ninja import File, Form, NinjaAPI, Query, Status
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.files import UploadedFile
 from ninja.security import HttpBearer
@@ -18,6 +19,8 @@ from ombuds.api.schemas import (
     AttachmentOut,
     AttachmentsOut,
     CaseOut,
+    CategoryName,
+    ChoiceOut,
     CreatedOut,
     DeadlinesOut,
     DecisionOut,
@@ -30,7 +33,10 @@ from ombuds.api.schemas import (
     MinutesAnswerOut,
     ProofOut,
     ProtectionOut,
+    QuestionnaireOut,
+    QuestionOut,
     ReceiptOut,
+    ReporterAnswerOut,
     ReportIn,
     SessionIn,
     SessionOut,
@@ -47,6 +53,7 @@ from ombuds.investigations import actions as investigation
 from ombuds.investigations import view as investigation_view
 from ombuds.investigations.api import router as investigation_router
 from ombuds.outcomes.api import router as outcomes_router
+from ombuds.questionnaire import selectors as questionnaire
 
 
 class ReporterToken(HttpBearer):
@@ -78,6 +85,10 @@ def too_busy(request: HttpRequest, exc: flood.Busy) -> HttpResponse:
 
 @api.exception_handler(actions.ActionError)
 def action_refused(request: HttpRequest, exc: actions.ActionError) -> HttpResponse:
+    if isinstance(exc, actions.AnswersNotAccepted):
+        # Each refused answer under its own key, as a schema error would name it.
+        errors = [field_error(message, *where) for where, message in exc.problems]
+        return api.create_response(request, field_errors(*errors), status=422)
     return api.create_response(request, field_errors(field_error(str(exc))), status=422)
 
 
@@ -107,8 +118,46 @@ def file_report(request: HttpRequest, payload: ReportIn) -> Status[ReceiptOut]:
         language=language,
         reporter_name=payload.name,
         reporter_contact=payload.contact,
+        answers=payload.answers,
+        questionnaire_version=payload.questionnaire_version,
     )
     return Status(201, ReceiptOut(receipt=filed.receipt))
+
+
+@api.get(
+    "/questionnaire",
+    response={200: QuestionnaireOut, **answers.QUERY},
+    tags=["reporter"],
+    summary="The extra questions of a category, for a report form",
+)
+def questionnaire_for(
+    request: HttpRequest, category: Query[CategoryName], language: Query[str | None] = None
+) -> QuestionnaireOut:
+    """The current version of the category's questions, in `language` (default: the request's language).
+
+    Public, like the report form. Answer them in `answers` of POST /reports and send the
+    `version` back as `questionnaire_version`; every question not `required` may be left out.
+    """
+    if language is not None and language not in dict(settings.LANGUAGES):
+        raise NinjaValidationError([{"type": "value_error", "loc": ["query", "language"], "msg": "unknown language"}])
+    language = language or get_language() or settings.LANGUAGE_CODE
+    version = questionnaire.current(category)
+    return QuestionnaireOut(
+        category=category,
+        version=version.number if version is not None else None,
+        language=language,
+        questions=[
+            QuestionOut(
+                key=q.key,
+                kind=q.kind,  # type: ignore[arg-type]
+                required=q.required,
+                text=q.in_language(language),
+                help=q.help_in(language),
+                choices=[ChoiceOut(key=key, text=text) for key, text in q.choice_texts(language)],
+            )
+            for q in questionnaire.questions(version)
+        ],
+    )
 
 
 @api.post(
@@ -201,6 +250,7 @@ def reporter_case(request: HttpRequest) -> CaseOut:
             )
             for i in view.interviews
         ],
+        answers=[ReporterAnswerOut(key=a.key, question=a.question, answer_text=a.text) for a in view.answers],
     )
 
 

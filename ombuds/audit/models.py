@@ -136,6 +136,9 @@ class EventType(enum.IntEnum):
     CONCERNED_RESPONDED = 117
     INVESTIGATION_VIEWED = 118
     INVESTIGATION_POLICY_CONFIGURED = 119
+    # The questionnaire (ombuds.questionnaire): a change to a category's draft, a version published.
+    QUESTIONNAIRE_DRAFT_CHANGED = 180
+    QUESTIONNAIRE_PUBLISHED = 181
 
 
 class ActorKind(models.TextChoices):

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from ombuds.audit.models import ActorKind, AuditEvent, EventType, PendingEvent
@@ -49,6 +51,8 @@ from ombuds.cases.models import (
 from ombuds.cases.permissions import Part
 from ombuds.cases.workflow import RULES, Transition
 from ombuds.crypto import keys
+from ombuds.questionnaire import answers as questionnaire_answers
+from ombuds.questionnaire import selectors as questionnaire
 
 _DEADLINE_LABELS: dict[str, Promise] = {
     "first_action": _("First action (sexual assault)"),
@@ -97,6 +101,10 @@ class ReportView:
     reporter_contact: str
     people: list[PersonNamed]
     attachments: list[FileRef]
+    # The questionnaire version she answered (its number), and each of its questions with
+    # her answer, in the reader's language: the questions of that version, not today's.
+    questionnaire_version: int | None = None
+    answers: list[questionnaire_answers.AnsweredQuestion] = dataclasses.field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -311,6 +319,12 @@ def _report(report: Report, txt: _Opener) -> ReportView:
             for p in report.people.all()
         ],
         attachments=_files(list(report.attachments.all()), txt),
+        questionnaire_version=report.questionnaire.number if report.questionnaire else None,
+        answers=questionnaire_answers.describe(
+            questionnaire.questions(report.questionnaire),
+            questionnaire_answers.loads(txt(report.answers, Report, "answers")),
+            get_language() or settings.LANGUAGE_CODE,
+        ),
     )
 
 
@@ -407,7 +421,9 @@ def for_staff(case: Case, user: User, *, now: datetime | None = None) -> CaseVie
     reads_notes = permissions.may_read(user, case, Part.NOTES) and not locked
     reports = (
         case.reports.prefetch_related(
-            Prefetch("people", queryset=InvolvedPerson.objects.select_related("person")), "attachments"
+            Prefetch("people", queryset=InvolvedPerson.objects.select_related("person")),
+            "attachments",
+            "questionnaire__questions",
         ).order_by("submitted_at", "id")
         if reads_content
         else []
@@ -498,6 +514,11 @@ def detail_document(view: CaseView) -> dict[str, Any]:
                 "language": r.language,
                 "people": [{"name": p.name, "role": p.role} for p in r.people],
                 "attachments": [f.filename for f in r.attachments],
+                "questionnaire_version": r.questionnaire_version,
+                "answers": [
+                    {"key": a.key, "question": a.question, "kind": a.kind, "answer": a.answer, "answer_text": a.text}
+                    for a in r.answers
+                ],
             }
             for r in view.reports
         ],

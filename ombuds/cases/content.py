@@ -63,7 +63,7 @@ from ombuds.outcomes.models import (
 
 CONTENT: dict[type[models.Model], frozenset[str]] = {
     Case: frozenset({"referral", "decision_reasoning"}),
-    Report: frozenset({"narrative", "occurred", "location", "reporter_name", "reporter_contact"}),
+    Report: frozenset({"narrative", "occurred", "location", "reporter_name", "reporter_contact", "answers"}),
     InvolvedPerson: frozenset({"name"}),
     Message: frozenset({"body"}),
     Attachment: frozenset({"filename", "content_type", "file_key", "legacy_data"}),

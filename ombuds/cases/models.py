@@ -218,12 +218,19 @@ class Report(models.Model):
     # The random value of her proof of filing (ombuds.cases.filing_proof), sealed to the same
     # key pair: only she can open it, with her receipt.
     proof_seal = models.BinaryField(null=True)
+    # The questionnaire version she answered (ombuds.questionnaire): her answers are read
+    # with its questions for as long as the report is kept, whatever is published later.
+    questionnaire = models.ForeignKey(
+        "questionnaire.Version", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     # CONTENT
     narrative = models.TextField()
     occurred = models.TextField(blank=True)
     location = models.TextField(blank=True)
     reporter_name = models.TextField(blank=True)
     reporter_contact = models.TextField(blank=True)
+    # Her answers to the questionnaire, as JSON keyed by question (ombuds.questionnaire.answers).
+    answers = models.TextField(blank=True, default="")
 
     def __str__(self) -> str:
         return f"report {self.pk} on {self.case_id}"

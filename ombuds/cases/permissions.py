@@ -22,6 +22,7 @@ from ombuds.accounts.roles import (
     CASE_OPENERS,
     CASE_WORKERS,
     INVESTIGATION_WORKERS,
+    QUESTIONNAIRE_EDITORS,
     REHIRE_CHECK_READERS,
     REHIRE_CHECKERS,
     WATCHERS,
@@ -281,3 +282,11 @@ def may_check_rehire(user: User | AnonymousUser) -> bool:
 def may_read_rehire_checks(user: User | AnonymousUser) -> bool:
     """Who lists the rehire checks and sees which registry entry (and case) one matched: oversight."""
     return isinstance(user, User) and bool(roles_of(user) & REHIRE_CHECK_READERS) and mfa.factor_in_place(user)
+
+
+# --- The organisation's configuration -----------------------------------------------------
+
+
+def may_edit_questionnaire(user: User | AnonymousUser) -> bool:
+    """Whether `user` may see, change and publish the questionnaire. Never about reading a case."""
+    return isinstance(user, User) and bool(roles_of(user) & QUESTIONNAIRE_EDITORS)

@@ -17,6 +17,7 @@ from ombuds.cases.models import Category, PersonRole, ReporterRole
 from ombuds.directory import selectors as directory
 from ombuds.intake.uploads import SealedUpload
 from ombuds.lib import metadata
+from ombuds.questionnaire import forms as questionnaire
 
 PEOPLE_ROWS = 4
 
@@ -166,6 +167,11 @@ class ReportForm(forms.Form):
             # The employee id of a person picked from the directory (see directory_matches).
             self.fields[f"person_{index}_pick"] = forms.CharField(max_length=64, required=False)
         self.lookup_row = lookup_row
+        # The extra questions of every category; only the chosen category's are read.
+        self.questions = questionnaire.add_questions(self)
+
+    def question_groups(self) -> list[questionnaire.QuestionGroup]:
+        return questionnaire.bind_groups(self, self.questions)
 
     def person_rows(self) -> list[dict[str, Any]]:
         """Each row with its fields, the directory matches offered for it and the person picked."""
@@ -196,6 +202,9 @@ class ReportForm(forms.Form):
         if cleaned.get("anonymous") is True and cleaned.get("reporter_name", "").strip():
             # She chose anonymity: a name typed earlier must not be kept by accident.
             cleaned["reporter_name"] = ""
+        cleaned["answers"], cleaned["questionnaire_version"] = questionnaire.clean_answers(
+            self, self.questions, cleaned.get("category", "")
+        )
         return cleaned
 
     def people(self) -> list[actions.NewPerson]:

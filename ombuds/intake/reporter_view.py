@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from ombuds.cases import content, keyring, routing
@@ -26,6 +28,8 @@ from ombuds.cases.selectors import current_organisation
 from ombuds.crypto import keys
 from ombuds.investigations.view import OwnInterview, own_interviews
 from ombuds.outcomes import telling
+from ombuds.questionnaire import answers as questionnaire_answers
+from ombuds.questionnaire import selectors as questionnaire
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,8 @@ class ReporterView:
     decision: telling.ToldDecision | None
     # The minutes of her own interviews (Directive art. 18(4)); never anyone else's.
     interviews: list[OwnInterview]
+    # Her answers to the extra questions, with the questions of the version she answered.
+    answers: list[questionnaire_answers.AnsweredQuestion]
 
 
 def _explain(case: Case, oversight: str) -> tuple[str, str]:
@@ -182,6 +188,12 @@ def for_reporter(report: Report) -> ReporterView:
         protections=telling.protections(case),
         decision=telling.decision(case, txt),
         interviews=own_interviews(report),
+        answers=questionnaire_answers.describe(
+            questionnaire.questions(report.questionnaire),
+            questionnaire_answers.loads(txt(report.answers, Report, "answers")),
+            get_language() or settings.LANGUAGE_CODE,
+            unanswered=False,
+        ),
     )
 
 

@@ -127,6 +127,8 @@ def report(request: HttpRequest) -> HttpResponse:
             reporter_name=data["reporter_name"],
             reporter_contact=data["reporter_contact"],
             attachments=to_new_attachments(data["attachments"], keep_metadata=data["keep_metadata"]),
+            answers=data["answers"],
+            questionnaire_version=data["questionnaire_version"],
         )
     except actions.ActionError as exc:
         form.add_error(None, str(exc))

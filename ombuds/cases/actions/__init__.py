@@ -32,6 +32,7 @@ from ombuds.cases.actions.escalation import escalate
 from ombuds.cases.actions.organisation import configure_organisation, release_assignments, set_pool_membership
 from ombuds.cases.actions.records import record_attachment_download, record_case_export, record_case_view
 from ombuds.cases.actions.reporter import (
+    AnswersNotAccepted,
     FiledReport,
     NewAttachment,
     NewPerson,
@@ -67,6 +68,7 @@ __all__ = [
     "MAX_PEOPLE",
     "MAX_SHORT",
     "ActionError",
+    "AnswersNotAccepted",
     "AppealResolution",
     "FiledReport",
     "NewAttachment",

@@ -7,6 +7,7 @@ time stored for an anonymous reporter is only the day (reporter_moment).
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -48,6 +49,9 @@ from ombuds.crypto import keys
 from ombuds.directory.models import Person
 from ombuds.lib import receipts
 from ombuds.lib.ids import random_id
+from ombuds.questionnaire import answers as questionnaire_answers
+from ombuds.questionnaire import selectors as questionnaire
+from ombuds.questionnaire.models import Version
 
 # Crockford's alphabet: no I, L, O or U, so a reference read over the phone is unambiguous.
 _REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -157,12 +161,18 @@ def file_report(
     reporter_name: str = "",
     reporter_contact: str = "",
     attachments: list[NewAttachment] | None = None,
+    answers: Mapping[str, object] | None = None,
+    questionnaire_version: int | None = None,
 ) -> FiledReport:
     """Store a report and open its case in one transaction; return the receipt.
 
     No evidence is asked for: the narrative alone opens a case (R1). The receipt is
     returned only after the commit, so a reporter never holds a receipt for a report
     that was not stored.
+
+    `answers` are her answers to the category's questionnaire, keyed by question, checked
+    against the version she was shown (`questionnaire_version`, its number; the current
+    version when None). The report keeps that version for good.
     """
     if category not in Category.values:
         raise ActionError(_("unknown category"))
@@ -176,6 +186,7 @@ def file_report(
     language = clean_text(language or "en", name=_("language"), max_length=16)
     if anonymous and reporter_name:
         raise ActionError(_("an anonymous report cannot carry the reporter's name"))
+    version, answered = _questionnaire(category, questionnaire_version, answers or {})
     people = people or []
     if len(people) > MAX_PEOPLE:
         raise ActionError(_("at most %(n)d people can be named") % {"n": MAX_PEOPLE})
@@ -228,6 +239,8 @@ def file_report(
             location=box.seal(location, Report, "location"),
             reporter_name=box.seal(reporter_name, Report, "reporter_name"),
             reporter_contact=box.seal(reporter_contact, Report, "reporter_contact"),
+            questionnaire=version,
+            answers=box.seal(questionnaire_answers.dumps(answered), Report, "answers"),
         )
         picked = {
             person.employee_id: person
@@ -259,6 +272,8 @@ def file_report(
             people=len(cleaned_people),
             # Her proof of filing: ties this event to her text, for whoever she gives the random value.
             commitment=filing_proof.commitment(narrative, proof_random),
+            questionnaire=version.pk if version is not None else None,
+            answers=len(answered),
         )
         if not anonymous:
             # Her proof of filing is ready on the receipt page; an anonymous report's waits for its batch.
@@ -274,6 +289,27 @@ def file_report(
     keyring.attach_to_report(report, key)
     filing_proof.attach_random(report, proof_random)
     return FiledReport(receipt=receipt, report=report, case=case)
+
+
+class AnswersNotAccepted(ActionError):
+    """Her answers do not fit the questions; `problems` names each field, e.g. ("answers", "ongoing")."""
+
+    def __init__(self, problems: list[tuple[tuple[str, ...], str]]) -> None:
+        super().__init__("; ".join(f"{'.'.join(where)}: {message}" for where, message in problems))
+        self.problems = problems
+
+
+def _questionnaire(
+    category: str, number: int | None, answers: Mapping[str, object]
+) -> tuple[Version | None, dict[str, questionnaire_answers.Answer]]:
+    """The version her answers are checked against and kept with, and the answers as stored."""
+    version = questionnaire.current(category) if number is None else questionnaire.published(category, number)
+    if number is not None and version is None:
+        raise AnswersNotAccepted([(("questionnaire_version",), _("no such questionnaire version for this category"))])
+    try:
+        return version, questionnaire_answers.clean(questionnaire.questions(version), answers)
+    except questionnaire_answers.AnswersRefused as refused:
+        raise AnswersNotAccepted([(("answers", p.key), p.message) for p in refused.problems]) from None
 
 
 def post_reporter_message(*, report: Report, body: str, attachments: list[NewAttachment] | None = None) -> Message:

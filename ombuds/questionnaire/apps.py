@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class QuestionnaireConfig(AppConfig):
+    name = "ombuds.questionnaire"
+    label = "questionnaire"
+    verbose_name = "questionnaire"

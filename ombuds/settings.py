@@ -381,6 +381,12 @@ OMBUDS_AUDIT_SIGNING_KEY_FILE = Path(
 OMBUDS_AUDIT_WITNESS_EMAILS = env_list("OMBUDS_AUDIT_WITNESS_EMAILS", [])
 OMBUDS_AUDIT_WITNESS_INTERVAL = env_duration("OMBUDS_AUDIT_WITNESS_INTERVAL", "P1D", exact=True)
 
+# --- Match keys -----------------------------------------------------------------------
+# The seed of the OPRF key that turns the identifiers of accused people into match keys,
+# in a file outside the database (ombuds/crypto/match_keys.py; created on first use in
+# development only).
+OMBUDS_MATCH_KEY_FILE = Path(env_str("OMBUDS_MATCH_KEY_FILE", str(VAR_DIR / "keys" / "match_key")))
+
 # --- Logging ----------------------------------------------------------------------------
 # No handler here ever receives a request object: Django's request loggers are
 # reduced to the message (method and path), so no client address, user agent or

@@ -44,3 +44,7 @@ class VerifyError(CryptoError):
 
 class DeriveKeyPairError(CryptoError):
     """DeriveKeyPair found no non-zero key in 256 tries (RFC 9497 §3.2.1); it happens with negligible probability."""
+
+
+class CombineError(CryptoError):
+    """Two escrow shares do not combine: they are under different match identifiers, or share an x (one reporter)."""

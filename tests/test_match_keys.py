@@ -66,6 +66,16 @@ def test_an_employee_number_is_trimmed_and_belongs_to_its_organisation() -> None
         match_keys.employee_number("E-1001", organisation=" ")
 
 
+def test_a_reporter_is_case_folded_with_her_spaces_collapsed_and_is_never_an_accused_email() -> None:
+    typed = match_keys.reporter("  Anna   MÜLLER ", organisation="example-corp")
+    assert (typed.value, typed.scope) == ("anna müller", "example-corp")
+    assert typed.oprf_input() == match_keys.reporter("anna müller", organisation="example-corp").oprf_input()
+    as_reporter = match_keys.reporter("anna@example.com", organisation="example-corp")
+    assert as_reporter.oprf_input() != match_keys.email("anna@example.com").oprf_input()
+    with pytest.raises(ValueError, match="must not be empty"):
+        match_keys.reporter(" ", organisation="example-corp")
+
+
 def test_the_same_value_as_two_kinds_gives_two_inputs() -> None:
     """Domain separation: an employee number that happens to equal a directory key is another identifier."""
     as_directory = match_keys.directory_person("1001", organisation="example-corp")

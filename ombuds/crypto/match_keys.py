@@ -16,8 +16,12 @@ value of one kind can meet a value of another:
   the digits are dropped. A national number ("020 7946 0958") is refused: turning it
   into E.164 needs the country, which the caller must supply.
 - employee_number: trimmed.
+- reporter: a named reporter's own name or contact, case-folded with its spaces
+  collapsed. It never names an accused person; it only tells whether two reports come
+  from the same named reporter (ombuds.linking), where taking two people who share a
+  name for one errs on the side of raising no alert.
 
-Names are never identifiers: too many people share one.
+Names are never identifiers of an accused person: too many people share one.
 
 The key file holds one line, a 32-byte seed in standard base64, made with mode 0600.
 The OPRF key is DeriveKeyPair(seed, "ombuds match key v1") in the VOPRF mode (RFC 9497
@@ -66,6 +70,7 @@ class Kind(StrEnum):
     EMAIL = "email"
     PHONE = "phone"
     EMPLOYEE_NUMBER = "employee-number"
+    REPORTER = "reporter"
 
 
 @dataclass(frozen=True, repr=False)
@@ -113,6 +118,12 @@ def phone(number: str) -> Identifier:
 def employee_number(number: str, *, organisation: str) -> Identifier:
     """An employee number of one organisation, trimmed."""
     return Identifier(Kind.EMPLOYEE_NUMBER, _plain(number, "an employee number"), _scope(organisation))
+
+
+def reporter(name_or_contact: str, *, organisation: str) -> Identifier:
+    """A named reporter, by the name or the contact she gave: case-folded, spaces collapsed."""
+    value = " ".join(_plain(name_or_contact, "a reporter's name or contact").casefold().split())
+    return Identifier(Kind.REPORTER, value, _scope(organisation))
 
 
 def _plain(value: str, what: str) -> str:

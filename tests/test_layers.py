@@ -29,6 +29,7 @@ WEB_MODULES = {
     "ombuds.accounts.forms": VIEWS,
     "ombuds.accounts.views": VIEWS,
     "ombuds.accounts.urls": VIEWS,
+    "ombuds.linking.templatetags": VIEWS,
 }
 
 APP_LAYERS = {
@@ -38,6 +39,7 @@ APP_LAYERS = {
     "ombuds.accounts": DOMAIN,
     "ombuds.directory": DOMAIN,
     "ombuds.cases": CASES,
+    "ombuds.linking": CASES,
     "ombuds.intake": VIEWS,
     "ombuds.api": API,
     "ombuds.core": TOP,

@@ -81,6 +81,7 @@ class EventType(enum.IntEnum):
     RECOVERY_KEY_CREATED = 82
     ACCESS_RECOVERED = 83
     CASE_SEALED = 84
+    REPEAT_OFFENDER_ALERT = 90
 
 
 class ActorKind(models.TextChoices):

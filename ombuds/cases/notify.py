@@ -34,6 +34,7 @@ class Kind(enum.StrEnum):
     DEADLINE_NEAR = "deadline_near"
     ESCALATED = "escalated"
     KEEP_OUT_PROPOSED = "keep_out_proposed"
+    REPEAT_OFFENDER = "repeat_offender"
 
 
 SUBJECTS = {
@@ -45,6 +46,7 @@ SUBJECTS = {
     Kind.DEADLINE_NEAR: "Case {ref}: a deadline is near",
     Kind.ESCALATED: "Case {ref} was escalated to you",
     Kind.KEEP_OUT_PROPOSED: "Case {ref}: a request to keep someone out needs your decision",
+    Kind.REPEAT_OFFENDER: "Case {ref} names a person already named in other reports",
 }
 
 

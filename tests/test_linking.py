@@ -49,6 +49,16 @@ def test_it_raises_one_alert_linking_two_anonymous_reports_that_name_the_same_ma
     assert (notice.case_id, sorted(notice.recipients)) == (second.case.pk, sorted([staff.oversight.pk, staff.lead.pk]))
 
 
+def test_a_later_independent_report_raises_a_new_alert_with_every_linked_case(
+    file_report: FileReport, staff: Personas
+) -> None:
+    filed = [file_report(people=accused(email=MAX)) for _ in range(3)]
+    first, second = alerts()
+    assert first.detail["cases"] == sorted(f.case.pk for f in filed[:2])
+    assert second.detail["cases"] == sorted(f.case.pk for f in filed)
+    assert second.detail["independent_reports"] == 3
+
+
 def test_it_raises_no_alert_for_two_reports_from_the_same_named_reporter_until_someone_else_names_him(
     file_report: FileReport, staff: Personas
 ) -> None:

@@ -30,10 +30,11 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.utils.translation import gettext as _
 
+from ombuds.accounts.roles import APPEAL_READERS, Role
 from ombuds.audit import log
 from ombuds.audit.models import ActorKind, EventType
 from ombuds.cases import notify, routing
-from ombuds.cases.conflicts import unconflicted
+from ombuds.cases.conflicts import unconflicted_on_all
 from ombuds.cases.models import Case, Organisation, Report
 from ombuds.cases.selectors import current_organisation
 from ombuds.crypto import match_keys, threshold
@@ -146,7 +147,8 @@ def record(prepared: Prepared, *, case: Case, report: Report, at: datetime) -> A
         return None
     # Filings that name someone are taken one at a time: two reports naming the same
     # person at the same moment must see each other, or neither would raise the alert.
-    Organisation.objects.select_for_update().filter(pk=current_organisation().pk).first()
+    # (An installation has exactly one organisation row: cases.selectors.current_organisation.)
+    list(Organisation.objects.select_for_update().all())
     Mention.objects.bulk_create(
         [
             Mention(match_id=match_id, case=case, report=report, position=position)
@@ -157,9 +159,11 @@ def record(prepared: Prepared, *, case: Case, report: Report, at: datetime) -> A
     NamedReporter.objects.bulk_create([NamedReporter(match_id=m, report=report) for m in prepared.reporter])
 
     reports: set[int] = set()
+    cases: set[int] = set()
     counts: list[int] = []
     for match_ids in prepared.people.values():
-        others = {report_id for report_id, _position in selectors.same_person(match_ids)} - {report.pk}
+        naming = selectors.same_person(match_ids)
+        others = {report_id for report_id, _position in naming} - {report.pk}
         if not others:
             continue
         named = _named_reporters(others | {report.pk})
@@ -169,11 +173,12 @@ def record(prepared: Prepared, *, case: Case, report: Report, at: datetime) -> A
         independent = _count_reporters(others | {report.pk}, named)
         if independent >= settings.OMBUDS_REPEAT_OFFENDER_THRESHOLD:
             reports |= others | {report.pk}
+            cases |= set(naming.values())
             counts.append(independent)
     if not reports:
         return None
-    case_ids = sorted(set(Report.objects.filter(pk__in=reports).values_list("case_id", flat=True)))
-    recipients = _recipients(case, Case.objects.filter(pk__in=case_ids))
+    case_ids = sorted(cases)
+    recipients = _recipients(case_ids)
     alert = Alert(
         cases=case_ids,
         reports=sorted(reports),
@@ -224,10 +229,11 @@ def _count_reporters(report_ids: set[int], named: dict[int, set[bytes]]) -> int:
     return len({root(report_id) for report_id in report_ids})
 
 
-def _recipients(case: Case, cases: Iterable[Case]) -> list[User]:
-    """Oversight and the lead handlers, leaving out whoever is conflicted on any of the linked cases."""
-    users = {user.pk: user for user in routing.oversight(case) + routing.leads(case)}
-    found = [users[pk] for pk in sorted(users)]
-    for other in cases:
-        found = unconflicted(found, other)
-    return found
+def _recipients(case_ids: list[int]) -> list[User]:
+    """Oversight and the lead handlers, leaving out whoever is conflicted on any of the linked cases.
+
+    The roles of routing.oversight() and routing.leads(), asked once for every case
+    rather than once a case.
+    """
+    users = list(routing.users_with(APPEAL_READERS | {Role.LEAD_HANDLER}).order_by("pk"))
+    return unconflicted_on_all(users, case_ids)

@@ -15,25 +15,34 @@ from ombuds.linking.models import Mention
 MAX_ROUNDS = 20
 
 
-def same_person(match_ids: Iterable[bytes | memoryview]) -> set[tuple[int, int]]:
-    """Every (report id, position) naming the person these match identifiers stand for.
+def same_person(match_ids: Iterable[bytes | memoryview]) -> dict[tuple[int, int], int]:
+    """Every (report id, position) naming the person these match identifiers stand for, with its case id.
 
     Followed through the reports: one that gives both an e-mail address and a phone
     number joins the reports that gave only one of them.
     """
     wanted = {bytes(match_id) for match_id in match_ids}
-    found: set[tuple[int, int]] = set()
+    found: dict[tuple[int, int], int] = {}
     for _round in range(MAX_ROUNDS):
-        rows = set(Mention.objects.filter(match_id__in=list(wanted)).values_list("report_id", "position"))
-        new = rows - found
+        rows = Mention.objects.filter(match_id__in=list(wanted)).values_list("report_id", "position", "case_id")
+        new = {
+            (report_id, position): case_id
+            for report_id, position, case_id in rows
+            if (report_id, position) not in found
+        }
         if not new:
             break
         found |= new
-        for report_id, position, match_id in Mention.objects.filter(
-            report_id__in={report_id for report_id, _position in new}
-        ).values_list("report_id", "position", "match_id"):
-            if (report_id, position) in new:
-                wanted.add(bytes(match_id))
+        more = {
+            bytes(match_id)
+            for report_id, position, match_id in Mention.objects.filter(
+                report_id__in={report_id for report_id, _position in new}
+            ).values_list("report_id", "position", "match_id")
+            if (report_id, position) in new
+        }
+        if more <= wanted:
+            break  # nothing new to look for: another round would find the same rows
+        wanted |= more
     return found
 
 
@@ -47,7 +56,5 @@ def linked_cases(user: User | AnonymousUser, reference: str) -> QuerySet[Case]:
     if not visible.filter(reference=reference).exists():
         return Case.objects.none()
     named_here = Mention.objects.filter(case__reference=reference).values_list("match_id", flat=True)
-    reports = {report_id for report_id, _position in same_person(named_here)}
-    return (
-        visible.filter(reports__in=reports).exclude(reference=reference).distinct().order_by("received_at", "reference")
-    )
+    cases = set(same_person(named_here).values())
+    return visible.filter(pk__in=cases).exclude(reference=reference).order_by("received_at", "reference")

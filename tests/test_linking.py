@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core import checks
 from django.db import connection
 from django.test import Client
 
@@ -203,3 +205,17 @@ def test_a_copy_of_the_database_holds_no_identifier_nor_match_key(file_report: F
                         searched += 1
                         assert not any(text in value.lower() for text in (t.lower() for t in texts)), table
     assert searched > 100  # the tables were really read
+
+
+def test_the_deployment_check_names_a_missing_match_key_file_in_production(settings: Any, tmp_path: Path) -> None:
+    settings.OMBUDS_MATCH_KEY_FILE = tmp_path / "match_key"
+    settings.PRODUCTION = True
+
+    def found() -> list[str]:
+        return [m.id for m in checks.run_checks(include_deployment_checks=True) if m.id == "ombuds.linking.E001"]
+
+    assert found() == ["ombuds.linking.E001"]
+    settings.PRODUCTION = False
+    match_keys.match_key_server()  # development makes it
+    settings.PRODUCTION = True
+    assert found() == []

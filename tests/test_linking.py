@@ -219,3 +219,46 @@ def test_the_deployment_check_names_a_missing_match_key_file_in_production(setti
     match_keys.match_key_server()  # development makes it
     settings.PRODUCTION = True
     assert found() == []
+
+
+def test_a_malformed_address_in_the_directory_does_not_stop_a_report(file_report: FileReport) -> None:
+    from ombuds.directory.models import Person
+
+    Person.objects.create(employee_id="E-7", name="Max", email="not an address")
+    picked = [actions.NewPerson(name="Max", role="accused", employee_id="E-7")]
+    file_report(people=picked)
+    file_report(people=accused(employee_number="E-7"))
+    [alert] = alerts()
+    assert len(alert.detail["cases"]) == 2
+
+
+def test_the_form_keeps_her_text_and_the_api_answers_422_for_identifiers_it_cannot_read() -> None:
+    form = Client().post(
+        "/report/",
+        {
+            "category": "bullying",
+            "role": "witness",
+            "anonymous": "true",
+            "narrative": "He shouts at the new hires.",
+            "person_1_name": "Max",
+            "person_1_role": "accused",
+            "person_1_phone": "020 7946 0958",
+        },
+    )
+    assert form.status_code == 400
+    page = form.content.decode()
+    assert "country code" in page and "He shouts at the new hires." in page
+    api = Client().post(
+        "/api/v1/reports",
+        {
+            "category": "bullying",
+            "role": "affected",
+            "anonymous": True,
+            "narrative": "He shouted at me.",
+            "people": [{"name": "M.", "email": "no-at-sign"}],
+        },
+        content_type="application/json",
+    )
+    assert api.status_code == 422
+    assert "e-mail address" in api.content.decode()
+    assert not Case.objects.exists()

@@ -78,8 +78,9 @@ def identifiers(accused: Accused, entry: Person | None, *, organisation: str) ->
         found.append(match_keys.directory_person(entry.employee_id, organisation=organisation))
         # So that a report typing her e-mail or number meets one that picked her.
         found.append(match_keys.employee_number(entry.employee_id, organisation=organisation))
-        if entry.email.strip():
-            found.append(match_keys.email(entry.email))
+        directory_email = _directory_email(entry.email)
+        if directory_email is not None:
+            found.append(directory_email)
     if accused.email.strip():
         try:
             found.append(match_keys.email(accused.email))
@@ -101,6 +102,17 @@ def identifiers(accused: Accused, entry: Person | None, *, organisation: str) ->
     for identifier in found:
         unique.setdefault(identifier.oprf_input(), identifier)
     return list(unique.values())
+
+
+def _directory_email(address: str) -> match_keys.Identifier | None:
+    if not address.strip():
+        return None
+    try:
+        return match_keys.email(address)
+    except ValueError:
+        # A malformed address in the directory is not the reporter's mistake: the entry
+        # still links by its key and number, and her report is filed.
+        return None
 
 
 def prepare(*, accused: Sequence[Accused], reporter_name: str, reporter_contact: str) -> Prepared:

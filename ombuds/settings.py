@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "ombuds.policies",
     "ombuds.resources",
     "ombuds.api",
+    "ombuds.linking",
 ]
 
 MIDDLEWARE = [
@@ -420,6 +421,14 @@ OMBUDS_AUDIT_WITNESS_INTERVAL = env_duration("OMBUDS_AUDIT_WITNESS_INTERVAL", "P
 # and with it lost the registry cannot be searched any more. Made on first use while the
 # registry is empty; back it up with the database.
 OMBUDS_REHIRE_KEY_FILE = Path(env_str("OMBUDS_REHIRE_KEY_FILE", str(VAR_DIR / "keys" / "rehire_registry_key")))
+# --- Match keys -----------------------------------------------------------------------
+# The seed of the OPRF key that turns the identifiers of accused people into match keys,
+# in a file outside the database (ombuds/crypto/match_keys.py; created on first use in
+# development only).
+OMBUDS_MATCH_KEY_FILE = Path(env_str("OMBUDS_MATCH_KEY_FILE", str(VAR_DIR / "keys" / "match_key")))
+# How many independent reports naming the same person raise a repeat-offender alert
+# (ombuds/linking/matching.py). One report is never a pattern, so at least 2.
+OMBUDS_REPEAT_OFFENDER_THRESHOLD = env_int("OMBUDS_REPEAT_OFFENDER_THRESHOLD", 2, minimum=2, maximum=100)
 
 # --- Logging ----------------------------------------------------------------------------
 # No handler here ever receives a request object: Django's request loggers are

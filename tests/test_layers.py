@@ -56,6 +56,7 @@ WEB_MODULES = {
     "ombuds.questionnaire.views": VIEWS,
     "ombuds.questionnaire.forms": VIEWS,
     "ombuds.questionnaire.urls": VIEWS,
+    "ombuds.linking.templatetags": VIEWS,
 }
 
 APP_LAYERS = {
@@ -74,6 +75,7 @@ APP_LAYERS = {
     "ombuds.investigations": CASES,
     # The extra questions per category: cases file answers with it, and it names the categories.
     "ombuds.questionnaire": CASES,
+    "ombuds.linking": CASES,
     "ombuds.intake": VIEWS,
     "ombuds.api": API,
     "ombuds.core": TOP,

@@ -29,6 +29,10 @@ class PersonIn(Schema):
     employee_id: str = Field(
         "", max_length=64, description="The person's employee id, when known; links them to the directory"
     )
+    # Only for finding other reports about the same accused person; never stored (docs/security.md).
+    email: str = Field("", max_length=254, description="An accused person's e-mail address, when known")
+    phone: str = Field("", max_length=32, description="An accused person's phone number with its country code (E.164)")
+    employee_number: str = Field("", max_length=64, description="An accused person's employee number, when known")
 
     _name_not_blank = field_validator("name")(_not_blank)
 

@@ -114,7 +114,17 @@ def file_report(request: HttpRequest, payload: ReportIn) -> Status[ReceiptOut]:
         anonymous=payload.anonymous,
         occurred=payload.occurred,
         location=payload.location,
-        people=[actions.NewPerson(name=p.name, role=p.role, employee_id=p.employee_id) for p in payload.people],
+        people=[
+            actions.NewPerson(
+                name=p.name,
+                role=p.role,
+                employee_id=p.employee_id,
+                email=p.email,
+                phone=p.phone,
+                employee_number=p.employee_number,
+            )
+            for p in payload.people
+        ],
         language=language,
         reporter_name=payload.name,
         reporter_contact=payload.contact,

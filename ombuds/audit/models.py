@@ -139,6 +139,7 @@ class EventType(enum.IntEnum):
     # The questionnaire (ombuds.questionnaire): a change to a category's draft, a version published.
     QUESTIONNAIRE_DRAFT_CHANGED = 180
     QUESTIONNAIRE_PUBLISHED = 181
+    REPEAT_OFFENDER_ALERT = 90
 
 
 class ActorKind(models.TextChoices):

@@ -40,6 +40,7 @@ class Kind(enum.StrEnum):
     INVESTIGATOR_NAMED = "investigator_named"
     TASK_GIVEN = "task_given"
     MINUTES_ANSWERED = "minutes_answered"
+    REPEAT_OFFENDER = "repeat_offender"
 
 
 SUBJECTS = {
@@ -56,6 +57,7 @@ SUBJECTS = {
     Kind.INVESTIGATOR_NAMED: "Case {ref}: you are named to investigate it",
     Kind.TASK_GIVEN: "Case {ref}: a task of the investigation plan is yours",
     Kind.MINUTES_ANSWERED: "Case {ref}: the reporter answered the minutes of her interview",
+    Kind.REPEAT_OFFENDER: "Case {ref} names a person already named in other reports",
 }
 
 

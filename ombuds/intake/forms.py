@@ -166,6 +166,16 @@ class ReportForm(forms.Form):
             )
             # The employee id of a person picked from the directory (see directory_matches).
             self.fields[f"person_{index}_pick"] = forms.CharField(max_length=64, required=False)
+            # Identifiers of an accused person, for linking reports (ombuds.linking); never stored.
+            self.fields[f"person_{index}_email"] = forms.CharField(
+                label=_("Their work e-mail address"), max_length=254, required=False
+            )
+            self.fields[f"person_{index}_phone"] = forms.CharField(
+                label=_("Their phone number, with the country code (+44 …)"), max_length=32, required=False
+            )
+            self.fields[f"person_{index}_employee_number"] = forms.CharField(
+                label=_("Their employee number"), max_length=64, required=False
+            )
         self.lookup_row = lookup_row
         # The extra questions of every category; only the chosen category's are read.
         self.questions = questionnaire.add_questions(self)
@@ -188,6 +198,7 @@ class ReportForm(forms.Form):
                     "index": index,
                     "name": self[f"person_{index}_name"],
                     "role": self[f"person_{index}_role"],
+                    "identifiers": [self[f"person_{index}_{kind}"] for kind in ("email", "phone", "employee_number")],
                     "looked_up": self.lookup_row == index,
                     "matches": [(p.employee_id, directory.describe(p)) for p in matches],
                     "picked": (pick, directory.describe(picked[pick])) if pick in picked else None,
@@ -214,7 +225,16 @@ class ReportForm(forms.Form):
             if name:
                 role = self.cleaned_data.get(f"person_{index}_role") or PersonRole.ACCUSED
                 pick = self.cleaned_data.get(f"person_{index}_pick", "").strip()
-                result.append(actions.NewPerson(name=name, role=role, employee_id=pick))
+                result.append(
+                    actions.NewPerson(
+                        name=name,
+                        role=role,
+                        employee_id=pick,
+                        email=self.cleaned_data.get(f"person_{index}_email", ""),
+                        phone=self.cleaned_data.get(f"person_{index}_phone", ""),
+                        employee_number=self.cleaned_data.get(f"person_{index}_employee_number", ""),
+                    )
+                )
         return result
 
 

@@ -49,6 +49,7 @@ from ombuds.crypto import keys
 from ombuds.directory.models import Person
 from ombuds.lib import receipts
 from ombuds.lib.ids import random_id
+from ombuds.linking import matching
 from ombuds.questionnaire import answers as questionnaire_answers
 from ombuds.questionnaire import selectors as questionnaire
 from ombuds.questionnaire.models import Version
@@ -84,6 +85,11 @@ class NewPerson:
     role: str
     # When the reporter picked the person from the directory.
     employee_id: str = ""
+    # What identifies an accused person for linking reports (ombuds.linking): turned into
+    # match identifiers at filing and never stored.
+    email: str = field(default="", repr=False)
+    phone: str = field(default="", repr=False)
+    employee_number: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)
@@ -199,8 +205,12 @@ def file_report(
                 name=clean_text(person.name, name=_("person's name"), max_length=MAX_SHORT, required=True),
                 role=person.role,
                 employee_id=person.employee_id.replace("\x00", "").strip()[:64],
+                email=person.email.strip(),
+                phone=person.phone.strip(),
+                employee_number=person.employee_number.strip(),
             )
         )
+    matched = _match_identifiers(cleaned_people, anonymous=anonymous, name=reporter_name, contact=reporter_contact)
 
     receipt = receipts.new_receipt()
     digest = receipts.digest(receipt)
@@ -260,6 +270,7 @@ def file_report(
                 for index, p in enumerate(cleaned_people, start=1)
             ]
         )
+        matching.record(matched, case=case, report=report, at=at)
         stored = store_attachments(
             case=case, report=report, message=None, files=attachments or [], sender=Sender.REPORTER, at=at, box=box
         )
@@ -310,6 +321,22 @@ def _questionnaire(
         return version, questionnaire_answers.clean(questionnaire.questions(version), answers)
     except questionnaire_answers.AnswersRefused as refused:
         raise AnswersNotAccepted([(("answers", p.key), p.message) for p in refused.problems]) from None
+
+
+def _match_identifiers(people: list[NewPerson], *, anonymous: bool, name: str, contact: str) -> matching.Prepared:
+    """The match identifiers of the accused people (ombuds.linking), before the transaction: the OPRF takes a moment."""
+    accused = [
+        matching.Accused(
+            position=index, employee_id=p.employee_id, email=p.email, phone=p.phone, employee_number=p.employee_number
+        )
+        for index, p in enumerate(people, start=1)
+        if p.role == PersonRole.ACCUSED
+    ]
+    try:
+        # An anonymous reporter's contact is not used: it would tie her reports together.
+        return matching.prepare(accused=accused, reporter_name=name, reporter_contact="" if anonymous else contact)
+    except matching.InvalidIdentifier as exc:
+        raise ActionError(str(exc)) from None
 
 
 def post_reporter_message(*, report: Report, body: str, attachments: list[NewAttachment] | None = None) -> Message:

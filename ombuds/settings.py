@@ -81,6 +81,8 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # The organisation's time zone, and the languages it offers reporters.
+    "ombuds.core.organisation.OrganisationMiddleware",
     "django.middleware.common.CommonMiddleware",
     "ombuds.core.csrf.CsrfMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -110,6 +112,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "ombuds.accounts.context.staff",
+                "ombuds.core.organisation.offered_languages",
             ],
         },
     },

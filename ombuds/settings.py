@@ -206,6 +206,8 @@ OMBUDS_LOGIN_SLOWDOWN_MAX_SECONDS = env_int("OMBUDS_LOGIN_SLOWDOWN_MAX_SECONDS",
 OMBUDS_LOGIN_RECORD_RETENTION_DAYS = env_int("OMBUDS_LOGIN_RECORD_RETENTION_DAYS", 30, minimum=1)
 # How long the one-time link printed by `ombuds staff reset-mfa` works.
 OMBUDS_ENROLMENT_LINK_HOURS = env_int("OMBUDS_ENROLMENT_LINK_HOURS", 24, minimum=1, maximum=168)
+# How long the link in an invitation to a new staff account works (accounts/enrolment.py).
+OMBUDS_INVITATION_HOURS = env_int("OMBUDS_INVITATION_HOURS", 72, minimum=1, maximum=336)
 
 # --- Passwords --------------------------------------------------------------------
 PASSWORD_HASHERS = [

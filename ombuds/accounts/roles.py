@@ -51,8 +51,12 @@ APPROVERS = frozenset({Role.LEAD_HANDLER, Role.OVERSIGHT})
 AUDIT_READERS = frozenset({Role.AUDITOR, Role.OVERSIGHT})
 # Roles that read appeals to the oversight body and resolve them.
 APPEAL_READERS = frozenset({Role.OVERSIGHT})
-# Roles that must use a second factor before seeing anything.
-MFA_REQUIRED = CASE_READERS | {Role.AUDITOR, Role.INVESTIGATOR, Role.HR}
+# Roles that use the administration pages (/staff/admin/): staff accounts, the directory,
+# the organisation's settings. They read no case.
+ADMINISTERS = frozenset({Role.ADMINISTRATOR})
+# Roles that must use a second factor before seeing anything. The administrator reads no
+# case, but gives out the roles that do: her account is worth as much as theirs.
+MFA_REQUIRED = CASE_READERS | {Role.AUDITOR, Role.INVESTIGATOR, Role.HR, Role.ADMINISTRATOR}
 
 _CACHE_ATTR = "_ombuds_roles"
 

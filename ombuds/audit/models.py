@@ -75,6 +75,11 @@ class EventType(enum.IntEnum):
     RECOVERY_KEY_CREATED = 82
     ACCESS_RECOVERED = 83
     CASE_SEALED = 84
+    # The administration pages and the commands they share actions with (130-139).
+    STAFF_INVITED = 130
+    STAFF_REACTIVATED = 131
+    DIRECTORY_CHECKED = 132
+    DIRECTORY_UPLOAD_DISCARDED = 133
 
 
 class ActorKind(models.TextChoices):

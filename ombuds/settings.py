@@ -274,6 +274,9 @@ OMBUDS_KDF_OPSLIMIT = env_int("OMBUDS_KDF_OPSLIMIT", 4, minimum=1, maximum=32)
 OMBUDS_KDF_MEMLIMIT_MIB = env_int("OMBUDS_KDF_MEMLIMIT_MIB", 64, minimum=8, maximum=1024)
 # Encrypted attachment files (ombuds/crypto/filestore.py). Created on first use.
 OMBUDS_FILE_STORE_DIR = Path(env_str("OMBUDS_FILE_STORE_DIR", str(VAR_DIR / "files")))
+# Directory files uploaded on the administration pages, kept between the dry run and the
+# confirmed import (ombuds/directory/uploads.py). Created on first use.
+OMBUDS_DIRECTORY_UPLOAD_DIR = Path(env_str("OMBUDS_DIRECTORY_UPLOAD_DIR", str(VAR_DIR / "directory-uploads")))
 # --- Limits on filing ------------------------------------------------------------------
 # Rates for all reporters together, counted in each web process's memory (intake/flood.py):
 # they slow a flood without keeping anything about who sends it.

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "ombuds.cases",
     "ombuds.intake",
     "ombuds.api",
+    "ombuds.administration",
 ]
 
 MIDDLEWARE = [

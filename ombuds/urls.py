@@ -10,6 +10,7 @@ urlpatterns = [
     path("staff/accounts/", include("ombuds.accounts.urls")),
     path("staff/accounts/", include("allauth.urls")),
     path("staff/audit/", audit_views.trail, name="audit_trail"),
+    path("staff/admin/", include("ombuds.administration.urls")),
     path("staff/", include("ombuds.cases.urls")),
     path("", include("ombuds.intake.urls")),
 ]

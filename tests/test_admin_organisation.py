@@ -105,6 +105,34 @@ def test_bad_values_are_refused_with_the_field_named(staff) -> None:
     assert not configured()
 
 
+def test_the_command_changes_the_same_settings_through_the_same_action(staff) -> None:
+    out = StringIO()
+    call_command(
+        "organisation",
+        "set",
+        "--oversight-contact",
+        "audit-committee@example.org",
+        "--time-zone",
+        "Asia/Shanghai",
+        "--languages",
+        "zh-hans",
+        "--directory-search",
+        "off",
+        stdout=out,
+    )
+    org = Organisation.objects.get()
+    assert org.oversight_contact == "audit-committee@example.org"
+    assert org.time_zone == "Asia/Shanghai"
+    assert org.languages == "zh-hans"
+    assert org.reporters_may_search_directory is False
+    assert "directory search:       off" in out.getvalue()
+    [event] = configured()
+    assert event.actor_id is None  # made on the server
+    assert event.detail["changed"] == ["languages", "oversight_contact", "reporters_may_search_directory", "time_zone"]
+    with pytest.raises(CommandError, match="Unknown language"):
+        call_command("organisation", "set", "--languages", "en,fr", stdout=StringIO())
+
+
 def test_the_directory_search_on_the_report_form_can_be_switched_off(staff) -> None:
     Person.objects.create(employee_id="D003", name="Max Manager")
     reporter = Client()

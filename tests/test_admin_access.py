@@ -111,3 +111,43 @@ def test_the_staff_menu_shows_administration_to_administrators_only(staff) -> No
     assert 'href="/staff/admin/"' in client_for(staff.admin).get("/staff/").content.decode()
     for persona in ["handler", "oversight", "auditor"]:
         assert 'href="/staff/admin/"' not in client_for(getattr(staff, persona)).get("/staff/").content.decode()
+
+
+# English sentences of the administration pages; none may be left on a page shown in Chinese.
+ENGLISH = [
+    "Staff accounts",
+    "Invite a staff member",
+    "Directory person",
+    "Second factor",
+    "Last login",
+    "Upload a directory file",
+    "Last imports",
+    "Name of the organisation",
+    "Languages offered to reporters",
+    "Add to the pool",
+    "Save roles",
+    "Deactivate the account",
+    "Reset the second factor",
+    "Not in the directory",
+]
+
+
+def test_every_administration_page_is_in_chinese_for_an_administrator_who_reads_chinese(staff) -> None:
+    client = client_for(staff.admin)
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/staff/admin/"})
+    pages = {
+        "/staff/admin/": "管理",
+        "/staff/admin/staff/": "工作人员账户",
+        "/staff/admin/staff/invite/": "邀请工作人员",
+        f"/staff/admin/staff/{staff.handler.pk}/": "重置双重身份验证",
+        "/staff/admin/directory/": "上传通讯录文件",
+        "/staff/admin/organisation/": "向举报人提供的语言",
+        "/staff/admin/pools/": "加入分配池",
+    }
+    for path, chinese in pages.items():
+        response = client.get(path)
+        assert response.status_code == 200, path
+        page = response.content.decode()
+        assert chinese in page, path
+        left = [sentence for sentence in ENGLISH if sentence in page]
+        assert left == [], (path, left)

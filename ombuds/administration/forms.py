@@ -20,8 +20,9 @@ def role_choices() -> list[tuple[str, str]]:
 
 
 ROLES_HELP = _(
-    "Handlers, lead handlers and oversight read reports; auditors read the audit trail; administrators "
-    "use these pages. Every role given is reported to the oversight body by e-mail."
+    "Handlers, lead handlers and oversight read reports; investigators read only the cases they are given to "
+    "investigate; auditors read the audit trail; HR asks whether a candidate may be rehired and reads no case; "
+    "administrators use these pages. Every role given is reported to the oversight body by e-mail."
 )
 
 

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "ombuds.resources",
     "ombuds.api",
     "ombuds.linking",
+    "ombuds.administration",
 ]
 
 MIDDLEWARE = [
@@ -89,6 +90,8 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # The organisation's time zone, and the languages it offers reporters.
+    "ombuds.core.organisation.OrganisationMiddleware",
     "django.middleware.common.CommonMiddleware",
     "ombuds.core.csrf.CsrfMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -118,6 +121,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "ombuds.accounts.context.staff",
+                "ombuds.core.organisation.offered_languages",
             ],
         },
     },
@@ -211,6 +215,8 @@ OMBUDS_LOGIN_SLOWDOWN_MAX_SECONDS = env_int("OMBUDS_LOGIN_SLOWDOWN_MAX_SECONDS",
 OMBUDS_LOGIN_RECORD_RETENTION_DAYS = env_int("OMBUDS_LOGIN_RECORD_RETENTION_DAYS", 30, minimum=1)
 # How long the one-time link printed by `ombuds staff reset-mfa` works.
 OMBUDS_ENROLMENT_LINK_HOURS = env_int("OMBUDS_ENROLMENT_LINK_HOURS", 24, minimum=1, maximum=168)
+# How long the link in an invitation to a new staff account works (accounts/enrolment.py).
+OMBUDS_INVITATION_HOURS = env_int("OMBUDS_INVITATION_HOURS", 72, minimum=1, maximum=336)
 
 # --- Passwords --------------------------------------------------------------------
 PASSWORD_HASHERS = [
@@ -277,6 +283,9 @@ OMBUDS_KDF_OPSLIMIT = env_int("OMBUDS_KDF_OPSLIMIT", 4, minimum=1, maximum=32)
 OMBUDS_KDF_MEMLIMIT_MIB = env_int("OMBUDS_KDF_MEMLIMIT_MIB", 64, minimum=8, maximum=1024)
 # Encrypted attachment files (ombuds/crypto/filestore.py). Created on first use.
 OMBUDS_FILE_STORE_DIR = Path(env_str("OMBUDS_FILE_STORE_DIR", str(VAR_DIR / "files")))
+# Directory files uploaded on the administration pages, kept between the dry run and the
+# confirmed import (ombuds/directory/uploads.py). Created on first use.
+OMBUDS_DIRECTORY_UPLOAD_DIR = Path(env_str("OMBUDS_DIRECTORY_UPLOAD_DIR", str(VAR_DIR / "directory-uploads")))
 # --- Limits on filing ------------------------------------------------------------------
 # Rates for all reporters together, counted in each web process's memory (intake/flood.py):
 # they slow a flood without keeping anything about who sends it.

@@ -15,6 +15,7 @@ urlpatterns = [
     path("staff/admin/", include("ombuds.policies.admin_urls")),
     path("staff/admin/resources/", include("ombuds.resources.admin_urls")),
     path("staff/admin/questionnaire/", include("ombuds.questionnaire.urls")),
+    path("staff/admin/", include("ombuds.administration.urls")),
     path("staff/", include("ombuds.cases.urls")),
     # After the cases' URLs, which register the `ref` converter these use too.
     path("staff/", include("ombuds.outcomes.urls")),

@@ -130,7 +130,7 @@ class Personas:
         self.handler2 = make_staff("handler2@example.org", "handler")
         self.lead = make_staff("lead@example.org", "handler", "lead_handler")
         self.oversight = make_staff("oversight@example.org", "oversight")
-        self.admin = make_staff("admin@example.org", "administrator", totp=False)
+        self.admin = make_staff("admin@example.org", "administrator")
         self.auditor = make_staff("auditor@example.org", "auditor")
         self.outsider = make_staff("outsider@example.org", totp=False)
 
@@ -279,7 +279,7 @@ def _choices(parameter: str, ids: CaseIds) -> list[object]:
         "pk": [1],
         "uidb36": ["1"],
         "key": ["walk-" + secrets.token_hex(4)],
-        # The one-time enrolment link after a second-factor reset.
+        # The one-time enrolment link after a second-factor reset, and an invitation's link.
         "secret": [secrets.token_urlsafe(32)],
         # An audit event's place in the log (its proof page).
         "index": [0],
@@ -294,6 +294,9 @@ def _choices(parameter: str, ids: CaseIds) -> list[object]:
         "category": ["sexual_harassment"],
         "question_id": [1],
         "version": [1],
+        # The administration pages: a staff account, a directory file.
+        "user_id": [1],
+        "upload_id": [1],
     }
     assert parameter in values, f"the route walk does not know how to fill the parameter {parameter!r}"
     return values[parameter]

@@ -267,6 +267,8 @@ def test_the_report_form_keeps_the_files_exactly_when_asked() -> None:
     assert files_by_name(receipt=receipt_from(response.content)) == {"photo.jpg": original}
 
 
+# The report form reads the organisation's settings (the directory search, the languages).
+@pytest.mark.django_db
 def test_the_report_form_warns_before_upload() -> None:
     page = Client().get("/report/").content.decode()
     assert "removes hidden details" in page

@@ -119,9 +119,10 @@ def test_an_administrator_reaches_every_page(staff, admin_paths) -> None:
         assert status in (200, 405), (path, status)
 
 
-def test_an_administrator_without_a_second_factor_session_is_still_an_administrator(staff) -> None:
+def test_an_administrator_must_pass_the_second_factor_before_the_policy_pages(staff) -> None:
     """Administrators' pages follow the roles' second-factor rule, as every staff page does."""
-    assert password_only_client(staff.admin).get("/staff/admin/policies/").status_code == 200
+    response = password_only_client(staff.admin).get("/staff/admin/policies/")
+    assert response.status_code == 302 and response["Location"].startswith("/staff/accounts/2fa/")
 
 
 def test_an_administrator_writes_publishes_and_sends_a_policy_through_the_pages(staff) -> None:

@@ -329,6 +329,7 @@ def test_it_translates_the_start_page_into_simplified_chinese(client: Client) ->
     )
 
 
+# Every page reads the organisation's time zone and the languages it offers reporters.
 @pytest.mark.django_db
 def test_it_translates_the_report_form_into_simplified_chinese(client: Client) -> None:
     page = client.get("/report/", HTTP_ACCEPT_LANGUAGE=ZH).content.decode()
@@ -351,6 +352,8 @@ def test_it_translates_the_report_form_into_simplified_chinese(client: Client) -
     assert '<option value="zh-hans" selected>简体中文</option>' in page
 
 
+# Every page reads the organisation's time zone and the languages it offers reporters.
+@pytest.mark.django_db
 def test_it_translates_the_return_page_into_simplified_chinese(client: Client) -> None:
     page = client.get("/return/", HTTP_ACCEPT_LANGUAGE=ZH).content.decode()
     assert_chinese(page, "查看已提交的举报", "您的回执", "查看我的举报", "回执丢失了？")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from ombuds.accounts.roles import AUDIT_READERS, REHIRE_CHECK_READERS, REHIRE_CHECKERS, WATCHERS, roles_of
+from ombuds.accounts.roles import ADMINISTERS, AUDIT_READERS, REHIRE_CHECK_READERS, REHIRE_CHECKERS, WATCHERS, roles_of
 
 
 def staff(request: HttpRequest) -> dict[str, bool]:
@@ -14,4 +14,5 @@ def staff(request: HttpRequest) -> dict[str, bool]:
         # The link only; ombuds.cases.permissions decides on the page itself.
         "can_use_rehire_checks": bool(roles & (REHIRE_CHECKERS | REHIRE_CHECK_READERS)),
         "can_watch": bool(roles & WATCHERS),
+        "can_administer": bool(roles & ADMINISTERS),
     }

@@ -50,6 +50,30 @@ class NewTokenForm(forms.Form):
         return cleaned
 
 
+class InvitationPasswordForm(forms.Form):
+    """The first password of an invited account; the validators run in the action, with the account at hand."""
+
+    password1 = forms.CharField(
+        label=_("Choose a password"),
+        strip=False,
+        help_text=_(
+            "At least 12 characters, not a common password, not only digits, and not close to your name or e-mail."
+        ),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(
+        label=_("The same password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        if cleaned.get("password1") and cleaned.get("password2") and cleaned["password1"] != cleaned["password2"]:
+            self.add_error("password2", _("The two passwords differ."))
+        return cleaned
+
+
 class StaffLoginForm(LoginForm):
     """allauth's login, which also unlocks the staff member's private key with her password.
 

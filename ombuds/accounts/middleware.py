@@ -18,7 +18,8 @@ from ombuds.accounts import mfa
 from ombuds.cases import keyring
 
 # Pages reachable before the second factor is passed: login, logout, password reset, the
-# pages that check or set up a second factor, and the enrolment link after a reset. Not
+# pages that check or set up a second factor, the enrolment link after a reset, and the
+# invitation link (it sets a first password; whoever was logged in is logged out). Not
 # the rest of /staff/accounts/2fa/: a session that never passed the second factor must
 # not remove it, see recovery codes or add a key.
 _EXEMPT = (
@@ -31,6 +32,7 @@ _EXEMPT = (
     "/staff/accounts/2fa/totp/activate/",
     "/staff/accounts/2fa/webauthn/reauthenticate/",
     "/staff/accounts/enrol/",
+    "/staff/accounts/invitation/",
 )
 
 

@@ -57,14 +57,22 @@ class MfaState(models.Model):
         return f"second factor of user {self.user_id}, generation {self.generation}"
 
 
+class LinkPurpose(models.TextChoices):
+    # After `ombuds staff reset-mfa`: opened by the logged-in person to set up a new factor.
+    RESET = "reset"
+    # An invitation to a new account: opened without logging in, to set the first password.
+    INVITATION = "invitation"
+
+
 class EnrolmentLink(models.Model):
-    """The one-time link an administrator hands over after `ombuds staff reset-mfa`.
+    """A one-time link: the one an administrator hands over after a second-factor reset, or an invitation.
 
     Only a SHA-256 digest of the link's secret is kept (the secret has 256 bits of
-    entropy). A link is good once, until `expires_at`.
+    entropy). A link is good once, until `expires_at`, and only for its purpose.
     """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrolment_links")
+    purpose = models.CharField(max_length=16, choices=LinkPurpose.choices, default=LinkPurpose.RESET)
     digest = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField()

@@ -71,8 +71,12 @@ CASE_OPENERS = CASE_READERS | INVESTIGATORS
 INVESTIGATION_WORKERS = CASE_WORKERS | INVESTIGATORS
 # Roles that edit and publish the questionnaire (the extra questions per category).
 QUESTIONNAIRE_EDITORS = frozenset({Role.ADMINISTRATOR})
-# Roles that must use a second factor before seeing anything.
-MFA_REQUIRED = CASE_READERS | {Role.AUDITOR, Role.INVESTIGATOR, Role.HR}
+# Roles that use the administration pages (/staff/admin/): staff accounts, the directory,
+# the organisation's settings. They read no case.
+ADMINISTERS = frozenset({Role.ADMINISTRATOR})
+# Roles that must use a second factor before seeing anything. The administrator reads no
+# case, but gives out the roles that do: her account is worth as much as theirs.
+MFA_REQUIRED = CASE_READERS | {Role.AUDITOR, Role.INVESTIGATOR, Role.HR, Role.ADMINISTRATOR}
 
 _CACHE_ATTR = "_ombuds_roles"
 

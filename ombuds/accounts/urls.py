@@ -8,6 +8,7 @@ app_name = "accounts"
 
 urlpatterns = [
     path("enrol/<str:secret>/", views.enrol, name="enrol"),
+    path("invitation/<str:secret>/", views.accept_invitation, name="accept_invitation"),
     path("2fa/totp/activate/", views.activate_totp, name="activate_totp"),
     path("2fa/webauthn/add/", views.add_webauthn, name="add_webauthn"),
     # A staff account's e-mail address is changed by an administrator, through the directory.

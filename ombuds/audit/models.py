@@ -139,7 +139,13 @@ class EventType(enum.IntEnum):
     # The questionnaire (ombuds.questionnaire): a change to a category's draft, a version published.
     QUESTIONNAIRE_DRAFT_CHANGED = 180
     QUESTIONNAIRE_PUBLISHED = 181
+    # Linking reports that name the same person (ombuds.linking).
     REPEAT_OFFENDER_ALERT = 90
+    # The administration pages and the commands they share actions with (190-199).
+    STAFF_INVITED = 190
+    STAFF_REACTIVATED = 191
+    DIRECTORY_CHECKED = 192
+    DIRECTORY_UPLOAD_DISCARDED = 193
 
 
 class ActorKind(models.TextChoices):

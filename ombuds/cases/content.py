@@ -122,6 +122,9 @@ METADATA: dict[type[models.Model], frozenset[str]] = {
             "ack_deadline",
             "feedback_deadline",
             "assault_first_action_deadline",
+            "oversight_contact",
+            "time_zone",
+            "languages",
         }
     ),
 }

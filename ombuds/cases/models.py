@@ -108,9 +108,29 @@ class Organisation(models.Model):
     ack_deadline = models.CharField(max_length=40, default="P7D")
     feedback_deadline = models.CharField(max_length=40, default="P3M")
     assault_first_action_deadline = models.CharField(max_length=40, default="PT24H")
+    # Set on the administration pages (ombuds.cases.actions.configure_organisation).
+    # How a reporter can reach the oversight body directly; shown on the start page.
+    oversight_contact = models.TextField(blank=True, default="")
+    # An IANA time zone name; empty means OMBUDS_TIME_ZONE (ombuds.core.organisation).
+    time_zone = models.CharField(max_length=64, blank=True, default="")
+    # Language codes offered on the reporter pages, comma-separated, each one of
+    # settings.LANGUAGES; empty means all of them.
+    languages = models.CharField(max_length=200, blank=True, default="")
+    # Whether the report form offers "Find in the directory" (names, job titles and units).
+    reporters_may_search_directory = models.BooleanField(default=True)
 
     def __str__(self) -> str:
         return self.name
+
+    def zone_name(self) -> str:
+        return self.time_zone or settings.TIME_ZONE
+
+    def offered_languages(self) -> list[tuple[str, str]]:
+        """(code, name) of each language offered to reporters, in the order of settings.LANGUAGES."""
+        chosen = set(filter(None, self.languages.split(",")))
+        installed = [(code, str(name)) for code, name in settings.LANGUAGES]
+        offered = [(code, name) for code, name in installed if code in chosen]
+        return offered or installed
 
 
 # Each deadline of a case: the column with its due moment and the column set when it is

@@ -141,17 +141,21 @@ class _Existing(NamedTuple):
 
 
 def import_directory(
-    rows: Iterable[Mapping[str, str]] | str | os.PathLike[str],
+    rows: Iterable[Mapping[str, str]] | str | os.PathLike[str] | bytes,
     *,
     dry_run: bool = False,
     progress: Progress | None = None,
+    actor_id: int | None = None,
+    detail: Mapping[str, str | int] | None = None,
 ) -> ImportResult:
     """Check and apply a directory file, or only check it when dry_run is set.
 
-    rows is the path of a CSV file, or rows already read (mappings from column name to
-    value, numbered from 2 as if a header row came first; a missing key counts as an
-    empty cell). progress(done, total) is called from time to time: total is the number
-    of rows, and done grows to it as rows are checked, saved and linked to managers.
+    rows is the path of a CSV file, the bytes of one, or rows already read (mappings
+    from column name to value, numbered from 2 as if a header row came first; a missing
+    key counts as an empty cell). progress(done, total) is called from time to time:
+    total is the number of rows, and done grows to it as rows are checked, saved and
+    linked to managers. The audit event of a real import names `actor_id` (the
+    administrator, or None on the server) and carries `detail` (identifiers only).
     """
     result = ImportResult(dry_run=dry_run)
     errors: Errors = []
@@ -163,7 +167,7 @@ def import_directory(
     # Reading the database and writing happen in one transaction, so another import
     # cannot slip in between and make the checks stale.
     with transaction.atomic() if write else contextlib.nullcontext():
-        _apply(parsed, result, errors, tracker, write=write)
+        _apply(parsed, result, errors, tracker, write=write, actor_id=actor_id, detail=detail or {})
     # In file order, as the person fixing the file will work through them.
     result.errors = [message for _row, message in sorted(errors, key=lambda error: error[0])]
     if result.ok:
@@ -174,16 +178,17 @@ def import_directory(
 # --- Reading ----------------------------------------------------------------------------
 
 
-def _read(rows: Iterable[Mapping[str, str]] | str | os.PathLike[str], errors: Errors) -> list[_Row]:
+def _read(rows: Iterable[Mapping[str, str]] | str | os.PathLike[str] | bytes, errors: Errors) -> list[_Row]:
+    if isinstance(rows, bytes):
+        return _read_bytes(rows, errors)
     if isinstance(rows, str | os.PathLike):
-        return _read_file(Path(rows), errors)
+        # The whole file is read at once so that a bad byte is reported before any row is looked at.
+        return _read_bytes(Path(rows).read_bytes(), errors)
     return _read_mappings(rows, errors)
 
 
-def _read_file(path: Path, errors: Errors) -> list[_Row]:
-    # The whole file is read at once so that a bad byte is reported before any row is
-    # looked at; "utf-8-sig" drops the byte-order mark spreadsheet programs put first.
-    data = path.read_bytes()
+def _read_bytes(data: bytes, errors: Errors) -> list[_Row]:
+    # "utf-8-sig" drops the byte-order mark spreadsheet programs put first.
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -341,7 +346,16 @@ class _Plan:
     units: list[str] = field(default_factory=list)  # paths, parents before children
 
 
-def _apply(rows: list[_Row], result: ImportResult, errors: Errors, tracker: _Tracker, *, write: bool) -> None:
+def _apply(
+    rows: list[_Row],
+    result: ImportResult,
+    errors: Errors,
+    tracker: _Tracker,
+    *,
+    write: bool,
+    actor_id: int | None,
+    detail: Mapping[str, str | int],
+) -> None:
     directory = _Directory.load()
     in_file = {row.employee_id: row for row in rows if row.employee_id}
     for row in rows:
@@ -360,6 +374,8 @@ def _apply(rows: list[_Row], result: ImportResult, errors: Errors, tracker: _Tra
         # In the same transaction as the rows: an import is in the trail exactly when it happened.
         event = log.record_system(
             EventType.DIRECTORY_IMPORTED,
+            actor_id=actor_id,
+            **detail,
             rows=result.rows,
             created=result.created,
             updated=result.updated,

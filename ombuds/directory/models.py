@@ -48,3 +48,50 @@ class Person(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.employee_id})"
+
+
+class UploadState(models.TextChoices):
+    CHECKED = "checked", _("Checked, waiting to be imported")
+    REFUSED = "refused", _("Has errors; nothing was imported")
+    IMPORTED = "imported", _("Imported")
+    DISCARDED = "discarded", _("Discarded")
+
+
+class UploadSource(models.TextChoices):
+    WEB = "web", _("Administration pages")
+    COMMAND = "command", _("Command on the server")
+
+
+class DirectoryUpload(models.Model):
+    """A directory file: checked (the dry run), then imported or discarded; kept as the list of past imports.
+
+    A file uploaded on the administration pages is kept in OMBUDS_DIRECTORY_UPLOAD_DIR
+    between the dry run and the import, under its SHA-256 digest, so what is imported is
+    byte for byte the file whose dry run was shown (ombuds.directory.uploads). It is
+    deleted once imported, refused or discarded. Imports run with `ombuds directory
+    import` are listed too, without a kept file.
+    """
+
+    name = models.CharField(max_length=200)
+    digest = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField()
+    source = models.CharField(max_length=16, choices=UploadSource.choices)
+    state = models.CharField(max_length=16, choices=UploadState.choices)
+    uploaded_at = models.DateTimeField(db_index=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The dry run: counts, the first errors and manager changes, hints about the file's format.
+    summary = models.JSONField(default=dict)
+    imported_at = models.DateTimeField(null=True, blank=True)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # What the import did, with the staff accounts linked and the cases whose conflicts changed.
+    result = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"directory file {self.pk} ({self.state})"

@@ -155,8 +155,22 @@ class ReportForm(forms.Form):
         label=_("Which language should we write to you in?"), choices=settings.LANGUAGES, required=False
     )
 
-    def __init__(self, *args: Any, lookup_row: int | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        lookup_row: int | None = None,
+        directory_search: bool = True,
+        languages: list[tuple[str, str]] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        # Both set by the administrator (the organisation's settings): whether "Find in the
+        # directory" is offered, and the languages a reporter may be written to in.
+        self.directory_search = directory_search
+        if languages is not None:
+            language = self.fields["language"]
+            assert isinstance(language, forms.ChoiceField)
+            language.choices = languages
         for index in range(1, PEOPLE_ROWS + 1):
             self.fields[f"person_{index}_name"] = forms.CharField(
                 label=_("Name or description"), max_length=actions.MAX_SHORT, required=False
@@ -176,7 +190,7 @@ class ReportForm(forms.Form):
             self.fields[f"person_{index}_employee_number"] = forms.CharField(
                 label=_("Their employee number"), max_length=64, required=False
             )
-        self.lookup_row = lookup_row
+        self.lookup_row = lookup_row if directory_search else None
         # The extra questions of every category; only the chosen category's are read.
         self.questions = questionnaire.add_questions(self)
 

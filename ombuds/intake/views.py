@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from functools import wraps
+from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -85,21 +86,28 @@ def start(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _report_form_options() -> dict[str, Any]:
+    org = selectors.current_organisation()
+    return {"directory_search": org.reporters_may_search_directory, "languages": org.offered_languages()}
+
+
 @require_http_methods(["GET", "POST"])
 def report(request: HttpRequest) -> HttpResponse:
+    options = _report_form_options()
     if request.method == "GET":
-        form = ReportForm(initial={"language": get_language()})
+        form = ReportForm(initial={"language": get_language()}, **options)
         return render(request, "intake/report.html", {"form": form})
 
     if "lookup" in request.POST:
-        # "Find in the directory" for one row: show matches, file nothing.
+        # "Find in the directory" for one row: show matches, file nothing. With the search
+        # switched off the form comes back as it was, with no matches.
         try:
             row = int(request.POST["lookup"])
         except ValueError:
             row = 0
-        form = ReportForm(request.POST, lookup_row=row)
+        form = ReportForm(request.POST, lookup_row=row, **options)
         return render(request, "intake/report.html", {"form": form, "files_dropped": bool(request.FILES)})
-    form = ReportForm(request.POST, request.FILES)
+    form = ReportForm(request.POST, request.FILES, **options)
     if not form.is_valid():
         return render(request, "intake/report.html", {"form": form}, status=400)
     data = form.cleaned_data

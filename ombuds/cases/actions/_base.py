@@ -6,6 +6,7 @@ opened, and an action never calls another public action, only these.
 
 from __future__ import annotations
 
+import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
@@ -19,7 +20,7 @@ from django.utils.translation import gettext as _
 from ombuds.audit import log
 from ombuds.audit.models import ActorKind, EventType
 from ombuds.cases import content, keyring, permissions
-from ombuds.cases.models import Case, Message, Report, Sender
+from ombuds.cases.models import Case, Message, Organisation, Report, Sender
 from ombuds.cases.permissions import Step
 from ombuds.cases.workflow import RULES, Transition
 from ombuds.crypto import keys
@@ -43,8 +44,11 @@ def reporter_moment(*, anonymous: bool, now: datetime | None = None) -> datetime
     now = now or timezone.now()
     if not anonymous:
         return now
-    local = timezone.localtime(now)
-    return timezone.make_aware(datetime.combine(local.date(), time.min), timezone.get_current_timezone())
+    # The organisation's zone, read here rather than taken from the request: the API and
+    # the web pages must store the same day (ombuds.core.organisation activates it for pages).
+    zone = zoneinfo.ZoneInfo(Organisation.objects.only("time_zone").get(pk=1).zone_name())
+    local = now.astimezone(zone)
+    return datetime.combine(local.date(), time.min, tzinfo=zone)
 
 
 def clean_text(value: str, *, name: str, max_length: int, required: bool = False) -> str:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import zoneinfo
+from collections.abc import Sequence
+
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
@@ -20,54 +24,123 @@ def configure_organisation(
     *,
     name: str | None = None,
     oversight_name: str | None = None,
+    oversight_contact: str | None = None,
     fallback_contact: str | None = None,
     ack_deadline: str | None = None,
     feedback_deadline: str | None = None,
     assault_first_action_deadline: str | None = None,
+    time_zone: str | None = None,
+    languages: Sequence[str] | None = None,
+    reporters_may_search_directory: bool | None = None,
+    acting_user: User | None = None,
 ) -> Organisation:
-    """Change the organisation's settings; durations are checked before anything is saved."""
+    """Change the organisation's settings; everything is checked before anything is saved.
+
+    A setting given as None is left alone. Refused when nothing would change. The audit
+    event names the settings changed and the new deadlines, time zone and languages
+    (never the free text of names and contacts).
+    """
+    values: dict[str, object] = {}
+    for field, value in [
+        ("ack_deadline", ack_deadline),
+        ("feedback_deadline", feedback_deadline),
+        ("assault_first_action_deadline", assault_first_action_deadline),
+    ]:
+        if value is None:
+            continue
+        try:
+            Duration.parse(value)
+        except InvalidDuration as exc:
+            raise ActionError(str(exc)) from None
+        values[field] = value.strip().upper()
+    if name is not None:
+        values["name"] = clean_text(name, name=_("name"), max_length=200, required=True)
+    if oversight_name is not None:
+        values["oversight_name"] = clean_text(oversight_name, name=_("name"), max_length=200, required=True)
+    if oversight_contact is not None:
+        values["oversight_contact"] = clean_text(oversight_contact, name=_("oversight contact"), max_length=1000)
+    if fallback_contact is not None:
+        values["fallback_contact"] = clean_text(fallback_contact, name=_("fallback contact"), max_length=1000)
+    if time_zone is not None:
+        values["time_zone"] = _time_zone(time_zone)
+    if languages is not None:
+        values["languages"] = _languages(languages)
+    if reporters_may_search_directory is not None:
+        values["reporters_may_search_directory"] = reporters_may_search_directory
     with transaction.atomic(durable=True):
         org = Organisation.objects.select_for_update().get(pk=1)
-        for field, value in [
-            ("ack_deadline", ack_deadline),
-            ("feedback_deadline", feedback_deadline),
-            ("assault_first_action_deadline", assault_first_action_deadline),
-        ]:
-            if value is None:
-                continue
-            try:
-                Duration.parse(value)
-            except InvalidDuration as exc:
-                raise ActionError(str(exc)) from None
-            setattr(org, field, value.strip().upper())
-        if name is not None:
-            org.name = clean_text(name, name=_("name"), max_length=200, required=True)
-        if oversight_name is not None:
-            org.oversight_name = clean_text(oversight_name, name=_("name"), max_length=200, required=True)
-        if fallback_contact is not None:
-            org.fallback_contact = clean_text(fallback_contact, name=_("fallback contact"), max_length=1000)
-        org.save()
+        changed = sorted(field for field, value in values.items() if getattr(org, field) != value)
+        if not changed:
+            raise ActionError(_("Nothing to change: the settings already have these values."))
+        for field in changed:
+            setattr(org, field, values[field])
+        org.save(update_fields=changed)
         log.record_system(
             EventType.ORGANISATION_CONFIGURED,
+            actor_id=acting_user.pk if acting_user is not None else None,
+            changed=changed,
             ack_deadline=org.ack_deadline,
             feedback_deadline=org.feedback_deadline,
             assault_first_action_deadline=org.assault_first_action_deadline,
+            time_zone=org.zone_name(),
+            languages=[code for code, _name in org.offered_languages()],
+            reporters_may_search_directory=org.reporters_may_search_directory,
         )
     return org
 
 
-def set_pool_membership(*, category: str, user: User, member: bool) -> None:
-    """Put a handler in or out of a category's pool (who sees and hears of new cases)."""
+def _time_zone(value: str) -> str:
+    value = value.strip()
+    if not value:
+        return ""  # OMBUDS_TIME_ZONE
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ActionError(
+            _("%(zone)s is not a known time zone, such as Europe/Berlin or Asia/Shanghai.") % {"zone": value}
+        ) from None
+    return value
+
+
+def _languages(codes: Sequence[str]) -> str:
+    installed = [code for code, _name in settings.LANGUAGES]
+    chosen = {code.strip().lower() for code in codes}
+    unknown = sorted(chosen - set(installed))
+    if unknown:
+        raise ActionError(
+            _("Unknown language: %(codes)s. Choose from %(installed)s.")
+            % {"codes": ", ".join(unknown), "installed": ", ".join(installed)}
+        )
+    if not chosen:
+        raise ActionError(_("Offer at least one language."))
+    if chosen == set(installed):
+        return ""  # all of them, as the organisation starts
+    return ",".join(code for code in installed if code in chosen)
+
+
+def set_pool_membership(*, category: str, user: User, member: bool, acting_user: User | None = None) -> None:
+    """Put a handler in or out of a category's pool (who sees and hears of new cases).
+
+    Refused when the handler is already in (or already out of) the pool.
+    """
     if category not in Category.values:
         raise ActionError(_("unknown category"))
-    if member and not roles_of(user) & ASSIGNABLE:
+    if member and not (user.is_active and roles_of(user) & ASSIGNABLE):
         raise ActionError(_("only handlers can be in a pool"))
     with transaction.atomic(durable=True):
         if member:
-            PoolMembership.objects.get_or_create(category=category, user=user)
-        else:
-            PoolMembership.objects.filter(category=category, user=user).delete()
-        log.record_system(EventType.POOL_CHANGED, category=category, user=user.pk, member=member)
+            _membership, created = PoolMembership.objects.get_or_create(category=category, user=user)
+            if not created:
+                raise ActionError(_("%(email)s is in this pool already.") % {"email": user.email})
+        elif not PoolMembership.objects.filter(category=category, user=user).delete()[0]:
+            raise ActionError(_("%(email)s is not in this pool.") % {"email": user.email})
+        log.record_system(
+            EventType.POOL_CHANGED,
+            actor_id=acting_user.pk if acting_user is not None else None,
+            category=category,
+            user=user.pk,
+            member=member,
+        )
     # A pool decides which handlers see the category's unassigned cases (its first member
     # takes them away from every other handler), so every handler's grants follow.
     for handler in routing.assignable_handlers():

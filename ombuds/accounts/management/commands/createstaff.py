@@ -6,17 +6,18 @@ import getpass
 import os
 from typing import Any
 
-from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ombuds.accounts import actions as account_actions
 from ombuds.accounts.roles import Role
-from ombuds.cases import actions, keyring
-from ombuds.directory.linking import link_staff_by_email
+from ombuds.administration import staff as staff_changes
 
 
 class Command(BaseCommand):
-    help = "Create a staff user. The password is read from OMBUDS_NEW_PASSWORD or asked for."
+    help = (
+        "Create a staff user. The password is read from OMBUDS_NEW_PASSWORD or asked for. "
+        "To let the person choose it, use `ombuds staff invite` instead."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("email")
@@ -33,15 +34,18 @@ class Command(BaseCommand):
             raise CommandError("give at least one --role")
         password = os.environ.get("OMBUDS_NEW_PASSWORD") or getpass.getpass(f"Password for {email}: ")
         try:
-            account_actions.create_staff(
-                email=email, name=options["name"], roles=[Role(r) for r in options["role"]], password=password
+            user = staff_changes.create(
+                email=email,
+                name=options["name"],
+                roles=[Role(r) for r in options["role"]],
+                password=password,
+                acting_user=None,
             )
         except account_actions.AccountError as exc:
             raise CommandError(str(exc)) from None
-        if link_staff_by_email():
-            actions.directory_changed()
-        # The cases her roles let her read are granted to her by their other readers.
-        user = User.objects.get(username=email)
-        keyring.resync_user(user)
         self.stdout.write(f"created {email} with roles {', '.join(options['role'])}")
+        if not hasattr(user, "person"):
+            self.stdout.write(
+                f"No directory person has the e-mail {email}: this account is kept out of no case until one does."
+            )
         self.stdout.write("They must set up two-factor authentication at first login.")

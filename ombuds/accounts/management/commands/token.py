@@ -1,6 +1,8 @@
 """`ombuds token create EMAIL` prints a personal API token; `list` and `revoke` manage them.
 
-Making and revoking a token are recorded in the audit trail.
+Making and revoking a token are recorded in the audit trail. `list` says of each token
+whether it still works (a deactivated account's tokens never do); `revoke` refuses, and
+exits non-zero, when there is no such active token.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from ombuds.accounts import actions as account_actions
 from ombuds.accounts import keys as staff_keys
 from ombuds.accounts import tokens
 from ombuds.accounts.models import ApiToken
@@ -32,9 +35,10 @@ class Command(BaseCommand):
         )
         listing = sub.add_parser("list", help="list a user's tokens, and whether each still works")
         listing.add_argument("email")
-        revoke = sub.add_parser("revoke", help="revoke a token by id")
+        revoke = sub.add_parser("revoke", help="revoke a token by id, or every active token with --all")
         revoke.add_argument("email")
-        revoke.add_argument("id", type=int)
+        revoke.add_argument("id", type=int, nargs="?")
+        revoke.add_argument("--all", action="store_true", help="revoke every token of the account that is not revoked")
 
     def handle(self, *args: Any, **options: Any) -> None:
         user = User.objects.filter(username=options["email"].strip().lower()).first()
@@ -61,7 +65,11 @@ class Command(BaseCommand):
                 state = tokens.token_state(record)
                 shown = f"revoked {record.revoked_at:%Y-%m-%d}" if record.revoked_at else state.value
                 self.stdout.write(f"{record.pk}\t{record.prefix}…\t{record.name}\t{shown}")
-        elif not tokens.revoke_token(user=user, token_id=options["id"], via="command"):
-            raise CommandError("no such active token")
         else:
-            self.stdout.write("revoked")
+            if (options["id"] is None) == (not options["all"]):
+                raise CommandError("give a token id, or --all")
+            try:
+                revoked = account_actions.revoke_tokens(user=user, token_id=options["id"], via="command")
+            except account_actions.AccountError as exc:
+                raise CommandError(str(exc)) from None
+            self.stdout.write(f"revoked {revoked} token(s)")

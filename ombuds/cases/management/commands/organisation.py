@@ -1,4 +1,8 @@
-"""`ombuds organisation show|set`: the organisation's name, oversight body, deadlines and what reporters are told."""
+"""`ombuds organisation show|set`: the organisation's settings, as on the administration pages.
+
+`set` calls the same action as the page (ombuds.cases.actions.configure_organisation):
+a value it refuses, or a change that changes nothing, says why and exits non-zero.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +29,9 @@ class Command(BaseCommand):
         change = sub.add_parser("set", help="change one or more settings")
         change.add_argument("--name")
         change.add_argument("--oversight-name", help='how reporters see the oversight body, e.g. "the Audit Committee"')
+        change.add_argument(
+            "--oversight-contact", help="how a reporter reaches the oversight body directly (shown on the start page)"
+        )
         change.add_argument(
             "--fallback-contact",
             help="whom a reporter is told to turn to when nobody on the oversight body can take her case",
@@ -54,18 +61,53 @@ class Command(BaseCommand):
             choices=StandardOfProof.values,
             help="what an investigation's findings are measured against (balance_of_probabilities by default)",
         )
+        change.add_argument(
+            "--time-zone", help="an IANA time zone such as Europe/Berlin; an empty value means OMBUDS_TIME_ZONE"
+        )
+        change.add_argument(
+            "--languages", help="the language codes offered to reporters, separated by commas, e.g. en,zh-hans"
+        )
+        change.add_argument(
+            "--directory-search",
+            choices=["on", "off"],
+            help="whether reporters may search the directory on the report form",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "set":
+            organisation_options = (
+                "name",
+                "oversight_name",
+                "oversight_contact",
+                "fallback_contact",
+                "ack_deadline",
+                "feedback_deadline",
+                "first_action_deadline",
+                "time_zone",
+                "languages",
+                "directory_search",
+            )
+            other_options = ("tell_reporter_sanctions", "phone_region", "reporter_wording", "standard_of_proof")
             try:
-                actions.configure_organisation(
-                    name=options["name"],
-                    oversight_name=options["oversight_name"],
-                    fallback_contact=options["fallback_contact"],
-                    ack_deadline=options["ack_deadline"],
-                    feedback_deadline=options["feedback_deadline"],
-                    assault_first_action_deadline=options["first_action_deadline"],
-                )
+                # The organisation's own settings are changed when any is given, or when nothing
+                # at all is: then the action says there is nothing to change.
+                if any(options[o] is not None for o in organisation_options) or all(
+                    options[o] is None for o in other_options
+                ):
+                    actions.configure_organisation(
+                        name=options["name"],
+                        oversight_name=options["oversight_name"],
+                        oversight_contact=options["oversight_contact"],
+                        fallback_contact=options["fallback_contact"],
+                        ack_deadline=options["ack_deadline"],
+                        feedback_deadline=options["feedback_deadline"],
+                        assault_first_action_deadline=options["first_action_deadline"],
+                        time_zone=options["time_zone"],
+                        languages=options["languages"].split(",") if options["languages"] is not None else None,
+                        reporters_may_search_directory=(
+                            options["directory_search"] == "on" if options["directory_search"] is not None else None
+                        ),
+                    )
                 if any(options[o] is not None for o in ("tell_reporter_sanctions", "phone_region", "reporter_wording")):
                     outcome_actions.configure_policy(
                         tell_sanctions=None
@@ -82,11 +124,15 @@ class Command(BaseCommand):
         org = current_organisation()
         self.stdout.write(f"name:                   {org.name}")
         self.stdout.write(f"oversight body:         {org.oversight_name}")
+        self.stdout.write(f"oversight contact:      {org.oversight_contact or '(none)'}")
         self.stdout.write(f"fallback contact:       {org.fallback_contact or '(none)'}")
         self.stdout.write(f"acknowledge within:     {org.ack_deadline}")
         self.stdout.write(f"feedback within:        {org.feedback_deadline}")
         self.stdout.write(f"first action (assault): {org.assault_first_action_deadline}")
         self.stdout.write(f"standard of proof:      {InvestigationPolicy.objects.get(pk=1).standard_of_proof}")
+        self.stdout.write(f"time zone:              {org.zone_name()}")
+        self.stdout.write(f"languages offered:      {','.join(code for code, _name in org.offered_languages())}")
+        self.stdout.write(f"directory search:       {'on' if org.reporters_may_search_directory else 'off'}")
         self.stdout.write("New deadlines apply to cases received from now on.")
         policy = telling.policy()
         self.stdout.write(f"tell reporter sanctions: {'on' if policy.tell_sanctions else 'off'}")

@@ -2,7 +2,9 @@
 
 The format and the rules are in docs/directory.md. The progress bar goes to standard
 error, the summary to standard output; on any error nothing is changed and the command
-exits with a non-zero status.
+exits with a non-zero status, with a hint when the file looks like one saved with ";"
+between columns or in another encoding than UTF-8 (ombuds.directory.hints). Imports are
+recorded with those made on the administration pages (ombuds.directory.uploads).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 
 from ombuds.cases.actions import directory_changed
+from ombuds.directory import hints, uploads
 from ombuds.directory.importer import ImportResult, import_directory
 from ombuds.directory.linking import link_staff_by_email
 
@@ -30,8 +33,13 @@ class Command(BaseCommand):
         path: Path = options["file"]
         dry_run: bool = options["dry_run"]
         bar = ProgressBar(self.stderr)
+        upload = None
         try:
-            result = import_directory(path, dry_run=dry_run, progress=bar)
+            if dry_run:
+                result = import_directory(path, dry_run=True, progress=bar)
+            else:
+                # Recorded with the imports listed on the administration pages.
+                upload, result = uploads.import_file(path, progress=bar)
         except OSError as exc:
             raise CommandError(f"cannot read {path}: {exc.strerror or exc}") from None
         finally:
@@ -39,13 +47,16 @@ class Command(BaseCommand):
         if result.errors:
             for error in result.errors:
                 self.stderr.write(error)
+            for hint in hints.detect(path.read_bytes()):
+                self.stderr.write(f"hint: {hint.message}")
             count = len(result.errors)
             raise CommandError(f"{count} error{'s' if count != 1 else ''} in {path}; nothing was changed")
         self.stdout.write(summary(result))
-        if not result.dry_run:
+        if upload is not None:
             linked = link_staff_by_email()
             # A newly linked staff account may be conflicted on a case it is assigned to.
             changed = directory_changed() if result.changed_person_ids or linked else 0
+            uploads.record_linked(upload, linked=linked, conflicts_changed=changed)
             self.stdout.write(f"staff accounts linked: {linked}")
             self.stdout.write(f"cases whose conflict set changed: {changed}")
 

@@ -1,0 +1,99 @@
+"""E-mail about staff accounts: the invitation to a new account, and the notice to oversight of roles given.
+
+The invitation carries a one-time link whose secret is stored nowhere, so it is sent
+at once, from the request that made it, never through the task queue (whose rows
+would keep the link). The notice to oversight holds no secret and goes through the
+queue like every other staff e-mail, queued in the transaction of the change.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.mail import send_mail
+from django.tasks import task
+from django.utils import formats
+from django.utils.translation import gettext as _
+
+from ombuds.accounts.enrolment import IssuedLink
+from ombuds.accounts.roles import Role
+
+logger = logging.getLogger(__name__)
+
+
+def send_invitation(*, user: User, link: IssuedLink) -> bool:
+    """Send the invitation, in the language of the page the administrator used; False if it could not be sent."""
+    subject = _("[ombuds] Your staff account")
+    base = settings.OMBUDS_BASE_URL.rstrip("/")
+    body = "\n\n".join(
+        [
+            _("An administrator of ombuds, the reporting channel for misconduct, made a staff account for you."),
+            _("Open this link to choose your password. It works once, until %(expires)s (UTC):")
+            % {"expires": formats.date_format(link.expires_at, "Y-m-d H:i")},
+            link.url,
+            _(
+                "Then log in at %(login)s and set up two-factor authentication with an authenticator app "
+                "on your phone. If you did not expect this e-mail, do not open the link and tell your administrator."
+            )
+            % {"login": f"{base}/staff/"},
+        ]
+    )
+    try:
+        send_mail(subject, body + "\n", None, [user.email])
+    except (OSError, smtplib.SMTPException) as exc:
+        # The administrator is told on the page and sends it again; the link is not logged.
+        logger.warning("the invitation to staff account %s could not be sent: %s", user.pk, type(exc).__name__)
+        return False
+    return True
+
+
+def queue_role_notice(*, user: User, added: Iterable[Role], acting_user: User | None) -> None:
+    """Queue an e-mail to the oversight body about roles given; run inside the change's transaction.
+
+    Whoever administers ombuds can give roles that read reports: the oversight body hears
+    of each one, so such a grant is never silent (docs/security.md).
+    """
+    roles = sorted(role.value for role in added)
+    if roles:
+        send_role_notice.enqueue(
+            user_id=user.pk, roles=roles, actor_id=acting_user.pk if acting_user is not None else None
+        )
+
+
+@task()
+def send_role_notice(*, user_id: int, roles: list[str], actor_id: int | None) -> int:
+    """Tell every active oversight member, apart from the account itself, of the roles it was given."""
+    user = User.objects.filter(pk=user_id).first()
+    if user is None:
+        return 0
+    actor = User.objects.filter(pk=actor_id).first() if actor_id is not None else None
+    recipients = sorted(
+        set(
+            User.objects.filter(is_active=True, groups__name=Role.OVERSIGHT.value)
+            .exclude(pk=user_id)
+            .exclude(email="")
+            .values_list("email", flat=True)
+        )
+    )
+    if not recipients:
+        return 0
+    labels = ", ".join(Role(role).label for role in roles)
+    by = actor.email if actor is not None else _("the server's operator, with a command")
+    subject = _("[ombuds] Roles given to %(email)s") % {"email": user.email}
+    body = "\n\n".join(
+        [
+            _("%(email)s was given these roles: %(roles)s.") % {"email": user.email, "roles": labels},
+            _("Given by: %(by)s.") % {"by": by},
+            _(
+                "You receive this because you are on the oversight body: every role given in ombuds is "
+                "reported to you. If it was not expected, ask the administrator why; the audit trail "
+                "lists every change to staff accounts: %(trail)s"
+            )
+            % {"trail": settings.OMBUDS_BASE_URL.rstrip("/") + "/staff/audit/"},
+        ]
+    )
+    return send_mail(subject, body + "\n", None, recipients)

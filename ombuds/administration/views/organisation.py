@@ -1,0 +1,98 @@
+"""The organisation's settings and the pools of handlers per category."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from ombuds.administration.access import administrator, administrator_required
+from ombuds.administration.forms import OrganisationForm, PoolForm, described
+from ombuds.cases import actions, selectors
+from ombuds.cases.models import Category, PoolMembership
+
+
+@administrator_required
+@require_http_methods(["GET", "POST"])
+def organisation(request: HttpRequest) -> HttpResponse:
+    org = selectors.current_organisation()
+    form = OrganisationForm(request.POST or None, initial=OrganisationForm.initial_for(org))
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.configure_organisation(**form.cleaned_data, acting_user=administrator(request))
+        except actions.ActionError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request, _("The organisation's settings are saved. New deadlines apply to cases received from now on.")
+            )
+            return redirect("administration:organisation")
+    return render(
+        request,
+        "administration/organisation.html",
+        {
+            "form": form,
+            "deadlines": [
+                (form["ack_deadline"], described(org.ack_deadline)),
+                (form["feedback_deadline"], described(org.feedback_deadline)),
+                (form["assault_first_action_deadline"], described(org.assault_first_action_deadline)),
+            ],
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@administrator_required
+@require_http_methods(["GET", "POST"])
+def pools(request: HttpRequest) -> HttpResponse:
+    bound: PoolForm | None = None
+    if request.method == "POST":
+        bound = PoolForm(request.POST, auto_id=_auto_id(request.POST.get("category", "")))
+        if bound.is_valid():
+            category, user = bound.cleaned_data["category"], bound.cleaned_data["user"]
+            member = request.POST.get("op") == "add"
+            try:
+                actions.set_pool_membership(
+                    category=category, user=user, member=member, acting_user=administrator(request)
+                )
+            except actions.ActionError as exc:
+                bound.add_error(None, str(exc))
+            else:
+                label = Category(category).label
+                if member:
+                    messages.success(
+                        request,
+                        _("%(email)s was added to the pool of %(category)s.")
+                        % {"email": user.email, "category": label},
+                    )
+                else:
+                    messages.success(
+                        request,
+                        _("%(email)s was taken out of the pool of %(category)s.")
+                        % {"email": user.email, "category": label},
+                    )
+                return redirect("administration:pools")
+    members = PoolMembership.objects.select_related("user").order_by("user__email")
+    categories = []
+    for category in Category:
+        form = bound if bound is not None and bound.data.get("category") == category.value else None
+        categories.append(
+            {
+                "category": category,
+                "members": [m.user for m in members if m.category == category.value],
+                "form": form or PoolForm(initial={"category": category.value}, auto_id=_auto_id(category.value)),
+            }
+        )
+    return render(
+        request,
+        "administration/pools.html",
+        {"categories": categories, "error_form": bound if bound is not None and bound.errors else None},
+        status=400 if bound is not None and bound.errors else 200,
+    )
+
+
+def _auto_id(category: str) -> str:
+    # One add form per category on the page: each needs ids of its own.
+    return f"id_pool_{category if category in Category.values else 'other'}_%s"

@@ -191,6 +191,21 @@ def investigate(case: Any, actor: Any, *investigators: Any, conduct: str = "", n
     )
 
 
+def investigate_the_accused(case: Any, actor: Any, *investigators: Any) -> Any:
+    """Open an investigation through the real action, with one allegation against each person the reports accuse."""
+    from ombuds.cases import actions
+    from ombuds.cases.models import InvolvedPerson
+    from ombuds.investigations.helpers import NewAllegation
+
+    allegations = [
+        NewAllegation(conduct="The conduct the report describes.", person_id=person.pk)
+        for person in InvolvedPerson.objects.filter(report__case=case, role="accused").order_by("pk")
+    ]
+    return actions.open_investigation(
+        case=case, actor=actor, investigators=list(investigators), allegations=allegations
+    )
+
+
 def find_every_allegation(case: Any, actor: Any, finding: str, reasoning: str = "Weighed the accounts.") -> None:
     """Record the same finding for every allegation of the case, through the real action."""
     from ombuds.investigations import actions as investigation

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 
 from ombuds.cases import content
@@ -51,3 +52,35 @@ def test_the_check_finds_a_field_nobody_classified() -> None:
         assert unclassified("cases") == ["Case.category"]
     finally:
         content.METADATA = saved
+
+
+def _reaches_a_case(model: type[models.Model], path: str) -> bool:
+    """Whether following `path` (e.g. "report__case") from `model` ends at the Case model."""
+    from ombuds.cases.models import Case
+
+    current: type[models.Model] = model
+    for step in path.split("__"):
+        try:
+            field = current._meta.get_field(step)
+        except FieldDoesNotExist:
+            return False
+        if field.related_model is None:
+            return False
+        current = field.related_model
+    return current is Case
+
+
+def test_every_model_with_content_finds_its_case() -> None:
+    """Sealing a case stored before encryption finds each content row through content.case_path."""
+    from ombuds.cases.models import Case
+
+    lost = [m.__name__ for m in content.CONTENT if m is not Case and not _reaches_a_case(m, content.case_path(m))]
+    assert lost == []
+
+
+def test_the_path_check_notices_a_path_that_does_not_reach_a_case() -> None:
+    from ombuds.outcomes.models import MeasureChange
+
+    assert _reaches_a_case(MeasureChange, "measure__case")
+    assert not _reaches_a_case(MeasureChange, "measure")  # ends at the measure
+    assert not _reaches_a_case(MeasureChange, "case")  # no such field

@@ -27,7 +27,14 @@ REPORT = {
 }
 
 # Reporter routes that show no page: a POST that ends in a redirect, the exit itself, a file to download.
-REDIRECT_ONLY = {"intake:receipt_saved", "intake:leave", "intake:quick_exit", "intake:proof_download"}
+# Her answer to interview minutes redirects, or shows the status page (walked) with the error.
+REDIRECT_ONLY = {
+    "intake:receipt_saved",
+    "intake:leave",
+    "intake:quick_exit",
+    "intake:proof_download",
+    "intake:answer_minutes",
+}
 
 
 def _reporter_route_names() -> set[str]:

@@ -21,7 +21,7 @@ from ombuds.cases.models import InvolvedPerson
 from ombuds.outcomes import actions as outcomes
 from ombuds.outcomes import registry
 from ombuds.outcomes.models import RehireCheck, RehireIdentifier
-from tests.support import api_client_for, make_staff, untranslated
+from tests.support import api_client_for, find_every_allegation, investigate_the_accused, make_staff, untranslated
 
 pytestmark = pytest.mark.django_db
 
@@ -37,9 +37,11 @@ def _dismissed(staff, file_report, *, rehire: str = "not_eligible", region: str 
     outcomes.configure_policy(phone_region=region)
     filed = file_report(people=staff.name_the_accused())
     case = filed.case
-    for step in (actions.acknowledge_case, actions.begin_assessment, actions.open_investigation):
+    for step in (actions.acknowledge_case, actions.begin_assessment):
         step(case=case, actor=staff.lead)
-    actions.record_finding(case=case, actor=staff.lead, finding="substantiated", reasoning="Substantiated.")
+    investigate_the_accused(case, staff.lead, staff.investigator)
+    find_every_allegation(case, staff.investigator, "substantiated")
+    actions.record_finding(case=case, actor=staff.lead, finding="", reasoning="Substantiated.")
     case.refresh_from_db()
     outcome = outcomes.propose_outcome(
         case=case,

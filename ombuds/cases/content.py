@@ -158,6 +158,19 @@ METADATA.update(
 )
 
 
+# How a row of a content model reaches its case, for the models without a `case` foreign key
+# of their own (keyring.seal_legacy_case finds a case's rows through it).
+CASE_PATHS: dict[type[models.Model], str] = {
+    InvolvedPerson: "report__case",
+    MeasureChange: "measure__case",
+}
+
+
+def case_path(model: type[models.Model]) -> str:
+    """The lookup from a row of `model` to its case, e.g. "case" or "report__case"."""
+    return CASE_PATHS.get(model, "case")
+
+
 def register(model: type[models.Model], *, content: Iterable[str], metadata: Iterable[str]) -> None:
     """Classify the fields of another app's model that belongs to a case; called from that app's ready().
 

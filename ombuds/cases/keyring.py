@@ -33,7 +33,6 @@ from ombuds.cases.models import (
     Case,
     CaseKeyGrant,
     GrantHolder,
-    InvolvedPerson,
     Organisation,
     PendingGrant,
     Report,
@@ -433,10 +432,7 @@ def _rows_of(case: Case) -> list[tuple[type[Any], Any]]:
     for model in content.CONTENT:
         if model is Case:
             continue
-        if model is InvolvedPerson:
-            rows = list(InvolvedPerson.objects.filter(report__case=case))
-        else:
-            rows = list(model.objects.filter(case=case))  # type: ignore[attr-defined]
+        rows = list(model._default_manager.filter(**{content.case_path(model): case}))
         found.extend((model, row) for row in rows)
     return found
 

@@ -7,6 +7,7 @@ unconflicted oversight member can produce it.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 from collections.abc import Mapping
@@ -230,3 +231,37 @@ def test_a_token_without_its_owners_key_gets_no_case_file(staff, chinese_case) -
     )
     assert answer.status_code == 422 and "cannot open" in answer.json()["detail"][0]["msg"]
     assert not AuditEvent.objects.filter(event_type=EventType.CASE_FILE_PRODUCED).exists()
+
+
+def test_the_investigation_and_the_outcomes_are_in_it(staff, file_report) -> None:
+    """The sections ombuds.investigations and ombuds.outcomes register from their ready()."""
+    from ombuds.investigations import actions as investigation
+    from ombuds.outcomes import actions as outcomes
+    from tests.support import find_every_allegation, investigate_the_accused
+
+    case = file_report(people=staff.name_the_accused(), narrative="He followed me to my room.").case
+    actions.acknowledge_case(case=case, actor=staff.lead)
+    actions.begin_assessment(case=case, actor=staff.lead)
+    investigate_the_accused(case, staff.lead, staff.investigator)
+    data = b"the hotel's key-card log\n"
+    item = investigation.add_evidence(
+        case=case,
+        actor=staff.investigator,
+        kind="file",
+        description="Key-card log of the hotel",
+        source="Hotel security",
+        file=actions.NewAttachment(filename="keycards.txt", content_type="text/plain", data=data),
+    )
+    find_every_allegation(case, staff.investigator, "substantiated", reasoning="The log and her account agree.")
+    actions.record_finding(case=case, actor=staff.lead, finding="", reasoning="Established.")
+    case.refresh_from_db()
+    accused = next(p for p in case.reports.get().people.all() if p.role == "accused")
+    outcomes.propose_outcome(
+        case=case, actor=staff.lead, person=accused, sanctions=["written_warning"], rehire="eligible", reason="First."
+    )
+    html = document.html(case, staff.oversight, now=T0)
+    assert 'class="investigation"' in html and "The log and her account agree." in html
+    assert "Key-card log of the hotel" in html and hashlib.sha256(data).hexdigest() in html
+    assert 'class="casefile-outcomes"' in html and "First." in html
+    assert html.index('id="report"') < html.index('class="investigation"') < html.index('id="timeline"')
+    assert item.number == 1

@@ -20,6 +20,7 @@ from django.utils import timezone, translation
 from ombuds.cases.models import Organisation
 
 _STAFF_PREFIX = "/staff/"
+_SAME_FOR_EVERY_ORGANISATION = ("/static/", "/api/v1/openapi.json")
 _ATTR = "_ombuds_offered_languages"
 
 
@@ -30,6 +31,10 @@ class OrganisationMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if request.path_info.startswith(_SAME_FOR_EVERY_ORGANISATION):
+            # Static files and the API's schema: no time or language of the organisation in
+            # them, so no query (the schema is also read before any database exists).
+            return self.get_response(request)
         org = Organisation.objects.only("time_zone", "languages").filter(pk=1).first()
         offered = [(code, str(name)) for code, name in settings.LANGUAGES]
         if org is not None:

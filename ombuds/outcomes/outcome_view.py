@@ -169,7 +169,7 @@ def _measures(case: Case, txt: _Opener, names: dict[int, str], now: datetime) ->
         Measure.objects.filter(case=case)
         .select_related("recorded_by")
         .prefetch_related("protects", "restricts", "changes__by")
-        .order_by("starts_on", "recorded_at")
+        .order_by("starts_on", "recorded_at", "kind", "pk")
     )
     for m in measures:
         over = m.is_over(today)

@@ -102,7 +102,7 @@ def protections(case: Case, *, today: date | None = None) -> list[Protection]:
     measures = (
         Measure.objects.filter(case=case, protects_reporter=True)
         .annotate(restricted=Count("restricts"))
-        .order_by("starts_on", "recorded_at")
+        .order_by("starts_on", "recorded_at", "kind", "pk")
     )
     return [
         Protection(

@@ -129,7 +129,7 @@ def test_an_emptied_text_goes_back_to_the_default_and_an_unchanged_page_changes_
     admin = client_for(staff.admin)
     admin.post("/staff/admin/organisation/", page_form(**{"outcomes-wording_decided_en": "Your case is decided."}))
     assert OutcomePolicy.objects.get(pk=1).wording == {"decided": {"en": "Your case is decided."}}
-    assert 'Your case is decided.</textarea>' in admin.get("/staff/admin/organisation/").content.decode()
+    assert "Your case is decided.</textarea>" in admin.get("/staff/admin/organisation/").content.decode()
 
     unchanged = admin.post("/staff/admin/organisation/", page_form())
     assert unchanged.status_code == 400
@@ -142,7 +142,9 @@ def test_an_emptied_text_goes_back_to_the_default_and_an_unchanged_page_changes_
 
 
 def test_telling_the_sanctions_is_switched_on_the_same_page(staff) -> None:
-    response = client_for(staff.admin).post("/staff/admin/organisation/", page_form(**{"outcomes-tell_sanctions": "on"}))
+    response = client_for(staff.admin).post(
+        "/staff/admin/organisation/", page_form(**{"outcomes-tell_sanctions": "on"})
+    )
     assert response.status_code == 302
     assert OutcomePolicy.objects.get(pk=1).tell_sanctions is True
     [event] = policy_events()

@@ -4,7 +4,8 @@ An administrator signs in with a password and a TOTP code, invites a new handler
 e-mail goes through a real SMTP listener), and the handler follows the link, chooses a
 password, logs in and sets up the second factor. The administrator then uploads a
 directory file, reads the dry run and confirms it. Each step leaves its audit event in
-the server's database.
+the server's database. Then an administrator adds a question to a category's draft,
+previews it as a reporter would see it, and publishes it as a new version.
 
 Drives Debian's chromium through Playwright, like tests/test_browser_staff.py. Without
 /usr/bin/chromium these tests fail, unless OMBUDS_SKIP_BROWSER=1 says the browser is
@@ -161,3 +162,65 @@ def _json(value: Any) -> dict[str, Any]:
     import json
 
     return value if isinstance(value, dict) else json.loads(value)
+
+
+def test_an_administrator_changes_the_questionnaire_previews_and_publishes_it_without_javascript(
+    browser: Any, server: RealServer
+) -> None:
+    base = server.base_url
+    admin_email = f"admin-{secrets.token_hex(4)}@example.org"
+    admin = create_staff(server, {admin_email: ("administrator",)})[admin_email]
+    admin_id = server.query("SELECT id FROM auth_user WHERE email = %s", [admin_email])[0][0]
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    published_before = len(events(server, EventType.QUESTIONNAIRE_PUBLISHED))
+
+    context, page = new_page(browser, javascript=False)
+    log_in(page, base, admin)
+    page.goto(base + "/staff/admin/")
+    page.get_by_role("navigation", name="Administration").get_by_role("link", name="Questionnaire").click()
+    expect(page.get_by_role("heading", name="Questionnaire", level=1)).to_be_visible()
+    page.get_by_role("link", name="Sexual harassment", exact=True).click()
+    assert submit(page, page.get_by_role("button", name="Start a draft")) == 302
+    expect(flash(page)).to_contain_text("Draft started.")
+
+    # A new question, in English and Chinese, optional.
+    page.get_by_role("link", name="Add a question").click()
+    page.locator('input[name="key"]').fill("witnesses")
+    page.locator('input[name="kind"][value="yes_no"]').check()
+    page.locator('textarea[name="text_en"]').fill("Did anyone else see or hear it?")
+    page.locator('textarea[name="text_zh-hans"]').fill("当时有其他人看到或听到吗？")
+    shot(page, "questionnaire-question")
+    assert submit(page, page.get_by_role("button", name="Save in the draft")) == 302
+    expect(flash(page)).to_contain_text("Question saved in the draft.")
+    expect(page.locator("#draft")).to_contain_text("Did anyone else see or hear it?")
+
+    # The preview shows it as a reporter would see it, in each language.
+    page.get_by_role("link", name="Preview the draft as a reporter sees it").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Preview of the draft")
+    expect(page.locator(".preview")).to_contain_text("Did anyone else see or hear it?")
+    page.get_by_role("link", name="Simplified Chinese").click()
+    expect(page.locator(".preview")).to_contain_text("当时有其他人看到或听到吗？")
+    shot(page, "questionnaire-preview")
+
+    # Published as a new version; the draft is gone.
+    page.get_by_role("link", name="Questions about: Sexual harassment").click()
+    page.get_by_label("What changed (optional)").fill("Asks about witnesses.")
+    assert submit(page, page.get_by_role("button", name="Publish as a new version")) == 302
+    expect(flash(page)).to_contain_text("published: new reports in this category are asked these questions.")
+    expect(page.get_by_role("button", name="Start a draft")).to_be_visible()
+    shot(page, "questionnaire")
+    context.close()
+
+    changes = [
+        (actor, _json(detail)["change"], _json(detail).get("question"))
+        for actor, detail in events(server, EventType.QUESTIONNAIRE_DRAFT_CHANGED)
+    ]
+    assert changes == [(admin_id, "draft_started", None), (admin_id, "question_added", "witnesses")]
+    published = events(server, EventType.QUESTIONNAIRE_PUBLISHED)[published_before:]
+    assert [(actor, _json(detail)["category"]) for actor, detail in published] == [(admin_id, "sexual_harassment")]
+    rows = server.query(
+        "SELECT v.number FROM questionnaire_version v JOIN questionnaire_question q ON q.version_id = v.id "
+        "WHERE v.category = %s AND q.key = %s",
+        ["sexual_harassment", "witnesses"],
+    )
+    assert rows == [(_json(published[0][1])["version"],)], "the published version does not hold the new question"

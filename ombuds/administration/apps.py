@@ -25,7 +25,10 @@ class AdministrationConfig(AppConfig):
         nav.register(
             "administration:organisation",
             _("Organisation"),
-            _("Name, oversight body, deadlines, time zone, languages, the directory search on the report form."),
+            _(
+                "Name, oversight body, deadlines, time zone, languages, the directory search on the report form, "
+                "what a reporter is told of the outcome."
+            ),
             order=30,
         )
         nav.register(

@@ -152,9 +152,10 @@ class OrganisationForm(forms.Form):
         ),
     )
 
-    # The wording shown to a reporter for each outcome of her case is added here by the
-    # outcomes app (ombuds/outcomes): its fields, and the block "outcome_wording" of
-    # administration/organisation.html.
+    # The wording shown to a reporter for each outcome of her case is the outcomes app's
+    # own form (ombuds.outcomes.forms.ReporterWordingForm), saved by its action; the
+    # organisation's page shows it in the block "outcome_wording" of
+    # administration/organisation.html, inside the same <form>.
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

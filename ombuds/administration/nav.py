@@ -2,10 +2,11 @@
 
 Another app adds its own administration page with one line in its AppConfig.ready():
 
-    from ombuds.administration import nav
-    nav.register("policies:admin", _("Policies"), _("Publish policies and see who acknowledged them."), order=50)
+    from ombuds.administration.nav import register
+    register("policies_admin:index", _("Policies"), _("Publish policies ..."), order=50)
 
-The URL name must reverse without arguments; its view must be wrapped in
+This module imports nothing of ombuds, so an app on any layer may fill it
+(tests/test_layers.py places it at the bottom). The URL name must reverse without arguments; its view must be wrapped in
 `ombuds.administration.access.administrator_required`, and its template should extend
 "administration/base.html" (which draws this navigation and marks the current section).
 docs/administration.md says the same for developers.

@@ -535,11 +535,14 @@ def configure_policy(
     phone_region: str | None = None,
     wording: Mapping[tuple[str, str], str] | None = None,
     languages: Iterable[str] = (),
+    acting_user: User | None = None,
 ) -> OutcomePolicy:
     """Change what reporters are told of outcomes, and the default phone region of the registry.
 
     `wording` maps (wording key, language) to the organisation's text; an empty text
     goes back to the default wording. `languages` are the languages ombuds serves.
+    The audit event names the administrator who made the change on the administration
+    pages (`acting_user`), or the system for a command run on the server.
     """
     known = set(languages)
     with transaction.atomic(durable=True):
@@ -571,6 +574,7 @@ def configure_policy(
         policy.save()
         log.record_system(
             EventType.OUTCOME_POLICY_CONFIGURED,
+            actor_id=acting_user.pk if acting_user is not None else None,
             tell_sanctions=policy.tell_sanctions,
             phone_region=policy.phone_region,
             wordings=sorted(f"{k}:{lang}" for k, v in policy.wording.items() for lang in v),

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from ombuds.cases.actions import MAX_NARRATIVE
-from ombuds.outcomes.models import MeasureKind, Rehire, Sanction
+from ombuds.outcomes.models import MeasureKind, OutcomePolicy, Rehire, Sanction
 from ombuds.outcomes.outcome_view import PersonChoice
+from ombuds.outcomes.telling import DEFAULT_WORDING, WORDING_KEYS
 
 
 class DateInput(forms.DateInput):
@@ -115,3 +118,80 @@ class DecideOutcomeForm(forms.Form):
 
 class RehireCheckForm(IdentifiersForm):
     pass
+
+
+# What each sentence of ombuds.outcomes.telling is for, as the administrator reads it.
+WORDING_LABELS: dict[str, Any] = {
+    "decided": _("When her case is decided"),
+    "action_taken": _("When action was taken about a person she reported"),
+    "no_action": _("When no disciplinary action was taken about a person she reported"),
+    "sanctions_private": _("Why she is not told which action was taken"),
+}
+
+
+@dataclass(frozen=True)
+class WordingRow:
+    key: str
+    label: Any
+    fields: list[forms.BoundField]
+
+
+class ReporterWordingForm(forms.Form):
+    """What a reporter is told of the outcomes, on the organisation's page: sanctions told or not, and the wording.
+
+    One text per wording key and offered language, shown with the default filled in; a
+    text left as the default, or emptied, goes back to the default (also when the default
+    changes with a new release). `changes()` gives only what differs from `policy`.
+    """
+
+    tell_sanctions = forms.BooleanField(
+        label=_("Tell the reporter which action was taken about the people she reported"),
+        required=False,
+        help_text=_(
+            "Off by default: she is told that action was taken, not which. Rehire eligibility is never told to her."
+        ),
+    )
+
+    def __init__(self, *args: Any, languages: Sequence[tuple[str, str]], policy: OutcomePolicy, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.policy = policy
+        self.fields["tell_sanctions"].initial = policy.tell_sanctions
+        self.defaults: dict[str, tuple[str, str, str]] = {}  # field name: (key, language, default text)
+        for key in WORDING_KEYS:
+            for code, language_name in languages:
+                with translation.override(code):
+                    default = str(DEFAULT_WORDING[key])
+                name = f"wording_{key}_{code}"
+                self.defaults[name] = (key, code, default)
+                self.fields[name] = forms.CharField(
+                    label=language_name,
+                    required=False,
+                    max_length=2000,
+                    initial=policy.wording.get(key, {}).get(code) or default,
+                    widget=forms.Textarea(attrs={"rows": 2, "lang": code}),
+                    help_text=_("The default: “%(default)s”") % {"default": default},
+                )
+
+    def rows(self) -> list[WordingRow]:
+        return [
+            WordingRow(
+                key=key,
+                label=WORDING_LABELS[key],
+                fields=[self[name] for name, (field_key, _code, _default) in self.defaults.items() if field_key == key],
+            )
+            for key in WORDING_KEYS
+        ]
+
+    def changes(self) -> tuple[bool | None, dict[tuple[str, str], str]]:
+        """(tell_sanctions, or None if unchanged; {(key, language): text} of the changed texts, "" for the default)."""
+        tell: bool | None = self.cleaned_data["tell_sanctions"]
+        if tell == self.policy.tell_sanctions:
+            tell = None
+        wording: dict[tuple[str, str], str] = {}
+        for name, (key, code, default) in self.defaults.items():
+            text = self.cleaned_data[name].strip()
+            if text == default.strip():
+                text = ""
+            if text != self.policy.wording.get(key, {}).get(code, ""):
+                wording[(key, code)] = text
+        return tell, wording

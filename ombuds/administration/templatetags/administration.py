@@ -15,4 +15,9 @@ register = template.Library()
 def admin_sections(context: dict[str, Any]) -> list[tuple[nav.Section, bool]]:
     request = context.get("request")
     path = request.path_info if request is not None else ""
-    return [(section, path.startswith(section.url)) for section in nav.sections()]
+    sections = nav.sections()
+    # The longest matching address is the current one: /staff/admin/policies/acknowledgements/
+    # is the acknowledgements' page, not the policies'.
+    matching = [section.url for section in sections if path.startswith(section.url)]
+    current = max(matching, key=len, default=None)
+    return [(section, section.url == current) for section in sections]

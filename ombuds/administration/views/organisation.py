@@ -12,6 +12,10 @@ from ombuds.administration.access import administrator, administrator_required
 from ombuds.administration.forms import OrganisationForm, PoolForm, described
 from ombuds.cases import actions, selectors
 from ombuds.cases.models import Category, PoolMembership
+from ombuds.lib import languages
+from ombuds.outcomes import actions as outcome_actions
+from ombuds.outcomes import telling
+from ombuds.outcomes.forms import ReporterWordingForm
 
 
 @administrator_required
@@ -19,29 +23,58 @@ from ombuds.cases.models import Category, PoolMembership
 def organisation(request: HttpRequest) -> HttpResponse:
     org = selectors.current_organisation()
     form = OrganisationForm(request.POST or None, initial=OrganisationForm.initial_for(org))
-    if request.method == "POST" and form.is_valid():
-        try:
-            actions.configure_organisation(**form.cleaned_data, acting_user=administrator(request))
-        except actions.ActionError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(
-                request, _("The organisation's settings are saved. New deadlines apply to cases received from now on.")
-            )
-            return redirect("administration:organisation")
+    wording_form = ReporterWordingForm(
+        request.POST or None, prefix="outcomes", languages=org.offered_languages(), policy=telling.policy()
+    )
+    if request.method == "POST" and form.is_valid() and wording_form.is_valid() and _save(request, form, wording_form):
+        messages.success(
+            request, _("The organisation's settings are saved. New deadlines apply to cases received from now on.")
+        )
+        return redirect("administration:organisation")
     return render(
         request,
         "administration/organisation.html",
         {
             "form": form,
+            "wording_form": wording_form,
             "deadlines": [
                 (form["ack_deadline"], described(org.ack_deadline)),
                 (form["feedback_deadline"], described(org.feedback_deadline)),
                 (form["assault_first_action_deadline"], described(org.assault_first_action_deadline)),
             ],
         },
-        status=400 if form.errors else 200,
+        status=400 if form.errors or wording_form.errors else 200,
     )
+
+
+def _save(request: HttpRequest, form: OrganisationForm, wording_form: ReporterWordingForm) -> bool:
+    """The organisation's settings, then what reporters are told of outcomes: each through its own action.
+
+    "Nothing to change" is the answer only when neither changed.
+    """
+    tell_sanctions, wording = wording_form.changes()
+    outcomes_changed = tell_sanctions is not None or bool(wording)
+    try:
+        actions.configure_organisation(**form.cleaned_data, acting_user=administrator(request))
+    except actions.NothingToChange as exc:
+        if not outcomes_changed:
+            form.add_error(None, str(exc))
+            return False
+    except actions.ActionError as exc:
+        form.add_error(None, str(exc))
+        return False
+    if outcomes_changed:
+        try:
+            outcome_actions.configure_policy(
+                tell_sanctions=tell_sanctions,
+                wording=wording,
+                languages=languages.codes(),
+                acting_user=administrator(request),
+            )
+        except actions.ActionError as exc:
+            wording_form.add_error(None, str(exc))
+            return False
+    return True
 
 
 @administrator_required

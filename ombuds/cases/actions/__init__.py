@@ -29,7 +29,12 @@ from ombuds.cases.actions.conflicts import (
     propose_let_back_in,
 )
 from ombuds.cases.actions.escalation import escalate
-from ombuds.cases.actions.organisation import configure_organisation, release_assignments, set_pool_membership
+from ombuds.cases.actions.organisation import (
+    NothingToChange,
+    configure_organisation,
+    release_assignments,
+    set_pool_membership,
+)
 from ombuds.cases.actions.records import record_attachment_download, record_case_export, record_case_view
 from ombuds.cases.actions.reporter import (
     AnswersNotAccepted,
@@ -73,6 +78,7 @@ __all__ = [
     "FiledReport",
     "NewAttachment",
     "NewPerson",
+    "NothingToChange",
     "SealedFile",
     "acknowledge_case",
     "add_note",

@@ -20,6 +20,10 @@ from ombuds.cases.models import Case, Category, Organisation, PoolMembership, St
 from ombuds.lib.durations import Duration, InvalidDuration
 
 
+class NothingToChange(ActionError):
+    """The settings already have the values given (the administration page saves other settings then)."""
+
+
 def configure_organisation(
     *,
     name: str | None = None,
@@ -71,7 +75,7 @@ def configure_organisation(
         org = Organisation.objects.select_for_update().get(pk=1)
         changed = sorted(field for field, value in values.items() if getattr(org, field) != value)
         if not changed:
-            raise ActionError(_("Nothing to change: the settings already have these values."))
+            raise NothingToChange(_("Nothing to change: the settings already have these values."))
         for field in changed:
             setattr(org, field, values[field])
         org.save(update_fields=changed)

@@ -71,7 +71,13 @@ def _machine() -> dict[str, Any]:
     if meminfo.exists():
         total = next(line for line in meminfo.read_text().splitlines() if line.startswith("MemTotal:"))
         memory = int(total.split()[1]) / 1024 / 1024
-    return {"cores": cores(), "ram_gib": round(memory, 1), "python": platform.python_version()}
+    # The load average says how much of the machine was someone else's while the figures were taken.
+    return {
+        "cores": cores(),
+        "ram_gib": round(memory, 1),
+        "python": platform.python_version(),
+        "load_average": [round(load, 2) for load in os.getloadavg()],
+    }
 
 
 def _database(admin_url: str | None) -> str:
@@ -254,6 +260,7 @@ def main() -> int:
     scale = SCALES[args.scale]
     root = Path(tempfile.mkdtemp(prefix="ombuds-bench-"))
     started = time.perf_counter()
+    load_before = _machine()["load_average"]
     bench = Bench(scale, root, admin_url)
     try:
         bench.run()
@@ -267,7 +274,7 @@ def main() -> int:
         "database": _database(admin_url),
         "scale": args.scale,
         "cases": {"small": scale.small_cases, "large": scale.large_cases},
-        "machine": _machine(),
+        "machine": _machine() | {"load_average_before": load_before},
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "seconds": round(time.perf_counter() - started, 1),
         "figures": bench.figures,

@@ -1332,6 +1332,10 @@ def _load(world: World, workers: int, progress: Progress | None, timings: dict[s
     for name in ("waiting for chunks", "audit leaves", "loading rows", "building indexes"):
         timings[name] = 0.0
     with transaction.atomic():
+        if loader.postgres:
+            # Django's foreign keys are checked at commit on PostgreSQL: a queue of millions of
+            # pending checks, and no index may be built while any is pending. Checked per statement instead.
+            loader.execute("SET CONSTRAINTS ALL IMMEDIATE")
         head = AuditHead.objects.select_for_update().get(pk=1)
         tree = head.tree()
         first = seq = head.size

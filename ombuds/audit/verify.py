@@ -281,9 +281,11 @@ def _action_case(column: str) -> str:
 def _first_disagreeing_in_database() -> int | None:
     table = AuditEvent._meta.db_table
     if connection.vendor == "postgresql":
+        # OFFSET 0 keeps the subquery from being folded into the outer one, where each of the
+        # six uses of j would parse the leaf again: parsed once per row, the check is about six times faster.
         sql = f"""
             SELECT MIN(seq) FROM (SELECT seq, event_type, at, actor_kind, actor_id, case_id, leaf::jsonb AS j
-                                  FROM {table}) AS e
+                                  FROM {table} OFFSET 0) AS e
             WHERE NOT (
                 j->'index' = to_jsonb(seq)
                 AND j->>'action' IS NOT DISTINCT FROM ({_action_case("event_type")})

@@ -44,8 +44,10 @@ test: lint typecheck migrations-check pytest
 lock: $(STAMP)
 	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --universal --python-version 3.12 -o requirements.lock
 
+# `make bench BENCH_SCALE=small` is the quick version CI runs; BENCH_CASES sets the large history of a full run.
+BENCH_SCALE ?= full
 bench: $(STAMP)
-	$(PY) -m benchmarks
+	$(PY) -m benchmarks --scale $(BENCH_SCALE)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

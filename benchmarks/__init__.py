@@ -1,7 +1,7 @@
-"""Timings of ombuds' heavy operations, run with `make bench` (`python -m benchmarks`).
+"""Timings of ombuds' heavy operations, run with `python -m benchmarks.micro`.
 
 Each benchmark is a function in a module of this package that takes a scratch
-directory and returns Measurement rows; benchmarks/__main__.py lists them in
+directory and returns Measurement rows; benchmarks/micro.py lists them in
 `registry()`. They run against a fresh SQLite database in a temporary directory and
 never need the network.
 """

@@ -1,7 +1,7 @@
 """Argon2id at the configured cost: one derivation, and several at once as under concurrent sign-ins.
 
 The cost comes from OMBUDS_KDF_OPSLIMIT and OMBUDS_KDF_MEMLIMIT_MIB, so an operator can
-try a value before setting it: `OMBUDS_KDF_OPSLIMIT=6 python -m benchmarks kdf`. Aim for
+try a value before setting it: `OMBUDS_KDF_OPSLIMIT=6 python -m benchmarks.micro kdf`. Aim for
 0.1 to 0.5 seconds per derivation (docs/security.md).
 """
 

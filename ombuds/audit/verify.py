@@ -281,9 +281,11 @@ def _action_case(column: str) -> str:
 def _first_disagreeing_in_database() -> int | None:
     table = AuditEvent._meta.db_table
     if connection.vendor == "postgresql":
+        # OFFSET 0 keeps the subquery from being folded into the outer one, where each of the
+        # six uses of j would parse the leaf again: parsed once per row, the check is about six times faster.
         sql = f"""
             SELECT MIN(seq) FROM (SELECT seq, event_type, at, actor_kind, actor_id, case_id, leaf::jsonb AS j
-                                  FROM {table}) AS e
+                                  FROM {table} OFFSET 0) AS e
             WHERE NOT (
                 j->'index' = to_jsonb(seq)
                 AND j->>'action' IS NOT DISTINCT FROM ({_action_case("event_type")})
@@ -294,18 +296,20 @@ def _first_disagreeing_in_database() -> int | None:
             ) IS NOT FALSE
         """  # noqa: S608 - no value from outside: the table name, numbers and the event names of the code
     else:
+        # One parse of each leaf: json_extract with several paths gives their values as one JSON
+        # array, compared as text with the array of the row's columns (six single extractions
+        # would parse the leaf six times, most of the cost of this check). The leaf's own
+        # tokens are compared, so the check is, if anything, stricter than comparing values.
         # Django keeps an aware time in SQLite as UTC text, "YYYY-MM-DD HH:MM:SS[.ffffff]".
         sql = f"""
             SELECT MIN(seq) FROM {table}
-            WHERE CASE WHEN json_valid(leaf) THEN NOT (
-                json_extract(leaf, '$.index') IS seq
-                AND json_extract(leaf, '$.action') IS ({_action_case("event_type")})
-                AND json_extract(leaf, '$.actor.kind') IS actor_kind
-                AND json_extract(leaf, '$.actor.id') IS actor_id
-                AND json_extract(leaf, '$.object.case') IS case_id
-                AND json_extract(leaf, '$.time')
-                    IS replace(at, ' ', 'T') || CASE WHEN instr(at, '.') THEN '' ELSE '.000000' END || 'Z'
-            ) ELSE 1 END
+            WHERE CASE WHEN json_valid(leaf) THEN
+                json_extract(leaf, '$.index', '$.action', '$.actor.kind', '$.actor.id', '$.object.case', '$.time')
+                IS NOT json_array(
+                    seq, ({_action_case("event_type")}), actor_kind, actor_id, case_id,
+                    replace(at, ' ', 'T') || CASE WHEN instr(at, '.') THEN '' ELSE '.000000' END || 'Z'
+                )
+            ELSE 1 END
         """  # noqa: S608 - no value from outside: the table name, numbers and the event names of the code
     with connection.cursor() as cursor:
         cursor.execute(sql)

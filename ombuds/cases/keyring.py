@@ -21,6 +21,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from ombuds.accounts import keys as staff_keys
@@ -218,9 +219,11 @@ def grant_pending(user: User, *, limit: int = 200) -> int:
     """
     if staff_keys.attached(user) is None:
         return 0
-    mine = CaseKeyGrant.objects.filter(holder=GrantHolder.STAFF, user=user).values("case_id")
+    # Asked per pending grant (few), never as the set of every case she holds (all her cases):
+    # run on every staff request, an IN over that set grew with the organisation's history.
+    mine = CaseKeyGrant.objects.filter(holder=GrantHolder.STAFF, user=user, case_id=OuterRef("case_id"))
     waiting = list(
-        PendingGrant.objects.filter(case_id__in=mine, user__staff_key__isnull=False)
+        PendingGrant.objects.filter(Exists(mine), user__staff_key__isnull=False)
         .select_related("case", "user")
         .order_by("created_at")[:limit]
     )

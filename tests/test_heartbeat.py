@@ -26,7 +26,9 @@ def _database_files() -> tuple[Path, Path]:
     return database, wal
 
 
-@pytest.mark.django_db(transaction=True)
+# serialized_rollback: the rows the migrations made are put back afterwards, and the flush
+# makes no fresh content types that the next transactional test's restore would collide with.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_an_idle_sweep_moves_the_write_ahead_logs_modification_time_to_now() -> None:
     database, wal = _database_files()
     for path in (database, wal):
@@ -39,7 +41,9 @@ def test_an_idle_sweep_moves_the_write_ahead_logs_modification_time_to_now() -> 
     assert database.stat().st_mtime > AN_HOUR_AGO + 3000  # the checkpoint reached the database file too
 
 
-@pytest.mark.django_db(transaction=True)
+# serialized_rollback: the rows the migrations made are put back afterwards, and the flush
+# makes no fresh content types that the next transactional test's restore would collide with.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_heartbeat_is_one_row_that_counts_and_holds_no_time() -> None:
     sweep(timezone.now())
     sweep(timezone.now())

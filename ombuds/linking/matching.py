@@ -64,6 +64,9 @@ class Prepared:
 
     people: dict[int, list[bytes]] = field(default_factory=dict)
     reporter: list[bytes] = field(default_factory=list)
+    # The match key behind each π of an accused person, for the escrow of this report
+    # (ombuds.linking.escrow). Held in memory during filing only, never stored.
+    keys: dict[bytes, match_keys.MatchKey] = field(default_factory=dict, repr=False, compare=False)
 
 
 def scope() -> str:
@@ -137,9 +140,16 @@ def prepare(*, accused: Sequence[Accused], reporter_name: str, reporter_contact:
     ]
     flat = [identifier for _position, found in per_person for identifier in found] + mine
     # One batch: one blinding round trip for the whole report (about 3 ms for three identifiers).
-    match_ids = iter([threshold.match_id(key) for key in match_keys.derive_here(flat)])
+    derived = match_keys.derive_here(flat)
+    by_id = {threshold.match_id(key): key for key in derived}
+    match_ids = iter([threshold.match_id(key) for key in derived])
     people = {position: [next(match_ids) for _ in found] for position, found in per_person}
-    return Prepared(people=people, reporter=sorted(set(match_ids)))
+    accused_ids = {match_id for found in people.values() for match_id in found}
+    return Prepared(
+        people=people,
+        reporter=sorted(set(match_ids)),
+        keys={match_id: key for match_id, key in by_id.items() if match_id in accused_ids},
+    )
 
 
 @dataclass(frozen=True)

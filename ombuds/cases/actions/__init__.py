@@ -29,6 +29,7 @@ from ombuds.cases.actions.conflicts import (
     propose_let_back_in,
 )
 from ombuds.cases.actions.escalation import escalate
+from ombuds.cases.actions.escrow import release_held_report, sweep_expired, withdraw_held_report
 from ombuds.cases.actions.organisation import (
     NothingToChange,
     configure_organisation,
@@ -113,6 +114,9 @@ __all__ = [
     "set_pool_membership",
     "take_step",
     "withdraw_closure",
+    "release_held_report",
+    "withdraw_held_report",
+    "sweep_expired",
 ]
 
 

@@ -11,8 +11,8 @@ from datetime import datetime
 from ombuds.accounts.sweep import purge_login_records
 from ombuds.audit import log, tree_heads, witness
 from ombuds.cases import content
-from ombuds.cases.actions import escrow as escrow_actions
 from ombuds.cases import sweeps as case_sweeps
+from ombuds.cases.actions import escrow as escrow_actions
 from ombuds.core import heartbeat
 from ombuds.intake import access
 from ombuds.policies import actions as policy_actions

@@ -37,7 +37,6 @@ from ombuds.crypto.errors import CombineError, DecryptionError
 from ombuds.linking import matching
 from ombuds.linking.models import EscrowShare, HeldReport, HoldState, Mention, NamedReporter
 
-
 # The ends that leave nothing of the report.
 ENDED_WITHOUT_RELEASE = frozenset({HoldState.WITHDRAWN, HoldState.EXPIRED})
 
@@ -84,6 +83,18 @@ def hold(prepared: matching.Prepared, *, case: Case, report: Report, key: keys.D
     return held
 
 
+def released_at_filing(*, case: Case, report: Report, at: datetime) -> HeldReport:
+    """She asked to hold a report that another reporter's report already matches: it is never held."""
+    return HeldReport.objects.create(
+        report=report,
+        case=case,
+        held_since=at,
+        expires_at=at,
+        state=HoldState.RELEASED_BY_MATCH,
+        ended_at=at,
+    )
+
+
 def _same_reporter(prepared: matching.Prepared, report_ids: set[int]) -> set[int]:
     """Those of the reports that come from the named reporter of the report being filed."""
     if not prepared.reporter or not report_ids:
@@ -107,7 +118,9 @@ def named_elsewhere(prepared: matching.Prepared, *, report: Report) -> bool:
     return bool(others - _same_reporter(prepared, others))
 
 
-def opened_by(prepared: matching.Prepared, *, report: Report, key: keys.DataKey) -> list[tuple[HeldReport, keys.DataKey]]:
+def opened_by(
+    prepared: matching.Prepared, *, report: Report, key: keys.DataKey
+) -> list[tuple[HeldReport, keys.DataKey]]:
     """The held reports the report being filed completes, each with its data key rebuilt from the two shares.
 
     Runs in the filing transaction, under its lock on the organisation (matching.record),

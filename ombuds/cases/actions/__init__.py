@@ -107,16 +107,16 @@ __all__ = [
     "refer_case",
     "reject_closure",
     "release_assignments",
+    "release_held_report",
     "reopen_case",
     "reporter_moment",
     "resolve_appeal",
     "send_staff_message",
     "set_pool_membership",
+    "sweep_expired",
     "take_step",
     "withdraw_closure",
-    "release_held_report",
     "withdraw_held_report",
-    "sweep_expired",
 ]
 
 

@@ -16,8 +16,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from ombuds.audit import log, tree_heads
-from ombuds.audit.models import EventType
+from ombuds.audit.models import ActorKind, EventType
 from ombuds.cases import content, filing_proof, keyring, notify, quota, routing
+from ombuds.cases.actions import escrow as escrow_actions
 from ombuds.cases.actions._base import (
     MAX_NARRATIVE,
     MAX_PEOPLE,
@@ -30,7 +31,6 @@ from ombuds.cases.actions._base import (
     reporter_moment,
     reporter_record,
 )
-from ombuds.cases.actions import escrow as escrow_actions
 from ombuds.cases.actions._routing import recompute_conflicts
 from ombuds.cases.deadlines import initial_deadlines
 from ombuds.cases.models import (
@@ -339,7 +339,19 @@ def _escrow_step(
     opened = linking_escrow.opened_by(matched, report=report, key=key)
     for waiting, waiting_key in opened:
         escrow_actions.release(waiting, waiting_key, at=at, state=HoldState.RELEASED_BY_MATCH)
-    if not escrow or opened or linking_escrow.named_elsewhere(matched, report=report):
+    if not escrow:
+        return False
+    if opened or linking_escrow.named_elsewhere(matched, report=report):
+        # Someone else has named that person: her report goes to handling at once, and her
+        # status page says why.
+        linking_escrow.released_at_filing(case=case, report=report, at=at)
+        log.record(
+            EventType.ESCROW_RELEASED,
+            at=at,
+            case_id=case.pk,
+            actor_kind=ActorKind.SYSTEM,
+            detail={"report": report.pk, "how": HoldState.RELEASED_BY_MATCH.value},
+        )
         return False
     Case.objects.filter(pk=case.pk).update(held_in_escrow=True, next_deadline_at=None)
     case.held_in_escrow, case.next_deadline_at = True, None

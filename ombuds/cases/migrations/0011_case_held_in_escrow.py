@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0010_organisation_settings'),
+        ("cases", "0010_organisation_settings"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='case',
-            name='held_in_escrow',
+            model_name="case",
+            name="held_in_escrow",
             field=models.BooleanField(default=False),
         ),
     ]

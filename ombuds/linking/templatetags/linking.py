@@ -1,4 +1,4 @@
-"""The case page's list of linked cases (`{% linked_cases %}` in cases/case.html), and oversight's count of held reports."""
+"""The case page's list of linked cases (`{% linked_cases %}`), and oversight's count of held reports."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from django.test import Client
 
 from ombuds.audit.models import AuditEvent, EventType
 from ombuds.cases import actions, content, keyring
-from ombuds.cases.models import Case, CaseKeyGrant, Report
+from ombuds.cases.models import Case, CaseKeyGrant, Escalation, Notice, Report
 from ombuds.core import sweep
 from ombuds.crypto import keys, threshold
 from ombuds.crypto.errors import CombineError, CryptoError, DecryptionError, DeserializeError
@@ -281,6 +281,9 @@ def test_an_expired_held_report_is_deleted_by_the_sweeper_and_she_is_told(file_r
         filed = file_report(people=accused(email=MAX), narrative=SECRET_TEXT, escrow=True)
     sweep.run(T0 + timedelta(days=settings.OMBUDS_ESCROW_DAYS - 1))
     assert HeldReport.objects.get().state == HoldState.HELD
+    # No deadline runs while it is held: nobody is reminded of a case nobody may see.
+    assert not Escalation.objects.filter(case_id=filed.case.pk).exists()
+    assert not Notice.objects.filter(case_id=filed.case.pk).exists()
 
     sweep.run(T0 + timedelta(days=settings.OMBUDS_ESCROW_DAYS + 1))
     hold = HeldReport.objects.get()

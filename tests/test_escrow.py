@@ -21,7 +21,17 @@ from ombuds.crypto.errors import CombineError, CryptoError, DecryptionError, Des
 from ombuds.crypto.ristretto255 import Scalar
 from ombuds.linking import escrow
 from ombuds.linking.models import EscrowShare, HeldReport, HoldState
-from tests.support import FileReport, Personas, receipt_from, release_audit_batch
+from tests.support import (
+    STAFF_API_CALLS,
+    FileReport,
+    Personas,
+    api_client_for,
+    api_url,
+    call,
+    case_routes,
+    receipt_from,
+    release_audit_batch,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -153,6 +163,33 @@ def test_staff_see_no_held_report_until_a_second_independent_report_names_the_sa
     opened = reporter.post("/return/", {"receipt": first.receipt})
     assert opened.status_code == 302
     assert "someone else reported a person you named" in reporter.get("/status/").content.decode()
+
+
+@pytest.mark.parametrize("persona", ["oversight", "lead"])
+def test_every_staff_route_and_api_call_answers_404_for_a_held_case(
+    file_report: FileReport, staff: Personas, persona: str
+) -> None:
+    held = file_report(
+        people=accused(email=MAX),
+        escrow=True,
+        attachments=[actions.NewAttachment(filename="a.txt", content_type="text/plain", data=b"secret")],
+    )
+    actions.post_reporter_message(report=held.report, body="Still here.")
+    attachment = held.case.attachments.get().pk
+    user = getattr(staff, persona)
+    web = staff.client_for(user)
+    for path in case_routes(held.case.reference, attachment, 1):
+        assert web.get(path).status_code == 404, path
+        assert web.post(path, {"body": "x", "reason": "x", "note": "x"}).status_code == 404, path
+    api = api_client_for(user)
+    for method, path, body in STAFF_API_CALLS:
+        url = api_url(path, held.case.reference)
+        assert call(api, method, url, body).status_code == 404, url
+    assert held.case.reference not in api.get("/api/v1/cases").content.decode()
+    # The walk can fail: released, the same routes open.
+    actions.release_held_report(report=held.report)
+    assert web.get(f"/staff/cases/{held.case.reference}/").status_code == 200
+    assert api.get(f"/api/v1/cases/{held.case.reference}").status_code == 200
 
 
 def test_a_report_already_filed_by_someone_else_releases_a_new_held_report_at_once(

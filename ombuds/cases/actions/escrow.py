@@ -58,7 +58,8 @@ def release(held: HeldReport, key: keys.DataKey, *, at: datetime, state: HoldSta
 
 
 def _held_of(report: Report) -> HeldReport:
-    held = escrow.held_report(report)
+    # Locked: a filing that completes it, or the sweeper, may be ending it at this moment.
+    held = HeldReport.objects.select_for_update().filter(report=report).first()
     if held is None or held.state != HoldState.HELD:
         raise ActionError(_("This report is not being held."))
     return held

@@ -225,6 +225,22 @@ def test_escrow_needs_an_identifier_of_an_accused_person(file_report: FileReport
     )
     assert refused.status_code == 422
     assert "employee number" in refused.content.decode()
+    form = Client().post(
+        "/report/",
+        {
+            "category": "bullying",
+            "role": "affected",
+            "anonymous": "true",
+            "narrative": SECRET_TEXT,
+            "person_1_name": "Max",
+            "person_1_role": "accused",
+            "escrow": "on",
+        },
+    )
+    assert form.status_code == 400
+    page = form.content.decode()
+    assert "pick them from the directory" in page and SECRET_TEXT in page
+    assert not Case.objects.exists()
 
 
 def _file_through_the_form(client: Client, *, escrow: bool) -> str:

@@ -214,6 +214,26 @@ def test_the_same_named_reporter_twice_releases_nothing(file_report: FileReport,
     assert set(HeldReport.objects.values_list("state", flat=True)) == {HoldState.RELEASED_BY_MATCH}
 
 
+def test_a_held_report_linked_only_through_another_report_is_in_no_alert(
+    file_report: FileReport, staff: Personas
+) -> None:
+    anna = {"anonymous": False, "reporter_name": "Anna Example"}
+    held = file_report(people=accused(email=MAX), escrow=True, **anna)
+    # Her own second report gives his phone too: it does not release her first.
+    hers = file_report(people=accused(email=MAX, phone="+442079460958"), **anna)
+    assert HeldReport.objects.get(report=held.report).state == HoldState.HELD
+    # Someone else names him by phone only: the alert links her two reports' person, but the
+    # held report stays out of it (its e-mail line is not completed by a phone number).
+    other = file_report(people=accused(phone="+44 20 7946 0958"))
+    assert HeldReport.objects.get(report=held.report).state == HoldState.HELD
+    [alert] = AuditEvent.objects.filter(event_type=EventType.REPEAT_OFFENDER_ALERT)
+    assert alert.detail["cases"] == sorted([hers.case.pk, other.case.pk])
+    assert (
+        held.case.reference
+        not in staff.client_for(staff.lead).get(f"/staff/cases/{other.case.reference}/").content.decode()
+    )
+
+
 def test_escrow_needs_an_identifier_of_an_accused_person(file_report: FileReport) -> None:
     with pytest.raises(actions.ActionError, match="e-mail address, phone number or employee number"):
         file_report(people=[actions.NewPerson(name="Max Mustermann", role="accused")], escrow=True)

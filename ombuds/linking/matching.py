@@ -180,11 +180,13 @@ def record(prepared: Prepared, *, case: Case, report: Report, at: datetime) -> A
     )
     NamedReporter.objects.bulk_create([NamedReporter(match_id=m, report=report) for m in prepared.reporter])
 
+    if case.held_in_escrow:
+        return None  # a held report raises nothing: nobody may know of it (ombuds.linking.escrow)
     reports: set[int] = set()
     cases: set[int] = set()
     counts: list[int] = []
     for match_ids in prepared.people.values():
-        naming = selectors.same_person(match_ids)
+        naming = _without_held(selectors.same_person(match_ids))
         others = {report_id for report_id, _position in naming} - {report.pk}
         if not others:
             continue
@@ -221,6 +223,12 @@ def record(prepared: Prepared, *, case: Case, report: Report, at: datetime) -> A
     )
     notify.queue(notify.Kind.REPEAT_OFFENDER, case=case, recipients=recipients)
     return alert
+
+
+def _without_held(naming: dict[tuple[int, int], int]) -> dict[tuple[int, int], int]:
+    """The reports of cases not held in escrow: a held one is in no alert until it is released."""
+    held = set(Case.objects.filter(pk__in=set(naming.values()), held_in_escrow=True).values_list("pk", flat=True))
+    return {key: case_id for key, case_id in naming.items() if case_id not in held}
 
 
 def _named_reporters(report_ids: Iterable[int]) -> dict[int, set[bytes]]:

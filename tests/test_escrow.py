@@ -234,6 +234,23 @@ def test_a_held_report_linked_only_through_another_report_is_in_no_alert(
     )
 
 
+def test_a_held_report_naming_someone_nobody_can_handle_tells_oversight_nothing_until_released(
+    file_report: FileReport, staff: Personas
+) -> None:
+    held = file_report(people=staff.name_the_accused(), escrow=True)
+    assert not Notice.objects.filter(case_id=held.case.pk).exists()
+    assert (
+        not AuditEvent.objects.filter(case_id=held.case.pk)
+        .exclude(event_type__in=[EventType.REPORT_FILED, EventType.ESCROW_HELD])
+        .exists()
+    )
+    actions.release_held_report(report=held.report)
+    # Released, it is a case like any other: the accused's manager is kept out of it.
+    assert not sees(staff.client_for(staff.manager), held.case)
+    assert sees(staff.client_for(staff.lead), held.case)
+    assert Notice.objects.filter(case_id=held.case.pk).exists()
+
+
 def test_escrow_needs_an_identifier_of_an_accused_person(file_report: FileReport) -> None:
     with pytest.raises(actions.ActionError, match="e-mail address, phone number or employee number"):
         file_report(people=[actions.NewPerson(name="Max Mustermann", role="accused")], escrow=True)

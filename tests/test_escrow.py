@@ -16,7 +16,7 @@ from ombuds.audit.models import AuditEvent, EventType
 from ombuds.cases import actions, content, keyring
 from ombuds.cases.models import Case, CaseKeyGrant, Escalation, Notice, Report
 from ombuds.core import sweep
-from ombuds.crypto import keys, threshold
+from ombuds.crypto import filestore, keys, threshold
 from ombuds.crypto.errors import CombineError, CryptoError, DecryptionError, DeserializeError
 from ombuds.crypto.ristretto255 import Scalar
 from ombuds.linking import escrow
@@ -67,11 +67,8 @@ def everything_in_the_database() -> list[bytes]:
 
 
 def everything_in_the_file_store() -> list[bytes]:
-    directory = Path(settings.OMBUDS_FILE_STORE_DIR) if hasattr(settings, "OMBUDS_FILE_STORE_DIR") else None
-    from ombuds.crypto import filestore
-
-    store = filestore.FileStore() if directory is None else filestore.FileStore(directory)
-    return [path.read_bytes() for path in store.directory.rglob("*") if path.is_file()]
+    directory = Path(filestore.FileStore().directory)
+    return [path.read_bytes() for path in directory.rglob("*") if path.is_file()]
 
 
 def test_a_held_report_is_readable_by_nobody_with_all_the_server_holds(

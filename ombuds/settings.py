@@ -438,6 +438,9 @@ OMBUDS_MATCH_KEY_FILE = Path(env_str("OMBUDS_MATCH_KEY_FILE", str(VAR_DIR / "key
 # How many independent reports naming the same person raise a repeat-offender alert
 # (ombuds/linking/matching.py). One report is never a pattern, so at least 2.
 OMBUDS_REPEAT_OFFENDER_THRESHOLD = env_int("OMBUDS_REPEAT_OFFENDER_THRESHOLD", 2, minimum=2, maximum=100)
+# How long a report held in escrow waits for another report naming the same person before
+# the sweeper deletes it (ombuds/linking/escrow.py). Two years by default.
+OMBUDS_ESCROW_DAYS = env_int("OMBUDS_ESCROW_DAYS", 730, minimum=1, maximum=3650)
 
 # --- Logging ----------------------------------------------------------------------------
 # No handler here ever receives a request object: Django's request loggers are

@@ -27,8 +27,11 @@ REPORT = {
 }
 
 # Reporter routes that show no page: a POST that ends in a redirect, the exit itself, a file to download.
-# Her answer to interview minutes redirects, or shows the status page (walked) with the error.
+# Her answer to interview minutes and releasing or withdrawing a held report redirect, or
+# show the status page (walked) with the error.
 REDIRECT_ONLY = {
+    "intake:release_held",
+    "intake:withdraw_held",
     "intake:receipt_saved",
     "intake:leave",
     "intake:quick_exit",

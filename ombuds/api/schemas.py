@@ -63,6 +63,14 @@ class ReportIn(Schema):
     language: str | None = Field(None, max_length=16, description="Preferred language, e.g. en or zh-hans")
     contact: str = Field("", max_length=actions.MAX_SHORT, description="How to reach the reporter (optional)")
     name: str = Field("", max_length=actions.MAX_SHORT, description="The reporter's name; only when not anonymous")
+    escrow: StrictBool = Field(
+        False,
+        description=(
+            "Hold the report until another, independent report names a person it names as accused; nobody on "
+            "the staff can read it until then. Needs an e-mail, phone, employee number or directory entry of an "
+            "accused person (400 otherwise)."
+        ),
+    )
     answers: dict[QuestionKey, AnswerIn] = Field(
         default_factory=dict,
         max_length=questionnaire.MAX_QUESTIONS,
@@ -174,6 +182,15 @@ class ReporterAnswerOut(Schema):
     answer_text: str = Field(description="Her answer in words")
 
 
+class EscrowOut(Schema):
+    state: str = Field(
+        description="held, released_by_match, released_by_reporter, withdrawn or expired (then nothing is left)"
+    )
+    held_since: date
+    deleted_unless_matched_by: date | None = Field(description="While held: when it is deleted if nobody else reports")
+    ended_on: date | None
+
+
 class CaseOut(Schema):
     reference: str
     status: str
@@ -198,6 +215,7 @@ class CaseOut(Schema):
         description="The minutes of her own interviews, for her to agree with or correct; never anyone else's"
     )
     answers: list[ReporterAnswerOut] = Field(description="Her answers to the extra questions she answered")
+    escrow: EscrowOut | None = Field(None, description="Only for a report she asked to hold in escrow")
 
 
 class MessageIn(Schema):

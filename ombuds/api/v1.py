@@ -26,6 +26,7 @@ from ombuds.api.schemas import (
     DecisionOut,
     ErrorOut,
     EscalationOut,
+    EscrowOut,
     InterviewOut,
     MessageIn,
     MessageOut,
@@ -52,6 +53,8 @@ from ombuds.intake.forms import to_new_attachments
 from ombuds.investigations import actions as investigation
 from ombuds.investigations import view as investigation_view
 from ombuds.investigations.api import router as investigation_router
+from ombuds.linking import escrow
+from ombuds.linking.models import HoldState
 from ombuds.outcomes.api import router as outcomes_router
 from ombuds.questionnaire import selectors as questionnaire
 
@@ -130,6 +133,7 @@ def file_report(request: HttpRequest, payload: ReportIn) -> Status[ReceiptOut]:
         reporter_contact=payload.contact,
         answers=payload.answers,
         questionnaire_version=payload.questionnaire_version,
+        escrow=payload.escrow,
     )
     return Status(201, ReceiptOut(receipt=filed.receipt))
 
@@ -210,8 +214,18 @@ def end_session(request: HttpRequest) -> Status[None]:
     summary="The reporter's case",
 )
 def reporter_case(request: HttpRequest) -> CaseOut:
-    view = reporter_view.for_reporter(_reporter(request))
+    report = _reporter(request)
+    view = reporter_view.for_reporter(report)
+    hold = escrow.held_report(report)
     return CaseOut(
+        escrow=EscrowOut(
+            state=hold.state,
+            held_since=hold.held_since.date(),
+            deleted_unless_matched_by=hold.expires_at.date() if hold.state == HoldState.HELD else None,
+            ended_on=hold.ended_at.date() if hold.ended_at is not None else None,
+        )
+        if hold is not None
+        else None,
         reference=view.reference,
         status=view.status,
         status_label=str(view.status_label),
@@ -334,6 +348,30 @@ def reporter_minutes_answer(
 def reporter_appeal(request: HttpRequest, payload: AppealIn) -> Status[CreatedOut]:
     appeal = actions.file_appeal(report=_reporter(request), reason=payload.reason)
     return Status(201, CreatedOut(id=appeal.pk))
+
+
+@api.post(
+    "/reporter/escrow/release",
+    response={204: None, **answers.BODY, **answers.AUTH},
+    auth=ReporterToken(),
+    tags=["reporter"],
+    summary="Send a held report to the case handlers now",
+)
+def reporter_release_held(request: HttpRequest) -> Status[None]:
+    actions.release_held_report(report=_reporter(request))
+    return Status(204, None)
+
+
+@api.post(
+    "/reporter/escrow/withdraw",
+    response={204: None, **answers.BODY, **answers.AUTH},
+    auth=ReporterToken(),
+    tags=["reporter"],
+    summary="Withdraw a held report: it is deleted",
+)
+def reporter_withdraw_held(request: HttpRequest) -> Status[None]:
+    actions.withdraw_held_report(report=_reporter(request))
+    return Status(204, None)
 
 
 @api.get(

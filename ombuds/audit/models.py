@@ -141,6 +141,10 @@ class EventType(enum.IntEnum):
     QUESTIONNAIRE_PUBLISHED = 181
     # Linking reports that name the same person (ombuds.linking).
     REPEAT_OFFENDER_ALERT = 90
+    # Reports held in escrow (ombuds.linking.escrow).
+    ESCROW_HELD = 91
+    ESCROW_RELEASED = 92
+    ESCROW_ENDED = 93
     # The administration pages and the commands they share actions with (190-199).
     STAFF_INVITED = 190
     STAFF_REACTIVATED = 191

@@ -45,7 +45,8 @@ def visible_cases(user: User | AnonymousUser) -> QuerySet[Case]:
         cases = Case.objects.filter(reach)
     else:
         return Case.objects.none()
-    return cases.exclude(conflicts__person__user=user)
+    # A report held in escrow is nobody's until it is released (ombuds.linking.escrow).
+    return cases.exclude(conflicts__person__user=user).exclude(held_in_escrow=True)
 
 
 def visible_audit_events(user: User | AnonymousUser) -> QuerySet[AuditEvent]:
@@ -95,7 +96,10 @@ def readers(case: Case) -> list[User]:
     handlers of the case's pool (a category without a pool is everyone's); the
     investigators named on it; never anyone conflicted on it, never an inactive
     account. Their grants follow this list (ombuds.cases.keyring.sync_grants).
+    Nobody, while the case is held in escrow.
     """
+    if case.held_in_escrow:
+        return []
     conflicted = set(
         Conflict.objects.filter(case=case, person__user__isnull=False).values_list("person__user", flat=True)
     )

@@ -175,6 +175,9 @@ class Case(models.Model):
     # False only for cases stored before encryption at rest, whose content is still in
     # clear until the sweeper seals it (ombuds.cases.keyring.seal_legacy_cases).
     sealed = models.BooleanField(default=True)
+    # Held in escrow until another reporter names the same person (ombuds.linking.escrow):
+    # nobody on the staff sees it, and nobody holds its key but its reporter.
+    held_in_escrow = models.BooleanField(default=False)
     # CONTENT
     referral = models.TextField(blank=True)
     decision_reasoning = models.TextField(blank=True)

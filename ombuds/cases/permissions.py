@@ -284,6 +284,11 @@ def may_read_rehire_checks(user: User | AnonymousUser) -> bool:
     return isinstance(user, User) and bool(roles_of(user) & REHIRE_CHECK_READERS) and mfa.factor_in_place(user)
 
 
+def may_count_held_reports(user: User | AnonymousUser) -> bool:
+    """Who is told how many reports are held in escrow (a number, nothing of any one of them): oversight."""
+    return isinstance(user, User) and bool(roles_of(user) & APPEAL_READERS) and mfa.factor_in_place(user)
+
+
 # --- The organisation's configuration -----------------------------------------------------
 
 

@@ -58,6 +58,7 @@ def _case_steps(now: datetime) -> list[DueStep]:
             )
             cases = (
                 Case.objects.exclude(status=Status.CLOSED)
+                .exclude(held_in_escrow=True)  # its deadlines start at its release
                 .filter(Q(**{f"{met_field}__isnull": True}) & Q(**{f"{due_field}__lte": now - offset}))
                 .exclude(Exists(taken))
             )
@@ -87,7 +88,11 @@ def _item_steps(now: datetime) -> list[DueStep]:
                 )
             )
             waiting = [i for i in items if (i.case_id, i.item, i.due_at) not in taken]
-            cases = Case.objects.exclude(status=Status.CLOSED).in_bulk({i.case_id for i in waiting})
+            cases = (
+                Case.objects.exclude(status=Status.CLOSED)
+                .exclude(held_in_escrow=True)
+                .in_bulk({i.case_id for i in waiting})
+            )
             found.extend(
                 DueStep(cases[i.case_id], source.kind, i.due_at, step, i.item) for i in waiting if i.case_id in cases
             )

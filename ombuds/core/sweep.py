@@ -12,6 +12,7 @@ from ombuds.accounts.sweep import purge_login_records
 from ombuds.audit import log, tree_heads, witness
 from ombuds.cases import content
 from ombuds.cases import sweeps as case_sweeps
+from ombuds.cases.actions import escrow as escrow_actions
 from ombuds.core import heartbeat
 from ombuds.intake import access
 from ombuds.policies import actions as policy_actions
@@ -30,6 +31,7 @@ def run(now: datetime) -> case_sweeps.SweepResult:
     result = case_sweeps.sweep(now)
     purge_login_records(now)
     access.purge_expired(now)
+    escrow_actions.sweep_expired(now)
     content.remove_orphan_files(now)
     tree_heads.sign_if_due(now)
     witness.send_if_due(now)

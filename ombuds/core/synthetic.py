@@ -315,6 +315,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "last_position",
         "sealed",
         "referral",
+        "held_in_escrow",
     ),
     "report": (
         "id",
@@ -890,6 +891,7 @@ class _Builder:
                 len(messages),
                 True,
                 "",
+                False,  # no report held in escrow: each case is being handled
             )
         )
         events.sort(key=lambda e: (e.at, e.order))

@@ -134,6 +134,17 @@ class ReportForm(forms.Form):
         required=False,
     )
     keep_metadata = keep_metadata_field()
+    escrow = forms.BooleanField(
+        label=_("Only if I am not the only one: hold my report until someone else names the same person"),
+        help_text=_(
+            "Your report is saved and you get a receipt now, but nobody can read it, not even the case handlers, "
+            "until another person reports someone you name as accused (by e-mail address, phone number, employee "
+            "number or the directory). Then both reports go to the case handlers together. You can release it "
+            "or withdraw it yourself at any time. If nobody else reports that person in time, it is deleted; your "
+            "status page shows the date."
+        ),
+        required=False,
+    )
     anonymous = forms.TypedChoiceField(
         label=_("Do you want to give your name?"),
         choices=[

@@ -36,6 +36,7 @@ from ombuds.intake.forms import (
 from ombuds.investigations import actions as investigation
 from ombuds.investigations import view as investigation_view
 from ombuds.lib.durations import Duration, describe
+from ombuds.linking import escrow
 from ombuds.resources import catalogue
 
 logger = logging.getLogger(__name__)
@@ -137,6 +138,7 @@ def report(request: HttpRequest) -> HttpResponse:
             attachments=to_new_attachments(data["attachments"], keep_metadata=data["keep_metadata"]),
             answers=data["answers"],
             questionnaire_version=data["questionnaire_version"],
+            escrow=data["escrow"],
         )
     except actions.ActionError as exc:
         form.add_error(None, str(exc))
@@ -205,6 +207,10 @@ def _status_page(
     answer_for: int | None = None,
     status: int = 200,
 ) -> HttpResponse:
+    hold = escrow.held_report(report)
+    if hold is not None and hold.state in escrow.ENDED_WITHOUT_RELEASE:
+        # Withdrawn or expired: nothing of the report is left to show.
+        return render(request, "intake/escrow_ended.html", {"hold": hold}, status=status)
     view = reporter_view.for_reporter(report)
     return render(
         request,
@@ -225,6 +231,7 @@ def _status_page(
             ],
             "max_files": settings.OMBUDS_MAX_ATTACHMENTS,
             "proof": filing_proof.readiness(report),
+            "hold": hold,
         },
         status=status,
     )
@@ -265,6 +272,28 @@ def send_message(request: HttpRequest, report: Report) -> HttpResponse:
         form.add_error(None, str(exc))
         return _status_page(request, report, message_form=form, status=400)
     return HttpResponseRedirect(reverse("intake:status") + "#messages")
+
+
+@require_POST
+@reporter_required
+def release_held(request: HttpRequest, report: Report) -> HttpResponse:
+    """She sends her held report to the case handlers now."""
+    try:
+        actions.release_held_report(report=report)
+    except actions.ActionError:
+        return _status_page(request, report, status=400)
+    return HttpResponseRedirect(reverse("intake:status"))
+
+
+@require_POST
+@reporter_required
+def withdraw_held(request: HttpRequest, report: Report) -> HttpResponse:
+    """She withdraws her held report: it is deleted."""
+    try:
+        actions.withdraw_held_report(report=report)
+    except actions.ActionError:
+        return _status_page(request, report, status=400)
+    return HttpResponseRedirect(reverse("intake:status"))
 
 
 @require_POST

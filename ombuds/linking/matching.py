@@ -64,6 +64,9 @@ class Prepared:
 
     people: dict[int, list[bytes]] = field(default_factory=dict)
     reporter: list[bytes] = field(default_factory=list)
+    # The match key behind each π of an accused person, for the escrow of this report
+    # (ombuds.linking.escrow). Held in memory during filing only, never stored.
+    keys: dict[bytes, match_keys.MatchKey] = field(default_factory=dict, repr=False, compare=False)
 
 
 def scope() -> str:
@@ -137,9 +140,16 @@ def prepare(*, accused: Sequence[Accused], reporter_name: str, reporter_contact:
     ]
     flat = [identifier for _position, found in per_person for identifier in found] + mine
     # One batch: one blinding round trip for the whole report (about 3 ms for three identifiers).
-    match_ids = iter([threshold.match_id(key) for key in match_keys.derive_here(flat)])
+    derived = match_keys.derive_here(flat)
+    by_id = {threshold.match_id(key): key for key in derived}
+    match_ids = iter([threshold.match_id(key) for key in derived])
     people = {position: [next(match_ids) for _ in found] for position, found in per_person}
-    return Prepared(people=people, reporter=sorted(set(match_ids)))
+    accused_ids = {match_id for found in people.values() for match_id in found}
+    return Prepared(
+        people=people,
+        reporter=sorted(set(match_ids)),
+        keys={match_id: key for match_id, key in by_id.items() if match_id in accused_ids},
+    )
 
 
 @dataclass(frozen=True)
@@ -170,11 +180,13 @@ def record(prepared: Prepared, *, case: Case, report: Report, at: datetime) -> A
     )
     NamedReporter.objects.bulk_create([NamedReporter(match_id=m, report=report) for m in prepared.reporter])
 
+    if case.held_in_escrow:
+        return None  # a held report raises nothing: nobody may know of it (ombuds.linking.escrow)
     reports: set[int] = set()
     cases: set[int] = set()
     counts: list[int] = []
     for match_ids in prepared.people.values():
-        naming = selectors.same_person(match_ids)
+        naming = _without_held(selectors.same_person(match_ids))
         others = {report_id for report_id, _position in naming} - {report.pk}
         if not others:
             continue
@@ -211,6 +223,12 @@ def record(prepared: Prepared, *, case: Case, report: Report, at: datetime) -> A
     )
     notify.queue(notify.Kind.REPEAT_OFFENDER, case=case, recipients=recipients)
     return alert
+
+
+def _without_held(naming: dict[tuple[int, int], int]) -> dict[tuple[int, int], int]:
+    """The reports of cases not held in escrow: a held one is in no alert until it is released."""
+    held = set(Case.objects.filter(pk__in=set(naming.values()), held_in_escrow=True).values_list("pk", flat=True))
+    return {key: case_id for key, case_id in naming.items() if case_id not in held}
 
 
 def _named_reporters(report_ids: Iterable[int]) -> dict[int, set[bytes]]:

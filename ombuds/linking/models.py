@@ -53,3 +53,50 @@ class NamedReporter(models.Model):
 
     def __str__(self) -> str:
         return f"named reporter of report {self.report_id}"
+
+
+class HoldState(models.TextChoices):
+    HELD = "held"
+    RELEASED_BY_MATCH = "released_by_match"
+    RELEASED_BY_REPORTER = "released_by_reporter"
+    WITHDRAWN = "withdrawn"
+    EXPIRED = "expired"
+
+
+class HeldReport(models.Model):
+    """A report its reporter chose to hold in escrow until another reporter names the same person.
+
+    The row stays after the hold ends, so her status page can tell her how it ended.
+    """
+
+    id = models.BigIntegerField(primary_key=True, default=random_id, editable=False)
+    report = models.OneToOneField("cases.Report", on_delete=models.PROTECT, related_name="+")
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(max_length=24, choices=HoldState.choices, default=HoldState.HELD)
+    held_since = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"report {self.report_id} in escrow"
+
+
+class EscrowShare(models.Model):
+    """For one match identifier of a held report: π, its reporter's share and the case key sealed under the line.
+
+    ombuds.crypto.threshold: one share alone does not open the sealed key; a second
+    reporter's share for the same match key does.
+    """
+
+    id = models.BigIntegerField(primary_key=True, default=random_id, editable=False)
+    held = models.ForeignKey(HeldReport, on_delete=models.CASCADE, related_name="shares")
+    match_id = models.BinaryField(max_length=32)
+    share = models.BinaryField(max_length=64)
+    sealed_key = models.BinaryField(max_length=128)
+
+    class Meta:
+        indexes = [models.Index(fields=["match_id"])]
+        constraints = [models.UniqueConstraint(fields=["held", "match_id"], name="linking_escrow_share_once")]
+
+    def __str__(self) -> str:
+        return f"escrow share of {self.held_id}"

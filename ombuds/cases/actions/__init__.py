@@ -29,6 +29,7 @@ from ombuds.cases.actions.conflicts import (
     propose_let_back_in,
 )
 from ombuds.cases.actions.escalation import escalate
+from ombuds.cases.actions.escrow import release_held_report, sweep_expired, withdraw_held_report
 from ombuds.cases.actions.organisation import (
     NothingToChange,
     configure_organisation,
@@ -106,13 +107,16 @@ __all__ = [
     "refer_case",
     "reject_closure",
     "release_assignments",
+    "release_held_report",
     "reopen_case",
     "reporter_moment",
     "resolve_appeal",
     "send_staff_message",
     "set_pool_membership",
+    "sweep_expired",
     "take_step",
     "withdraw_closure",
+    "withdraw_held_report",
 ]
 
 

@@ -21,8 +21,11 @@ def recompute_conflicts(case: Case, *, at: datetime, actor: User | None = None) 
     """Bring the stored conflict set in line with the directory; act on what changed.
 
     Returns whether the set changed. A conflicted assignee is removed at once, and a
-    case no unconflicted handler can take goes to oversight.
+    case no unconflicted handler can take goes to oversight. A case held in escrow is
+    left alone: nobody may hear of it, and its release computes them (actions.escrow).
     """
+    if case.held_in_escrow:
+        return False
     wanted = conflicts.compute(case)
     have = conflicts.stored(case)
     added, removed = wanted - have, have - wanted

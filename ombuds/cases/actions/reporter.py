@@ -16,8 +16,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from ombuds.audit import log, tree_heads
-from ombuds.audit.models import EventType
+from ombuds.audit.models import ActorKind, EventType
 from ombuds.cases import content, filing_proof, keyring, notify, quota, routing
+from ombuds.cases.actions import escrow as escrow_actions
 from ombuds.cases.actions._base import (
     MAX_NARRATIVE,
     MAX_PEOPLE,
@@ -39,6 +40,7 @@ from ombuds.cases.models import (
     Category,
     InvolvedPerson,
     Message,
+    Organisation,
     PersonRole,
     Report,
     ReporterRole,
@@ -49,7 +51,9 @@ from ombuds.crypto import keys
 from ombuds.directory.models import Person
 from ombuds.lib import receipts
 from ombuds.lib.ids import random_id
+from ombuds.linking import escrow as linking_escrow
 from ombuds.linking import matching
+from ombuds.linking.models import HoldState
 from ombuds.questionnaire import answers as questionnaire_answers
 from ombuds.questionnaire import selectors as questionnaire
 from ombuds.questionnaire.models import Version
@@ -169,6 +173,7 @@ def file_report(
     attachments: list[NewAttachment] | None = None,
     answers: Mapping[str, object] | None = None,
     questionnaire_version: int | None = None,
+    escrow: bool = False,
 ) -> FiledReport:
     """Store a report and open its case in one transaction; return the receipt.
 
@@ -179,6 +184,10 @@ def file_report(
     `answers` are her answers to the category's questionnaire, keyed by question, checked
     against the version she was shown (`questionnaire_version`, its number; the current
     version when None). The report keeps that version for good.
+
+    With `escrow` she asks to hold the report until another reporter names a person she
+    names as accused (ombuds.linking.escrow): it needs at least one identifier of that
+    person. It is held only if no such report was filed already.
     """
     if category not in Category.values:
         raise ActionError(_("unknown category"))
@@ -211,6 +220,13 @@ def file_report(
             )
         )
     matched = _match_identifiers(cleaned_people, anonymous=anonymous, name=reporter_name, contact=reporter_contact)
+    if escrow and not matched.keys:
+        raise ActionError(
+            _(
+                "To hold your report until someone else names the same person, give an e-mail address, phone "
+                "number or employee number of a person you name as accused, or pick them from the directory."
+            )
+        )
 
     receipt = receipts.new_receipt()
     digest = receipts.digest(receipt)
@@ -270,6 +286,7 @@ def file_report(
                 for index, p in enumerate(cleaned_people, start=1)
             ]
         )
+        held = _escrow_step(matched, escrow=escrow, case=case, report=report, key=key, at=at)
         matching.record(matched, case=case, report=report, at=at)
         stored = store_attachments(
             case=case, report=report, message=None, files=attachments or [], sender=Sender.REPORTER, at=at, box=box
@@ -290,6 +307,12 @@ def file_report(
             # Her proof of filing is ready on the receipt page; an anonymous report's waits for its batch.
             tree_heads.sign_after_commit()
         recompute_conflicts(case, at=at)
+        if held:
+            # Nobody's but hers until another report names the same person: no grant, no notice.
+            reporter_record(EventType.ESCROW_HELD, case=case, at=at, report=report.pk)
+            keyring.attach_to_report(report, key)
+            filing_proof.attach_random(report, proof_random)
+            return FiledReport(receipt=receipt, report=report, case=case)
         # Sealed to everyone who may read it (never the conflicted) and to the recovery key;
         # `at` is the day only for an anonymous reporter, here as everywhere.
         keyring.sync_grants(case, key, now=at)
@@ -300,6 +323,40 @@ def file_report(
     keyring.attach_to_report(report, key)
     filing_proof.attach_random(report, proof_random)
     return FiledReport(receipt=receipt, report=report, case=case)
+
+
+def _escrow_step(
+    matched: matching.Prepared, *, escrow: bool, case: Case, report: Report, key: keys.DataKey, at: datetime
+) -> bool:
+    """Release the held reports this one completes; hold this one if she asked and it completes nothing.
+
+    Returns whether this report is held. Runs in the filing transaction, after the
+    organisation's lock that matching.record takes too (taken here first).
+    """
+    if not matched.keys:
+        return False
+    list(Organisation.objects.select_for_update().all())
+    opened = linking_escrow.opened_by(matched, report=report, key=key)
+    for waiting, waiting_key in opened:
+        escrow_actions.release(waiting, waiting_key, at=at, state=HoldState.RELEASED_BY_MATCH)
+    if not escrow:
+        return False
+    if opened or linking_escrow.named_elsewhere(matched, report=report):
+        # Someone else has named that person: her report goes to handling at once, and her
+        # status page says why.
+        linking_escrow.released_at_filing(case=case, report=report, at=at)
+        log.record(
+            EventType.ESCROW_RELEASED,
+            at=at,
+            case_id=case.pk,
+            actor_kind=ActorKind.SYSTEM,
+            detail={"report": report.pk, "how": HoldState.RELEASED_BY_MATCH.value},
+        )
+        return False
+    Case.objects.filter(pk=case.pk).update(held_in_escrow=True, next_deadline_at=None)
+    case.held_in_escrow, case.next_deadline_at = True, None
+    linking_escrow.hold(matched, case=case, report=report, key=key, at=at)
+    return True
 
 
 class AnswersNotAccepted(ActionError):
@@ -357,7 +414,8 @@ def post_reporter_message(*, report: Report, body: str, attachments: list[NewAtt
         stored = store_attachments(
             case=case, report=report, message=message, files=attachments, sender=Sender.REPORTER, at=at, box=box
         )
-        notify.queue(notify.Kind.REPORTER_MESSAGE, case=case, recipients=routing.responsible(case))
+        if not case.held_in_escrow:
+            notify.queue(notify.Kind.REPORTER_MESSAGE, case=case, recipients=routing.responsible(case))
         reporter_record(EventType.REPORTER_MESSAGE, case=case, at=at, message=message.pk, attachments=len(stored))
     return message
 
@@ -368,6 +426,8 @@ def file_appeal(*, report: Report, reason: str) -> Appeal:
     at = reporter_moment(anonymous=report.anonymous)
     with log.deferred(report.anonymous), transaction.atomic(durable=True):
         case = Case.objects.select_for_update().get(pk=report.case_id)
+        if case.held_in_escrow:
+            raise ActionError(_("A report held until someone else names the same person cannot be appealed."))
         box = reporter_box(report, case)
         appeal = Appeal.objects.create(
             case=case,

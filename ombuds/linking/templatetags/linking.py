@@ -1,4 +1,4 @@
-"""The case page's list of linked cases: `{% load linking %}{% linked_cases %}` in cases/case.html."""
+"""The case page's list of linked cases (`{% linked_cases %}`), and oversight's count of held reports."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from typing import Any
 
 from django import template
 
-from ombuds.linking import selectors
+from ombuds.cases import permissions
+from ombuds.linking import escrow, selectors
 
 register = template.Library()
 
@@ -15,3 +16,10 @@ register = template.Library()
 def linked_cases(context: template.Context) -> dict[str, Any]:
     request = context["request"]
     return {"linked": list(selectors.linked_cases(request.user, context["case"].reference))}
+
+
+@register.inclusion_tag("linking/_held_count.html", takes_context=True)
+def held_in_escrow(context: template.Context) -> dict[str, Any]:
+    """On oversight's inbox: how many reports wait in escrow. Nothing else of them is shown to anyone."""
+    user = context["request"].user
+    return {"count": escrow.held_count() if permissions.may_count_held_reports(user) else None}

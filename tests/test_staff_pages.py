@@ -114,6 +114,35 @@ def test_the_inbox_query_count_does_not_grow_with_the_page(staff, file_report, d
     assert response.content.decode().count('href="/staff/cases/C-') == 43
 
 
+def test_the_inbox_pages_merge_her_cases_and_her_pools_in_deadline_order(staff, file_report, monkeypatch) -> None:
+    from ombuds.cases import access, selectors, views
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    monkeypatch.setattr(views, "COUNTED_PAGES", 2)
+    now = timezone.now()
+    cases = [file_report(category="bullying").case for _ in range(7)]
+    for hours, case in enumerate(cases):
+        if hours % 2:
+            actions.assign_case(case=case, actor=staff.lead, assignee=staff.handler)
+        # Deadlines that interleave her own cases and the unassigned ones, the first without any.
+        deadline = None if hours == 0 else now - timedelta(hours=10 - hours)
+        Case.objects.filter(pk=case.pk).update(next_deadline_at=deadline)
+    expected = [c.reference for c in selectors.inbox(access.visible_cases(staff.handler), user=staff.handler, now=now)]
+    assert expected[-1] == cases[0].reference and len(expected) == 7
+    client = staff.client_for(staff.handler)
+    shown = []
+    for number in range(1, 5):
+        page = client.get(f"/staff/?page={number}").content.decode()
+        shown += re.findall(r'href="/staff/cases/(C-[^/]+)/"', page)
+        # Seven cases are more than two pages of two: the count stops there and says so.
+        assert f"Page {number} of more than 2" in page
+        assert (f"page={number + 1}" in page) == (number < 4)
+    assert shown == expected
+    mine = client.get("/staff/?mine=on&page=9").content.decode()
+    assert "Page 2 of 2" in mine  # her three: counted exactly, and a page past the end shows the last
+    assert re.findall(r'href="/staff/cases/(C-[^/]+)/"', mine) == [cases[5].reference]
+
+
 def test_the_case_page_shows_report_deadlines_thread_notes_and_timeline(staff, file_report) -> None:
     filed = file_report(
         people=[actions.NewPerson(name="Regional director", role="accused")],

@@ -13,7 +13,6 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.models import User
-from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -38,6 +37,9 @@ from ombuds.outcomes import outcome_view
 from ombuds.watch import case_page as watch_case_page
 
 PAGE_SIZE = 50
+# The inbox counts its pages up to this many and says "more than" beyond: a count of every
+# match would grow with the history (selectors.inbox_page).
+COUNTED_PAGES = 10
 
 
 def _staff_user(request: HttpRequest) -> User:
@@ -72,8 +74,15 @@ def inbox(request: HttpRequest) -> HttpResponse:
     filters: dict[str, Any] = {}
     if form.is_valid():
         filters = {k: v for k, v in form.cleaned_data.items() if v not in (None, "", False)}
-    cases = selectors.inbox(access.visible_cases(user), user=user, now=now, **filters)
-    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = selectors.inbox_page(
+        access.visible_case_parts(user),
+        user=user,
+        now=now,
+        number=request.GET.get("page"),
+        page_size=PAGE_SIZE,
+        counted_pages=COUNTED_PAGES,
+        **filters,
+    )
     query = request.GET.copy()
     query.pop("page", None)
     return render(

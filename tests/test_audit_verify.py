@@ -21,7 +21,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from nacl.signing import SigningKey
 
-from ombuds.audit import merkle, sth, tree_heads
+from ombuds.audit import merkle, sth, tree_heads, verify
 from ombuds.audit.canonical import canonical
 from ombuds.audit.migrations import _append_only
 from ombuds.audit.models import AuditEvent, AuditHead, EventType, SignedTreeHead
@@ -294,3 +294,94 @@ def test_an_export_of_a_changed_log_fails_the_independent_verifier_at_the_change
     verdict = verify_export(tmp_path / "export", sth.public_key_text(signing_key().verify_key))
     assert not verdict.ok
     assert verdict.first_bad_index == at
+
+
+# --- The fast pass: ranges of events checked apart (in processes of their own outside a transaction)
+
+
+@pytest.mark.parametrize(("block", "task"), [(1, 1), (2, 2), (2, 4), (4, 4), (4, 8), (1024, 65536)])
+def test_the_fast_pass_gives_the_root_at_every_size_and_the_compact_range(
+    written_log: int, monkeypatch: pytest.MonkeyPatch, block: int, task: int
+) -> None:
+    monkeypatch.setattr(verify, "BLOCK", block)
+    monkeypatch.setattr(verify, "TASK", task)
+    sizes = list(range(written_log + 1))
+    scanned = verify._fast_scan(written_log, sizes, None, None)
+    assert scanned is not None
+    tree, roots = scanned
+    leaves = [leaf.encode() for leaf in AuditEvent.objects.order_by("seq").values_list("leaf", flat=True)]
+    assert roots == dict(merkle.roots_at(leaves, sizes))
+    whole = merkle.CompactRange()
+    whole.extend_leaves(leaves)
+    assert (tree.size, tree.subtree_roots) == (whole.size, whole.subtree_roots)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"case_id": None},
+        {"actor_kind": "system"},
+        {"event_type": int(EventType.CASE_VIEWED) + 1000},
+        {"at": datetime(2026, 12, 1, 9, 3, 30, tzinfo=UTC)},
+    ],
+)
+def test_the_fast_pass_refuses_a_column_that_disagrees_with_its_leaf_and_verify_names_it(
+    written_log: int, monkeypatch: pytest.MonkeyPatch, change: dict[str, object]
+) -> None:
+    monkeypatch.setattr(verify, "BLOCK", 2)
+    monkeypatch.setattr(verify, "TASK", 4)
+    event = AuditEvent.objects.filter(case_id__isnull=False, actor_kind="staff").order_by("seq").first()
+    assert event is not None
+    with _triggers_lifted():
+        AuditEvent.objects.filter(pk=event.pk).update(**change)
+    assert verify._fast_scan(written_log, [written_log], None, None) is None
+    err = _fails_at(event.seq)
+    assert f"event {event.seq}: its columns do not match its leaf" in err
+
+
+def test_the_fast_pass_refuses_a_leaf_with_a_line_break_whose_hash_was_changed_with_it(
+    written_log: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(verify, "TASK", 4)
+    event = AuditEvent.objects.get(seq=2)
+    forged = event.leaf.replace(',"details":', ',\n"details":')
+    with _triggers_lifted():
+        AuditEvent.objects.filter(pk=event.pk).update(leaf=forged, leaf_hash=merkle.leaf_hash(forged.encode()))
+    assert verify._fast_scan(written_log, [written_log], None, None) is None
+    verdict = verify.verify(signing_key().verify_key)
+    assert not verdict.ok
+    assert any("its root does not match the events" in problem.message for problem in verdict.problems)
+
+
+@pytest.fixture
+def _committed_events_removed_afterwards(transactional_db: None) -> Iterator[None]:
+    """The flush after a transactional test deletes every row, which the audit log's triggers refuse on SQLite."""
+    yield
+    with _triggers_lifted():
+        AuditEvent.objects.all().delete()
+
+
+# Committed, so that the processes' own connections see the events. serialized_rollback: the
+# rows the migrations made are put back afterwards (see tests/test_heartbeat.py).
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.usefixtures("_committed_events_removed_afterwards")
+def test_the_fast_pass_runs_in_processes_of_its_own(written_log: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(verify, "BLOCK", 2)
+    monkeypatch.setattr(verify, "TASK", 4)
+    seen: list[tuple[int, int]] = []
+    verdict = verify.verify(
+        signing_key().verify_key, processes=2, progress=lambda done, total: seen.append((done, total))
+    )
+    assert verdict.ok, verdict.problems
+    assert verdict.events == written_log
+    assert seen[-1] == (written_log, written_log)
+    assert len(seen) == -(-written_log // 4)
+    event = AuditEvent.objects.get(seq=5)
+    with _triggers_lifted():
+        AuditEvent.objects.filter(pk=event.pk).update(seq=10**9)
+    try:
+        verdict = verify.verify(signing_key().verify_key, processes=2)
+        assert verdict.first_bad_index == 5
+    finally:
+        with _triggers_lifted():
+            AuditEvent.objects.filter(pk=event.pk).update(seq=5)

@@ -31,7 +31,7 @@ _NODE_PREFIX = b"\x01"
 # Leaves are taken this many at a time (a power of two, so that blocks stay aligned
 # with perfect subtrees): large enough to amortise the per-block work, small enough
 # that a block's hashes stay in the processor's cache.
-_BLOCK = 1024
+BLOCK = _BLOCK = 1024
 
 _sha256 = hashlib.sha256
 

@@ -1,6 +1,17 @@
 """`ombuds audit verify`: recompute the whole tree from the stored events and check every signed tree head.
 
-One pass reads the events in order, in large chunks, hashes each stored leaf again
+The fast pass (`_fast_scan`) splits the log into ranges of TASK events, aligned with
+perfect subtrees, and hands them to one process per processor, each reading its rows on
+a connection of its own. A process hashes each leaf again and compares it with the
+stored leaf hash, checks each row's columns against its leaf (the columns give, through
+the database's own string functions, the exact bytes the leaf must start and end with,
+compared in one C call per row), and returns only the roots of the full blocks of
+merkle.BLOCK leaves and, for each signed tree head ending inside the range, the compact
+range of its last partial block. The main process joins those into the roots at every
+signed size. When any row fails, the fast pass stops, and the careful pass below runs
+to name the first bad index and say what is wrong with it.
+
+The careful pass reads the events in order, in large chunks, hashes each stored leaf again
 and compares the result with the stored leaf hash, and takes the root at the size of
 every signed tree head on the way (merkle.CompactRange). A second check, run by the
 database over the same rows at the same time (on a connection of its own), compares
@@ -22,6 +33,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
+import os
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -31,10 +44,17 @@ from django.db import DatabaseError, connection, connections, transaction
 from nacl.signing import VerifyKey
 
 from ombuds.audit import merkle, sth
+from ombuds.audit.canonical import canonical
 from ombuds.audit.log import iso_utc
 from ombuds.audit.models import AuditEvent, AuditHead, EventType, SignedTreeHead
 
 CHUNK = 50_000
+# The fast pass hands the main process the roots of blocks of this many leaves (a power
+# of two, so that each is a perfect subtree), and gives each process tasks of TASK
+# events (a multiple of BLOCK): large enough that a task's query and answer cost little,
+# small enough for a smooth progress bar.
+BLOCK = merkle.BLOCK
+TASK = 64 * BLOCK
 
 Progress = Callable[[int, int], None]
 
@@ -62,13 +82,29 @@ class Verdict:
         return min((problem.index for problem in self.problems), default=None)
 
 
-def verify(public_key: VerifyKey, *, progress: Progress | None = None, chunk: int = CHUNK) -> Verdict:
-    """Check the stored log and its tree heads; the verdict lists every problem found."""
+def verify(
+    public_key: VerifyKey, *, progress: Progress | None = None, chunk: int = CHUNK, processes: int | None = None
+) -> Verdict:
+    """Check the stored log and its tree heads; the verdict lists every problem found.
+
+    `processes` is how many processes the fast pass uses (by default one per processor
+    this process may run on); inside a transaction, which other connections cannot see
+    into, it runs in this process.
+    """
     verdict = Verdict()
     total = AuditEvent.objects.count()
     heads = list(SignedTreeHead.objects.order_by("tree_size", "timestamp"))
     verdict.tree_heads = len(heads)
     sizes = sorted({head.tree_size for head in heads})
+    scanned = _fast_scan(total, sizes, progress, processes)
+    if scanned is not None:
+        tree, roots = scanned
+        verdict.events = tree.size
+        _check_tree_heads(heads, roots, tree.size, public_key, verdict, stopped=False)
+        _check_head_row(tree, total, None, verdict)
+        verdict.problems.sort(key=lambda problem: problem.index)
+        return verdict
+    # Some row failed: the careful pass names the first one and what is wrong with it.
     columns = _columns_alongside()
     tree, roots, first_bad_row = _scan(total, sizes, verdict, progress, chunk)
     verdict.events = tree.size
@@ -227,6 +263,171 @@ def _check_head_row(tree: merkle.CompactRange, total: int, first_bad_row: int | 
         verdict.problems.append(Problem(at, f"the log's head counts {size} events, {total} are stored"))
     elif head is not None and bytes(head.frontier) != b"".join(tree.subtree_roots):
         verdict.problems.append(Problem(size, "the log's head holds a compact range that does not match the events"))
+
+
+# --- The fast pass ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Range:
+    """What one task of the fast pass found in its events [start, end), all of which held."""
+
+    start: int
+    end: int
+    blocks: list[bytes]  # the root of each full block of BLOCK leaves, in order
+    tail: tuple[bytes, ...]  # the compact range of the leaves after the last full block
+    partial: dict[int, tuple[bytes, ...]]  # per signed size ending inside a block: that block's leaves before it
+
+
+def _fast_scan(
+    total: int, sizes: list[int], progress: Progress | None, processes: int | None
+) -> tuple[merkle.CompactRange, dict[int, bytes]] | None:
+    """The tree and the roots at `sizes` (those within the log), or None when any row fails."""
+    ends = [(start, min(start + TASK, total)) for start in range(0, total, TASK)]
+    tasks = [(start, end, [size for size in sizes if start < size <= end]) for start, end in ends]
+    blocks = merkle.CompactRange()  # the tree of the block roots: its nodes are the tree's own
+    roots: dict[int, bytes] = {0: merkle.EMPTY_ROOT} if sizes and sizes[0] == 0 else {}
+    tail: tuple[bytes, ...] = ()
+    for (_start, _end, sizes_in), found in zip(tasks, _run(tasks, processes), strict=True):
+        if found is None:
+            return None
+        for size in sizes_in:
+            whole = size // BLOCK - found.start // BLOCK
+            state = blocks.subtree_roots if whole == 0 else _extended(blocks, found.blocks[:whole]).subtree_roots
+            roots[size] = merkle.CompactRange.from_state(size, state + found.partial.get(size, ())).root()
+        blocks.extend(found.blocks)
+        tail = found.tail
+        if progress is not None:
+            progress(found.end, total)
+    if progress is not None and not tasks:
+        progress(0, 0)
+    return merkle.CompactRange.from_state(total, blocks.subtree_roots + tail), roots
+
+
+def _extended(tree: merkle.CompactRange, hashes: list[bytes]) -> merkle.CompactRange:
+    copy = merkle.CompactRange.from_state(tree.size, tree.subtree_roots)
+    copy.extend(hashes)
+    return copy
+
+
+def _run(tasks: list[tuple[int, int, list[int]]], processes: int | None) -> Iterator[_Range | None]:
+    """The tasks' answers in order: from a pool of processes, or here inside a transaction."""
+    if processes is None:
+        processes = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    alone = (
+        processes < 2
+        or len(tasks) < 2
+        or connection.in_atomic_block
+        or (connection.vendor == "sqlite" and connection.is_in_memory_db())  # type: ignore[attr-defined]
+        or "fork" not in multiprocessing.get_all_start_methods()
+    )
+    if alone:
+        yield from map(_scan_range, tasks)
+        return
+    # Each process opens its own connection: none may inherit this one's.
+    connections.close_all()
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        yield from pool.imap(_scan_range, tasks)
+
+
+class _Prefixes(dict[str, bytes]):
+    """The bytes a leaf starts with, by the (event type, actor kind, actor id) its columns give, as JSON."""
+
+    def __missing__(self, key: str) -> bytes:
+        event_type, actor_kind, actor_id = json.loads(key)
+        try:
+            action = EventType(event_type).name.lower()
+        except ValueError:
+            action = None  # no leaf names an unknown action: the check fails, as it should
+        actor: dict[str, object] = {"kind": actor_kind} if actor_id is None else {"id": actor_id, "kind": actor_kind}
+        # The leaf's keys are sorted: action, actor, details, index, object, time.
+        prefix = canonical({"action": action, "actor": actor})[:-1] + b',"details":' if action else b"\xff"
+        self[key] = prefix
+        return prefix
+
+
+_prefixes = _Prefixes()
+
+
+def _range_sql() -> str:
+    """The events [start, end) as one row: count, numbers, leaves, leaf hashes, prefix keys and suffixes.
+
+    Each column joins one value of every event, in order, into one string: the database
+    builds them in C, where a row per event would cost far more in this process than
+    everything else the pass does. Leaves are joined with newlines, which canonical JSON
+    never holds; a leaf that holds one anyway splits into more pieces than there are
+    events, and the pass fails. The suffix is the exact end of the leaf that the row's
+    columns give (`,"index":…,"object":…,"time":"…"}`), the key names its exact start
+    (`{"action":…,"actor":…,"details":`, see _Prefixes).
+    """
+    table = AuditEvent._meta.db_table
+    if connection.vendor == "postgresql":
+        moment = """to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
+        suffix = f"""',"index":' || seq || ',"object":' || coalesce('{{"case":' || case_id || '}}', 'null')
+                     || ',"time":"' || {moment} || '"}}'"""
+        return f"""
+            SELECT count(*), string_agg(seq::text, ',' ORDER BY seq),
+                   string_agg(convert_to(leaf, 'UTF8'), '\\x0a'::bytea ORDER BY seq),
+                   string_agg(leaf_hash, ''::bytea ORDER BY seq),
+                   string_agg(json_build_array(event_type, actor_kind, actor_id)::text, E'\\n' ORDER BY seq),
+                   string_agg(convert_to({suffix}, 'UTF8'), '\\x0a'::bytea ORDER BY seq)
+            FROM {table} WHERE seq >= %s AND seq < %s
+        """  # noqa: S608 - no outside value
+    # Django keeps an aware time in SQLite as UTC text, "YYYY-MM-DD HH:MM:SS[.ffffff]".
+    moment = "replace(at, ' ', 'T') || CASE WHEN instr(at, '.') THEN '' ELSE '.000000' END"
+    suffix = f"""',"index":' || seq || ',"object":' || ifnull('{{"case":' || case_id || '}}', 'null')
+                 || ',"time":"' || {moment} || 'Z"}}'"""
+    # The aggregates take the rows in the order of the subquery (the index on seq); the
+    # joined numbers are compared with the expected ones all the same.
+    return f"""
+        SELECT count(*), group_concat(seq), CAST(group_concat(leaf, char(10)) AS BLOB),
+               CAST(group_concat(leaf_hash, '') AS BLOB), group_concat(k, char(10)),
+               CAST(group_concat(x, char(10)) AS BLOB)
+        FROM (SELECT seq, CAST(leaf AS BLOB) AS leaf, leaf_hash, json_array(event_type, actor_kind, actor_id) AS k,
+                     {suffix} AS x
+              FROM {table} WHERE seq >= %s AND seq < %s ORDER BY seq)
+    """  # noqa: S608 - no outside value
+
+
+def _scan_range(task: tuple[int, int, list[int]]) -> _Range | None:
+    """Check the events [start, end) and reduce them to block roots; None when any of them fails."""
+    start, end, sizes = task
+    with connection.cursor() as cursor:
+        cursor.execute(_range_sql(), [start, end])
+        count, numbers, joined_leaves, stored, keys, suffixes = cursor.fetchone()
+    if count != end - start:
+        return None  # one is missing (the numbers are unique, so none can be there twice)
+    if not count:
+        return _Range(start, end, [], (), {})
+    if numbers != ",".join(map(str, range(start, end))):
+        return None
+    leaves = bytes(joined_leaves).split(b"\n")
+    if len(leaves) != count:
+        return None
+    hashes = [_sha256(b"\x00" + leaf).digest() for leaf in leaves]
+    if b"".join(hashes) != bytes(stored):
+        return None
+    ends = bytes(suffixes).split(b"\n")
+    starts = keys.split("\n")
+    if len(ends) != count or len(starts) != count:
+        return None
+    if not all(map(bytes.endswith, leaves, ends)) or not all(
+        map(bytes.startswith, leaves, map(_prefixes.__getitem__, starts))
+    ):
+        return None
+    full = len(hashes) // BLOCK * BLOCK
+    level = hashes[:full]
+    for _height in range(BLOCK.bit_length() - 1):
+        level = [_sha256(b"\x01" + left + right).digest() for left, right in zip(level[0::2], level[1::2], strict=True)]
+    tail = merkle.CompactRange()
+    tail.extend(hashes[full:])
+    partial = {}
+    for size in sizes:
+        if size % BLOCK:
+            block = merkle.CompactRange()
+            block.extend(hashes[size // BLOCK * BLOCK - start : size - start])
+            partial[size] = block.subtree_roots
+    return _Range(start, end, level, tail.subtree_roots, partial)
 
 
 # --- The columns beside each leaf -------------------------------------------------------

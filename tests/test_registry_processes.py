@@ -1,0 +1,284 @@
+"""The shared rehire registry as a real process on 127.0.0.1, with members that sign and verify.
+
+The registry runs as `ombuds registry serve` (gunicorn, its own SQLite file). The first
+organisation is this test's database, where a dismissal is approved by two people and its
+entries are submitted by the background task; the second organisation is another process
+with a database of its own (`ombuds rehire check`), which knows nothing of the case.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import closing, suppress
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from nacl.signing import SigningKey
+
+from ombuds.crypto import match_keys
+from ombuds.outcomes import actions as outcomes
+from ombuds.outcomes import registry_sync, shared_registry
+from ombuds.outcomes.models import RegistrySubmission, SubmissionState
+from ombuds.registry_service import protocol
+from tests.realserver import HOST, PROJECT_ROOT, free_port
+from tests.test_rehire import PRIVATE_EMAIL, _dismissed
+
+pytestmark = pytest.mark.django_db
+
+MEMBER_A = "Acme Robotics"
+MEMBER_B = "Borealis Logistics"
+CONTACT_A = "oversight@acme.example, +44 20 7946 0000"
+
+
+@dataclass
+class Registry:
+    root: Path
+    url: str
+    public_key: str
+    keys: dict[str, Path]
+    process: subprocess.Popen[bytes]
+
+    @property
+    def database(self) -> Path:
+        return self.root / "registry" / "registry.sqlite3"
+
+    def raw_database(self) -> bytes:
+        parts = []
+        for suffix in ("", "-wal", "-shm"):
+            path = Path(str(self.database) + suffix)
+            with suppress(FileNotFoundError):
+                parts.append(path.read_bytes())
+        return b"\n".join(parts)
+
+    def rows(self, statement: str) -> list[tuple[Any, ...]]:
+        with closing(sqlite3.connect(self.database.as_uri() + "?mode=ro", uri=True)) as conn:
+            return list(conn.execute(statement).fetchall())
+
+
+def _env(root: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OMBUDS_") and k != "DATABASE_URL"}
+    env["OMBUDS_REGISTRY_SERVICE_VAR_DIR"] = str(root / "registry")
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def _registry_command(root: Path, *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "ombuds", "registry", *args],
+        cwd=PROJECT_ROOT,
+        env=_env(root),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+def _signing_key(path: Path) -> str:
+    key = SigningKey.generate()
+    protocol.write_new_key_file(path, bytes(key))
+    return protocol.b64(bytes(key.verify_key))
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
+    root = tmp_path_factory.mktemp("shared-registry")
+    out = _registry_command(root, "keygen")
+    public_key = out.split("public key: ")[1].strip()
+    _registry_command(root, "migrate")
+    keys = {name: root / f"{name}.key" for name in ("a", "b", "outsider")}
+    _registry_command(
+        root, "add-member", "--name", MEMBER_A, "--public-key", _signing_key(keys["a"]), "--oversight-contact", CONTACT_A
+    )
+    _registry_command(
+        root, "add-member", "--name", MEMBER_B, "--public-key", _signing_key(keys["b"]),
+        "--oversight-contact", "audit-committee@borealis.example",
+    )  # fmt: skip
+    _signing_key(keys["outsider"])
+    port = free_port()
+    with (root / "serve.log").open("ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ombuds", "registry", "serve", "--bind", f"{HOST}:{port}", "--workers", "2"],
+            cwd=PROJECT_ROOT,
+            env=_env(root),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    registry = Registry(root, f"http://{HOST}:{port}", public_key, keys, process)
+    try:
+        _wait_ready(registry)
+        yield registry
+    finally:
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=15)
+
+
+def _wait_ready(registry: Registry) -> None:
+    deadline = time.monotonic() + 60
+    port = int(registry.url.rsplit(":", 1)[1])
+    while time.monotonic() < deadline:
+        assert registry.process.poll() is None, (registry.root / "serve.log").read_text()[-2000:]
+        try:
+            conn = http.client.HTTPConnection(HOST, port, timeout=2)
+            conn.request("GET", "/v1/public-key")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError("the registry did not start")
+
+
+def _as_member(settings: Any, registry: Registry, name: str, *, public_key: str | None = None) -> None:
+    settings.OMBUDS_REGISTRY_URL = registry.url
+    settings.OMBUDS_REGISTRY_PUBLIC_KEY = public_key or registry.public_key
+    settings.OMBUDS_REGISTRY_SIGNING_KEY_FILE = registry.keys[name]
+
+
+def _second_organisation_checks(registry: Registry, tmp: Path, email: str) -> dict[str, Any]:
+    """The second organisation, a process with its own database: its hr member checks one e-mail address."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OMBUDS_") and k != "DATABASE_URL"}
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "ombuds.settings",
+            "OMBUDS_VAR_DIR": str(tmp / "org-b"),
+            "OMBUDS_REGISTRY_URL": registry.url,
+            "OMBUDS_REGISTRY_PUBLIC_KEY": registry.public_key,
+            "OMBUDS_REGISTRY_SIGNING_KEY_FILE": str(registry.keys["b"]),
+        }
+    )
+
+    def run(*args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "-m", "ombuds", *args],
+            cwd=PROJECT_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+        return result.stdout
+
+    if not (tmp / "org-b" / "ombuds.sqlite3").exists():
+        run("migrate", "--no-input")
+        run("shell", "-c", "from tests.support import make_staff; make_staff('hr@borealis.example', 'hr')")
+    return dict(json.loads(run("rehire", "check", "--email", email, "--as", "hr@borealis.example")))
+
+
+def _submit_first_organisations_dismissal(staff: Any, file_report: Any) -> RegistrySubmission:
+    _dismissed(staff, file_report)
+    submission = RegistrySubmission.objects.get()
+    assert submission.state == SubmissionState.PENDING  # approved by two people, waiting for the task
+    assert registry_sync.submit_entries.call(submission_id=submission.pk) == SubmissionState.SUBMITTED
+    submission.refresh_from_db()
+    return submission
+
+
+def test_a_dismissal_in_one_organisation_makes_the_others_check_answer_review_needed_until_withdrawn(
+    registry: Registry, staff: Any, file_report: Any, settings: Any, tmp_path: Path
+) -> None:
+    _as_member(settings, registry, "a")
+    submission = _submit_first_organisations_dismissal(staff, file_report)
+    assert submission.entry_ids and submission.sealed_identifiers == ""
+
+    found = _second_organisation_checks(registry, tmp_path, "  Alex.PRIVATE@mailbox.example ")
+    assert found["result"] == "review_needed"
+    assert found["registry_hits"] == [{"member": MEMBER_A, "oversight_contact": CONTACT_A}]
+    assert _second_organisation_checks(registry, tmp_path, "someone.else@mailbox.example")["result"] == "eligible"
+
+    # The registry's file holds no identifier, in any form a guess could be tested against without its key.
+    raw = registry.raw_database()
+    normal = PRIVATE_EMAIL.lower()
+    member_key = match_keys.derive_here([match_keys.email(normal)])[0].raw
+    for form in (
+        PRIVATE_EMAIL.encode(),
+        normal.encode(),
+        hashlib.sha256(normal.encode()).hexdigest().encode(),
+        hashlib.sha256(normal.encode()).digest(),
+        member_key,
+        member_key.hex().encode(),
+        protocol.b64(member_key).encode(),
+        protocol.entry_key(member_key).encode(),
+    ):
+        assert form not in raw
+    # Both sides logged the hit; the first organisation sees who asked.
+    assert registry.rows("SELECT count(*) FROM registry_service_hit")[0][0] >= 1
+    seen = shared_registry.hits()
+    assert [hit["asked_by"] for hit in seen] == [MEMBER_B]
+
+    with registry_sync.transaction.atomic():
+        assert registry_sync.queue_withdrawal(submission.outcome, case_id=submission.outcome.case_id, actor_id=None)
+    assert registry_sync.withdraw_entries.call(submission_id=submission.pk) == SubmissionState.WITHDRAWN
+    assert _second_organisation_checks(registry, tmp_path, PRIVATE_EMAIL)["result"] == "eligible"
+
+
+def test_the_member_refuses_an_answer_not_proven_under_the_registrys_published_key(
+    registry: Registry, staff: Any, settings: Any
+) -> None:
+    other = protocol.b64(protocol.voprf_server(b"\x07" * 32).public_key.to_bytes())
+    _as_member(settings, registry, "b", public_key=other)
+    with pytest.raises(outcomes.ActionError, match="could not be asked"):
+        outcomes.check_rehire(actor=staff.hr, identifiers={"email": PRIVATE_EMAIL})
+    with pytest.raises(shared_registry.RegistryUnavailable, match="not proven"):
+        shared_registry.lookup([match_keys.email(PRIVATE_EMAIL)])
+
+
+def _post(registry: Registry, path: str, payload: dict[str, Any], key: SigningKey | None) -> requests.Response:
+    body = json.dumps(payload).encode()
+    headers = protocol.sign_headers(key, "POST", path, body, time.time()) if key is not None else {}
+    return requests.post(registry.url + path, data=body, headers=headers, timeout=10)
+
+
+def test_unsigned_wrongly_signed_and_non_member_requests_are_refused(registry: Registry) -> None:
+    payload = {"keys": ["0" * 64]}
+    member = protocol.signing_key_from_file(registry.keys["b"])
+    assert _post(registry, "/v1/lookup", payload, member).status_code == 200
+    assert _post(registry, "/v1/lookup", payload, None).status_code == 403
+    assert _post(registry, "/v1/lookup", payload, protocol.signing_key_from_file(registry.keys["outsider"])).status_code == 403
+    # A member's signature over another body does not carry over.
+    headers = protocol.sign_headers(member, "POST", "/v1/lookup", b'{"keys": []}', time.time())
+    answer = requests.post(registry.url + "/v1/lookup", data=json.dumps(payload), headers=headers, timeout=10)
+    assert answer.status_code == 403
+    # Nor does an old one.
+    body = json.dumps(payload).encode()
+    stale = protocol.sign_headers(member, "POST", "/v1/lookup", body, time.time() - 3600)
+    assert requests.post(registry.url + "/v1/lookup", data=body, headers=stale, timeout=10).status_code == 403
+    assert requests.get(registry.url + "/v1/hits", timeout=10).status_code == 403
+    assert requests.get(registry.url + "/v1/nothing", timeout=10).status_code == 404
+
+
+def test_expired_entries_do_not_hit_and_are_purged(registry: Registry, settings: Any) -> None:
+    _as_member(settings, registry, "a")
+    found = [match_keys.email("expiring@mailbox.example")]
+    key = shared_registry.entry_keys(found)[0]
+    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    ids = shared_registry.submit(found, expires_on=tomorrow)
+    assert [h.member for h in shared_registry.lookup(found)] == [MEMBER_A]
+    with closing(sqlite3.connect(registry.database)) as conn, conn:
+        conn.execute("UPDATE registry_service_entry SET expires_on = ? WHERE id = ?", (date.today().isoformat(), ids[0]))
+    assert shared_registry.lookup(found) == []
+    _registry_command(registry.root, "purge")
+    assert key not in [row[0] for row in registry.rows("SELECT key FROM registry_service_entry")]

@@ -20,12 +20,13 @@ import time
 from collections.abc import Iterator
 from contextlib import closing, suppress
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+from django.db import transaction
 from nacl.signing import SigningKey
 
 from ombuds.crypto import match_keys
@@ -103,7 +104,14 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
     _registry_command(root, "migrate")
     keys = {name: root / f"{name}.key" for name in ("a", "b", "outsider")}
     _registry_command(
-        root, "add-member", "--name", MEMBER_A, "--public-key", _signing_key(keys["a"]), "--oversight-contact", CONTACT_A
+        root,
+        "add-member",
+        "--name",
+        MEMBER_A,
+        "--public-key",
+        _signing_key(keys["a"]),
+        "--oversight-contact",
+        CONTACT_A,
     )
     _registry_command(
         root, "add-member", "--name", MEMBER_B, "--public-key", _signing_key(keys["b"]),
@@ -229,7 +237,7 @@ def test_a_dismissal_in_one_organisation_makes_the_others_check_answer_review_ne
     seen = shared_registry.hits()
     assert [hit["asked_by"] for hit in seen] == [MEMBER_B]
 
-    with registry_sync.transaction.atomic():
+    with transaction.atomic():
         assert registry_sync.queue_withdrawal(submission.outcome, case_id=submission.outcome.case_id, actor_id=None)
     assert registry_sync.withdraw_entries.call(submission_id=submission.pk) == SubmissionState.WITHDRAWN
     assert _second_organisation_checks(registry, tmp_path, PRIVATE_EMAIL)["result"] == "eligible"
@@ -257,7 +265,10 @@ def test_unsigned_wrongly_signed_and_non_member_requests_are_refused(registry: R
     member = protocol.signing_key_from_file(registry.keys["b"])
     assert _post(registry, "/v1/lookup", payload, member).status_code == 200
     assert _post(registry, "/v1/lookup", payload, None).status_code == 403
-    assert _post(registry, "/v1/lookup", payload, protocol.signing_key_from_file(registry.keys["outsider"])).status_code == 403
+    assert (
+        _post(registry, "/v1/lookup", payload, protocol.signing_key_from_file(registry.keys["outsider"])).status_code
+        == 403
+    )
     # A member's signature over another body does not carry over.
     headers = protocol.sign_headers(member, "POST", "/v1/lookup", b'{"keys": []}', time.time())
     answer = requests.post(registry.url + "/v1/lookup", data=json.dumps(payload), headers=headers, timeout=10)
@@ -274,11 +285,14 @@ def test_expired_entries_do_not_hit_and_are_purged(registry: Registry, settings:
     _as_member(settings, registry, "a")
     found = [match_keys.email("expiring@mailbox.example")]
     key = shared_registry.entry_keys(found)[0]
-    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    tomorrow = (datetime.now(UTC).date() + timedelta(days=1)).isoformat()
     ids = shared_registry.submit(found, expires_on=tomorrow)
     assert [h.member for h in shared_registry.lookup(found)] == [MEMBER_A]
     with closing(sqlite3.connect(registry.database)) as conn, conn:
-        conn.execute("UPDATE registry_service_entry SET expires_on = ? WHERE id = ?", (date.today().isoformat(), ids[0]))
+        conn.execute(
+            "UPDATE registry_service_entry SET expires_on = ? WHERE id = ?",
+            (datetime.now(UTC).date().isoformat(), ids[0]),
+        )
     assert shared_registry.lookup(found) == []
     _registry_command(registry.root, "purge")
     assert key not in [row[0] for row in registry.rows("SELECT key FROM registry_service_entry")]

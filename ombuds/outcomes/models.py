@@ -293,3 +293,6 @@ class RegistrySubmission(models.Model):
     created_at = models.DateTimeField()
     submitted_at = models.DateTimeField(null=True, blank=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"registry submission of outcome {self.outcome_id} ({self.state})"

@@ -95,7 +95,7 @@ def open_identifiers(sealed: str) -> list[tuple[str, str]]:
 
 
 def identifiers(pairs: Sequence[tuple[str, str]]) -> list[match_keys.Identifier]:
-    """The registry's identifiers among (kind, value) pairs: e-mail and phone; values without a normal form are left out."""
+    """The registry's identifiers among (kind, value) pairs: e-mail and phone; others are left out."""
     found: dict[bytes, match_keys.Identifier] = {}
     for kind, value in pairs:
         try:

@@ -7,7 +7,6 @@ import secrets
 from datetime import date, datetime
 from functools import cache
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -15,6 +14,7 @@ from ombuds.crypto import oprf
 from ombuds.crypto.errors import DeserializeError
 from ombuds.crypto.ristretto255 import Element
 from ombuds.registry_service import protocol
+from ombuds.registry_service import settings as registry_settings
 from ombuds.registry_service.models import Entry, Hit, LogEntry, LogKind, Member
 
 _ENTRY_KEY = re.compile(r"[0-9a-f]{64}")
@@ -23,14 +23,16 @@ _ENTRY_KEY = re.compile(r"[0-9a-f]{64}")
 @cache
 def server() -> oprf.VOPRFServer:
     """The registry's VOPRF key; never made here (`ombuds registry keygen` makes it once)."""
-    seed = protocol.read_key_file(settings.OMBUDS_REGISTRY_SERVICE_KEY_FILE, protocol.SEED_BYTES, "registry key")
+    seed = protocol.read_key_file(
+        registry_settings.OMBUDS_REGISTRY_SERVICE_KEY_FILE, protocol.SEED_BYTES, "registry key"
+    )
     return protocol.voprf_server(seed)
 
 
 def create_key() -> oprf.VOPRFServer:
     """A new key file; FileExistsError when there is one (a new key would hit nothing stored before)."""
     raw = secrets.token_bytes(protocol.SEED_BYTES)
-    protocol.write_new_key_file(settings.OMBUDS_REGISTRY_SERVICE_KEY_FILE, raw)
+    protocol.write_new_key_file(registry_settings.OMBUDS_REGISTRY_SERVICE_KEY_FILE, raw)
     return protocol.voprf_server(raw)
 
 
@@ -56,7 +58,8 @@ def remove_member(member: Member) -> int:
     with transaction.atomic():
         member.removed_at = now
         member.save(update_fields=["removed_at"])
-        return Entry.objects.filter(member=member, withdrawn_at__isnull=True).update(withdrawn_at=now, key="")
+        withdrawn: int = Entry.objects.filter(member=member, withdrawn_at__isnull=True).update(withdrawn_at=now, key="")
+        return withdrawn
 
 
 def authenticate(public_key: str, method: str, path: str, timestamp: str, body: bytes, signature: str) -> Member:
@@ -102,7 +105,7 @@ def submit(member: Member, keys: list[str], expires_on: date) -> list[int]:
     """Store one entry per key for the member; ids the member keeps to withdraw them."""
     keys = _keys(keys)
     today = timezone.now().date()
-    latest = today.replace(year=today.year + settings.OMBUDS_REGISTRY_SERVICE_MAX_YEARS)
+    latest = today.replace(year=today.year + registry_settings.OMBUDS_REGISTRY_SERVICE_MAX_YEARS)
     if not today < expires_on <= latest:
         raise protocol.ProtocolError("the expiry must be in the future and within the registry's maximum")
     with transaction.atomic():

@@ -55,7 +55,9 @@ else:
     try:
         DATABASES = {"default": dict(dj_database_url.parse(_database_url, conn_max_age=60))}
     except ValueError as exc:
-        raise ImproperlyConfigured(f"OMBUDS_REGISTRY_SERVICE_DATABASE_URL is not a usable database URL: {exc}") from None
+        raise ImproperlyConfigured(
+            f"OMBUDS_REGISTRY_SERVICE_DATABASE_URL is not a usable database URL: {exc}"
+        ) from None
 
 LOGGING = {
     "version": 1,

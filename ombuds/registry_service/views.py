@@ -22,7 +22,9 @@ def _refused(status: int, message: str) -> JsonResponse:
     return JsonResponse({"error": message}, status=status)
 
 
-def signed(view: Callable[[HttpRequest, Member, dict[str, Any]], JsonResponse]) -> Callable[[HttpRequest], HttpResponse]:
+def signed(
+    view: Callable[[HttpRequest, Member, dict[str, Any]], JsonResponse],
+) -> Callable[[HttpRequest], HttpResponse]:
     """Run `view` only for an active member whose signature over this very request verifies; 403 otherwise."""
 
     @csrf_exempt

@@ -5,31 +5,52 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('outcomes', '0001_initial'),
+        ("outcomes", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='rehirecheck',
-            name='registry_holders',
+            model_name="rehirecheck",
+            name="registry_holders",
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.CreateModel(
-            name='RegistrySubmission',
+            name="RegistrySubmission",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('state', models.CharField(choices=[('awaiting_approval', "Waiting for the decision's approval"), ('pending', 'Waiting to be sent to the shared registry'), ('submitted', 'In the shared registry'), ('failed', 'The shared registry could not be reached; retried'), ('cancelled', 'Not sent: the decision was not approved'), ('withdrawing', 'Being withdrawn from the shared registry'), ('withdrawn', 'Withdrawn from the shared registry')], db_index=True, max_length=20)),
-                ('sealed_identifiers', models.TextField(blank=True)),
-                ('entry_ids', models.JSONField(default=list)),
-                ('expires_on', models.DateField(blank=True, null=True)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('last_error', models.CharField(blank=True, max_length=200)),
-                ('created_at', models.DateTimeField()),
-                ('submitted_at', models.DateTimeField(blank=True, null=True)),
-                ('withdrawn_at', models.DateTimeField(blank=True, null=True)),
-                ('outcome', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='registry_submission', to='outcomes.accusedoutcome')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("awaiting_approval", "Waiting for the decision's approval"),
+                            ("pending", "Waiting to be sent to the shared registry"),
+                            ("submitted", "In the shared registry"),
+                            ("failed", "The shared registry could not be reached; retried"),
+                            ("cancelled", "Not sent: the decision was not approved"),
+                            ("withdrawing", "Being withdrawn from the shared registry"),
+                            ("withdrawn", "Withdrawn from the shared registry"),
+                        ],
+                        db_index=True,
+                        max_length=20,
+                    ),
+                ),
+                ("sealed_identifiers", models.TextField(blank=True)),
+                ("entry_ids", models.JSONField(default=list)),
+                ("expires_on", models.DateField(blank=True, null=True)),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("last_error", models.CharField(blank=True, max_length=200)),
+                ("created_at", models.DateTimeField()),
+                ("submitted_at", models.DateTimeField(blank=True, null=True)),
+                ("withdrawn_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "outcome",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="registry_submission",
+                        to="outcomes.accusedoutcome",
+                    ),
+                ),
             ],
         ),
     ]

@@ -13,6 +13,7 @@ from ombuds.audit import log
 from ombuds.audit.models import EventType
 from ombuds.outcomes import registry_sync, shared_registry
 from ombuds.outcomes.models import AccusedOutcome, RegistrySubmission
+from ombuds.registry_service import protocol
 
 
 class Command(BaseCommand):
@@ -41,13 +42,15 @@ class Command(BaseCommand):
         except FileExistsError:
             raise CommandError(f"{settings.OMBUDS_REGISTRY_SIGNING_KEY_FILE} exists; it is never replaced") from None
         self.stdout.write(f"key file: {settings.OMBUDS_REGISTRY_SIGNING_KEY_FILE} (back it up)")
-        self.stdout.write(f"public key: {shared_registry.protocol.b64(bytes(key.verify_key))}")
+        self.stdout.write(f"public key: {protocol.b64(bytes(key.verify_key))}")
 
     def do_public_key(self, options: dict[str, Any]) -> None:
-        self.stdout.write(shared_registry.protocol.b64(bytes(shared_registry.signing_key().verify_key)))
+        self.stdout.write(protocol.b64(bytes(shared_registry.signing_key().verify_key)))
 
     def do_status(self, options: dict[str, Any]) -> None:
-        self.stdout.write(f"shared registry: {'on, ' + settings.OMBUDS_REGISTRY_URL if shared_registry.is_on() else 'off'}")
+        self.stdout.write(
+            f"shared registry: {'on, ' + settings.OMBUDS_REGISTRY_URL if shared_registry.is_on() else 'off'}"
+        )
         for row in RegistrySubmission.objects.order_by("created_at"):
             self.stdout.write(
                 json.dumps(

@@ -9,12 +9,12 @@ import subprocess
 import sys
 from typing import Any
 
-from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from ombuds.registry_service import protocol, service
+from ombuds.registry_service import settings as registry_settings
 from ombuds.registry_service.models import Member
 
 
@@ -48,7 +48,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
 
     def do_migrate(self, options: dict[str, Any]) -> None:
-        settings.OMBUDS_REGISTRY_SERVICE_KEY_FILE.parent.mkdir(parents=True, exist_ok=True)
+        registry_settings.OMBUDS_REGISTRY_SERVICE_KEY_FILE.parent.mkdir(parents=True, exist_ok=True)
         call_command("migrate", "--no-input", verbosity=0)
         self.stdout.write("the registry's database is up to date")
 
@@ -81,9 +81,9 @@ class Command(BaseCommand):
             service.create_key()
         except FileExistsError:
             raise CommandError(
-                f"{settings.OMBUDS_REGISTRY_SERVICE_KEY_FILE} exists; a registry's key is never replaced"
+                f"{registry_settings.OMBUDS_REGISTRY_SERVICE_KEY_FILE} exists; a registry's key is never replaced"
             ) from None
-        self.stdout.write(f"key file: {settings.OMBUDS_REGISTRY_SERVICE_KEY_FILE} (back it up)")
+        self.stdout.write(f"key file: {registry_settings.OMBUDS_REGISTRY_SERVICE_KEY_FILE} (back it up)")
         self.stdout.write(f"public key: {service.public_key_text()}")
 
     def do_public_key(self, options: dict[str, Any]) -> None:

@@ -29,19 +29,45 @@ import requests
 from django.db import transaction
 from nacl.signing import SigningKey
 
+from ombuds.cases import actions
+from ombuds.cases.models import InvolvedPerson
 from ombuds.crypto import match_keys
 from ombuds.outcomes import actions as outcomes
 from ombuds.outcomes import registry_sync, shared_registry
 from ombuds.outcomes.models import RegistrySubmission, SubmissionState
 from ombuds.registry_service import protocol
 from tests.realserver import HOST, PROJECT_ROOT, free_port
-from tests.test_rehire import PRIVATE_EMAIL, _dismissed
+from tests.support import find_every_allegation, investigate_the_accused
 
 pytestmark = pytest.mark.django_db
 
 MEMBER_A = "Acme Robotics"
 MEMBER_B = "Borealis Logistics"
 CONTACT_A = "oversight@acme.example, +44 20 7946 0000"
+PRIVATE_EMAIL = "alex.private@mailbox.example"
+
+
+def _dismissed(staff: Any, file_report: Any) -> None:
+    """The story's manager: dismissed, not eligible for rehire, approved by a second person."""
+    filed = file_report(people=staff.name_the_accused())
+    case = filed.case
+    for step in (actions.acknowledge_case, actions.begin_assessment):
+        step(case=case, actor=staff.lead)
+    investigate_the_accused(case, staff.lead, staff.investigator)
+    find_every_allegation(case, staff.investigator, "substantiated")
+    actions.record_finding(case=case, actor=staff.lead, finding="", reasoning="Substantiated.")
+    case.refresh_from_db()
+    outcome = outcomes.propose_outcome(
+        case=case,
+        actor=staff.lead,
+        person=InvolvedPerson.objects.get(report__case=case),
+        sanctions=["dismissal"],
+        rehire="not_eligible",
+        reason="Assault on a business trip.",
+        identifiers={"email": PRIVATE_EMAIL, "phone": "+86 138 0013 8000"},
+    )
+    assert RegistrySubmission.objects.get(outcome=outcome).state == SubmissionState.AWAITING_APPROVAL
+    outcomes.approve_outcome(outcome=outcome, actor=staff.oversight)
 
 
 @dataclass

@@ -29,6 +29,7 @@ import requests
 from django.db import transaction
 from nacl.signing import SigningKey
 
+from ombuds.audit.models import AuditEvent, EventType
 from ombuds.cases import actions
 from ombuds.cases.models import InvolvedPerson
 from ombuds.crypto import match_keys
@@ -37,7 +38,7 @@ from ombuds.outcomes import registry_sync, shared_registry
 from ombuds.outcomes.models import RegistrySubmission, SubmissionState
 from ombuds.registry_service import protocol
 from tests.realserver import HOST, PROJECT_ROOT, free_port
-from tests.support import find_every_allegation, investigate_the_accused
+from tests.support import api_client_for, find_every_allegation, investigate_the_accused
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +48,7 @@ CONTACT_A = "oversight@acme.example, +44 20 7946 0000"
 PRIVATE_EMAIL = "alex.private@mailbox.example"
 
 
-def _dismissed(staff: Any, file_report: Any) -> None:
+def _dismissed(staff: Any, file_report: Any, *, registry_on: bool = True) -> None:
     """The story's manager: dismissed, not eligible for rehire, approved by a second person."""
     filed = file_report(people=staff.name_the_accused())
     case = filed.case
@@ -66,7 +67,8 @@ def _dismissed(staff: Any, file_report: Any) -> None:
         reason="Assault on a business trip.",
         identifiers={"email": PRIVATE_EMAIL, "phone": "+86 138 0013 8000"},
     )
-    assert RegistrySubmission.objects.get(outcome=outcome).state == SubmissionState.AWAITING_APPROVAL
+    if registry_on:
+        assert RegistrySubmission.objects.get(outcome=outcome).state == SubmissionState.AWAITING_APPROVAL
     outcomes.approve_outcome(outcome=outcome, actor=staff.oversight)
 
 
@@ -322,3 +324,104 @@ def test_expired_entries_do_not_hit_and_are_purged(registry: Registry, settings:
     assert shared_registry.lookup(found) == []
     _registry_command(registry.root, "purge")
     assert key not in [row[0] for row in registry.rows("SELECT key FROM registry_service_entry")]
+
+
+def test_only_hr_asks_the_shared_registry_and_sees_the_holder_on_the_page(
+    registry: Registry, staff: Any, settings: Any
+) -> None:
+    _as_member(settings, registry, "a")
+    shared_registry.submit([match_keys.email("page.candidate@mailbox.example")], expires_on=_in_a_year())
+    _as_member(settings, registry, "b")
+    lookups = registry.rows("SELECT count(*) FROM registry_service_logentry WHERE kind = 'lookup'")[0][0]
+    for persona in ["handler", "lead", "oversight", "admin", "auditor", "outsider"]:
+        web = staff.client_for(getattr(staff, persona))
+        answer = web.post("/staff/rehire/", {"check-email": "page.candidate@mailbox.example"})
+        assert answer.status_code == 404, persona
+        if persona in ("admin", "outsider"):
+            continue  # no second factor, so no token
+        api = api_client_for(getattr(staff, persona))
+        asked = api.post(
+            "/api/v1/staff/rehire-checks", {"email": "page.candidate@mailbox.example"}, content_type="application/json"
+        )
+        assert asked.status_code == 404, persona
+    # Nobody but hr made the registry look anything up.
+    assert registry.rows("SELECT count(*) FROM registry_service_logentry WHERE kind = 'lookup'")[0][0] == lookups
+
+    page = staff.client_for(staff.hr).post("/staff/rehire/", {"check-email": "Page.Candidate@mailbox.example"})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "review_needed" in html and MEMBER_A in html and CONTACT_A in html
+    api = api_client_for(staff.hr).post(
+        "/api/v1/staff/rehire-checks", {"email": "page.candidate@mailbox.example"}, content_type="application/json"
+    )
+    assert api.json()["result"] == "review_needed"
+    assert api.json()["registry_hits"] == [{"member": MEMBER_A, "oversight_contact": CONTACT_A}]
+    hit = AuditEvent.objects.filter(event_type=EventType.REGISTRY_HIT).last()
+    assert hit is not None and hit.detail["members"] == [MEMBER_A] and "page.candidate" not in hit.leaf
+
+
+def test_an_unreachable_registry_never_breaks_the_approval_and_the_failure_is_kept(
+    staff: Any, file_report: Any, settings: Any, tmp_path: Path
+) -> None:
+    key = tmp_path / "member.key"
+    _signing_key(key)
+    settings.OMBUDS_REGISTRY_URL = f"http://{HOST}:{free_port()}"  # nothing listens there
+    settings.OMBUDS_REGISTRY_PUBLIC_KEY = protocol.b64(protocol.voprf_server(b"\x05" * 32).public_key.to_bytes())
+    settings.OMBUDS_REGISTRY_SIGNING_KEY_FILE = key
+    _dismissed(staff, file_report)
+    submission = RegistrySubmission.objects.get()
+    assert submission.outcome.state == "final"
+    # Waiting, the identifiers are sealed: neither the address nor its normal form is in the row.
+    assert submission.sealed_identifiers and PRIVATE_EMAIL not in submission.sealed_identifiers
+    assert registry_sync.submit_entries.call(submission_id=submission.pk) == SubmissionState.FAILED
+    submission.refresh_from_db()
+    assert submission.attempts == 1 and "did not answer" in submission.last_error
+    assert submission.sealed_identifiers  # kept for the next attempt
+    failed = AuditEvent.objects.get(event_type=EventType.REGISTRY_SUBMISSION_FAILED)
+    assert PRIVATE_EMAIL not in failed.leaf
+    # A check while the registry cannot be asked gives no answer, never "eligible".
+    with pytest.raises(outcomes.ActionError, match="could not be asked"):
+        outcomes.check_rehire(actor=staff.hr, identifiers={"email": "anyone@mailbox.example"})
+    assert AuditEvent.objects.filter(event_type=EventType.REGISTRY_QUERY_FAILED).count() == 1
+
+
+def test_a_rejected_decision_sends_nothing_and_forgets_the_identifiers(
+    staff: Any, file_report: Any, settings: Any, tmp_path: Path
+) -> None:
+    key = tmp_path / "member.key"
+    _signing_key(key)
+    settings.OMBUDS_REGISTRY_URL = f"http://{HOST}:{free_port()}"
+    settings.OMBUDS_REGISTRY_PUBLIC_KEY = protocol.b64(protocol.voprf_server(b"\x05" * 32).public_key.to_bytes())
+    settings.OMBUDS_REGISTRY_SIGNING_KEY_FILE = key
+    filed = file_report(people=staff.name_the_accused())
+    case = filed.case
+    for step in (actions.acknowledge_case, actions.begin_assessment):
+        step(case=case, actor=staff.lead)
+    investigate_the_accused(case, staff.lead, staff.investigator)
+    find_every_allegation(case, staff.investigator, "substantiated")
+    actions.record_finding(case=case, actor=staff.lead, finding="", reasoning="Substantiated.")
+    case.refresh_from_db()
+    outcome = outcomes.propose_outcome(
+        case=case,
+        actor=staff.lead,
+        person=InvolvedPerson.objects.get(report__case=case),
+        sanctions=["dismissal"],
+        rehire="not_eligible",
+        reason="Assault on a business trip.",
+        identifiers={"email": PRIVATE_EMAIL},
+    )
+    outcomes.reject_outcome(outcome=outcome, actor=staff.oversight, note="The finding does not support dismissal.")
+    submission = RegistrySubmission.objects.get(outcome=outcome)
+    assert submission.state == SubmissionState.CANCELLED and submission.sealed_identifiers == ""
+    assert not AuditEvent.objects.filter(event_type=EventType.REGISTRY_ENTRY_QUEUED).exists()
+
+
+def test_the_registry_is_off_until_turned_on(staff: Any, file_report: Any, settings: Any) -> None:
+    assert settings.OMBUDS_REGISTRY_URL == "" and not shared_registry.is_on()
+    _dismissed(staff, file_report, registry_on=False)
+    assert not RegistrySubmission.objects.exists()  # nothing held, nothing queued, nothing sent
+    assert outcomes.check_rehire(actor=staff.hr, identifiers={"email": "x@mailbox.example"}).registry_holders == []
+
+
+def _in_a_year() -> str:
+    return (datetime.now(UTC).date() + timedelta(days=365)).isoformat()

@@ -26,7 +26,6 @@ from typing import Any
 
 import pytest
 import requests
-from django.db import transaction
 from nacl.signing import SigningKey
 
 from ombuds.audit.models import AuditEvent, EventType
@@ -265,9 +264,23 @@ def test_a_dismissal_in_one_organisation_makes_the_others_check_answer_review_ne
     seen = shared_registry.hits()
     assert [hit["asked_by"] for hit in seen] == [MEMBER_B]
 
-    with transaction.atomic():
-        assert registry_sync.queue_withdrawal(submission.outcome, case_id=submission.outcome.case_id, actor_id=None)
+    # On appeal the decision is revised (again by two people): the old one's entries are withdrawn.
+    revised = outcomes.propose_outcome(
+        case=submission.outcome.case,
+        actor=staff.lead,
+        person=submission.outcome.person,
+        sanctions=["written_warning"],
+        rehire="eligible",
+        reason="The appeal panel found the dismissal disproportionate.",
+    )
+    outcomes.approve_outcome(outcome=revised, actor=staff.oversight)
+    submission.refresh_from_db()
+    assert submission.state == SubmissionState.WITHDRAWING
     assert registry_sync.withdraw_entries.call(submission_id=submission.pk) == SubmissionState.WITHDRAWN
+    ids = ",".join(str(i) for i in submission.entry_ids)
+    assert registry.rows(f"SELECT key, withdrawn_at IS NOT NULL FROM registry_service_entry WHERE id IN ({ids})") == [
+        ("", 1)
+    ] * len(submission.entry_ids)
     assert _second_organisation_checks(registry, tmp_path, PRIVATE_EMAIL)["result"] == "eligible"
 
 

@@ -21,11 +21,13 @@ from collections.abc import Iterator
 from contextlib import closing, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+from django.core.management import CommandError, call_command
 from nacl.signing import SigningKey
 
 from ombuds.audit.models import AuditEvent, EventType
@@ -396,6 +398,18 @@ def test_an_unreachable_registry_never_breaks_the_approval_and_the_failure_is_ke
     with pytest.raises(outcomes.ActionError, match="could not be asked"):
         outcomes.check_rehire(actor=staff.hr, identifiers={"email": "anyone@mailbox.example"})
     assert AuditEvent.objects.filter(event_type=EventType.REGISTRY_QUERY_FAILED).count() == 1
+    # Oversight, and only oversight, takes the decision out of the registry by hand; nothing is then sent.
+    with pytest.raises(CommandError, match="Only oversight"):
+        call_command("registry-member", "withdraw", str(submission.outcome_id), "--as", staff.lead.email)
+    out = StringIO()
+    call_command("registry-member", "withdraw", str(submission.outcome_id), "--as", staff.oversight.email, stdout=out)
+    assert "withdrawal queued" in out.getvalue()
+    withdrawn = AuditEvent.objects.get(event_type=EventType.REGISTRY_ENTRY_WITHDRAWN)
+    assert withdrawn.actor_id == staff.oversight.pk
+    assert registry_sync.withdraw_entries.call(submission_id=submission.pk) == SubmissionState.WITHDRAWN
+    assert registry_sync.submit_entries.call(submission_id=submission.pk) == SubmissionState.WITHDRAWN
+    submission.refresh_from_db()
+    assert submission.sealed_identifiers == ""
 
 
 def test_a_rejected_decision_sends_nothing_and_forgets_the_identifiers(

@@ -579,6 +579,15 @@ def _ask_shared_registry(actor: User, given: Mapping[str, str], *, region: str) 
         ) from exc
 
 
+def withdraw_from_shared_registry(*, outcome: AccusedOutcome, actor: User) -> None:
+    """Oversight takes a decision's entries out of the shared registry (an appeal, an error), whatever its state."""
+    if not permissions.may_read_rehire_checks(actor):
+        raise ActionError(_("Only oversight withdraws entries from the shared rehire registry."))
+    with transaction.atomic(durable=True):
+        if not registry_sync.queue_withdrawal(outcome, case_id=outcome.case_id, actor_id=actor.pk):
+            raise ActionError(_("This decision has no entries in the shared rehire registry."))
+
+
 def record_rehire_check_view(*, rehire_check: RehireCheck, actor: User) -> None:
     """Oversight looked a check up, and so saw which registry entry (and case) it matched."""
     if not permissions.may_read_rehire_checks(actor):

@@ -6,12 +6,13 @@ import json
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from ombuds.audit import log
 from ombuds.audit.models import EventType
-from ombuds.outcomes import registry_sync, shared_registry
+from ombuds.outcomes import actions, registry_sync, shared_registry
 from ombuds.outcomes.models import AccusedOutcome, RegistrySubmission
 from ombuds.registry_service import protocol
 
@@ -28,6 +29,7 @@ class Command(BaseCommand):
         sub.add_parser("hits", help="the other members' queries that hit this organisation's entries")
         withdraw = sub.add_parser("withdraw", help="withdraw a decision's entries (for example after an appeal)")
         withdraw.add_argument("outcome_id", type=int)
+        withdraw.add_argument("--as", dest="as_user", required=True, metavar="EMAIL", help="the oversight member")
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
@@ -76,11 +78,14 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(hit))
 
     def do_withdraw(self, options: dict[str, Any]) -> None:
+        actor = User.objects.filter(email__iexact=options["as_user"].strip(), is_active=True).first()
+        if actor is None:
+            raise CommandError("no active staff member has this e-mail address")
         outcome = AccusedOutcome.objects.filter(pk=options["outcome_id"]).first()
         if outcome is None:
             raise CommandError("no decision has this number")
-        with transaction.atomic(durable=True):
-            queued = registry_sync.queue_withdrawal(outcome, case_id=outcome.case_id, actor_id=None)
-        if not queued:
-            raise CommandError("this decision has no entries in the shared registry")
+        try:
+            actions.withdraw_from_shared_registry(outcome=outcome, actor=actor)
+        except actions.ActionError as exc:
+            raise CommandError(str(exc)) from None
         self.stdout.write("withdrawal queued")

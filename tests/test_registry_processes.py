@@ -366,11 +366,11 @@ def test_only_hr_asks_the_shared_registry_and_sees_the_holder_on_the_page(
     assert page.status_code == 200
     html = page.content.decode()
     assert "review_needed" in html and MEMBER_A in html and CONTACT_A in html
-    api = api_client_for(staff.hr).post(
+    answer = api_client_for(staff.hr).post(
         "/api/v1/staff/rehire-checks", {"email": "page.candidate@mailbox.example"}, content_type="application/json"
     )
-    assert api.json()["result"] == "review_needed"
-    assert api.json()["registry_hits"] == [{"member": MEMBER_A, "oversight_contact": CONTACT_A}]
+    assert answer.json()["result"] == "review_needed"
+    assert answer.json()["registry_hits"] == [{"member": MEMBER_A, "oversight_contact": CONTACT_A}]
     hit = AuditEvent.objects.filter(event_type=EventType.REGISTRY_HIT).last()
     assert hit is not None and hit.detail["members"] == [MEMBER_A] and "page.candidate" not in hit.leaf
 

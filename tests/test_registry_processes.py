@@ -193,63 +193,103 @@ def _as_member(settings: Any, registry: Registry, name: str, *, public_key: str 
     settings.OMBUDS_REGISTRY_SIGNING_KEY_FILE = registry.keys[name]
 
 
-def _second_organisation_checks(registry: Registry, tmp: Path, email: str) -> dict[str, Any]:
-    """The second organisation, a process with its own database: its hr member checks one e-mail address."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OMBUDS_") and k != "DATABASE_URL"}
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "ombuds.settings",
-            "OMBUDS_VAR_DIR": str(tmp / "org-b"),
-            "OMBUDS_REGISTRY_URL": registry.url,
-            "OMBUDS_REGISTRY_PUBLIC_KEY": registry.public_key,
-            "OMBUDS_REGISTRY_SIGNING_KEY_FILE": str(registry.keys["b"]),
-        }
-    )
+class Organisation:
+    """One ombuds installation as processes of its own: its SQLite file, its keys, its commands and worker."""
 
-    def run(*args: str) -> str:
+    def __init__(self, registry: Registry, root: Path, member: str) -> None:
+        self.root = root
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("OMBUDS_") and k != "DATABASE_URL"}
+        self.env.update(
+            {
+                "DJANGO_SETTINGS_MODULE": "ombuds.settings",
+                "OMBUDS_VAR_DIR": str(root),
+                "OMBUDS_KDF_OPSLIMIT": "1",
+                "OMBUDS_KDF_MEMLIMIT_MIB": "8",
+                "OMBUDS_REGISTRY_URL": registry.url,
+                "OMBUDS_REGISTRY_PUBLIC_KEY": registry.public_key,
+                "OMBUDS_REGISTRY_SIGNING_KEY_FILE": str(registry.keys[member]),
+            }
+        )
+        self.run("migrate", "--no-input")
+
+    def run(self, *args: str) -> str:
         result = subprocess.run(
             [sys.executable, "-m", "ombuds", *args],
             cwd=PROJECT_ROOT,
-            env=env,
+            env=self.env,
             capture_output=True,
             text=True,
-            timeout=180,
+            timeout=300,
             check=False,
         )
-        assert result.returncode == 0, result.stderr[-2000:]
+        assert result.returncode == 0, result.stderr[-3000:]
         return result.stdout
 
-    if not (tmp / "org-b" / "ombuds.sqlite3").exists():
-        run("migrate", "--no-input")
-        run("shell", "-c", "from tests.support import make_staff; make_staff('hr@borealis.example', 'hr')")
-    return dict(json.loads(run("rehire", "check", "--email", email, "--as", "hr@borealis.example")))
+    def shell(self, code: str) -> str:
+        return self.run("shell", "-c", code)
+
+    def work(self) -> None:
+        """Run the background worker until no task is left (what `ombuds serve` keeps running)."""
+        self.run("db_worker", "--batch", "--no-startup-delay")
+
+    def check(self, email: str) -> dict[str, Any]:
+        return dict(json.loads(self.run("rehire", "check", "--email", email, "--as", "hr@example.org")))
+
+    def submissions(self) -> list[dict[str, Any]]:
+        lines = self.run("registry-member", "status").splitlines()[1:]
+        return [json.loads(line) for line in lines]
 
 
-def _submit_first_organisations_dismissal(staff: Any, file_report: Any) -> RegistrySubmission:
-    _dismissed(staff, file_report)
-    submission = RegistrySubmission.objects.get()
-    assert submission.state == SubmissionState.PENDING  # approved by two people, waiting for the task
-    assert registry_sync.submit_entries.call(submission_id=submission.pk) == SubmissionState.SUBMITTED
-    submission.refresh_from_db()
-    return submission
+# Run by the first organisation's own process: a dismissal, approved by a second person.
+DISMISS = f"""
+from ombuds.cases import actions
+from ombuds.cases.models import InvolvedPerson
+from ombuds.outcomes import actions as outcomes
+from tests.support import Personas, find_every_allegation, investigate_the_accused, release_audit_batch
+staff = Personas()
+filed = actions.file_report(category="sexual_harassment", role="affected", anonymous=True,
+    narrative="My manager assaulted me on a business trip.", people=staff.name_the_accused())
+release_audit_batch()
+case = filed.case
+actions.acknowledge_case(case=case, actor=staff.lead)
+actions.begin_assessment(case=case, actor=staff.lead)
+investigate_the_accused(case, staff.lead, staff.investigator)
+find_every_allegation(case, staff.investigator, "substantiated")
+actions.record_finding(case=case, actor=staff.lead, finding="", reasoning="Substantiated.")
+case.refresh_from_db()
+outcome = outcomes.propose_outcome(case=case, actor=staff.lead, person=InvolvedPerson.objects.get(report__case=case),
+    sanctions=["dismissal"], rehire="not_eligible", reason="Assault on a business trip.",
+    identifiers={{"email": "{PRIVATE_EMAIL}", "phone": "+86 138 0013 8000"}})
+outcomes.approve_outcome(outcome=outcome, actor=staff.oversight)
+"""
 
 
 def test_a_dismissal_in_one_organisation_makes_the_others_check_answer_review_needed_until_withdrawn(
-    registry: Registry, staff: Any, file_report: Any, settings: Any, tmp_path: Path
+    registry: Registry, tmp_path: Path
 ) -> None:
-    _as_member(settings, registry, "a")
-    submission = _submit_first_organisations_dismissal(staff, file_report)
-    assert submission.entry_ids and submission.sealed_identifiers == ""
+    first = Organisation(registry, tmp_path / "acme", "a")
+    second = Organisation(registry, tmp_path / "borealis", "b")
+    second.shell("from tests.support import make_staff; make_staff('hr@example.org', 'hr')")
 
-    found = _second_organisation_checks(registry, tmp_path, "  Alex.PRIVATE@mailbox.example ")
+    first.shell(DISMISS)
+    assert [s["state"] for s in first.submissions()] == ["pending"]  # approved; the worker sends it
+    first.work()
+    [submitted] = first.submissions()
+    # The e-mail and phone given with the decision, and the directory's e-mail address.
+    assert submitted["state"] == "submitted" and len(submitted["entries"]) == 3
+
+    found = second.check("  Alex.PRIVATE@mailbox.example ")
     assert found["result"] == "review_needed"
     assert found["registry_hits"] == [{"member": MEMBER_A, "oversight_contact": CONTACT_A}]
-    assert _second_organisation_checks(registry, tmp_path, "someone.else@mailbox.example")["result"] == "eligible"
+    other = second.check("someone.else@mailbox.example")
+    assert other["result"] == "eligible" and other["registry_hits"] == []
 
     # The registry's file holds no identifier, in any form a guess could be tested against without its key.
     raw = registry.raw_database()
     normal = PRIVATE_EMAIL.lower()
-    member_key = match_keys.derive_here([match_keys.email(normal)])[0].raw
+    member_key = match_keys.read_key_file(tmp_path / "acme" / "keys" / "match_key").evaluate(
+        match_keys.email(normal).oprf_input()
+    )
     for form in (
         PRIVATE_EMAIL.encode(),
         normal.encode(),
@@ -261,29 +301,21 @@ def test_a_dismissal_in_one_organisation_makes_the_others_check_answer_review_ne
         protocol.entry_key(member_key).encode(),
     ):
         assert form not in raw
-    # Both sides logged the hit; the first organisation sees who asked.
-    assert registry.rows("SELECT count(*) FROM registry_service_hit")[0][0] >= 1
-    seen = shared_registry.hits()
-    assert [hit["asked_by"] for hit in seen] == [MEMBER_B]
+    # Both sides logged the hit, and the first organisation sees who asked.
+    assert registry.rows("SELECT count(*) FROM registry_service_hit")[0][0] == 1
+    hits = [json.loads(line) for line in first.run("registry-member", "hits").splitlines()]
+    assert [hit["asked_by"] for hit in hits] == [MEMBER_B]
 
-    # On appeal the decision is revised (again by two people): the old one's entries are withdrawn.
-    revised = outcomes.propose_outcome(
-        case=submission.outcome.case,
-        actor=staff.lead,
-        person=submission.outcome.person,
-        sanctions=["written_warning"],
-        rehire="eligible",
-        reason="The appeal panel found the dismissal disproportionate.",
-    )
-    outcomes.approve_outcome(outcome=revised, actor=staff.oversight)
-    submission.refresh_from_db()
-    assert submission.state == SubmissionState.WITHDRAWING
-    assert registry_sync.withdraw_entries.call(submission_id=submission.pk) == SubmissionState.WITHDRAWN
-    for entry_id in submission.entry_ids:
+    # Oversight withdraws it (a revised decision does the same: test_a_revised_decision_withdraws_its_entries).
+    first.run("registry-member", "withdraw", str(submitted["outcome"]), "--as", "oversight@example.org")
+    assert [s["state"] for s in first.submissions()] == ["withdrawing"]
+    first.work()
+    assert [s["state"] for s in first.submissions()] == ["withdrawn"]
+    for entry_id in submitted["entries"]:
         assert registry.rows(
             "SELECT key, withdrawn_at IS NOT NULL FROM registry_service_entry WHERE id = ?", (entry_id,)
         ) == [("", 1)]
-    assert _second_organisation_checks(registry, tmp_path, PRIVATE_EMAIL)["result"] == "eligible"
+    assert second.check(PRIVATE_EMAIL)["result"] == "eligible"
 
 
 def test_the_member_refuses_an_answer_not_proven_under_the_registrys_published_key(
@@ -441,6 +473,36 @@ def test_a_rejected_decision_sends_nothing_and_forgets_the_identifiers(
     submission = RegistrySubmission.objects.get(outcome=outcome)
     assert submission.state == SubmissionState.CANCELLED and submission.sealed_identifiers == ""
     assert not AuditEvent.objects.filter(event_type=EventType.REGISTRY_ENTRY_QUEUED).exists()
+
+
+def test_a_revised_decision_withdraws_its_entries(staff: Any, file_report: Any, settings: Any, tmp_path: Path) -> None:
+    key = tmp_path / "member.key"
+    _signing_key(key)
+    settings.OMBUDS_REGISTRY_URL = f"http://{HOST}:{free_port()}"
+    settings.OMBUDS_REGISTRY_PUBLIC_KEY = protocol.b64(protocol.voprf_server(b"\x05" * 32).public_key.to_bytes())
+    settings.OMBUDS_REGISTRY_SIGNING_KEY_FILE = key
+    _dismissed(staff, file_report)
+    submission = RegistrySubmission.objects.get()
+    # The entries were submitted (numbers the registry gave); then, on appeal, the decision is revised by two people.
+    RegistrySubmission.objects.filter(pk=submission.pk).update(
+        state=SubmissionState.SUBMITTED, entry_ids=[11, 12], sealed_identifiers=""
+    )
+    revised = outcomes.propose_outcome(
+        case=submission.outcome.case,
+        actor=staff.lead,
+        person=submission.outcome.person,
+        sanctions=["written_warning"],
+        rehire="eligible",
+        reason="The appeal panel found the dismissal disproportionate.",
+    )
+    submission.refresh_from_db()
+    assert submission.state == SubmissionState.SUBMITTED  # not before the second approval
+    outcomes.approve_outcome(outcome=revised, actor=staff.oversight)
+    submission.refresh_from_db()
+    assert submission.state == SubmissionState.WITHDRAWING
+    event = AuditEvent.objects.get(event_type=EventType.REGISTRY_ENTRY_WITHDRAWN)
+    assert event.detail["entries"] == 2 and event.actor_id == staff.oversight.pk
+    assert not RegistrySubmission.objects.filter(outcome=revised).exists()  # "eligible" makes no entry
 
 
 def test_the_registry_is_off_until_turned_on(staff: Any, file_report: Any, settings: Any) -> None:

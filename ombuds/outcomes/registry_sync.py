@@ -140,30 +140,47 @@ def _retry_later(task_function: object, submission: RegistrySubmission) -> None:
     )
 
 
+def _locked(submission_id: int) -> RegistrySubmission | None:
+    return RegistrySubmission.objects.select_for_update().select_related("outcome").filter(pk=submission_id).first()
+
+
 @task()
 def submit_entries(*, submission_id: int) -> str:
-    """Blind, have evaluated, verify, finalise and submit the entries of one decision; the state it ends in."""
+    """Blind, have evaluated, verify, finalise and submit the entries of one decision; the state it ends in.
+
+    The network is used outside any transaction: a slow registry never holds rows (or,
+    on SQLite, the whole database) locked.
+    """
     with transaction.atomic():
-        submission = (
-            RegistrySubmission.objects.select_for_update().select_related("outcome").filter(pk=submission_id).first()
-        )
+        submission = _locked(submission_id)
         if submission is None or submission.state not in (SubmissionState.PENDING, SubmissionState.FAILED):
             return submission.state if submission is not None else "missing"
         found = shared_registry.identifiers(shared_registry.open_identifiers(submission.sealed_identifiers))
-        if not found:
+        expires_on = submission.expires_on
+        if not found or expires_on is None:
             _failed(submission, "no e-mail address or phone number to submit")
             return submission.state
-        try:
-            assert submission.expires_on is not None
-            ids = shared_registry.submit(found, expires_on=submission.expires_on.isoformat())
-        except shared_registry.RegistryUnavailable as exc:
+    try:
+        ids = shared_registry.submit(found, expires_on=expires_on.isoformat())
+    except shared_registry.RegistryUnavailable as exc:
+        with transaction.atomic():
+            submission = _locked(submission_id)
+            assert submission is not None
             _failed(submission, str(exc))
             _retry_later(submit_entries, submission)
             return submission.state
-        now = timezone.now()
-        submission.state = SubmissionState.SUBMITTED
+    with transaction.atomic():
+        submission = _locked(submission_id)
+        assert submission is not None
         submission.entry_ids = ids
         submission.sealed_identifiers = ""
+        if submission.state == SubmissionState.WITHDRAWING:
+            # Withdrawn while the entries were on their way: the withdrawal task takes these out too.
+            submission.save(update_fields=["entry_ids", "sealed_identifiers"])
+            transaction.on_commit(lambda: withdraw_entries.enqueue(submission_id=submission_id))
+            return submission.state
+        now = timezone.now()
+        submission.state = SubmissionState.SUBMITTED
         submission.submitted_at = now
         submission.last_error = ""
         submission.save()
@@ -172,26 +189,34 @@ def submit_entries(*, submission_id: int) -> str:
             at=now,
             case_id=submission.outcome.case_id,
             actor_kind=ActorKind.SYSTEM,
-            detail={"submission": submission.pk, "entries": ids, "expires_on": submission.expires_on.isoformat()},
+            detail={"submission": submission.pk, "entries": ids, "expires_on": expires_on.isoformat()},
         )
         return submission.state
 
 
 @task()
 def withdraw_entries(*, submission_id: int) -> str:
+    """Withdraw a decision's entries from the registry; the state it ends in (network outside transactions)."""
     with transaction.atomic():
-        submission = (
-            RegistrySubmission.objects.select_for_update().select_related("outcome").filter(pk=submission_id).first()
-        )
+        submission = _locked(submission_id)
         if submission is None or submission.state != SubmissionState.WITHDRAWING:
             return submission.state if submission is not None else "missing"
-        if submission.entry_ids:
-            try:
-                shared_registry.withdraw(submission.entry_ids)
-            except shared_registry.RegistryUnavailable as exc:
+        entry_ids = list(submission.entry_ids)
+    if entry_ids:
+        try:
+            shared_registry.withdraw(entry_ids)
+        except shared_registry.RegistryUnavailable as exc:
+            with transaction.atomic():
+                submission = _locked(submission_id)
+                assert submission is not None
                 _failed(submission, str(exc))
                 _retry_later(withdraw_entries, submission)
                 return submission.state
+    with transaction.atomic():
+        submission = _locked(submission_id)
+        assert submission is not None
+        if list(submission.entry_ids) != entry_ids:
+            return submission.state  # entries arrived meanwhile; the task queued with them withdraws them
         submission.state = SubmissionState.WITHDRAWN
         submission.withdrawn_at = timezone.now()
         submission.save(update_fields=["state", "withdrawn_at"])

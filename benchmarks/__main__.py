@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from benchmarks import load, results
+from benchmarks import load, registry_check, results
 from benchmarks.installation import PROJECT_ROOT, BenchError, Installation, cores
 
 RESULT = PROJECT_ROOT / "bench" / "results" / "latest.json"
@@ -53,6 +53,7 @@ class Scale:
     single_filings: int
     seconds_per_run: float
     directory_people: int
+    registry_entries: int
 
     def people(self, cases: int) -> int:
         # A directory about a fifth the size of the case history, at least big enough for the management tree.
@@ -60,8 +61,8 @@ class Scale:
 
 
 SCALES = {
-    "small": Scale(1_000, 5_000, 30, 16, 8, 60, 5_000),
-    "full": Scale(1_000, int(os.environ.get("BENCH_CASES", "1000000")), 200, 96, 30, 180, 100_000),
+    "small": Scale(1_000, 5_000, 30, 16, 8, 60, 5_000, 20_000),
+    "full": Scale(1_000, int(os.environ.get("BENCH_CASES", "1000000")), 200, 96, 30, 180, 100_000, 1_000_000),
 }
 
 
@@ -244,6 +245,13 @@ class Bench:
         audit = large.probe("audit")
         self.details["audit_verify"] = audit
         self.figures["audit_verify.hash_ratio"] = audit["ratio"]
+
+        _say(f"shared registry: a check among {scale.registry_entries:,} entries")
+        check = registry_check.measure(
+            self.root / "shared-registry", entries=scale.registry_entries, checks=scale.page_requests
+        )
+        self.details["registry_check"] = check
+        self.figures["registry.check_ms"] = check["p50_ms"]
 
         _say("directory import")
         directory = self.installation("directory", None)

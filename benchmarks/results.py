@@ -36,6 +36,11 @@ KEYS: tuple[Key, ...] = (
     Key("audit_verify.hash_ratio", "events verified per second ÷ leaves hashed per second by hashlib", (">=", 0.33)),
     Key("memory.web_rss_mb", "resident memory of one web worker after the inbox benchmark", ("<=", 150.0)),
     Key("startup.seconds", "from starting the server to the first page", None),
+    Key(
+        "registry.check_ms",
+        "one shared-registry check on 127.0.0.1 (VOPRF round trip and lookup), median",
+        ("<=", 50.0),
+    ),
 )
 
 

@@ -7,6 +7,9 @@ import sys
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["registry"]:
+        # The shared rehire registry is another service with its own settings and database.
+        os.environ["DJANGO_SETTINGS_MODULE"] = "ombuds.registry_service.settings"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ombuds.settings")
     from django.core.management import execute_from_command_line
 

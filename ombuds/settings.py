@@ -430,6 +430,16 @@ OMBUDS_AUDIT_WITNESS_INTERVAL = env_duration("OMBUDS_AUDIT_WITNESS_INTERVAL", "P
 # and with it lost the registry cannot be searched any more. Made on first use while the
 # registry is empty; back it up with the database.
 OMBUDS_REHIRE_KEY_FILE = Path(env_str("OMBUDS_REHIRE_KEY_FILE", str(VAR_DIR / "keys" / "rehire_registry_key")))
+# --- Shared rehire registry (docs/registry.md) -------------------------------------
+# Off until both the registry's address and its VOPRF public key are set.
+OMBUDS_REGISTRY_URL = env_str("OMBUDS_REGISTRY_URL", "")
+OMBUDS_REGISTRY_PUBLIC_KEY = env_str("OMBUDS_REGISTRY_PUBLIC_KEY", "")
+# This organisation's Ed25519 key that signs its requests (`ombuds registry-member keygen`).
+OMBUDS_REGISTRY_SIGNING_KEY_FILE = Path(
+    env_str("OMBUDS_REGISTRY_SIGNING_KEY_FILE", str(VAR_DIR / "keys" / "registry_signing_key"))
+)
+# How long an entry stays in the shared registry before it expires on its own.
+OMBUDS_REGISTRY_ENTRY_YEARS = env_int("OMBUDS_REGISTRY_ENTRY_YEARS", 5, minimum=1, maximum=10)
 # --- Match keys -----------------------------------------------------------------------
 # The seed of the OPRF key that turns the identifiers of accused people into match keys,
 # in a file outside the database (ombuds/crypto/match_keys.py; created on first use in

@@ -62,4 +62,5 @@ def test_the_keys_are_those_the_targets_name() -> None:
         "audit_verify.hash_ratio",
         "memory.web_rss_mb",
         "startup.seconds",
+        "registry.check_ms",
     ]

@@ -59,6 +59,8 @@ WEB_MODULES = {
     "ombuds.linking.templatetags": VIEWS,
     # The administration navigation's list imports nothing of ombuds: any app's ready() adds its section.
     "ombuds.administration.nav": LIB,
+    # What a member and the shared registry agree on (signatures, key files): both sides import it.
+    "ombuds.registry_service.protocol": LIB,
 }
 
 APP_LAYERS = {
@@ -78,6 +80,8 @@ APP_LAYERS = {
     # The extra questions per category: cases file answers with it, and it names the categories.
     "ombuds.questionnaire": CASES,
     "ombuds.linking": CASES,
+    # The shared rehire registry is another service: it may use lib and crypto, nothing of an ombuds installation.
+    "ombuds.registry_service": LIB,
     "ombuds.intake": VIEWS,
     # The administration pages, and what follows an account or directory change (it reaches cases).
     "ombuds.administration": VIEWS,

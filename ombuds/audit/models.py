@@ -150,6 +150,15 @@ class EventType(enum.IntEnum):
     STAFF_REACTIVATED = 191
     DIRECTORY_CHECKED = 192
     DIRECTORY_UPLOAD_DISCARDED = 193
+    # The shared rehire registry of several organisations (ombuds.outcomes.shared_registry, 200-209).
+    REGISTRY_ENTRY_QUEUED = 200
+    REGISTRY_ENTRY_SUBMITTED = 201
+    REGISTRY_SUBMISSION_FAILED = 202
+    REGISTRY_ENTRY_WITHDRAWN = 203
+    REGISTRY_QUERIED = 204
+    REGISTRY_HIT = 205
+    REGISTRY_QUERY_FAILED = 206
+    REGISTRY_HITS_VIEWED = 207
 
 
 class ActorKind(models.TextChoices):

@@ -33,7 +33,7 @@ from ombuds.cases.actions._base import (
 )
 from ombuds.cases.models import Case, InvolvedPerson, PersonRole
 from ombuds.cases.permissions import Act
-from ombuds.outcomes import registry
+from ombuds.outcomes import registry, registry_sync, shared_registry
 from ombuds.outcomes.ladder import review_due
 from ombuds.outcomes.models import (
     RESTRICTING_KINDS,
@@ -287,9 +287,19 @@ def _finalise(outcome: AccusedOutcome, *, case: Case, actor: User, now: datetime
         lifted = RehireEntry.objects.filter(outcome=previous, lifted_at__isnull=True).update(lifted_at=now)
         if lifted:
             staff_record(EventType.REHIRE_LIFTED, case=case, actor=actor, at=now, outcome=previous.pk)
+        # A revised decision (an appeal upheld, a new finding) takes the old one out of the shared registry.
+        registry_sync.queue_withdrawal(previous, case_id=case.pk, actor_id=actor.pk)
     outcome.state = OutcomeState.FINAL
     outcome.final_at = now
     outcome.save(update_fields=["state", "final_at", "decided_by", "decided_at", "decision_note"])
+    if _is_grave(outcome.sanctions, outcome.rehire):
+        directory_person = outcome.person.person
+        registry_sync.queue_submission(
+            outcome,
+            directory_email=directory_person.email if directory_person is not None else "",
+            case_id=case.pk,
+            actor_id=actor.pk,
+        )
     if outcome.rehire == Rehire.ELIGIBLE:
         return
     # The directory's identifiers as they are now, next to those entered with the decision.
@@ -382,6 +392,8 @@ def propose_outcome(
             reason=box.seal(reason, AccusedOutcome, "reason"),
         )
         _store_identifiers(outcome, found)
+        if _is_grave(chosen, rehire):
+            registry_sync.hold_identifiers(outcome, given, region=_policy_region())
         detail = {
             "outcome": outcome.pk,
             "person": person.pk,
@@ -441,6 +453,7 @@ def reject_outcome(*, outcome: AccusedOutcome, actor: User, note: str) -> Accuse
         outcome.decision_note = box.seal(note, AccusedOutcome, "decision_note")
         outcome.save(update_fields=["state", "decided_by", "decided_at", "decision_note"])
         staff_record(EventType.OUTCOME_REJECTED, case=case, actor=actor, at=now, outcome=outcome.pk)
+        registry_sync.cancel(outcome)
     return outcome
 
 
@@ -457,6 +470,7 @@ def withdraw_outcome(*, outcome: AccusedOutcome, actor: User) -> AccusedOutcome:
         outcome.decided_at = now
         outcome.save(update_fields=["state", "decided_by", "decided_at"])
         staff_record(EventType.OUTCOME_WITHDRAWN, case=case, actor=actor, at=now, outcome=outcome.pk)
+        registry_sync.cancel(outcome)
     return outcome
 
 
@@ -484,6 +498,7 @@ def check_rehire(*, actor: User, identifiers: Mapping[str, str]) -> RehireCheck:
     given = {k: v for k, v in identifiers.items() if v and v.strip()}
     if not given:
         raise ActionError(_("Give at least one identifier of the candidate."))
+    holders = _ask_shared_registry(actor, given, region=_policy_region())
     with transaction.atomic(durable=True):
         key = _registry_key(actor)
         try:
@@ -494,11 +509,26 @@ def check_rehire(*, actor: User, identifiers: Mapping[str, str]) -> RehireCheck:
         for kind, digest in found.items():
             wanted |= Q(outcome__identifiers__kind=kind, outcome__identifiers__digest=digest)
         entries = list(RehireEntry.objects.filter(wanted, lifted_at__isnull=True).distinct())
-        result = max((e.result for e in entries), key=lambda r: _SEVERITY.get(r, 0), default=Rehire.ELIGIBLE)
+        results = [e.result for e in entries] + ([Rehire.REVIEW_NEEDED] if holders else [])
+        result = max(results, key=lambda r: _SEVERITY.get(r, 0), default=Rehire.ELIGIBLE)
         rehire_check = RehireCheck.objects.create(
-            reference=_new_check_reference(), asked_by=actor, asked_at=now, kinds=sorted(found), result=result
+            reference=_new_check_reference(),
+            asked_by=actor,
+            asked_at=now,
+            kinds=sorted(found),
+            result=result,
+            registry_holders=[{"member": h.member, "oversight_contact": h.oversight_contact} for h in holders],
         )
         rehire_check.matched.set(entries)
+        if shared_registry.is_on():
+            log.record(
+                EventType.REGISTRY_HIT if holders else EventType.REGISTRY_QUERIED,
+                at=now,
+                case_id=None,
+                actor_kind=ActorKind.STAFF,
+                actor_id=actor.pk,
+                detail={"check": rehire_check.reference, "members": sorted(h.member for h in holders)},
+            )
         # No case and no identifier: the trail says who asked, when, under which reference, and the answer.
         log.record(
             EventType.REHIRE_CHECKED,
@@ -509,6 +539,53 @@ def check_rehire(*, actor: User, identifiers: Mapping[str, str]) -> RehireCheck:
             detail={"check": rehire_check.reference, "result": result},
         )
     return rehire_check
+
+
+def _ask_shared_registry(actor: User, given: Mapping[str, str], *, region: str) -> list[shared_registry.Holder]:
+    """The members of the shared registry holding an entry for the candidate; [] while the registry is off.
+
+    Asked before the check's transaction: the network is never waited on while rows are locked.
+    A registry that cannot be asked, or whose answer is not proven under its published key,
+    gives no answer at all: "eligible" must never stand in for "could not ask".
+    """
+    if not shared_registry.is_on():
+        return []
+    pairs = []
+    for kind, value in given.items():
+        if kind == "email":
+            pairs.append((kind, value))
+        elif kind == "phone":
+            try:
+                pairs.append((kind, registry.normal_phone(value, region)))
+            except registry.InvalidIdentifier:
+                continue
+    found = shared_registry.identifiers(pairs)
+    if not found:
+        return []
+    try:
+        return shared_registry.lookup(found)
+    except shared_registry.RegistryUnavailable as exc:
+        with transaction.atomic(durable=True):
+            log.record(
+                EventType.REGISTRY_QUERY_FAILED,
+                at=timezone.now(),
+                case_id=None,
+                actor_kind=ActorKind.STAFF,
+                actor_id=actor.pk,
+                detail={"reason": str(exc)[:200]},
+            )
+        raise ActionError(
+            _("The shared rehire registry could not be asked, so there is no answer yet. Try again later.")
+        ) from exc
+
+
+def withdraw_from_shared_registry(*, outcome: AccusedOutcome, actor: User) -> None:
+    """Oversight takes a decision's entries out of the shared registry (an appeal, an error), whatever its state."""
+    if not permissions.may_read_rehire_checks(actor):
+        raise ActionError(_("Only oversight withdraws entries from the shared rehire registry."))
+    with transaction.atomic(durable=True):
+        if not registry_sync.queue_withdrawal(outcome, case_id=outcome.case_id, actor_id=actor.pk):
+            raise ActionError(_("This decision has no entries in the shared rehire registry."))
 
 
 def record_rehire_check_view(*, rehire_check: RehireCheck, actor: User) -> None:

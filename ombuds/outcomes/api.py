@@ -172,9 +172,16 @@ class RehireCheckIn(IdentifiersIn):
     """One or more of the candidate's identifiers."""
 
 
+class RegistryHolderOut(Schema):
+    member: str
+    oversight_contact: str
+
+
 class RehireAnswerOut(Schema):
     result: RehireName
     check_reference: str
+    # Members of the shared registry holding an entry for the candidate (never a case or a reason).
+    registry_hits: list[RegistryHolderOut] = []
 
 
 class RehireCheckRow(Schema):
@@ -419,7 +426,14 @@ def ask_rehire(request: HttpRequest, payload: RehireCheckIn) -> Status[RehireAns
     if not permissions.may_check_rehire(user):
         raise Http404("no such route")
     found = actions.check_rehire(actor=user, identifiers=payload.dict())
-    return Status(201, RehireAnswerOut(result=found.result, check_reference=found.reference))  # type: ignore[arg-type]
+    return Status(
+        201,
+        RehireAnswerOut(
+            result=found.result,  # type: ignore[arg-type]
+            check_reference=found.reference,
+            registry_hits=[RegistryHolderOut(**holder) for holder in found.registry_holders],
+        ),
+    )
 
 
 def _row(found: RehireCheck) -> dict[str, object]:

@@ -223,6 +223,8 @@ class RehireCheck(models.Model):
     kinds = models.JSONField(default=list)
     result = models.CharField(max_length=16, choices=Rehire.choices)
     matched = models.ManyToManyField(RehireEntry, blank=True, related_name="checks")
+    # Members of the shared registry holding an entry for the candidate: [{member, oversight_contact}].
+    registry_holders = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-asked_at", "-id"]
@@ -261,3 +263,36 @@ class OutcomePolicy(models.Model):
 
     def __str__(self) -> str:
         return "outcome policy"
+
+
+class SubmissionState(models.TextChoices):
+    AWAITING_APPROVAL = "awaiting_approval", _("Waiting for the decision's approval")
+    PENDING = "pending", _("Waiting to be sent to the shared registry")
+    SUBMITTED = "submitted", _("In the shared registry")
+    FAILED = "failed", _("The shared registry could not be reached; retried")
+    CANCELLED = "cancelled", _("Not sent: the decision was not approved")
+    WITHDRAWING = "withdrawing", _("Being withdrawn from the shared registry")
+    WITHDRAWN = "withdrawn", _("Withdrawn from the shared registry")
+
+
+class RegistrySubmission(models.Model):
+    """One decision's entries in the shared registry of several organisations (shared_registry.py).
+
+    The identifiers wait here, encrypted under a key derived from the signing key file,
+    only until the entries are submitted; then only the registry's entry numbers remain.
+    """
+
+    outcome = models.OneToOneField(AccusedOutcome, on_delete=models.PROTECT, related_name="registry_submission")
+    state = models.CharField(max_length=20, choices=SubmissionState.choices, db_index=True)
+    sealed_identifiers = models.TextField(blank=True)
+    entry_ids = models.JSONField(default=list)
+    expires_on = models.DateField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    # A short reason of the last failure, naming no identifier.
+    last_error = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField()
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"registry submission of outcome {self.outcome_id} ({self.state})"

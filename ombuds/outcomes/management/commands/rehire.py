@@ -43,4 +43,8 @@ class Command(BaseCommand):
         except actions.ActionError as exc:
             raise CommandError(str(exc)) from None
         # The same answer as POST /api/v1/staff/rehire-checks, for scripts.
-        self.stdout.write(json.dumps({"result": found.result, "check_reference": found.reference}))
+        self.stdout.write(
+            json.dumps(
+                {"result": found.result, "check_reference": found.reference, "registry_hits": found.registry_holders}
+            )
+        )

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "ombuds.api",
     "ombuds.linking",
     "ombuds.administration",
+    "ombuds.retention",
 ]
 
 MIDDLEWARE = [
@@ -430,6 +431,9 @@ OMBUDS_AUDIT_WITNESS_INTERVAL = env_duration("OMBUDS_AUDIT_WITNESS_INTERVAL", "P
 # and with it lost the registry cannot be searched any more. Made on first use while the
 # registry is empty; back it up with the database.
 OMBUDS_REHIRE_KEY_FILE = Path(env_str("OMBUDS_REHIRE_KEY_FILE", str(VAR_DIR / "keys" / "rehire_registry_key")))
+# How long an entry stays in the rehire registry before the sweeper lifts it and deletes its
+# digests (ombuds/retention/actions.py; docs/retention.md). Five years by default.
+OMBUDS_REHIRE_RETENTION = env_duration("OMBUDS_REHIRE_RETENTION", "P5Y")
 # --- Match keys -----------------------------------------------------------------------
 # The seed of the OPRF key that turns the identifiers of accused people into match keys,
 # in a file outside the database (ombuds/crypto/match_keys.py; created on first use in

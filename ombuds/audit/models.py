@@ -150,6 +150,14 @@ class EventType(enum.IntEnum):
     STAFF_REACTIVATED = 191
     DIRECTORY_CHECKED = 192
     DIRECTORY_UPLOAD_DISCARDED = 193
+    # Retention (ombuds.retention): identifiers and dates only, never content.
+    CASE_CONTENT_DELETED = 220
+    LEGAL_HOLD_PLACED = 221
+    LEGAL_HOLD_LIFTED = 222
+    LEGAL_HOLD_REVIEW_DUE = 223
+    RETENTION_RULE_CHANGED = 224
+    REHIRE_ENTRY_EXPIRED = 225
+    SUBJECT_ACCESS_PRODUCED = 226
 
 
 class ActorKind(models.TextChoices):

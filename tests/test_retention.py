@@ -73,6 +73,7 @@ def _stored_secrets(case: Case) -> list[str | bytes]:
     """What a copy of the database holds of the case's content and keys: ciphertexts and sealed keys."""
     report = Report.objects.get(case=case)
     found: list[str | bytes] = [report.narrative, report.reporter_name, report.reporter_contact]
+    assert report.key_seal is not None
     found += [bytes(report.key_seal)]
     found += list(report.people.values_list("name", flat=True))
     found += list(case.notes.values_list("body", flat=True))

@@ -122,11 +122,8 @@ def erase_case(case_id: int, *, now: datetime) -> bool:
         for model, fields in content.CONTENT.items():
             if not fields:
                 continue
-            rows = (
-                model.objects.filter(pk=case.pk)
-                if model is Case
-                else model.objects.filter(**{content.case_path(model): case})
-            )
+            lookup = {"pk": case.pk} if model is Case else {content.case_path(model): case}
+            rows = model._default_manager.filter(**lookup)
             rows.update(**{field: _blank(model, field) for field in fields})
         # Rows that are nothing but content, and the links from the case to people.
         Attachment.objects.filter(case=case).delete()

@@ -356,3 +356,48 @@ def test_periods_follow_the_category_rule_and_whether_the_case_was_investigated(
     assert AuditEvent.objects.filter(event_type=EventType.RETENTION_RULE_CHANGED).count() == 1
     for persona in ("oversight", "lead", "outsider"):
         assert staff.client_for(getattr(staff, persona)).get("/staff/admin/retention/").status_code == 404
+
+
+def test_an_investigated_case_and_its_rehire_entry_are_kept_five_years_then_deleted_and_expired(
+    file_report: FileReport, staff: Personas
+) -> None:
+    from ombuds.outcomes import actions as outcomes
+    from ombuds.outcomes.models import AccusedOutcome, RehireEntry, RehireIdentifier
+    from tests.support import find_every_allegation, investigate_the_accused
+
+    with time_machine.travel(T0, tick=False):
+        case = file_report(anonymous=False, reporter_name=REPORTER, people=staff.name_the_accused()).case
+        actions.acknowledge_case(case=case, actor=staff.lead)
+        actions.begin_assessment(case=case, actor=staff.lead)
+        investigate_the_accused(case, staff.lead, staff.investigator)
+        find_every_allegation(case, staff.investigator, "substantiated")
+        actions.record_finding(case=case, actor=staff.lead, finding="", reasoning="Three witnesses agree.")
+        outcome = outcomes.propose_outcome(
+            case=case,
+            actor=staff.lead,
+            person=case.reports.get().people.get(role="accused"),
+            sanctions=["dismissal"],
+            rehire="not_eligible",
+            reason=f"{ACCUSED} pressed her to drink.",
+            identifiers={"phone": "+86 138 0013 8000"},
+        )
+        outcomes.approve_outcome(outcome=outcome, actor=staff.oversight, note="Agreed.")
+        actions.close_case(case=Case.objects.get(pk=case.pk), actor=staff.lead, feedback="Decided.")
+    asked = {"phone": "+86 138 0013 8000"}
+    assert outcomes.check_rehire(actor=staff.hr, identifiers=asked).result == "not_eligible"
+
+    _sweep(datetime(2031, 2, 28, 9, tzinfo=UTC))  # five years less a few days
+    assert RehireEntry.objects.get().lifted_at is None
+    assert not Erasure.objects.filter(case=case).exists()
+
+    _sweep(datetime(2031, 3, 3, 9, tzinfo=UTC))
+    entry = RehireEntry.objects.get()
+    assert entry.lifted_at == datetime(2031, 3, 3, 9, tzinfo=UTC)
+    assert not RehireIdentifier.objects.exists()
+    assert outcomes.check_rehire(actor=staff.hr, identifiers=asked).result != "not_eligible"
+    assert AuditEvent.objects.get(event_type=EventType.REHIRE_ENTRY_EXPIRED).detail == {"entry": entry.pk}
+    # The case went too, keeping the kinds of its decision for the statistics and no text.
+    assert Erasure.objects.filter(case=case).exists()
+    kept = AccusedOutcome.objects.get()
+    assert kept.sanctions == ["dismissal"] and kept.rehire == "not_eligible" and kept.reason == ""
+    assert Case.objects.get(pk=case.pk).finding == "substantiated"

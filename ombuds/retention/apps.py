@@ -10,13 +10,13 @@ class RetentionConfig(AppConfig):
     def ready(self) -> None:
         # A legal hold's reason may say why litigation is expected and against whom: it is
         # sealed under the case's key like a handler's note (ombuds.cases.content).
-        from ombuds.administration import nav
+        from ombuds.administration.nav import register
         from ombuds.cases import content
         from ombuds.retention.models import Erasure, LegalHold
 
         content.register(LegalHold, content=["reason"], metadata=[])
         content.register(Erasure, content=[], metadata=[])
-        nav.register(
+        register(
             "retention:periods",
             _("Retention periods"),
             _("How long each category's closed cases are kept before their content is deleted."),

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "ombuds.api",
     "ombuds.linking",
     "ombuds.administration",
+    "ombuds.retention",
 ]
 
 MIDDLEWARE = [
@@ -440,6 +441,9 @@ OMBUDS_REGISTRY_SIGNING_KEY_FILE = Path(
 )
 # How long an entry stays in the shared registry before it expires on its own.
 OMBUDS_REGISTRY_ENTRY_YEARS = env_int("OMBUDS_REGISTRY_ENTRY_YEARS", 5, minimum=1, maximum=10)
+# How long an entry stays in the rehire registry before the sweeper lifts it and deletes its
+# digests (ombuds/retention/actions.py; docs/retention.md). Five years by default.
+OMBUDS_REHIRE_RETENTION = env_duration("OMBUDS_REHIRE_RETENTION", "P5Y")
 # --- Match keys -----------------------------------------------------------------------
 # The seed of the OPRF key that turns the identifiers of accused people into match keys,
 # in a file outside the database (ombuds/crypto/match_keys.py; created on first use in

@@ -21,6 +21,7 @@ urlpatterns = [
     path("staff/", include("ombuds.outcomes.urls")),
     path("staff/", include("ombuds.watch.urls")),
     path("staff/", include("ombuds.casefile.urls")),
+    path("staff/", include("ombuds.retention.urls")),
     path("", include("ombuds.intake.urls")),
     # Public: the policies and the employee's acknowledgement link, and the support page.
     path("", include("ombuds.policies.urls")),

@@ -21,6 +21,7 @@ SECTIONS = {
     "policies_admin:training": "/staff/admin/training/",
     "resources_admin:index": "/staff/admin/resources/",
     "questionnaire:index": "/staff/admin/questionnaire/",
+    "retention:periods": "/staff/admin/retention/",
 }
 
 

@@ -57,6 +57,9 @@ WEB_MODULES = {
     "ombuds.questionnaire.forms": VIEWS,
     "ombuds.questionnaire.urls": VIEWS,
     "ombuds.linking.templatetags": VIEWS,
+    "ombuds.retention.views": VIEWS,
+    "ombuds.retention.forms": VIEWS,
+    "ombuds.retention.urls": VIEWS,
     # The administration navigation's list imports nothing of ombuds: any app's ready() adds its section.
     "ombuds.administration.nav": LIB,
     # What a member and the shared registry agree on (signatures, key files): both sides import it.
@@ -82,6 +85,8 @@ APP_LAYERS = {
     "ombuds.linking": CASES,
     # The shared rehire registry is another service: it may use lib and crypto, nothing of an ombuds installation.
     "ombuds.registry_service": LIB,
+    # Retention deletes what every case app holds, so it sits beside them.
+    "ombuds.retention": CASES,
     "ombuds.intake": VIEWS,
     # The administration pages, and what follows an account or directory change (it reaches cases).
     "ombuds.administration": VIEWS,

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from ombuds.accounts.roles import ADMINISTERS, AUDIT_READERS, REHIRE_CHECK_READERS, REHIRE_CHECKERS, WATCHERS, roles_of
+from ombuds.accounts.roles import (
+    ADMINISTERS,
+    AUDIT_READERS,
+    REHIRE_CHECK_READERS,
+    REHIRE_CHECKERS,
+    WATCHERS,
+    Role,
+    roles_of,
+)
 
 
 def staff(request: HttpRequest) -> dict[str, bool]:
@@ -15,4 +23,6 @@ def staff(request: HttpRequest) -> dict[str, bool]:
         "can_use_rehire_checks": bool(roles & (REHIRE_CHECKERS | REHIRE_CHECK_READERS)),
         "can_watch": bool(roles & WATCHERS),
         "can_administer": bool(roles & ADMINISTERS),
+        # Legal holds and subject access requests (ombuds.retention.views): oversight only.
+        "can_manage_retention": Role.OVERSIGHT in roles,
     }

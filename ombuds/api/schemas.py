@@ -216,6 +216,11 @@ class CaseOut(Schema):
     )
     answers: list[ReporterAnswerOut] = Field(description="Her answers to the extra questions she answered")
     escrow: EscrowOut | None = Field(None, description="Only for a report she asked to hold in escrow")
+    content_deleted_on: date | None = Field(
+        None,
+        description="The day the case's content was deleted at the end of its retention period; "
+        "then nothing but its dates and status is left",
+    )
 
 
 class MessageIn(Schema):

@@ -57,6 +57,7 @@ from ombuds.linking import escrow
 from ombuds.linking.models import HoldState
 from ombuds.outcomes.api import router as outcomes_router
 from ombuds.questionnaire import selectors as questionnaire
+from ombuds.retention import actions as retention
 
 
 class ReporterToken(HttpBearer):
@@ -217,7 +218,9 @@ def reporter_case(request: HttpRequest) -> CaseOut:
     report = _reporter(request)
     view = reporter_view.for_reporter(report)
     hold = escrow.held_report(report)
+    erasure = retention.erasure_of(report.case)
     return CaseOut(
+        content_deleted_on=erasure.erased_at.date() if erasure is not None else None,
         escrow=EscrowOut(
             state=hold.state,
             held_since=hold.held_since.date(),

@@ -159,6 +159,14 @@ class EventType(enum.IntEnum):
     REGISTRY_HIT = 205
     REGISTRY_QUERY_FAILED = 206
     REGISTRY_HITS_VIEWED = 207
+    # Retention (ombuds.retention): identifiers and dates only, never content.
+    CASE_CONTENT_DELETED = 220
+    LEGAL_HOLD_PLACED = 221
+    LEGAL_HOLD_LIFTED = 222
+    LEGAL_HOLD_REVIEW_DUE = 223
+    RETENTION_RULE_CHANGED = 224
+    REHIRE_ENTRY_EXPIRED = 225
+    SUBJECT_ACCESS_PRODUCED = 226
 
 
 class ActorKind(models.TextChoices):

@@ -77,9 +77,10 @@ def _reach(user: User | AnonymousUser) -> list[Q] | None:
 
 
 def _without_conflicts(cases: QuerySet[Case], user: User) -> QuerySet[Case]:
-    # Conflicts (R3); and a report held in escrow is nobody's until it is released
-    # (ombuds.linking.escrow).
-    return cases.exclude(conflicts__person__user=user).exclude(held_in_escrow=True)
+    # Conflicts (R3); a report held in escrow is nobody's until it is released
+    # (ombuds.linking.escrow); a case whose content was deleted at the end of its retention
+    # period has nothing left to read (ombuds.retention), only its statistics.
+    return cases.exclude(conflicts__person__user=user).exclude(held_in_escrow=True).filter(erasure__isnull=True)
 
 
 def visible_audit_events(user: User | AnonymousUser) -> QuerySet[AuditEvent]:

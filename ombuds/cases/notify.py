@@ -41,6 +41,7 @@ class Kind(enum.StrEnum):
     TASK_GIVEN = "task_given"
     MINUTES_ANSWERED = "minutes_answered"
     REPEAT_OFFENDER = "repeat_offender"
+    LEGAL_HOLD_REVIEW = "legal_hold_review"
 
 
 SUBJECTS = {
@@ -58,6 +59,7 @@ SUBJECTS = {
     Kind.TASK_GIVEN: "Case {ref}: a task of the investigation plan is yours",
     Kind.MINUTES_ANSWERED: "Case {ref}: the reporter answered the minutes of her interview",
     Kind.REPEAT_OFFENDER: "Case {ref} names a person already named in other reports",
+    Kind.LEGAL_HOLD_REVIEW: "Case {ref}: a legal hold has reached its review date",
 }
 
 

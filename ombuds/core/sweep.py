@@ -16,6 +16,7 @@ from ombuds.cases.actions import escrow as escrow_actions
 from ombuds.core import heartbeat
 from ombuds.intake import access
 from ombuds.policies import actions as policy_actions
+from ombuds.retention import actions as retention
 
 
 def run(now: datetime) -> case_sweeps.SweepResult:
@@ -32,6 +33,7 @@ def run(now: datetime) -> case_sweeps.SweepResult:
     purge_login_records(now)
     access.purge_expired(now)
     escrow_actions.sweep_expired(now)
+    retention.sweep(now)
     content.remove_orphan_files(now)
     tree_heads.sign_if_due(now)
     witness.send_if_due(now)

@@ -38,6 +38,7 @@ from ombuds.investigations import view as investigation_view
 from ombuds.lib.durations import Duration, describe
 from ombuds.linking import escrow
 from ombuds.resources import catalogue
+from ombuds.retention import actions as retention
 
 logger = logging.getLogger(__name__)
 
@@ -211,6 +212,10 @@ def _status_page(
     if hold is not None and hold.state in escrow.ENDED_WITHOUT_RELEASE:
         # Withdrawn or expired: nothing of the report is left to show.
         return render(request, "intake/escrow_ended.html", {"hold": hold}, status=status)
+    erasure = retention.erasure_of(report.case)
+    if erasure is not None:
+        # Its retention period ended: only the dates are left to show.
+        return render(request, "intake/content_deleted.html", {"case": report.case, "erasure": erasure}, status=status)
     view = reporter_view.for_reporter(report)
     return render(
         request,

@@ -1,0 +1,71 @@
+"""How long each closed case is kept: per category, after its closing (docs/retention.md).
+
+Closed without investigation, or referred elsewhere, two months by default; investigated
+and decided, five years by default. Administrators set other periods per category
+(ombuds.retention.actions.configure_rule); a category without a rule keeps the defaults.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Q
+
+from ombuds.cases.models import Case, Category, Outcome, Status
+from ombuds.lib.durations import Duration
+from ombuds.retention.models import DEFAULT_AFTER_DECISION, DEFAULT_WITHOUT_INVESTIGATION, RetentionRule
+
+
+@dataclass(frozen=True)
+class Periods:
+    category: str
+    without_investigation: str
+    after_decision: str
+
+
+def periods() -> dict[str, Periods]:
+    """Every category's periods, as written (ISO 8601), the defaults where nothing is set."""
+    found = {
+        rule.category: Periods(rule.category, rule.without_investigation, rule.after_decision)
+        for rule in RetentionRule.objects.all()
+    }
+    return {
+        category.value: found.get(
+            category.value, Periods(category.value, DEFAULT_WITHOUT_INVESTIGATION, DEFAULT_AFTER_DECISION)
+        )
+        for category in Category
+    }
+
+
+# An investigated case: decided (its outcome), or with a finding recorded before it was closed.
+INVESTIGATED = Q(outcome=Outcome.DECIDED) | ~Q(finding="")
+
+
+def was_investigated(case: Case) -> bool:
+    return case.outcome == Outcome.DECIDED or bool(case.finding)
+
+
+def period_of(case: Case, table: dict[str, Periods] | None = None) -> Duration:
+    chosen = (table or periods())[case.category]
+    return Duration.parse(chosen.after_decision if was_investigated(case) else chosen.without_investigation)
+
+
+def delete_after(case: Case, table: dict[str, Periods] | None = None) -> datetime | None:
+    """When the case's content is deleted, once closed; None while it is open."""
+    if case.status != Status.CLOSED or case.closed_at is None:
+        return None
+    return period_of(case, table).after(case.closed_at)
+
+
+def before(now: datetime, duration: Duration) -> datetime:
+    """The latest closing moment whose period has ended by `now` (months back, clamped to month end)."""
+    moment = now - duration.exact
+    if duration.months:
+        index = moment.month - 1 - duration.months
+        year = moment.year + index // 12
+        month = index % 12 + 1
+        day = min(moment.day, calendar.monthrange(year, month)[1])
+        moment = moment.replace(year=year, month=month, day=day)
+    return moment

@@ -57,6 +57,9 @@ WEB_MODULES = {
     "ombuds.questionnaire.forms": VIEWS,
     "ombuds.questionnaire.urls": VIEWS,
     "ombuds.linking.templatetags": VIEWS,
+    "ombuds.analytics.views": VIEWS,
+    "ombuds.analytics.urls": VIEWS,
+    "ombuds.analytics.api": API,
     # The administration navigation's list imports nothing of ombuds: any app's ready() adds its section.
     "ombuds.administration.nav": LIB,
 }
@@ -78,6 +81,8 @@ APP_LAYERS = {
     # The extra questions per category: cases file answers with it, and it names the categories.
     "ombuds.questionnaire": CASES,
     "ombuds.linking": CASES,
+    # Oversight analytics: counts over cases, measures, flags, alerts and policies.
+    "ombuds.analytics": CASES,
     "ombuds.intake": VIEWS,
     # The administration pages, and what follows an account or directory change (it reaches cases).
     "ombuds.administration": VIEWS,

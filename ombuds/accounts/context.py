@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from ombuds.accounts.roles import ADMINISTERS, AUDIT_READERS, REHIRE_CHECK_READERS, REHIRE_CHECKERS, WATCHERS, roles_of
+from ombuds.accounts.roles import (
+    ADMINISTERS,
+    ANALYTICS_READERS,
+    AUDIT_READERS,
+    REHIRE_CHECK_READERS,
+    REHIRE_CHECKERS,
+    WATCHERS,
+    roles_of,
+)
 
 
 def staff(request: HttpRequest) -> dict[str, bool]:
@@ -15,4 +23,5 @@ def staff(request: HttpRequest) -> dict[str, bool]:
         "can_use_rehire_checks": bool(roles & (REHIRE_CHECKERS | REHIRE_CHECK_READERS)),
         "can_watch": bool(roles & WATCHERS),
         "can_administer": bool(roles & ADMINISTERS),
+        "can_read_analytics": bool(roles & ANALYTICS_READERS),
     }

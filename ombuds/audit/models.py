@@ -150,6 +150,11 @@ class EventType(enum.IntEnum):
     STAFF_REACTIVATED = 191
     DIRECTORY_CHECKED = 192
     DIRECTORY_UPLOAD_DISCARDED = 193
+    # Oversight analytics (ombuds.analytics): who looked at or took away which figures.
+    ANALYTICS_VIEWED = 210
+    ANALYTICS_DOWNLOADED = 211
+    ANALYTICS_READ_BY_API = 212
+    EVIDENCE_PACK_PRODUCED = 213
 
 
 class ActorKind(models.TextChoices):

@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ombuds.accounts.roles import Role
 from ombuds.analytics import references
-from ombuds.analytics.suppress import ROOT, TOTAL, Cell, Grid, State
+from ombuds.analytics.suppress import ROOT, TOTAL, Cell, Grid, State, share_totals
 from ombuds.audit.models import AuditEvent, EventType
 from ombuds.cases.models import (
     Appeal,
@@ -412,6 +412,8 @@ TITLES: dict[str, Promise] = {
 # What a lead handler sees: volumes, speed and overdue cases by unit. Not who reported
 # how, nor outcomes, appeals, measures, flags, alerts or escrow (docs/analytics.md).
 REDUCED = ("category", "month", "overdue_unit", "escalation")
+# Figures that split the same cases (received in the period) and so share their total.
+SHARED_TOTALS = ("category", "role", "anonymous")
 REDUCED_DURATIONS = ("acknowledge", "feedback", "close")
 
 
@@ -465,6 +467,8 @@ def build(*, period: Period, scope: int, reduced: bool, units: Units | None = No
             grids[key] = grid(SOURCES[key], units, period, tz)
         return grids[key]
 
+    # The same cases split three ways: one total for all three.
+    share_totals([grid_of(key) for key in SHARED_TOTALS])
     for key in wanted:
         if key == "month":
             g = grid_of("category")

@@ -167,7 +167,8 @@ class Grid:
         return Cell(count, state)
 
 
-def _decide(grid: Grid, month: Hashable) -> dict[Key, State]:
+def _decide(grid: Grid, month: Hashable, forced: frozenset[Key] = frozenset()) -> dict[Key, State]:
+    """The states of one month's cells. `forced` cells are hidden whatever their count, and kept unrecoverable."""
     threshold = grid.threshold
     relations = grid.relations(month)
     hidden_parts = grid.own_counts(month)
@@ -177,21 +178,20 @@ def _decide(grid: Grid, month: Hashable) -> dict[Key, State]:
         for value in [*grid.values, TOTAL]:
             key = (unit, month, value)
             states[key] = State.SMALL if 0 < counts[key] < threshold else State.SHOWN
+            if key in forced and states[key] is State.SHOWN:
+                states[key] = State.SUPPRESSED
     for _round in range(10_000):
-        pinned = pinned_cells(relations, counts, states, threshold)
+        pinned = pinned_cells(relations, counts, states, threshold, forced)
         if not pinned:
             break
         target = min(pinned, key=_order)
         if not _protect(target, relations, counts, states, threshold):
-            # Nothing of at least the threshold is left to hide beside it: the total of the
-            # month is hidden as a last resort, which cuts every sum through it.
-            for unit in grid.units:
-                key = (unit, month, TOTAL)
+            # Nothing of at least the threshold is left to hide beside it: the last resort
+            # hides every count of the month but the zeros.
+            for key in list(states):
                 if states[key] is State.SHOWN and counts[key] > 0:
                     states[key] = State.SUPPRESSED
-                    break
-            else:
-                return {key: state for key, state in states.items() if state is not State.HIDDEN}
+            break
     return {key: state for key, state in states.items() if state is not State.HIDDEN}
 
 
@@ -238,8 +238,9 @@ def pinned_cells(
     counts: Mapping[Key, int],
     states: Mapping[Key, State],
     threshold: int,
+    forced: frozenset[Key] = frozenset(),
 ) -> list[Key]:
-    """The small cells a reader can pin to one value by propagating bounds through the sums."""
+    """The small (and forced) cells a reader can pin to one value by propagating bounds through the sums."""
     low: dict[Key, int] = {}
     high: dict[Key, int] = {}
     for key, state in states.items():
@@ -279,5 +280,28 @@ def pinned_cells(
         key
         for key, state in states.items()
         if low.get(key, 0) >= high.get(key, 0)
-        and (state is State.SMALL or (state is State.HIDDEN and 0 < counts[key] < threshold))
+        and (state in (State.SMALL, State.SUPPRESSED) or (state is State.HIDDEN and 0 < counts[key] < threshold))
     ]
+
+
+def share_totals(grids: Sequence[Grid]) -> None:
+    """Grids that split the same cases (by category, by role...) show one total, hidden in all if hidden in any.
+
+    A total hidden in one table must not be read off another, nor be the sum of another's
+    shown rows: each month is decided again with the totals hidden anywhere forced hidden
+    (and kept unrecoverable) everywhere, until the grids agree.
+    """
+    for _round in range(100):
+        hidden: dict[Hashable, set[Key]] = defaultdict(set)
+        for grid in grids:
+            for key, state in grid.states.items():
+                if key[2] == TOTAL and state is not State.SHOWN:
+                    hidden[key[1]].add(key)
+        changed = False
+        for grid in grids:
+            for month, keys in hidden.items():
+                if any(grid.states.get(key) is State.SHOWN for key in keys):
+                    grid.states.update(_decide(grid, month, frozenset(keys)))
+                    changed = True
+        if not changed:
+            return

@@ -1,4 +1,4 @@
-"""Oversight analytics: the figures match counts made independently, per unit and period; who gets 404; the audit trail."""
+"""Oversight analytics: figures match counts made independently, per unit and period; who gets 404; the audit trail."""
 
 from __future__ import annotations
 
@@ -22,7 +22,11 @@ from tests.support import api_client_for, client_for
 pytestmark = pytest.mark.django_db
 
 UNTIL = datetime(2026, 11, 1, tzinfo=UTC)
-PERIODS = [Period(date(2026, 7, 1), date(2026, 10, 1)), Period(date(2026, 9, 1), date(2026, 10, 1))]
+PERIODS = [
+    Period(date(2026, 7, 1), date(2026, 8, 1)),
+    Period(date(2026, 8, 1), date(2026, 8, 1)),
+    Period(date(2026, 7, 1), date(2026, 10, 1)),
+]
 
 
 @pytest.fixture(autouse=True)
@@ -176,7 +180,9 @@ def test_bad_input_gets_a_clear_error_and_records_nothing(staff) -> None:
     assert b"YYYY-MM-DD" in answer.content and b"Choose a unit" in answer.content
     api = api_client_for(staff.oversight).get("/api/v1/analytics", {"from": "2026-05-01", "to": "2026-01-01"})
     assert api.status_code == 422
-    assert not AuditEvent.objects.filter(event_type__in=[EventType.ANALYTICS_VIEWED, EventType.ANALYTICS_READ_BY_API]).exists()
+    assert not AuditEvent.objects.filter(
+        event_type__in=[EventType.ANALYTICS_VIEWED, EventType.ANALYTICS_READ_BY_API]
+    ).exists()
 
 
 def test_a_threshold_below_three_is_refused(monkeypatch) -> None:
@@ -194,3 +200,35 @@ def test_the_command_writes_the_evidence_pack(staff, tmp_path: Path) -> None:
     assert (tmp_path / "evidence-pack-2026-01-2026-12.pdf").read_bytes().startswith(b"%PDF")
     assert (tmp_path / "evidence-pack-2026-01-2026-12-csv.zip").exists()
     assert AuditEvent.objects.get(event_type=EventType.EVIDENCE_PACK_PRODUCED).detail["via"] == "command"
+
+
+def test_the_evidence_pack_states_the_periods_figures_and_the_tree_head(staff, file_report) -> None:
+    import io
+    import zipfile
+
+    from pypdf import PdfReader
+
+    for _n in range(6):
+        file_report(category=Category.BULLYING)
+    file_report(category=Category.SEXUAL_ASSAULT)
+    today = figures.Period.last_twelve_months(datetime.now(UTC).date())
+    answer = client_for(staff.oversight).post(
+        "/staff/analytics/evidence-pack/", {"from": today.first.isoformat(), "to": today.end.isoformat()}
+    )
+    assert answer.status_code == 200
+    assert answer["Content-Type"] == "application/zip"
+    bundle = zipfile.ZipFile(io.BytesIO(answer.content))
+    names = bundle.namelist()
+    pdf_name = next(name for name in names if name.endswith(".pdf"))
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(bundle.read(pdf_name))).pages)
+    text = " ".join(text.split())
+    assert "Bullying 6" in text
+    assert "Sexual assault fewer than 5" in text
+    assert "No training records are kept in this installation." in text
+    event = AuditEvent.objects.get(event_type=EventType.EVIDENCE_PACK_PRODUCED)
+    assert event.actor == staff.oversight
+    head = event.detail["tree_size"]
+    assert head is not None and f"tree_size {head}" in text
+    csvs = zipfile.ZipFile(io.BytesIO(bundle.read(next(n for n in names if n.endswith(".zip")))))
+    assert "Bullying,6" in csvs.read("category.csv").decode()
+    assert {"policies.csv", "training.csv", "channels.csv", "deadlines.csv", "tree_head.json"} <= set(csvs.namelist())

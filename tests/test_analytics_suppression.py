@@ -1,4 +1,4 @@
-"""The suppression attack: from everything the dashboard, its CSVs and the API publish, no hidden count can be recovered.
+"""The suppression attack: from all the dashboard, its CSVs and the API publish, no hidden count can be recovered.
 
 The attacker collects every figure the API offers (the page and its CSVs publish the
 same cells, tests/test_analytics.py checks that) for every unit in the chooser and every
@@ -131,7 +131,7 @@ def test_no_hidden_cell_can_be_recovered_by_differencing_anything_published() ->
             for figure in FIGURES:
                 members_of = [i for (u, m, f, _v), i in atom_ids.items() if (u, m, f) == (unit, month, figure)]
                 if members_of:
-                    totals.append({total: 1, **{i: -1 for i in members_of}})
+                    totals.append({total: 1, **dict.fromkeys(members_of, -1)})
 
     span = Span()
     for vector in shown + totals:

@@ -22,7 +22,8 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Case as When_, Count, F, Q, Value, When
+from django.db.models import Case as When_
+from django.db.models import Count, F, Q, Value, When
 from django.db.models.functions import TruncMonth
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -96,11 +97,11 @@ def policies(period: Period, units: Units) -> list[dict[str, Any]]:
 def training(period: Period) -> dict[str, Any]:
     sessions = TrainingSession.objects.filter(held_on__gte=period.first, held_on__lte=period.end)
     rows = list(
-        sessions.values("course").annotate(sessions=Count("pk", distinct=True), attendances=Count("attendances"))
+        sessions.values("course").annotate(_sessions=Count("pk", distinct=True), _attended=Count("attendances"))
     )
     return {
         "recorded": TrainingSession.objects.exists(),
-        "rows": [[row["course"], row["sessions"], row["attendances"]] for row in rows],
+        "rows": [[row["course"], row["_sessions"], row["_attended"]] for row in rows],
         "people_trained": TrainingAttendance.objects.filter(session__in=sessions)
         .values("person_id")
         .distinct()
@@ -128,7 +129,10 @@ DEADLINES = ("acknowledge", "feedback")
 
 def deadline_grid(key: str, period: Period, limit: int) -> Grid:
     """Cases received in the period by whether the deadline was met on time, late, or not yet."""
-    met_column, due_column = {"acknowledge": ("acknowledged_at", "ack_due_at"), "feedback": ("feedback_given_at", "feedback_due_at")}[key]
+    met_column, due_column = {
+        "acknowledge": ("acknowledged_at", "ack_due_at"),
+        "feedback": ("feedback_given_at", "feedback_due_at"),
+    }[key]
     tz = figures.zone()
     start, end = period.bounds(tz)
     rows = (
@@ -149,7 +153,9 @@ def deadline_grid(key: str, period: Period, limit: int) -> Grid:
     own: dict[Any, int] = defaultdict(int)
     for row in rows:
         own[(ROOT, row["_month"].astimezone(tz).strftime("%Y-%m"), row["_how"])] += row["n"]
-    return Grid(threshold=limit, parents={}, months=list(period.months()), values=["on_time", "late", "pending"], own=own)
+    return Grid(
+        threshold=limit, parents={}, months=list(period.months()), values=["on_time", "late", "pending"], own=own
+    )
 
 
 def _deadline_rows(period: Period, limit: int) -> list[list[str]]:
@@ -186,7 +192,12 @@ def produce(*, period: Period, actor: User | None, now: datetime | None = None, 
     files["policies.csv"] = _csv(
         [_("policy"), _("unit"), _("asked to acknowledge"), _("acknowledged (%)")],
         [
-            [p["title"], u["unit"], _count_text(u["asked"], dashboard.threshold), "" if u["rate"] is None else u["rate"]]
+            [
+                p["title"],
+                u["unit"],
+                _count_text(u["asked"], dashboard.threshold),
+                "" if u["rate"] is None else u["rate"],
+            ]
             for p in found_policies
             for u in p["units"]
         ],

@@ -52,7 +52,11 @@ def durations_csv(dashboard: Dashboard) -> str:
     writer.writerow([_("figure"), _("median (days)"), _("90th percentile (days)")])
     for duration in dashboard.durations:
         writer.writerow(
-            [duration.title, _days(duration.median_days, dashboard.threshold), _days(duration.p90_days, dashboard.threshold)]
+            [
+                duration.title,
+                _days(duration.median_days, dashboard.threshold),
+                _days(duration.p90_days, dashboard.threshold),
+            ]
         )
     return out.getvalue()
 
@@ -101,9 +105,7 @@ def as_data(dashboard: Dashboard) -> dict[str, Any]:
             }
             for d in dashboard.durations
         ],
-        "rates": {
-            key: {"value": value, "reference": reference} for key, (value, reference) in dashboard.rates.items()
-        },
+        "rates": {key: {"value": value, "reference": reference} for key, (value, reference) in dashboard.rates.items()},
     }
 
 

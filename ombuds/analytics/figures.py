@@ -131,7 +131,7 @@ class Units:
             own[unit_id] += count
         subtree: dict[int, int] = defaultdict(int)
         for pk in parent_of:
-            seen = pk
+            seen: int | None = pk
             hops = 0
             while seen is not None and hops < 1000:  # a cycle in an imported tree must not hang the page
                 subtree[seen] += own.get(pk, 0)
@@ -182,7 +182,7 @@ class Units:
         return str(_("Whole organisation")) if scope == ROOT else self.path[scope]
 
     def choices(self) -> list[tuple[int, str]]:
-        return [(ROOT, self.label(ROOT))] + sorted(((pk, self.path[pk]) for pk in self.parents), key=lambda c: c[1])
+        return [(ROOT, self.label(ROOT)), *sorted(((pk, self.path[pk]) for pk in self.parents), key=lambda c: c[1])]
 
 
 # --- Queries -------------------------------------------------------------------------
@@ -283,7 +283,11 @@ SOURCES: dict[str, Source] = {
         lambda: visible_cases().annotate(_role=first_role()), "received_at", "_role", "pk", lambda: ReporterRole.values
     ),
     "anonymous": Source(
-        lambda: visible_cases().annotate(_anonymous=F("anonymous")), "received_at", "_anonymous", "pk", lambda: [True, False]
+        lambda: visible_cases().annotate(_anonymous=F("anonymous")),
+        "received_at",
+        "_anonymous",
+        "pk",
+        lambda: [True, False],
     ),
     "outcome": Source(
         lambda: visible_cases().exclude(outcome=""), "closed_at", "outcome", "pk", lambda: Outcome.values
@@ -292,29 +296,58 @@ SOURCES: dict[str, Source] = {
         lambda: visible_cases().exclude(finding=""), "closed_at", "finding", "pk", lambda: Finding.values
     ),
     "escalation": Source(
-        lambda: Escalation.objects.filter(case__held_in_escrow=False), "at", "step", "case_id", lambda: LadderStep.values
+        lambda: Escalation.objects.filter(case__held_in_escrow=False),
+        "at",
+        "step",
+        "case_id",
+        lambda: LadderStep.values,
     ),
     "appeal": Source(
-        lambda: Appeal.objects.filter(case__held_in_escrow=False), "filed_at", "resolution", "case_id",
-        lambda: ["", "upheld", "rejected", *sorted(set(Appeal.objects.exclude(resolution__in=["", "upheld", "rejected"]).values_list("resolution", flat=True)))],
-    ),  # fmt: skip
-    "retaliation": Source(
-        lambda: RetaliationFlag.objects.filter(case__held_in_escrow=False), "raised_at", "state", "case_id",
-        lambda: FlagState.values,
-    ),  # fmt: skip
-    "alerts": Source(
-        lambda: AuditEvent.objects.filter(event_type=int(EventType.REPEAT_OFFENDER_ALERT)).annotate(_one=F("event_type")),
-        "at", "_one", "case_id", lambda: [int(EventType.REPEAT_OFFENDER_ALERT)], organisation_only=True,
-    ),  # fmt: skip
-    "overdue": Source(lambda: _overdue().annotate(_one=F("held_in_escrow")), None, "_one", "pk", lambda: [False]),
-    "overdue_handler": Source(
-        lambda: _overdue().annotate(_who=F("assignee_id")), None, "_who", "pk", _assignees
+        lambda: Appeal.objects.filter(case__held_in_escrow=False),
+        "filed_at",
+        "resolution",
+        "case_id",
+        lambda: [
+            "",
+            "upheld",
+            "rejected",
+            *sorted(
+                set(
+                    Appeal.objects.exclude(resolution__in=["", "upheld", "rejected"]).values_list(
+                        "resolution", flat=True
+                    )
+                )
+            ),
+        ],
     ),
+    "retaliation": Source(
+        lambda: RetaliationFlag.objects.filter(case__held_in_escrow=False),
+        "raised_at",
+        "state",
+        "case_id",
+        lambda: FlagState.values,
+    ),
+    "alerts": Source(
+        lambda: AuditEvent.objects.filter(event_type=int(EventType.REPEAT_OFFENDER_ALERT)).annotate(
+            _one=F("event_type")
+        ),
+        "at",
+        "_one",
+        "case_id",
+        lambda: [int(EventType.REPEAT_OFFENDER_ALERT)],
+        organisation_only=True,
+    ),
+    "overdue": Source(lambda: _overdue().annotate(_one=F("held_in_escrow")), None, "_one", "pk", lambda: [False]),
+    "overdue_handler": Source(lambda: _overdue().annotate(_who=F("assignee_id")), None, "_who", "pk", _assignees),
     "measures": Source(_in_force_measures, None, "_kind", "case_id", lambda: MeasureKind.values),
     "escrow": Source(
-        lambda: HeldReport.objects.filter(state=HoldState.HELD).annotate(_one=F("state")), None, "_one", "case_id",
-        lambda: [HoldState.HELD], organisation_only=True,
-    ),  # fmt: skip
+        lambda: HeldReport.objects.filter(state=HoldState.HELD).annotate(_one=F("state")),
+        None,
+        "_one",
+        "case_id",
+        lambda: [HoldState.HELD],
+        organisation_only=True,
+    ),
 }
 
 
@@ -443,7 +476,7 @@ def _table(key: str, g: Grid, scope: int, months: list[Hashable]) -> Figure:
 
 
 def _handler_label(pk: Hashable) -> str:
-    if pk == "unassigned":
+    if not isinstance(pk, int):
         return str(_("Not assigned"))
     from django.contrib.auth.models import User
 

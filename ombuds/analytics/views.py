@@ -54,7 +54,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "units": units.choices(),
             "params": request.GET,
             "query": request.GET.urlencode(),
-            "rates": [(key, export.RATE_TITLES[key], value, reference) for key, (value, reference) in board.rates.items()],
+            "rates": [
+                (key, export.RATE_TITLES[key], value, reference) for key, (value, reference) in board.rates.items()
+            ],
             "may_make_pack": bool(roles_of(user) & EVIDENCE_PACK_MAKERS),
         },
     )

@@ -1,4 +1,4 @@
-"""`ombuds analytics evidence-pack --from DATE --to DATE OUT`: write the evidence pack's PDF and ZIP of CSVs into OUT."""
+"""`ombuds analytics evidence-pack --from DATE --to DATE OUT`: the evidence pack's PDF and ZIP of CSVs, into OUT."""
 
 from __future__ import annotations
 

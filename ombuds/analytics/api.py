@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema, Status
@@ -80,7 +82,7 @@ class AnalyticsOut(Schema):
     summary="Oversight analytics for a period and unit, small counts suppressed (recorded in the audit trail)",
     by_alias=True,
 )
-def analytics(request: HttpRequest, params: Query[AnalyticsQuery]) -> Status:
+def analytics(request: HttpRequest, params: Query[AnalyticsQuery]) -> Status[dict[str, Any]]:
     user = actor_of(request)
     reduced = figures.reduced_for(roles_of(user))
     if reduced is None or not isinstance(user, User):

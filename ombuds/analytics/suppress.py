@@ -187,13 +187,11 @@ def _decide(grid: Grid, month: Hashable, forced: frozenset[Key] = frozenset()) -
         target = min(pinned, key=_order)
         if not _protect(target, relations, counts, states, threshold):
             # Nothing of at least the threshold is left to hide beside it: the last resort
-            # hides every other count of the sums it is in but the zeros, which cuts them.
-            touched = [key for terms, _c in relations if any(k == target for _s, k in terms) for _s, key in terms]
-            hid = [key for key in touched if states[key] is State.SHOWN and counts[key] > 0]
-            for key in hid:
-                states[key] = State.SUPPRESSED
-            if not hid:
-                break
+            # hides every count of the month but the zeros.
+            for key in list(states):
+                if states[key] is State.SHOWN and counts[key] > 0:
+                    states[key] = State.SUPPRESSED
+            break
     return {key: state for key, state in states.items() if state is not State.HIDDEN}
 
 

@@ -236,3 +236,16 @@ def test_the_evidence_pack_states_the_periods_figures_and_the_tree_head(staff, f
     csvs = zipfile.ZipFile(io.BytesIO(bundle.read(next(n for n in names if n.endswith(".zip")))))
     assert "Sexual harassment,7" in csvs.read("category.csv").decode()
     assert {"policies.csv", "training.csv", "channels.csv", "deadlines.csv", "tree_head.json"} <= set(csvs.namelist())
+
+
+def test_the_dashboard_is_in_simplified_chinese(staff, file_report) -> None:
+    from tests.support import untranslated
+
+    for _n in range(6):
+        file_report(category=Category.BULLYING)
+    html = client_for(staff.oversight).get("/staff/analytics/", HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9").content.decode()
+    assert '<html lang="zh-hans">' in html and "统计分析" in html
+    # The sources of the industry references are publications' own English titles; unit paths are the directory's.
+    html = html.replace("NAVEX Whistleblowing &amp; Incident Management Benchmark Report", "")
+    html = html.replace("NAVEX Ethics &amp; Compliance Hotline &amp; Incident Management Benchmark Report", "")
+    assert untranslated(html) == []

@@ -184,8 +184,9 @@ def _decide(grid: Grid, month: Hashable, forced: frozenset[Key] = frozenset()) -
         pinned = pinned_cells(relations, counts, states, threshold, forced)
         if not pinned:
             break
-        target = min(pinned, key=_order)
-        if not _protect(target, relations, counts, states, threshold):
+        # Every pinned cell gets its protection in this round: fewer rounds of propagation.
+        protected = [_protect(target, relations, counts, states, threshold) for target in sorted(pinned, key=_order)]
+        if not any(protected):
             # Nothing of at least the threshold is left to hide beside it: the last resort
             # hides every count of the month but the zeros.
             for key in list(states):
@@ -263,10 +264,12 @@ def pinned_cells(
         changed = False
         rounds += 1
         for hidden, rest in live:
+            all_low = sum(s * (low[k] if s > 0 else high[k]) for s, k in hidden)
+            all_high = sum(s * (high[k] if s > 0 else low[k]) for s, k in hidden)
             for sign, key in hidden:
                 # sign·x = rest - Σ others
-                other_low = sum(s * (low[k] if s > 0 else high[k]) for s, k in hidden if k != key)
-                other_high = sum(s * (high[k] if s > 0 else low[k]) for s, k in hidden if k != key)
+                other_low = all_low - sign * (low[key] if sign > 0 else high[key])
+                other_high = all_high - sign * (high[key] if sign > 0 else low[key])
                 lo, hi = rest - other_high, rest - other_low
                 if sign < 0:
                     lo, hi = -hi, -lo

@@ -241,6 +241,12 @@ class Bench:
         self.details["deadline_tick"] = {"small": small_tick, "large": large_tick}
         self.figures["deadline_tick.scale_ratio"] = large_tick["seconds"] / small_tick["seconds"]
 
+        _say("analytics dashboard")
+        small_analytics = small.probe("analytics", self.until)
+        large_analytics = large.probe("analytics", self.until)
+        self.details["analytics"] = {"small": small_analytics, "large": large_analytics}
+        self.figures["analytics.scale_ratio"] = large_analytics["seconds"] / small_analytics["seconds"]
+
         _say("large: audit verify")
         audit = large.probe("audit")
         self.details["audit_verify"] = audit

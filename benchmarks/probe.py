@@ -192,7 +192,28 @@ def directory(people: str, scratch: str) -> dict[str, Any]:
     return {"import_seconds": imported, "reorganisation_seconds": reorganised, "moves": len(result.manager_changes)}
 
 
+def analytics(until: str) -> dict[str, Any]:
+    """Seconds to compute the oversight dashboard for the whole organisation over the year before `until`.
+
+    The median of three runs in this process: the grouped queries and the suppression, not the page.
+    """
+    from datetime import date
+
+    from ombuds.analytics import figures
+    from ombuds.analytics.suppress import ROOT
+
+    period = figures.Period.last_twelve_months(date.fromisoformat(until[:10]) - timedelta(days=1))
+    seconds = []
+    for _run in range(3):
+        started = time.perf_counter()
+        board = figures.build(period=period, scope=ROOT, reduced=False)
+        seconds.append(time.perf_counter() - started)
+    total = board.figure("category").total
+    return {"seconds": statistics.median(seconds), "cases_in_year": total.count if total else 0}
+
+
 PROBES: dict[str, Callable[..., dict[str, Any]]] = {
+    "analytics": analytics,
     "kdf": kdf,
     "session": session,
     "cases": cases,

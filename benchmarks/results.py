@@ -33,6 +33,11 @@ KEYS: tuple[Key, ...] = (
     Key("inbox.scale_ratio", "p95 of a handler's overdue inbox page, large ÷ small database", ("<=", 2.0)),
     Key("case_page.scale_ratio", "p95 of opening one case page, large ÷ small database", ("<=", 1.5)),
     Key("deadline_tick.scale_ratio", "one escalation pass with 1,000 steps due, large ÷ small database", ("<=", 2.0)),
+    Key(
+        "analytics.scale_ratio",
+        "the oversight dashboard for the whole organisation over one year, large ÷ small database",
+        ("<=", 2.0),
+    ),
     Key("audit_verify.hash_ratio", "events verified per second ÷ leaves hashed per second by hashlib", (">=", 0.33)),
     Key("memory.web_rss_mb", "resident memory of one web worker after the inbox benchmark", ("<=", 150.0)),
     Key("startup.seconds", "from starting the server to the first page", None),

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "ombuds.linking",
     "ombuds.administration",
     "ombuds.retention",
+    "ombuds.analytics",
 ]
 
 MIDDLEWARE = [
@@ -503,3 +504,8 @@ LOGGING = {
         "axes": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
     },
 }
+
+# Oversight analytics (ombuds.analytics): a count below this is shown as "fewer than N", and
+# a unit with fewer employees is merged into its parent. Never below 3: smaller groups
+# single people out.
+OMBUDS_ANALYTICS_THRESHOLD = env_int("OMBUDS_ANALYTICS_THRESHOLD", 5, minimum=3, maximum=100)

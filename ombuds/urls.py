@@ -16,6 +16,7 @@ urlpatterns = [
     path("staff/admin/resources/", include("ombuds.resources.admin_urls")),
     path("staff/admin/questionnaire/", include("ombuds.questionnaire.urls")),
     path("staff/admin/", include("ombuds.administration.urls")),
+    path("staff/analytics/", include("ombuds.analytics.urls")),
     path("staff/", include("ombuds.cases.urls")),
     # After the cases' URLs, which register the `ref` converter these use too.
     path("staff/", include("ombuds.outcomes.urls")),

@@ -59,6 +59,7 @@ def test_the_keys_are_those_the_targets_name() -> None:
         "inbox.scale_ratio",
         "case_page.scale_ratio",
         "deadline_tick.scale_ratio",
+        "analytics.scale_ratio",
         "audit_verify.hash_ratio",
         "memory.web_rss_mb",
         "startup.seconds",

@@ -60,6 +60,9 @@ WEB_MODULES = {
     "ombuds.retention.views": VIEWS,
     "ombuds.retention.forms": VIEWS,
     "ombuds.retention.urls": VIEWS,
+    "ombuds.analytics.views": VIEWS,
+    "ombuds.analytics.urls": VIEWS,
+    "ombuds.analytics.api": API,
     # The administration navigation's list imports nothing of ombuds: any app's ready() adds its section.
     "ombuds.administration.nav": LIB,
     # What a member and the shared registry agree on (signatures, key files): both sides import it.
@@ -87,6 +90,8 @@ APP_LAYERS = {
     "ombuds.registry_service": LIB,
     # Retention deletes what every case app holds, so it sits beside them.
     "ombuds.retention": CASES,
+    # Oversight analytics: counts over cases, measures, flags, alerts and policies.
+    "ombuds.analytics": CASES,
     "ombuds.intake": VIEWS,
     # The administration pages, and what follows an account or directory change (it reaches cases).
     "ombuds.administration": VIEWS,

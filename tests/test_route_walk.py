@@ -157,6 +157,9 @@ def test_the_walk_finds_every_kind_of_staff_route(case_ids) -> None:
         "api/v1/cases/<reference>/case-file",
         "staff/cases/<ref:reference>/investigation/evidence/<int:evidence_id>/download/",
         "api/v1/staff/cases/<reference>/investigation/evidence/<evidence_id>/custody",
+        "staff/analytics/",
+        "staff/analytics/<slug:key>.csv",
+        "api/v1/analytics",
     ]:
         assert expected in routes, expected
     paths = staff_paths(case_ids)

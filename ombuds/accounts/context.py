@@ -6,6 +6,7 @@ from django.http import HttpRequest
 
 from ombuds.accounts.roles import (
     ADMINISTERS,
+    ANALYTICS_READERS,
     AUDIT_READERS,
     REHIRE_CHECK_READERS,
     REHIRE_CHECKERS,
@@ -25,4 +26,5 @@ def staff(request: HttpRequest) -> dict[str, bool]:
         "can_administer": bool(roles & ADMINISTERS),
         # Legal holds and subject access requests (ombuds.retention.views): oversight only.
         "can_manage_retention": Role.OVERSIGHT in roles,
+        "can_read_analytics": bool(roles & ANALYTICS_READERS),
     }

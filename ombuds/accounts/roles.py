@@ -74,6 +74,11 @@ QUESTIONNAIRE_EDITORS = frozenset({Role.ADMINISTRATOR})
 # Roles that use the administration pages (/staff/admin/): staff accounts, the directory,
 # the organisation's settings. They read no case.
 ADMINISTERS = frozenset({Role.ADMINISTRATOR})
+# Roles that see the oversight analytics (ombuds.analytics): oversight in full, lead
+# handlers in a reduced form. Auditors read the trail, not the figures.
+ANALYTICS_READERS = frozenset({Role.OVERSIGHT, Role.LEAD_HANDLER})
+# Roles that produce the prevention-duty evidence pack.
+EVIDENCE_PACK_MAKERS = frozenset({Role.OVERSIGHT})
 # Roles that must use a second factor before seeing anything. The administrator reads no
 # case, but gives out the roles that do: her account is worth as much as theirs.
 MFA_REQUIRED = CASE_READERS | {Role.AUDITOR, Role.INVESTIGATOR, Role.HR, Role.ADMINISTRATOR}

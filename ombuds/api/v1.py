@@ -10,6 +10,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.files import UploadedFile
 from ninja.security import HttpBearer
 
+from ombuds.analytics.api import router as analytics_router
 from ombuds.api import errors as answers
 from ombuds.api.audit import router as audit_router
 from ombuds.api.casefile import router as casefile_router
@@ -404,3 +405,4 @@ api.add_router("", outcomes_router)
 api.add_router("", watch_router)
 api.add_router("", casefile_router)
 api.add_router("", investigation_router)
+api.add_router("", analytics_router)

@@ -167,6 +167,11 @@ class EventType(enum.IntEnum):
     RETENTION_RULE_CHANGED = 224
     REHIRE_ENTRY_EXPIRED = 225
     SUBJECT_ACCESS_PRODUCED = 226
+    # Oversight analytics (ombuds.analytics): who looked at or took away which figures.
+    ANALYTICS_VIEWED = 210
+    ANALYTICS_DOWNLOADED = 211
+    ANALYTICS_READ_BY_API = 212
+    EVIDENCE_PACK_PRODUCED = 213
 
 
 class ActorKind(models.TextChoices):

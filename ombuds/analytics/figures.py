@@ -1,0 +1,575 @@
+"""The dashboard's figures: counts computed with grouped queries in the database, then suppressed.
+
+Nothing here loads cases into Python: each dimension is one GROUP BY over (unit, month,
+value), and each duration's median and 90th percentile is read at its rank with ORDER BY
+... OFFSET. The counts then go through ombuds.analytics.suppress, which decides what may be
+shown for every unit and month at once, so every view of the same data agrees.
+
+A case belongs to the directory unit of the first person it names as the accused, when a
+reporter or handler linked that person to the directory; otherwise to the organisation
+only (shown in the organisation's figures, in no unit's). Held (escrowed) reports are in
+no figure but their own count.
+"""
+
+from __future__ import annotations
+
+import math
+import zoneinfo
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, DurationField, ExpressionWrapper, F, OuterRef, QuerySet, Subquery
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from ombuds.accounts.roles import Role
+from ombuds.analytics import references
+from ombuds.analytics.suppress import ROOT, TOTAL, Cell, Grid, State, share_totals
+from ombuds.audit.models import AuditEvent, EventType
+from ombuds.cases.models import (
+    Appeal,
+    Case,
+    Category,
+    Escalation,
+    Finding,
+    InvolvedPerson,
+    LadderStep,
+    Organisation,
+    Outcome,
+    PersonRole,
+    Report,
+    ReporterRole,
+)
+from ombuds.directory.models import Person, PersonStatus, Unit
+from ombuds.linking.models import HeldReport, HoldState
+from ombuds.outcomes.models import Measure, MeasureKind
+from ombuds.watch.models import FlagState, RetaliationFlag
+
+NOW = "now"  # the one "month" of figures that describe the present (overdue cases, measures in force)
+
+
+def threshold() -> int:
+    return int(settings.OMBUDS_ANALYTICS_THRESHOLD)
+
+
+def zone() -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(Organisation.objects.only("time_zone").get(pk=1).zone_name())
+
+
+# --- Period --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    """Whole calendar months in the organisation's time zone, `first` to `last` inclusive."""
+
+    first: date  # the first day of the first month
+    last: date  # the first day of the last month
+
+    @classmethod
+    def covering(cls, start: date, end: date) -> Period:
+        if end < start:
+            raise ValueError("the period ends before it starts")
+        first = start.replace(day=1)
+        last = end.replace(day=1)
+        if _month_index(last) - _month_index(first) >= 120:
+            raise ValueError("the period is longer than ten years")
+        return cls(first, last)
+
+    @classmethod
+    def last_twelve_months(cls, today: date) -> Period:
+        last = today.replace(day=1)
+        index = _month_index(last) - 11
+        return cls(date(index // 12, index % 12 + 1, 1), last)
+
+    @property
+    def end(self) -> date:
+        """The last day of the period."""
+        index = _month_index(self.last) + 1
+        return date(index // 12, index % 12 + 1, 1) - timedelta(days=1)
+
+    def months(self) -> list[str]:
+        return [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(_month_index(self.first), _month_index(self.last) + 1)]
+
+    def bounds(self, tz: zoneinfo.ZoneInfo) -> tuple[datetime, datetime]:
+        """[start, end) as aware moments."""
+        return datetime.combine(self.first, time(), tz), datetime.combine(self.end + timedelta(days=1), time(), tz)
+
+
+def _month_index(day: date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+# --- Units ---------------------------------------------------------------------------
+
+
+@dataclass
+class Units:
+    """The directory's units as the dashboard shows them: each too small is merged into its parent."""
+
+    threshold: int
+    path: dict[int, str] = field(default_factory=dict)
+    reporting: dict[int, int] = field(default_factory=dict)  # directory unit -> reporting unit (or ROOT)
+    parents: dict[int, int] = field(default_factory=dict)  # reporting unit -> reporting parent (or ROOT)
+    head_count: dict[int, int] = field(default_factory=dict)  # reporting unit (ROOT too) -> employees within
+    empty: set[int] = field(default_factory=set)  # reporting units with nobody of their own
+
+    @classmethod
+    def load(cls, limit: int) -> Units:
+        rows = list(Unit.objects.values_list("pk", "path", "parent_id"))
+        parent_of = {pk: parent for pk, _path, parent in rows}
+        own: dict[int | None, int] = defaultdict(int)
+        for unit_id, count in (
+            Person.objects.exclude(status=PersonStatus.LEFT).values_list("unit_id").annotate(n=Count("pk"))
+        ):
+            own[unit_id] += count
+        subtree: dict[int, int] = defaultdict(int)
+        for pk in parent_of:
+            seen: int | None = pk
+            hops = 0
+            while seen is not None and hops < 1000:  # a cycle in an imported tree must not hang the page
+                subtree[seen] += own.get(pk, 0)
+                seen = parent_of.get(seen)
+                hops += 1
+        units = cls(threshold=limit, path={pk: path for pk, path, _parent in rows})
+
+        def reporting(pk: int | None) -> int:
+            hops = 0
+            while pk is not None and hops < 1000:
+                if subtree[pk] >= limit:
+                    return pk
+                pk = parent_of.get(pk)
+                hops += 1
+            return ROOT
+
+        for pk in parent_of:
+            units.reporting[pk] = reporting(pk)
+        for pk in set(units.reporting.values()) - {ROOT}:
+            units.parents[pk] = reporting(parent_of.get(pk))
+        units.head_count[ROOT] = sum(own.values())
+        for pk in units.parents:
+            units.head_count[pk] = subtree[pk]
+        for pk in units.parents:
+            below = sum(units.head_count[child] for child, parent in units.parents.items() if parent == pk)
+            if units.head_count[pk] == below:
+                units.empty.add(pk)
+        return units
+
+    def within(self, scope: int) -> list[int]:
+        """The directory units counted in a reporting unit's figures (ROOT: all of them)."""
+        if scope == ROOT:
+            return list(self.reporting)
+        inside = {scope}
+        changed = True
+        while changed:
+            changed = False
+            for unit, parent in self.parents.items():
+                if parent in inside and unit not in inside:
+                    inside.add(unit)
+                    changed = True
+        return [unit for unit, reporting in self.reporting.items() if reporting in inside]
+
+    def children(self, scope: int) -> list[int]:
+        return sorted((unit for unit, parent in self.parents.items() if parent == scope), key=lambda u: self.path[u])
+
+    def label(self, scope: int) -> str:
+        return str(_("Whole organisation")) if scope == ROOT else self.path[scope]
+
+    def choices(self) -> list[tuple[int, str]]:
+        return [(ROOT, self.label(ROOT)), *sorted(((pk, self.path[pk]) for pk in self.parents), key=lambda c: c[1])]
+
+
+# --- Queries -------------------------------------------------------------------------
+
+
+def unit_of_case(case_ref: str = "pk") -> Subquery:
+    """The directory unit of the first accused person linked to the directory, as a subquery."""
+    return Subquery(
+        InvolvedPerson.objects.filter(report__case=OuterRef(case_ref), role=PersonRole.ACCUSED, person__isnull=False)
+        .order_by("report__submitted_at", "position", "pk")
+        .values("person__unit")[:1]
+    )
+
+
+def first_role(case_ref: str = "pk") -> Subquery:
+    return Subquery(Report.objects.filter(case=OuterRef(case_ref)).order_by("submitted_at", "pk").values("role")[:1])
+
+
+def visible_cases() -> QuerySet[Case]:
+    return Case.objects.filter(held_in_escrow=False)
+
+
+def _month_key(value: datetime | date | None, tz: zoneinfo.ZoneInfo) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        if timezone.is_aware(value):
+            value = value.astimezone(tz)
+        return value.strftime("%Y-%m")
+    return value.strftime("%Y-%m")
+
+
+@dataclass(frozen=True)
+class Source:
+    """How one dimension is counted: rows, the moment that places them in a month, the value column."""
+
+    rows: Callable[[], QuerySet[Any]]
+    moment: str | None  # None: counted as of now
+    value: str
+    case_ref: str
+    values: Callable[[], Sequence[Hashable]]
+    organisation_only: bool = False
+
+
+def _own_counts(source: Source, units: Units, period: Period | None, tz: zoneinfo.ZoneInfo) -> dict[Any, int]:
+    rows = source.rows()
+    if source.moment is not None and period is not None:
+        start, end = period.bounds(tz)
+        rows = rows.filter(**{f"{source.moment}__gte": start, f"{source.moment}__lt": end})
+    annotations: dict[str, Any] = {}
+    if not source.organisation_only:
+        annotations["_unit"] = unit_of_case(source.case_ref)
+    if source.moment is not None:
+        annotations["_month"] = TruncMonth(source.moment, tzinfo=tz)
+    rows = rows.annotate(**annotations)
+    keys = [key for key in ("_unit", "_month") if key in annotations] + [source.value]
+    own: dict[Any, int] = defaultdict(int)
+    for row in rows.order_by().values(*keys).annotate(_n=Count("pk")):
+        unit = ROOT if source.organisation_only else units.reporting.get(row["_unit"], ROOT)
+        month = _month_key(row["_month"], tz) if source.moment is not None else NOW
+        own[(unit, month, row[source.value])] += row["_n"]
+    return own
+
+
+def grid(source: Source, units: Units, period: Period, tz: zoneinfo.ZoneInfo) -> Grid:
+    own = _own_counts(source, units, period, tz)
+    months: list[Hashable] = list(period.months()) if source.moment is not None else [NOW]
+    return Grid(
+        threshold=units.threshold,
+        parents={} if source.organisation_only else units.parents,
+        months=months,
+        values=list(source.values()),
+        own=own,
+        empty=frozenset() if source.organisation_only else frozenset(units.empty),
+    )
+
+
+def _in_force_measures() -> QuerySet[Measure]:
+    today = timezone.localdate()
+    return (
+        Measure.objects.filter(case__held_in_escrow=False, starts_on__lte=today, ended_at__isnull=True)
+        .exclude(ends_on__lt=today)
+        .annotate(_kind=F("kind"))
+    )
+
+
+def _overdue() -> QuerySet[Case]:
+    return visible_cases().filter(next_deadline_at__lt=timezone.now()).exclude(status="closed")
+
+
+def _assignees() -> list[Hashable]:
+    return [*sorted({pk for pk in _overdue().values_list("assignee_id", flat=True) if pk is not None}), "unassigned"]
+
+
+SOURCES: dict[str, Source] = {
+    "category": Source(visible_cases, "received_at", "category", "pk", lambda: Category.values),
+    "role": Source(
+        lambda: visible_cases().annotate(_role=first_role()), "received_at", "_role", "pk", lambda: ReporterRole.values
+    ),
+    "anonymous": Source(
+        lambda: visible_cases().annotate(_anonymous=F("anonymous")),
+        "received_at",
+        "_anonymous",
+        "pk",
+        lambda: [True, False],
+    ),
+    "outcome": Source(
+        lambda: visible_cases().exclude(outcome=""), "closed_at", "outcome", "pk", lambda: Outcome.values
+    ),
+    "finding": Source(
+        lambda: visible_cases().exclude(finding=""), "closed_at", "finding", "pk", lambda: Finding.values
+    ),
+    "escalation": Source(
+        lambda: Escalation.objects.filter(case__held_in_escrow=False),
+        "at",
+        "step",
+        "case_id",
+        lambda: LadderStep.values,
+    ),
+    "appeal": Source(
+        lambda: Appeal.objects.filter(case__held_in_escrow=False),
+        "filed_at",
+        "resolution",
+        "case_id",
+        lambda: [
+            "",
+            "upheld",
+            "rejected",
+            *sorted(
+                set(
+                    Appeal.objects.exclude(resolution__in=["", "upheld", "rejected"]).values_list(
+                        "resolution", flat=True
+                    )
+                )
+            ),
+        ],
+    ),
+    "retaliation": Source(
+        lambda: RetaliationFlag.objects.filter(case__held_in_escrow=False),
+        "raised_at",
+        "state",
+        "case_id",
+        lambda: FlagState.values,
+    ),
+    "alerts": Source(
+        lambda: AuditEvent.objects.filter(event_type=int(EventType.REPEAT_OFFENDER_ALERT)).annotate(
+            _one=F("event_type")
+        ),
+        "at",
+        "_one",
+        "case_id",
+        lambda: [int(EventType.REPEAT_OFFENDER_ALERT)],
+        organisation_only=True,
+    ),
+    "overdue": Source(lambda: _overdue().annotate(_one=F("held_in_escrow")), None, "_one", "pk", lambda: [False]),
+    "overdue_handler": Source(lambda: _overdue().annotate(_who=F("assignee_id")), None, "_who", "pk", _assignees),
+    "measures": Source(_in_force_measures, None, "_kind", "case_id", lambda: MeasureKind.values),
+    "escrow": Source(
+        lambda: HeldReport.objects.filter(state=HoldState.HELD).annotate(_one=F("state")),
+        None,
+        "_one",
+        "case_id",
+        lambda: [HoldState.HELD],
+        organisation_only=True,
+    ),
+}
+
+
+# --- Durations -----------------------------------------------------------------------
+
+DURATIONS: dict[str, tuple[str, Promise]] = {
+    "acknowledge": ("acknowledged_at", _("Time to acknowledge")),
+    "feedback": ("feedback_given_at", _("Time to first feedback")),
+    "close": ("closed_at", _("Time to close")),
+}
+
+
+@dataclass(frozen=True)
+class Duration:
+    key: str
+    title: str
+    median_days: float | None  # None: suppressed (fewer cases than the threshold)
+    p90_days: float | None
+    reference: str
+
+
+def _duration(key: str, scope_units: list[int] | None, period: Period, tz: zoneinfo.ZoneInfo, limit: int) -> Duration:
+    column, title = DURATIONS[key]
+    start, end = period.bounds(tz)
+    rows = visible_cases().filter(received_at__gte=start, received_at__lt=end, **{f"{column}__isnull": False})
+    if scope_units is not None:
+        rows = rows.annotate(_unit=unit_of_case()).filter(_unit__in=scope_units)
+    rows = rows.annotate(_took=ExpressionWrapper(F(column) - F("received_at"), output_field=DurationField()))
+    count = rows.count()
+    if count < limit:
+        return Duration(key, str(title), None, None, references.text(key))
+
+    def at_rank(fraction: float) -> float:
+        index = max(0, math.ceil(fraction * count) - 1)  # nearest rank
+        took = rows.order_by("_took", "pk").values_list("_took", flat=True)[index]
+        assert isinstance(took, timedelta)
+        return round(took.total_seconds() / 86400, 1)
+
+    return Duration(key, str(title), at_rank(0.5), at_rank(0.9), references.text(key))
+
+
+# --- The dashboard -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str
+    label: str
+    cell: Cell
+
+
+@dataclass(frozen=True)
+class Figure:
+    key: str
+    title: str
+    rows: list[Row]
+    total: Cell | None
+    reference: str = ""
+    note: str = ""
+
+
+@dataclass
+class Dashboard:
+    period: Period
+    scope: int
+    scope_label: str
+    threshold: int
+    reduced: bool
+    head_count: int
+    figures: list[Figure]
+    durations: list[Duration]
+    rates: dict[str, tuple[float | None, str]]  # key -> (value, reference)
+
+    def figure(self, key: str) -> Figure:
+        return next(figure for figure in self.figures if figure.key == key)
+
+
+TITLES: dict[str, Promise] = {
+    "category": _("Reports by category"),
+    "role": _("Reports by reporter role"),
+    "anonymous": _("Anonymous and named reports"),
+    "month": _("Reports by month"),
+    "overdue_unit": _("Cases overdue now, by unit"),
+    "overdue_handler": _("Cases overdue now, by handler"),
+    "escalation": _("Escalations by step"),
+    "appeal": _("Appeals and their results"),
+    "outcome": _("Outcomes of cases closed"),
+    "finding": _("Findings of cases closed"),
+    "measures": _("Interim measures in force now"),
+    "retaliation": _("Retaliation flags raised"),
+    "alerts": _("Repeat-offender alerts"),
+    "escrow": _("Reports held in escrow now"),
+}
+
+# What a lead handler sees: volumes, speed and overdue cases by unit. Not who reported
+# how, nor outcomes, appeals, measures, flags, alerts or escrow (docs/analytics.md).
+REDUCED = ("category", "month", "overdue_unit", "escalation")
+# Figures that split the same cases (received in the period) and so share their total.
+SHARED_TOTALS = ("category", "role", "anonymous")
+REDUCED_DURATIONS = ("acknowledge", "feedback", "close")
+
+
+def _labels(key: str) -> dict[Hashable, str]:
+    choices: dict[str, Any] = {
+        "category": Category,
+        "role": ReporterRole,
+        "outcome": Outcome,
+        "finding": Finding,
+        "escalation": LadderStep,
+        "retaliation": FlagState,
+        "measures": MeasureKind,
+    }
+    if key in choices:
+        return {value: str(label) for value, label in choices[key].choices}
+    if key == "anonymous":
+        return {True: str(_("Anonymous")), False: str(_("Named"))}
+    if key == "appeal":
+        return {"": str(_("Not yet resolved")), "upheld": str(_("Upheld")), "rejected": str(_("Rejected"))}
+    return {}
+
+
+def _table(key: str, g: Grid, scope: int, months: list[Hashable]) -> Figure:
+    labels = _labels(key)
+    rows = [Row(str(value), labels.get(value, str(value)), g.cell(scope, months, value)) for value in g.values]
+    return Figure(key, str(TITLES[key]), rows, g.cell(scope, months, TOTAL), references.text(key))
+
+
+def _handler_label(pk: Hashable) -> str:
+    if not isinstance(pk, int):
+        return str(_("Not assigned"))
+    from django.contrib.auth.models import User
+
+    user = User.objects.filter(pk=pk).only("email").first()
+    return user.email if user is not None else str(pk)
+
+
+def build(*, period: Period, scope: int, reduced: bool, units: Units | None = None) -> Dashboard:
+    limit = threshold()
+    tz = zone()
+    units = units or Units.load(limit)
+    if scope != ROOT and scope not in units.parents:
+        scope = units.reporting.get(scope, ROOT)
+    months: list[Hashable] = list(period.months())
+    figures: list[Figure] = []
+    wanted = [key for key in TITLES if not reduced or key in REDUCED]
+    grids: dict[str, Grid] = {}
+
+    def grid_of(key: str) -> Grid:
+        if key not in grids:
+            grids[key] = grid(SOURCES[key], units, period, tz)
+        return grids[key]
+
+    # The same cases split three ways: one total for all three.
+    share_totals([grid_of(key) for key in SHARED_TOTALS])
+    for key in wanted:
+        if key == "month":
+            g = grid_of("category")
+            rows = [Row(str(m), str(m), g.cell(scope, [m], TOTAL)) for m in months]
+            figures.append(Figure("month", str(TITLES["month"]), rows, g.cell(scope, months, TOTAL)))
+        elif key == "overdue_unit":
+            g = grid_of("overdue")
+            rows = [Row(str(child), units.label(child), g.cell(child, [NOW], TOTAL)) for child in units.children(scope)]
+            note = str(_("Sub-units with fewer employees than the threshold are counted in their parent."))
+            figures.append(Figure(key, str(TITLES[key]), rows, g.cell(scope, [NOW], TOTAL), "", note))
+        elif key == "overdue_handler":
+            g = grid_of(key)
+            rows = [Row(str(pk), _handler_label(pk), g.cell(scope, [NOW], pk)) for pk in g.values]
+            figures.append(Figure(key, str(TITLES[key]), rows, g.cell(scope, [NOW], TOTAL)))
+        elif SOURCES[key].organisation_only and scope != ROOT:
+            note = str(_("Counted for the whole organisation only."))
+            figures.append(Figure(key, str(TITLES[key]), [], None, references.text(key), note))
+        elif SOURCES[key].moment is None:
+            figures.append(_table(key, grid_of(key), scope, [NOW]))
+        else:
+            figures.append(_table(key, grid_of(key), scope, months))
+
+    scope_units = None if scope == ROOT else units.within(scope)
+    durations = [
+        _duration(key, scope_units, period, tz, limit) for key in DURATIONS if not reduced or key in REDUCED_DURATIONS
+    ]
+    head_count = units.head_count.get(scope, 0)
+    total = grid_of("category").cell(scope, months, TOTAL)
+    rates: dict[str, tuple[float | None, str]] = {}
+    per_100 = None
+    if total.shown and head_count >= limit:
+        years = len(months) / 12
+        per_100 = round(total.count / head_count * 100 / years, 2)
+    rates["per_100"] = (per_100, references.text("per_100"))
+    if not reduced:
+        anonymous = grid_of("anonymous").cell(scope, months, True)
+        rates["anonymous_share"] = (
+            round(anonymous.count / total.count * 100, 1) if anonymous.shown and total.shown and total.count else None,
+            references.text("anonymous_share"),
+        )
+        findings = grid_of("finding")
+        found = findings.cell(scope, months, Finding.SUBSTANTIATED)
+        decided = findings.cell(scope, months, TOTAL)
+        rates["substantiation"] = (
+            round(found.count / decided.count * 100, 1) if found.shown and decided.shown and decided.count else None,
+            references.text("substantiation"),
+        )
+    return Dashboard(
+        period=period,
+        scope=scope,
+        scope_label=units.label(scope),
+        threshold=limit,
+        reduced=reduced,
+        head_count=head_count,
+        figures=figures,
+        durations=durations,
+        rates=rates,
+    )
+
+
+def reduced_for(roles: frozenset[Role]) -> bool | None:
+    """Full for oversight, reduced for lead handlers, None (no dashboard) for everyone else."""
+    if Role.OVERSIGHT in roles:
+        return False
+    if Role.LEAD_HANDLER in roles:
+        return True
+    return None
+
+
+def shown(cell: Cell) -> bool:
+    return cell.state is State.SHOWN

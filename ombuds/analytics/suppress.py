@@ -1,0 +1,310 @@
+"""Small-cell suppression: no published figure, alone or combined with others, reveals a count below the threshold.
+
+Every figure of the dashboard is a count of cases in a unit (with its sub-units) and a
+period, split by one dimension (category, reporter role, outcome...). This module decides
+which of those counts may be shown. It works on a grid of cells: each reporting unit
+(units too small are merged into their parent, see figures.reporting_units) and the whole
+organisation, each calendar month, each value of the dimension and the total.
+
+The rules (docs/analytics.md says the same for readers):
+
+1. Primary suppression: a count from 1 to threshold - 1 is shown as "fewer than N".
+2. Complementary suppression: the cells are tied by sums a reader can form — a total is
+   the sum of its values; a unit is the sum of its sub-units and of its own part (taken
+   as known to the reader, the worst case). Whenever these sums, with everything shown,
+   pin a suppressed cell to one value, the smallest shown cell of at least the threshold
+   in that sum is suppressed too ("suppressed"), and the check runs again.
+3. Periods are whole months, and a count for a period is shown only if it is shown in
+   every month of the period: overlapping periods can then only be subtracted into sums
+   of months that were shown anyway.
+
+The reader's reasoning is modelled as interval propagation over those sums (what
+differencing can achieve); tests/test_analytics_suppression.py attacks the published
+output independently.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import defaultdict
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+TOTAL = "__total__"
+ROOT = 0  # the whole organisation; its own part holds cases of no known unit
+_UNBOUNDED = 10**15
+
+Key = tuple[int, Hashable, Hashable]  # (unit, month, value)
+
+
+class State(enum.StrEnum):
+    SHOWN = "shown"
+    SMALL = "small"  # below the threshold
+    SUPPRESSED = "suppressed"  # shown cells that would reveal a small one
+    HIDDEN = "hidden"  # a unit's own part: never shown, unknown to a reader
+
+
+@dataclass(frozen=True)
+class Cell:
+    count: int
+    state: State
+
+    @property
+    def shown(self) -> bool:
+        return self.state is State.SHOWN
+
+
+class Grid:
+    """The cells of one dimension, with their suppression decided once for every unit and month."""
+
+    def __init__(
+        self,
+        *,
+        threshold: int,
+        parents: Mapping[int, int],
+        months: Sequence[Hashable],
+        values: Sequence[Hashable],
+        own: Mapping[Key, int],
+        empty: frozenset[int] = frozenset(),
+    ) -> None:
+        """`parents` maps each reporting unit to its parent (ROOT for the top); `own` counts each unit's own part.
+
+        `empty` names the units with nobody of their own (everyone is in a sub-unit): a
+        reader knows their own part is zero.
+        """
+        self.empty = empty
+        self.threshold = threshold
+        self.months = list(months)
+        self.values = list(values)
+        self.units = [ROOT, *parents]
+        self.children: dict[int, list[int]] = defaultdict(list)
+        for unit, parent in parents.items():
+            self.children[parent].append(unit)
+        for kids in self.children.values():
+            kids.sort()
+        self.counts: dict[Key, int] = {}
+        self._own = own
+        for month in self.months:
+            for unit in self._bottom_up():
+                total = 0
+                for value in self.values:
+                    count = own.get((unit, month, value), 0) + sum(
+                        self.counts[(child, month, value)] for child in self.children[unit]
+                    )
+                    self.counts[(unit, month, value)] = count
+                    total += count
+                self.counts[(unit, month, TOTAL)] = total
+        self.states: dict[Key, State] = {}
+        for month in self.months:
+            self.states.update(_decide(self, month))
+
+    def _bottom_up(self) -> list[int]:
+        order: list[int] = []
+
+        def visit(unit: int) -> None:
+            for child in self.children[unit]:
+                visit(child)
+            order.append(unit)
+
+        visit(ROOT)
+        return order
+
+    def own_key(self, unit: int, month: Hashable, value: Hashable) -> Key:
+        return (unit, month, ("own", value))
+
+    def relations(self, month: Hashable) -> list[tuple[list[tuple[int, Key]], int]]:
+        """The sums a reader can form within one month, as (signed cells, constant): Σ sign·cell = constant.
+
+        A unit's own part (its cases not in a sub-unit) is never shown; it enters the sums
+        as an unknown, except for a unit with nobody of its own, where a reader knows it is 0.
+        """
+        found: list[tuple[list[tuple[int, Key]], int]] = []
+        columns = [*self.values, TOTAL]
+        for unit in self.units:
+            found.append(([(1, (unit, month, TOTAL))] + [(-1, (unit, month, value)) for value in self.values], 0))
+            if not self.children[unit]:
+                continue
+            has_own = unit not in self.empty
+            if has_own:
+                found.append(
+                    (
+                        [(1, self.own_key(unit, month, TOTAL))]
+                        + [(-1, self.own_key(unit, month, value)) for value in self.values],
+                        0,
+                    )
+                )
+            for value in columns:
+                terms = [(1, (unit, month, value))] + [(-1, (child, month, value)) for child in self.children[unit]]
+                if has_own:
+                    terms.append((-1, self.own_key(unit, month, value)))
+                found.append((terms, 0))
+        return found
+
+    def own_counts(self, month: Hashable) -> dict[Key, int]:
+        """The true counts of the own parts that enter the sums (never shown)."""
+        found: dict[Key, int] = {}
+        for unit in self.units:
+            if self.children[unit] and unit not in self.empty:
+                for value in self.values:
+                    found[self.own_key(unit, month, value)] = self._own.get((unit, month, value), 0)
+                found[self.own_key(unit, month, TOTAL)] = sum(self._own.get((unit, month, v), 0) for v in self.values)
+        return found
+
+    def cell(self, unit: int, months: Iterable[Hashable], value: Hashable) -> Cell:
+        """The count for a unit (with its sub-units) over some months: shown only if shown in each month."""
+        count = 0
+        every_month_shown = True
+        for month in months:
+            count += self.counts.get((unit, month, value), 0)
+            if self.states.get((unit, month, value), State.SHOWN) is not State.SHOWN:
+                every_month_shown = False
+        if 0 < count < self.threshold:
+            state = State.SMALL
+        elif every_month_shown:
+            state = State.SHOWN
+        else:
+            state = State.SUPPRESSED
+        return Cell(count, state)
+
+
+def _decide(grid: Grid, month: Hashable, forced: frozenset[Key] = frozenset()) -> dict[Key, State]:
+    """The states of one month's cells. `forced` cells are hidden whatever their count, and kept unrecoverable."""
+    threshold = grid.threshold
+    relations = grid.relations(month)
+    hidden_parts = grid.own_counts(month)
+    counts: dict[Key, int] = {**grid.counts, **hidden_parts}
+    states: dict[Key, State] = dict.fromkeys(hidden_parts, State.HIDDEN)
+    for unit in grid.units:
+        for value in [*grid.values, TOTAL]:
+            key = (unit, month, value)
+            states[key] = State.SMALL if 0 < counts[key] < threshold else State.SHOWN
+            if key in forced and states[key] is State.SHOWN:
+                states[key] = State.SUPPRESSED
+    for _round in range(10_000):
+        pinned = pinned_cells(relations, counts, states, threshold, forced)
+        if not pinned:
+            break
+        # Every pinned cell gets its protection in this round: fewer rounds of propagation.
+        protected = [_protect(target, relations, counts, states, threshold) for target in sorted(pinned, key=_order)]
+        if not any(protected):
+            # Nothing of at least the threshold is left to hide beside it: the last resort
+            # hides every count of the month but the zeros.
+            for key in list(states):
+                if states[key] is State.SHOWN and counts[key] > 0:
+                    states[key] = State.SUPPRESSED
+            break
+    return {key: state for key, state in states.items() if state is not State.HIDDEN}
+
+
+def _order(key: Key) -> tuple[str, ...]:
+    return tuple(str(part) for part in key)
+
+
+def _protect(
+    target: Key,
+    relations: list[tuple[list[tuple[int, Key]], int]],
+    counts: Mapping[Key, int],
+    states: dict[Key, State],
+    threshold: int,
+) -> bool:
+    """Hide the smallest shown cell (at least the threshold) in the sum that leaves `target` least hidden."""
+    best: tuple[int, int, tuple[str, ...], Key] | None = None
+    for terms, _constant in relations:
+        keys = [key for _sign, key in terms]
+        if target not in keys:
+            continue
+        hidden = sum(1 for key in keys if states[key] is not State.SHOWN)
+        for key in keys:
+            if states[key] is State.SHOWN and counts[key] >= threshold:
+                rank = (hidden, counts[key], _order(key), key)
+                if best is None or rank[:3] < best[:3]:
+                    best = rank
+    if best is None:
+        return False
+    states[best[3]] = State.SUPPRESSED
+    return True
+
+
+def bounds_of(state: State, threshold: int) -> tuple[int, int]:
+    """What a reader knows of a hidden cell from its label alone."""
+    if state is State.SMALL:
+        return (1, threshold - 1)
+    if state is State.HIDDEN:
+        return (0, _UNBOUNDED)
+    return (threshold, _UNBOUNDED)  # complementary cells are chosen among counts of at least the threshold
+
+
+def pinned_cells(
+    relations: Sequence[tuple[Sequence[tuple[int, Key]], int]],
+    counts: Mapping[Key, int],
+    states: Mapping[Key, State],
+    threshold: int,
+    forced: frozenset[Key] = frozenset(),
+) -> list[Key]:
+    """The small (and forced) cells a reader can pin to one value by propagating bounds through the sums."""
+    low: dict[Key, int] = {}
+    high: dict[Key, int] = {}
+    for key, state in states.items():
+        if state is not State.SHOWN:
+            low[key], high[key] = bounds_of(state, threshold)
+    live = []
+    for terms, constant in relations:
+        rest = constant
+        hidden = []
+        for sign, key in terms:
+            if key in low:
+                hidden.append((sign, key))
+            else:
+                rest -= sign * counts[key]
+        if hidden:
+            live.append((hidden, rest))
+    changed = True
+    rounds = 0
+    while changed and rounds < 50:
+        changed = False
+        rounds += 1
+        for hidden, rest in live:
+            all_low = sum(s * (low[k] if s > 0 else high[k]) for s, k in hidden)
+            all_high = sum(s * (high[k] if s > 0 else low[k]) for s, k in hidden)
+            for sign, key in hidden:
+                # sign·x = rest - Σ others
+                other_low = all_low - sign * (low[key] if sign > 0 else high[key])
+                other_high = all_high - sign * (high[key] if sign > 0 else low[key])
+                lo, hi = rest - other_high, rest - other_low
+                if sign < 0:
+                    lo, hi = -hi, -lo
+                if lo > low[key]:
+                    low[key] = lo
+                    changed = True
+                if hi < high[key]:
+                    high[key] = hi
+                    changed = True
+    return [
+        key
+        for key, state in states.items()
+        if low.get(key, 0) >= high.get(key, 0)
+        and (state in (State.SMALL, State.SUPPRESSED) or (state is State.HIDDEN and 0 < counts[key] < threshold))
+    ]
+
+
+def share_totals(grids: Sequence[Grid]) -> None:
+    """Grids that split the same cases (by category, by role...) show one total, hidden in all if hidden in any.
+
+    A total hidden in one table must not be read off another, nor be the sum of another's
+    shown rows: each month is decided again with the totals hidden anywhere forced hidden
+    (and kept unrecoverable) everywhere, until the grids agree.
+    """
+    for _round in range(100):
+        hidden: dict[Hashable, set[Key]] = defaultdict(set)
+        for grid in grids:
+            for key, state in grid.states.items():
+                if key[2] == TOTAL and state is not State.SHOWN:
+                    hidden[key[1]].add(key)
+        changed = False
+        for grid in grids:
+            for month, keys in hidden.items():
+                if any(grid.states.get(key) is State.SHOWN for key in keys):
+                    grid.states.update(_decide(grid, month, frozenset(keys)))
+                    changed = True
+        if not changed:
+            return

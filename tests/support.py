@@ -245,6 +245,11 @@ def _walk(patterns: list[Any], prefix: str, namespace: str | None, parameters: t
             yield Route(route, name, found)
 
 
+def all_routes() -> list[Route]:
+    """Every URL pattern of the site, from the resolver (the accessibility gate walks them all)."""
+    return list(_walk(get_resolver().url_patterns, "", None, ()))
+
+
 def staff_routes() -> list[Route]:
     """Every URL pattern under /staff/ and /api/v1/, from the resolver."""
     return [
@@ -317,11 +322,15 @@ def _choices(parameter: str, ids: CaseIds) -> list[object]:
     return values[parameter]
 
 
-def paths_for(route: Route, ids: CaseIds) -> list[str]:
-    """The concrete paths of one route: one per combination of parameter values."""
+def paths_for(route: Route, ids: CaseIds, values: dict[str, object] | None = None) -> list[str]:
+    """The concrete paths of one route: one per combination of parameter values.
+
+    `values` names the row to use for a parameter, where the caller made one.
+    """
     combinations: list[dict[str, object]] = [{}]
     for parameter in route.parameters:
-        combinations = [{**kwargs, parameter: value} for kwargs in combinations for value in _choices(parameter, ids)]
+        choices = [values[parameter]] if values and parameter in values else _choices(parameter, ids)
+        combinations = [{**kwargs, parameter: value} for kwargs in combinations for value in choices]
     return [reverse(route.name, kwargs=kwargs) for kwargs in combinations]
 
 

@@ -23,13 +23,16 @@ from ombuds.cases.workflow import Transition
 
 FileReport = Callable[..., Any]  # the `file_report` fixture: files through actions.file_report
 
-RECEIPT_RE = re.compile(r'id="receipt"[^>]*>\s*([0-9-]+)\s*<')
+RECEIPT_RE = re.compile(r'id="receipt"[^>]*>(.*?)</p>', re.S)
 
 
 def receipt_from(html: bytes) -> str:
+    """The receipt on the receipt page, its groups joined by dashes (the page wraps each group in a span)."""
     match = RECEIPT_RE.search(html.decode())
     assert match, "the page shows no receipt"
-    return match.group(1)
+    receipt = re.sub(r"<[^>]+>|\s", "", match.group(1))
+    assert re.fullmatch(r"[0-9-]+", receipt), "the receipt is not digits and dashes"
+    return receipt
 
 
 def release_audit_batch() -> int:

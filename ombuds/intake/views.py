@@ -8,6 +8,7 @@ signed cookie that renews itself on every page.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -18,6 +19,8 @@ from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.forms.utils import ErrorDict
+from django.utils import timezone, translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -42,6 +45,12 @@ from ombuds.resources import catalogue
 logger = logging.getLogger(__name__)
 
 COOKIE = "ombuds_reporter"
+
+# The receipt between the report's POST and the GET that shows it: kept by her browser
+# alone (nothing on the server holds it), for a few minutes at most, deleted once shown.
+RECEIPT_COOKIE = "ombuds_receipt"
+RECEIPT_COOKIE_SECONDS = 300
+RECEIPT_SHAPE = re.compile(r"[0-9]{4}(-[0-9]{4})+")
 
 ReporterView = Callable[[HttpRequest, Report], HttpResponse]
 
@@ -95,9 +104,15 @@ def _report_form_options() -> dict[str, Any]:
 @require_http_methods(["GET", "POST"])
 def report(request: HttpRequest) -> HttpResponse:
     options = _report_form_options()
+    page = {"language_form": "report-form"}  # the header's language switch sends this form
+    if request.method == "GET" and RECEIPT_COOKIE in request.COOKIES:
+        return _receipt_page(request)
     if request.method == "GET":
         form = ReportForm(initial={"language": get_language()}, **options)
-        return render(request, "intake/report.html", {"form": form})
+        return render(request, "intake/report.html", {"form": form, **page})
+
+    if "switch_language" in request.POST:
+        return _switch_language(request, ReportForm(request.POST, **options), page)
 
     if "lookup" in request.POST:
         # "Find in the directory" for one row: show matches, file nothing. With the search
@@ -107,10 +122,10 @@ def report(request: HttpRequest) -> HttpResponse:
         except ValueError:
             row = 0
         form = ReportForm(request.POST, lookup_row=row, **options)
-        return render(request, "intake/report.html", {"form": form, "files_dropped": bool(request.FILES)})
+        return render(request, "intake/report.html", {"form": form, "files_dropped": bool(request.FILES), **page})
     form = ReportForm(request.POST, request.FILES, **options)
     if not form.is_valid():
-        return render(request, "intake/report.html", {"form": form}, status=400)
+        return render(request, "intake/report.html", {"form": form, **page}, status=400)
     data = form.cleaned_data
     try:
         flood.admit(reports=1, upload_bytes=_upload_size(data["attachments"]))
@@ -155,10 +170,64 @@ def report(request: HttpRequest) -> HttpResponse:
         )
         return render(request, "intake/report.html", {"form": form}, status=503)
 
-    response = render(
-        request, "intake/receipt.html", {"receipt": filed.receipt, "proof": filing_proof.readiness(filed.report)}
-    )
+    # Post/redirect/get: the receipt is shown by the GET this redirects to, so Back and
+    # reload never offer to send the report again.
+    response = HttpResponseRedirect(reverse("intake:report"))
     _set_reporter_cookie(response, access.open_session(filed.report, "web"))
+    response.set_cookie(
+        RECEIPT_COOKIE,
+        filed.receipt,
+        max_age=RECEIPT_COOKIE_SECONDS,
+        httponly=True,
+        samesite="Strict",
+        secure=settings.SESSION_COOKIE_SECURE,
+        path=reverse("intake:report"),
+    )
+    return response
+
+
+def _receipt_page(request: HttpRequest) -> HttpResponse:
+    """The receipt, once: the cookie that carried it through the redirect is deleted with this page."""
+    receipt = request.COOKIES[RECEIPT_COOKIE]
+    report = access.report_for_token(request.COOKIES.get(COOKIE, ""), "web")
+    if report is None or not RECEIPT_SHAPE.fullmatch(receipt):
+        response = redirect("intake:report")
+    else:
+        response = render(
+            request,
+            "intake/receipt.html",
+            {
+                "receipt": receipt,
+                "receipt_groups": receipt.split("-"),
+                "filed_on": timezone.localdate(),
+                "proof": filing_proof.readiness(report),
+            },
+        )
+    response.delete_cookie(RECEIPT_COOKIE, path=reverse("intake:report"), samesite="Strict")
+    return response
+
+
+def _switch_language(request: HttpRequest, form: ReportForm, page: dict[str, str]) -> HttpResponse:
+    """The header's language switch on the report form: the same form, her text kept, in the chosen language.
+
+    Nothing is stored: what she typed comes back in the page, as after a directory search.
+    Files cannot come back in a page, so she is told to choose them again.
+    """
+    chosen = request.POST["switch_language"]
+    if chosen not in dict(settings.LANGUAGES):
+        chosen = get_language()
+    translation.activate(chosen)
+    request.LANGUAGE_CODE = chosen
+    form._errors = ErrorDict()  # a switch of language is not a submit: no errors yet
+    response = render(request, "intake/report.html", {"form": form, "files_dropped": bool(request.FILES), **page})
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        chosen,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        path=settings.LANGUAGE_COOKIE_PATH,
+    )
     return response
 
 
@@ -230,6 +299,8 @@ def _status_page(
                 for interview in view.interviews
             ],
             "max_files": settings.OMBUDS_MAX_ATTACHMENTS,
+            "session_minutes": settings.OMBUDS_REPORTER_SESSION_SECONDS // 60,
+            "has_errors": answer_form is not None and bool(answer_form.errors),
             "proof": filing_proof.readiness(report),
             "hold": hold,
         },

@@ -16,10 +16,10 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import DatabaseError
+from django.forms.utils import ErrorDict
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.forms.utils import ErrorDict
 from django.utils import timezone, translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -90,6 +90,9 @@ def start(request: HttpRequest) -> HttpResponse:
         "intake/start.html",
         {
             "org": org,
+            # Both names as she reads them (the organisation may give them per language).
+            "org_name": org.name_in(get_language()),
+            "oversight_name": org.oversight_name_in(get_language()),
             "ack_within": describe(Duration.parse(org.ack_deadline)),
             "feedback_within": describe(Duration.parse(org.feedback_deadline)),
         },

@@ -71,6 +71,12 @@ def reporter_required(view: ReporterView) -> Callable[[HttpRequest], HttpRespons
     def wrapper(request: HttpRequest) -> HttpResponse:
         token = request.COOKIES.get(COOKIE, "")
         report = access.report_for_token(token, "web")
+        if report is None and request.method == "POST" and request.resolver_match is not None:
+            kept = _draft_of(request)
+            if kept is not None:
+                # Her page closed while she wrote: her text comes back in the receipt's page (and
+                # only there: nothing is stored), and goes into the form once the receipt opens.
+                return render(request, "intake/return.html", {"form": ReceiptForm(), "draft": kept}, status=401)
         if report is None:
             return redirect("intake:return")
         response = view(request, report)
@@ -80,6 +86,20 @@ def reporter_required(view: ReporterView) -> Callable[[HttpRequest], HttpRespons
         return response
 
     return wrapper
+
+
+# What a reporter may be writing when her session ends: the view's name, and the form field of her text.
+DRAFT_FIELDS = {"message": "body", "appeal": "reason"}
+
+
+def _draft_of(request: HttpRequest) -> dict[str, str] | None:
+    """{"kind", "text"} of the text a POST to the message or appeal form carried, if any."""
+    match = request.resolver_match
+    kind = match.url_name if match is not None and match.url_name in DRAFT_FIELDS else request.POST.get("draft_kind")
+    if kind is None or kind not in DRAFT_FIELDS:
+        return None
+    text = request.POST.get(DRAFT_FIELDS[kind]) or request.POST.get("draft_text", "")
+    return {"kind": kind, "text": text} if text.strip() else None
 
 
 @require_GET
@@ -193,6 +213,7 @@ def _receipt_page(request: HttpRequest) -> HttpResponse:
     """The receipt, once: the cookie that carried it through the redirect is deleted with this page."""
     receipt = request.COOKIES[RECEIPT_COOKIE]
     report = access.report_for_token(request.COOKIES.get(COOKIE, ""), "web")
+    response: HttpResponse
     if report is None or not RECEIPT_SHAPE.fullmatch(receipt):
         response = redirect("intake:report")
     else:
@@ -221,12 +242,14 @@ def _switch_language(request: HttpRequest, form: ReportForm, page: dict[str, str
         chosen = get_language()
     translation.activate(chosen)
     request.LANGUAGE_CODE = chosen
-    form._errors = ErrorDict()  # a switch of language is not a submit: no errors yet
+    # A switch of language is not a submit: no errors yet. Django validates when `errors` is
+    # first read and not before; an empty ErrorDict set now is what it would keep.
+    form._errors = ErrorDict()  # type: ignore[attr-defined]
     response = render(request, "intake/report.html", {"form": form, "files_dropped": bool(request.FILES), **page})
     response.set_cookie(
         settings.LANGUAGE_COOKIE_NAME,
         chosen,
-        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        samesite="Strict",  # as settings.LANGUAGE_COOKIE_SAMESITE
         secure=settings.LANGUAGE_COOKIE_SECURE,
         httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
         path=settings.LANGUAGE_COOKIE_PATH,
@@ -254,17 +277,26 @@ def return_(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return render(request, "intake/return.html", {"form": ReceiptForm()})
     form = ReceiptForm(request.POST)
+    kept = _draft_of(request)  # her unsent text, when her page had closed (reporter_required)
     if not form.is_valid():
-        return render(request, "intake/return.html", {"form": form}, status=400)
+        return render(request, "intake/return.html", {"form": form, "draft": kept}, status=400)
     # Looked up first: a correct receipt always opens, whatever others on her network mistyped.
     found = access.open_with_receipt(form.cleaned_data["receipt"])
     if found is None:
         if not throttle.count_failure(request):
             form.add_error(None, _("Too many attempts. Please wait a while and try again."))
-            return render(request, "intake/return.html", {"form": form}, status=429)
+            return render(request, "intake/return.html", {"form": form, "draft": kept}, status=429)
         form.add_error("receipt", _("This receipt does not open a report. Check each group of digits."))
-        return render(request, "intake/return.html", {"form": form}, status=400)
-    response = HttpResponseRedirect(reverse("intake:status"))
+        return render(request, "intake/return.html", {"form": form, "draft": kept}, status=400)
+    if kept is not None:
+        # Back after her page closed: the status page with her text in the form she was writing.
+        text = kept["text"]
+        if kept["kind"] == "appeal":
+            response = _status_page(request, found, appeal_form=AppealForm(initial={"reason": text}))
+        else:
+            response = _status_page(request, found, message_form=MessageForm(initial={"body": text}))
+    else:
+        response = HttpResponseRedirect(reverse("intake:status"))
     _set_reporter_cookie(response, access.open_session(found, "web"))
     return response
 

@@ -16,7 +16,7 @@ from html.parser import HTMLParser
 import pytest
 from django.core.management import call_command
 from django.test import Client
-from django.utils import translation
+from django.utils import timezone, translation
 
 from ombuds.cases import actions
 from ombuds.cases.models import Case
@@ -225,10 +225,16 @@ def test_dates_are_written_in_the_readers_language_and_never_wrap() -> None:
     with translation.override("en"):
         assert written_date(day) == "7 December 2026"
         assert reader_date(day) == '<span class="nowrap">7 December 2026</span>'
-        assert reader_datetime(datetime(2026, 12, 7, 9, 5)) == '<span class="nowrap">7 December 2026, 09:05</span>'
+        assert (
+            reader_datetime(datetime(2026, 12, 7, 9, 5, tzinfo=timezone.get_current_timezone()))
+            == '<span class="nowrap">7 December 2026, 09:05</span>'
+        )
     with translation.override(ZH):
         assert written_date(day) == "2026年12月7日"
-        assert reader_datetime(datetime(2026, 12, 7, 9, 5)) == '<span class="nowrap">2026年12月7日 09:05</span>'
+        assert (
+            reader_datetime(datetime(2026, 12, 7, 9, 5, tzinfo=timezone.get_current_timezone()))
+            == '<span class="nowrap">2026年12月7日 09:05</span>'
+        )
 
 
 def test_the_receipt_page_keeps_each_group_whole_and_offers_print_and_copy() -> None:

@@ -127,7 +127,7 @@ def _report_form_options() -> dict[str, Any]:
 @require_http_methods(["GET", "POST"])
 def report(request: HttpRequest) -> HttpResponse:
     options = _report_form_options()
-    page = {"language_form": "report-form"}  # the header's language switch sends this form
+    page: dict[str, str] = {}  # what every rendering of the report page shares
     if request.method == "GET" and RECEIPT_COOKIE in request.COOKIES:
         return _receipt_page(request)
     if request.method == "GET":

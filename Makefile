@@ -13,7 +13,14 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
-setup: $(STAMP)
+# axe-core for the accessibility gate (tests/test_a11y_gate.py), exactly as package-lock.json pins it.
+NODE_STAMP := node_modules/.installed
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts
+	@touch $(NODE_STAMP)
+
+setup: $(STAMP) $(NODE_STAMP)
 
 # `make run` prints staff e-mail in the terminal unless OMBUDS_EMAIL_BACKEND says otherwise.
 # `make run PORT=8080` serves on another port of 127.0.0.1.
@@ -36,7 +43,7 @@ typecheck: $(STAMP)
 migrations-check: $(STAMP)
 	$(BIN)/ombuds makemigrations --check --dry-run
 
-pytest: $(STAMP)
+pytest: $(STAMP) $(NODE_STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint typecheck migrations-check pytest
@@ -50,4 +57,4 @@ bench: $(STAMP)
 	$(PY) -m benchmarks --scale $(BENCH_SCALE)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -23,13 +23,16 @@ from ombuds.cases.workflow import Transition
 
 FileReport = Callable[..., Any]  # the `file_report` fixture: files through actions.file_report
 
-RECEIPT_RE = re.compile(r'id="receipt"[^>]*>\s*([0-9-]+)\s*<')
+RECEIPT_RE = re.compile(r'id="receipt"[^>]*>(.*?)</p>', re.S)
 
 
 def receipt_from(html: bytes) -> str:
+    """The receipt on the receipt page, its groups joined by dashes (the page wraps each group in a span)."""
     match = RECEIPT_RE.search(html.decode())
     assert match, "the page shows no receipt"
-    return match.group(1)
+    receipt = re.sub(r"<[^>]+>|\s", "", match.group(1))
+    assert re.fullmatch(r"[0-9-]+", receipt), "the receipt is not digits and dashes"
+    return receipt
 
 
 def release_audit_batch() -> int:
@@ -245,6 +248,11 @@ def _walk(patterns: list[Any], prefix: str, namespace: str | None, parameters: t
             yield Route(route, name, found)
 
 
+def all_routes() -> list[Route]:
+    """Every URL pattern of the site, from the resolver (the accessibility gate walks them all)."""
+    return list(_walk(get_resolver().url_patterns, "", None, ()))
+
+
 def staff_routes() -> list[Route]:
     """Every URL pattern under /staff/ and /api/v1/, from the resolver."""
     return [
@@ -317,11 +325,15 @@ def _choices(parameter: str, ids: CaseIds) -> list[object]:
     return values[parameter]
 
 
-def paths_for(route: Route, ids: CaseIds) -> list[str]:
-    """The concrete paths of one route: one per combination of parameter values."""
+def paths_for(route: Route, ids: CaseIds, values: dict[str, object] | None = None) -> list[str]:
+    """The concrete paths of one route: one per combination of parameter values.
+
+    `values` names the row to use for a parameter, where the caller made one.
+    """
     combinations: list[dict[str, object]] = [{}]
     for parameter in route.parameters:
-        combinations = [{**kwargs, parameter: value} for kwargs in combinations for value in _choices(parameter, ids)]
+        choices = [values[parameter]] if values and parameter in values else _choices(parameter, ids)
+        combinations = [{**kwargs, parameter: value} for kwargs in combinations for value in choices]
     return [reverse(route.name, kwargs=kwargs) for kwargs in combinations]
 
 

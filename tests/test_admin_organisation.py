@@ -137,7 +137,7 @@ def test_the_directory_search_on_the_report_form_can_be_switched_off(staff) -> N
     Person.objects.create(employee_id="D003", name="Max Manager")
     reporter = Client()
     assert "Find in the directory" in reporter.get("/report/").content.decode()
-    looked_up = reporter.post("/report/", {"person_1_name": "Max", "lookup": "1"}).content.decode()
+    looked_up = reporter.post("/report/", {"person_1_name": "Max", "lookup": "1"}, follow=True).content.decode()
     assert "Max Manager" in looked_up
 
     client_for(staff.admin).post("/staff/admin/organisation/", settings_form(reporters_may_search_directory=None))
@@ -146,7 +146,7 @@ def test_the_directory_search_on_the_report_form_can_be_switched_off(staff) -> N
     form = reporter.get("/report/").content.decode()
     assert "Find in the directory" not in form and 'name="lookup"' not in form
     # A lookup sent anyway finds nobody.
-    looked_up = reporter.post("/report/", {"person_1_name": "Max", "lookup": "1"}).content.decode()
+    looked_up = reporter.post("/report/", {"person_1_name": "Max", "lookup": "1"}, follow=True).content.decode()
     assert "Max Manager" not in looked_up
     assert 'value="Max"' in looked_up  # and what she typed is still there
 
@@ -172,6 +172,7 @@ def test_the_time_zone_is_the_one_an_anonymous_reporters_day_is_stored_in(staff)
         page = Client().post(
             "/report/",
             {"category": "bullying", "role": "witness", "narrative": "Shouting at the team.", "anonymous": "true"},
+            follow=True,
         )
     assert page.status_code == 200
     received = Case.objects.get().received_at

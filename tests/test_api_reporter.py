@@ -46,7 +46,6 @@ def test_it_files_a_report_and_answers_with_a_receipt(client) -> None:
         location="Hotel, Shanghai",
         people=[{"name": "Line manager", "role": "accused"}, {"name": "Driver", "role": "witness"}],
         language="zh-hans",
-        contact="signal: +86 ...",
     )
     assert len(receipt.replace("-", "")) == 28
     report = Case.objects.get().reports.get()

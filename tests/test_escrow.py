@@ -270,6 +270,7 @@ def test_escrow_needs_an_identifier_of_an_accused_person(file_report: FileReport
             "person_1_role": "accused",
             "escrow": "on",
         },
+        follow=True,
     )
     assert form.status_code == 400
     page = form.content.decode()
@@ -290,6 +291,7 @@ def _file_through_the_form(client: Client, *, escrow: bool) -> str:
             "person_1_email": MAX,
             **({"escrow": "on"} if escrow else {}),
         },
+        follow=True,
     )
     assert page.status_code == 200
     release_audit_batch()

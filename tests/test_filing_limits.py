@@ -95,10 +95,12 @@ def test_the_form_refuses_a_report_over_the_rate_calmly_and_keeps_her_text(setti
     settings.OMBUDS_NEW_REPORTS_PER_MINUTE = 2
     client = Client()
     for number in range(2):
-        assert client.post("/report/", {**REPORT, "narrative": f"Report {number}."}).status_code == 200
+        assert client.post("/report/", {**REPORT, "narrative": f"Report {number}."}, follow=True).status_code == 200
     narrative = "He blocked the door of the meeting room and would not let me leave."
     refused = client.post(
-        "/report/", {**REPORT, "narrative": narrative, "attachments": [SimpleUploadedFile("n.txt", b"notes")]}
+        "/report/",
+        {**REPORT, "narrative": narrative, "attachments": [SimpleUploadedFile("n.txt", b"notes")]},
+        follow=True,
     )
     assert refused.status_code == 429
     assert int(refused["Retry-After"]) > 0
@@ -199,7 +201,9 @@ def test_the_form_shows_the_quota_refusal_and_keeps_her_text(settings) -> None:
     settings.OMBUDS_CASE_ATTACHMENT_BYTES = 10
     narrative = "It happened in the lift."
     response = Client().post(
-        "/report/", {**REPORT, "narrative": narrative, "attachments": [SimpleUploadedFile("a.bin", b"a" * 20)]}
+        "/report/",
+        {**REPORT, "narrative": narrative, "attachments": [SimpleUploadedFile("a.bin", b"a" * 20)]},
+        follow=True,
     )
     assert response.status_code == 400
     assert "There is no room for these files" in response.content.decode()

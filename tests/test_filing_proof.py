@@ -47,7 +47,7 @@ def _file(client: Client, *, anonymous: bool) -> bytes:
         form["anonymous"] = "true"
     else:
         form.update(anonymous="false", reporter_name=NAME, reporter_contact="mei@example.org")
-    response = client.post("/report/", form)
+    response = client.post("/report/", form, follow=True)
     assert response.status_code == 200, response.content.decode()[:2000]
     return response.content
 
@@ -163,7 +163,7 @@ def test_an_anonymous_reporters_proof_is_ready_only_after_her_batch_enters_the_l
     with time_machine.travel(datetime(2026, 11, 2, 10, 21, tzinfo=UTC), tick=False):
         receipt_page = _file(client, anonymous=True).decode()
         receipt = receipt_from(receipt_page.encode())
-        assert "will be ready after 2026-11-02 10:30" in receipt_page
+        assert 'will be ready after <span class="nowrap">2 November 2026, 10:30</span>' in receipt_page
         assert "/status/proof/download/" not in receipt_page
         assert client.get("/status/proof/download/").status_code == 404
         assert "will be ready after" in client.get("/status/").content.decode()

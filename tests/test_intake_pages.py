@@ -13,6 +13,7 @@ from django.utils import timezone
 from ombuds.audit.models import AuditEvent, EventType, PendingEvent
 from ombuds.cases import actions
 from ombuds.cases.models import Appeal, Attachment, Case, Message
+from ombuds.core.templatetags.reader_dates import written_date
 from tests.support import opened, receipt_from, release_audit_batch
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +28,7 @@ FORM = {
 
 
 def _file(client: Client, **extra) -> str:
-    response = client.post("/report/", {**FORM, **extra})
+    response = client.post("/report/", {**FORM, **extra}, follow=True)
     assert response.status_code == 200
     return receipt_from(response.content)
 
@@ -60,12 +61,16 @@ def test_the_form_asks_only_category_and_narrative(reporter_client) -> None:
 
 
 def test_it_shows_the_receipt_only_after_the_report_is_stored(reporter_client) -> None:
-    response = reporter_client.post("/report/", FORM)
+    response = reporter_client.post("/report/", FORM, follow=True)
     receipt = receipt_from(response.content)
     assert re.fullmatch(r"\d{4}(-\d{4}){6}", receipt)
     assert Case.objects.count() == 1
     assert response["Cache-Control"].startswith("no-store")
-    assert "ombuds_reporter" in response.cookies
+    assert "ombuds_reporter" in reporter_client.cookies
+    # Post/redirect/get: the POST answered with a redirect, and the receipt's cookie is gone once shown.
+    assert response.redirect_chain == [("/report/", 302)]
+    assert reporter_client.cookies["ombuds_receipt"].value == ""
+    assert 'id="receipt"' not in reporter_client.get("/report/").content.decode()
 
 
 def test_a_witness_a_bystander_and_someone_on_behalf_can_report(reporter_client) -> None:
@@ -75,7 +80,7 @@ def test_a_witness_a_bystander_and_someone_on_behalf_can_report(reporter_client)
 
 
 def test_a_named_report_requires_a_name_and_keeps_contact(reporter_client) -> None:
-    response = reporter_client.post("/report/", {**FORM, "anonymous": "false"})
+    response = reporter_client.post("/report/", {**FORM, "anonymous": "false"}, follow=True)
     assert response.status_code == 400
     assert "Please give your name" in response.content.decode()
     receipt = _file(reporter_client, anonymous="false", reporter_name="Mei Chen", reporter_contact="+44 7700 900123")
@@ -118,7 +123,7 @@ def test_attachments_are_optional_and_several_are_allowed(reporter_client) -> No
 )
 def test_bad_input_changes_nothing_and_keeps_her_text(reporter_client, change, error) -> None:
     data = {**FORM, "occurred": "last spring", **change}
-    response = reporter_client.post("/report/", data)
+    response = reporter_client.post("/report/", data, follow=True)
     page = response.content.decode()
     assert response.status_code == 400
     assert error in page
@@ -131,7 +136,7 @@ def test_bad_input_changes_nothing_and_keeps_her_text(reporter_client, change, e
 def test_too_many_files_are_refused_with_a_clear_message(reporter_client, settings) -> None:
     settings.OMBUDS_MAX_ATTACHMENTS = 2
     files = [SimpleUploadedFile(f"{i}.txt", b"x") for i in range(3)]
-    response = reporter_client.post("/report/", {**FORM, "attachments": files})
+    response = reporter_client.post("/report/", {**FORM, "attachments": files}, follow=True)
     assert response.status_code == 400
     assert "at most 2 files" in response.content.decode()
     assert Case.objects.count() == 0
@@ -140,7 +145,7 @@ def test_too_many_files_are_refused_with_a_clear_message(reporter_client, settin
 def test_an_oversized_file_is_refused_with_a_clear_message(reporter_client, settings) -> None:
     settings.OMBUDS_MAX_ATTACHMENT_BYTES = 1024 * 1024
     big = SimpleUploadedFile("video.mp4", b"x" * (1024 * 1024 + 1))
-    response = reporter_client.post("/report/", {**FORM, "attachments": [big]})
+    response = reporter_client.post("/report/", {**FORM, "attachments": [big]}, follow=True)
     assert response.status_code == 400
     assert "too large" in response.content.decode()
     assert Case.objects.count() == 0
@@ -148,7 +153,7 @@ def test_an_oversized_file_is_refused_with_a_clear_message(reporter_client, sett
 
 def test_a_request_larger_than_all_uploads_allowed_is_refused_before_reading(reporter_client, settings) -> None:
     settings.OMBUDS_MAX_REQUEST_BYTES = 2000
-    response = reporter_client.post("/report/", {**FORM, "narrative": "x" * 5000})
+    response = reporter_client.post("/report/", {**FORM, "narrative": "x" * 5000}, follow=True)
     assert response.status_code == 413
     assert Case.objects.count() == 0
 
@@ -158,7 +163,7 @@ def test_a_storage_failure_keeps_her_text_and_stores_nothing(reporter_client, mo
         raise DatabaseError("database is locked")
 
     monkeypatch.setattr(actions, "file_report", broken)
-    response = reporter_client.post("/report/", FORM)
+    response = reporter_client.post("/report/", FORM, follow=True)
     page = response.content.decode()
     assert response.status_code == 503
     assert "nothing was saved" in page
@@ -184,8 +189,9 @@ def test_the_status_page_says_what_happens_next_and_by_when(reporter_client) -> 
     page = reporter_client.get("/status/").content.decode()
     case = Case.objects.get()
     assert "Received" in page
-    assert timezone.localdate(case.ack_due_at).isoformat() in page
-    assert timezone.localdate(case.feedback_due_at).isoformat() in page
+    # Dates in the reader's language, each in a span that never wraps (7 December 2026).
+    assert f'<span class="nowrap">{written_date(case.ack_due_at)}</span>' in page
+    assert f'<span class="nowrap">{written_date(case.feedback_due_at)}</span>' in page
     assert "Appeal to the oversight body" in page
 
 
@@ -322,10 +328,14 @@ def test_a_browser_form_post_without_referrer_passes_csrf_only_from_our_own_orig
     assert token
     data = {**FORM, "csrfmiddlewaretoken": token.group(1)}
     # What Chromium sends under Referrer-Policy: no-referrer.
-    ours = client.post("/report/", data, headers={"Origin": "null", "Sec-Fetch-Site": "same-origin"}, secure=True)
+    ours = client.post(
+        "/report/", data, headers={"Origin": "null", "Sec-Fetch-Site": "same-origin"}, secure=True, follow=True
+    )
     assert ours.status_code == 200
-    foreign = client.post("/report/", data, headers={"Origin": "null", "Sec-Fetch-Site": "cross-site"}, secure=True)
+    foreign = client.post(
+        "/report/", data, headers={"Origin": "null", "Sec-Fetch-Site": "cross-site"}, secure=True, follow=True
+    )
     assert foreign.status_code == 403
-    elsewhere = client.post("/report/", data, headers={"Origin": "https://evil.example"}, secure=True)
+    elsewhere = client.post("/report/", data, headers={"Origin": "https://evil.example"}, secure=True, follow=True)
     assert elsewhere.status_code == 403
     assert Case.objects.count() == 1

@@ -154,6 +154,7 @@ def test_reports_filed_through_the_form_and_the_api_are_linked(staff: Personas) 
             "person_1_role": "accused",
             "person_1_email": MAX,
         },
+        follow=True,
     )
     assert form.status_code == 200
     receipt_from(form.content)
@@ -244,6 +245,7 @@ def test_the_form_keeps_her_text_and_the_api_answers_422_for_identifiers_it_cann
             "person_1_role": "accused",
             "person_1_phone": "020 7946 0958",
         },
+        follow=True,
     )
     assert form.status_code == 400
     page = form.content.decode()

@@ -248,6 +248,7 @@ def test_the_report_form_removes_metadata_by_default() -> None:
                 _upload("letter.pdf", document(), "application/pdf"),
             ],
         },
+        follow=True,
     )
     assert response.status_code == 200
     stored = files_by_name(receipt=receipt_from(response.content))
@@ -261,7 +262,9 @@ def test_the_report_form_removes_metadata_by_default() -> None:
 def test_the_report_form_keeps_the_files_exactly_when_asked() -> None:
     original = photo()
     response = Client().post(
-        "/report/", {**REPORT, "keep_metadata": "on", "attachments": [_upload("photo.jpg", original, "image/jpeg")]}
+        "/report/",
+        {**REPORT, "keep_metadata": "on", "attachments": [_upload("photo.jpg", original, "image/jpeg")]},
+        follow=True,
     )
     assert response.status_code == 200
     assert files_by_name(receipt=receipt_from(response.content)) == {"photo.jpg": original}

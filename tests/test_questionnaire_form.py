@@ -66,6 +66,7 @@ def test_answers_to_the_chosen_category_are_stored_sealed_and_the_others_ignored
             "q-discrimination-grounds": ["nonsense"],
             "q-sexual_assault-safety_needs": "typed under the wrong heading",
         },
+        follow=True,
     )
     assert response.status_code == 200
     report = Report.objects.get()
@@ -76,7 +77,7 @@ def test_answers_to_the_chosen_category_are_stored_sealed_and_the_others_ignored
 
 
 def test_nothing_answered_files_the_report_all_the_same(client) -> None:
-    response = client.post("/report/", FORM)
+    response = client.post("/report/", FORM, follow=True)
     assert response.status_code == 200
     report = Report.objects.get()
     assert report.questionnaire is not None and report.questionnaire.number == 1
@@ -109,7 +110,7 @@ def test_a_required_question_is_checked_on_the_form_and_nothing_is_stored_withou
     # A required choice offers no "No answer".
     assert 'name="q-bullying-team" value=""' not in page
 
-    refused = client.post("/report/", {**FORM, "qv-bullying": "2"})
+    refused = client.post("/report/", {**FORM, "qv-bullying": "2"}, follow=True)
     assert refused.status_code == 400
     html = refused.content.decode()
     assert re.search(
@@ -119,8 +120,8 @@ def test_a_required_question_is_checked_on_the_form_and_nothing_is_stored_withou
     assert not Case.objects.exists()
 
     # The same question under another category does not stop a report of that category.
-    assert client.post("/report/", {**FORM, "category": "discrimination"}).status_code == 200
-    filed = client.post("/report/", {**FORM, "qv-bullying": "2", "q-bullying-team": "support"})
+    assert client.post("/report/", {**FORM, "category": "discrimination"}, follow=True).status_code == 200
+    filed = client.post("/report/", {**FORM, "qv-bullying": "2", "q-bullying-team": "support"}, follow=True)
     assert filed.status_code == 200
     assert Report.objects.filter(questionnaire__category="bullying", questionnaire__number=2).count() == 1
 
@@ -135,17 +136,21 @@ def test_a_date_question_takes_year_month_day_and_explains_a_wrong_one(client, s
     )
     page = client.get("/report/").content.decode()
     assert 'type="date" name="q-other-last_time"' in page
-    refused = client.post("/report/", {**FORM, "category": "other", "qv-other": "2", "q-other-last_time": "31/02/2026"})
+    refused = client.post(
+        "/report/", {**FORM, "category": "other", "qv-other": "2", "q-other-last_time": "31/02/2026"}, follow=True
+    )
     assert refused.status_code == 400
     assert "Write the date as year-month-day, for example 2025-03-14." in refused.content.decode()
-    filed = client.post("/report/", {**FORM, "category": "other", "qv-other": "2", "q-other-last_time": "2026-02-28"})
+    filed = client.post(
+        "/report/", {**FORM, "category": "other", "qv-other": "2", "q-other-last_time": "2026-02-28"}, follow=True
+    )
     assert filed.status_code == 200
     report = Report.objects.get()
     assert json.loads(opened(report, "answers", receipt=receipt_from(filed.content))) == {"last_time": "2026-02-28"}
 
 
 def test_her_answers_are_on_her_status_page_folded_until_she_opens_them(client: Client) -> None:
-    client.post("/report/", {**FORM, "qv-bullying": "1", "q-bullying-how_long": "over_year"})
+    client.post("/report/", {**FORM, "qv-bullying": "1", "q-bullying-how_long": "over_year"}, follow=True)
     status = client.get("/status/").content.decode()
     assert re.search(
         r"<details>\s*<summary>Show my answers</summary>\s*<dl class=\"answers\">"

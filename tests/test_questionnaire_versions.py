@@ -125,6 +125,7 @@ def test_a_form_sent_after_a_new_version_is_checked_against_the_version_she_was_
             "qv-sexual_harassment": "1",
             "q-sexual_harassment-people_present": "yes",
         },
+        follow=True,
     )
     assert response.status_code == 200
     report = Report.objects.get()

@@ -76,7 +76,7 @@ def pages(staff, reporter_client: Client) -> dict[str, tuple[str, str]]:
 
     keep("intake:start", "start", reporter_client.get("/"))
     keep("intake:report", "report form", reporter_client.get("/report/"))
-    receipt_page = reporter_client.post("/report/", REPORT)
+    receipt_page = reporter_client.post("/report/", REPORT, follow=True)
     keep("intake:report", "receipt", receipt_page)
     found["receipt"] = ("receipt", receipt_page.content.decode())
     receipt_from(receipt_page.content)
@@ -119,7 +119,7 @@ def test_staff_pages_have_no_quick_exit(client: Client) -> None:
 
 def test_the_quick_exit_goes_to_the_configured_site_and_ends_her_session(settings, reporter_client: Client) -> None:
     settings.OMBUDS_QUICK_EXIT_URL = "https://weather.example/today"
-    reporter_client.post("/report/", REPORT)
+    reporter_client.post("/report/", REPORT, follow=True)
     assert reporter_client.get("/status/").status_code == 200
     left = reporter_client.get("/exit/")
     assert left.status_code == 302

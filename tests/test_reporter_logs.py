@@ -75,7 +75,7 @@ def test_it_tells_staff_paths_from_reporter_paths() -> None:
 def test_it_drops_a_csrf_failure_on_a_reporter_page_and_keeps_one_on_a_staff_page() -> None:
     client = Client(enforce_csrf_checks=True)
     with django_log() as log:
-        assert client.post("/report/", {"narrative": "x"}).status_code == 403
+        assert client.post("/report/", {"narrative": "x"}, follow=True).status_code == 403
         assert client.post("/return/", {"receipt": "1"}).status_code == 403
         assert client.post("/staff/accounts/login/", {"login": "x"}).status_code == 403
     written = log.getvalue()

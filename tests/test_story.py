@@ -237,12 +237,12 @@ def test_the_reporter_finds_people_in_the_directory_without_javascript(company, 
         "person_1_name": "Team Man",
         "person_1_role": "accused",
     }
-    page = client.post("/report/", {**form, "lookup": "1"})
+    page = client.post("/report/", {**form, "lookup": "1"}, follow=True)
     assert page.status_code == 200
     html = page.content.decode()
     assert 'name="person_1_pick" value="E3"' in html
     assert Case.objects.count() == 0  # a lookup files nothing
-    response = client.post("/report/", {**form, "person_1_pick": "E3"})
+    response = client.post("/report/", {**form, "person_1_pick": "E3"}, follow=True)
     assert response.status_code == 200
     case = Case.objects.get()
     assert set(Conflict.objects.filter(case=case).values_list("person__employee_id", flat=True)) == {"E1", "E2", "E3"}

@@ -361,7 +361,7 @@ def test_it_translates_the_return_page_into_simplified_chinese(client: Client) -
 
 @pytest.mark.django_db
 def test_it_explains_form_errors_in_simplified_chinese(client: Client) -> None:
-    response = client.post("/report/", {"narrative": "   ", "anonymous": "false"}, HTTP_ACCEPT_LANGUAGE=ZH)
+    response = client.post("/report/", {"narrative": "   ", "anonymous": "false"}, HTTP_ACCEPT_LANGUAGE=ZH, follow=True)
     assert response.status_code == 400
     assert_chinese(
         response.content.decode(),
@@ -386,6 +386,7 @@ def test_it_files_a_report_and_shows_the_receipt_and_status_in_simplified_chines
             "language": "zh-hans",
         },
         HTTP_ACCEPT_LANGUAGE=ZH,
+        follow=True,
     )
     assert response.status_code == 200
     receipt_page = response.content.decode()
@@ -448,6 +449,7 @@ def test_it_shows_her_answers_on_the_status_page_in_simplified_chinese(client: C
             "q-sexual_harassment-ongoing": "not_sure",
         },
         HTTP_ACCEPT_LANGUAGE=ZH,
+        follow=True,
     )
     assert response.status_code == 200
     status = client.get("/status/", HTTP_ACCEPT_LANGUAGE=ZH).content.decode()
@@ -473,6 +475,7 @@ def test_it_explains_an_unanswered_required_question_in_simplified_chinese(clien
         "/report/",
         {"category": "bullying", "role": "affected", "narrative": "组长每周都当众吼我。", "anonymous": "true"},
         HTTP_ACCEPT_LANGUAGE=ZH,
+        follow=True,
     )
     assert response.status_code == 400
     assert_chinese(response.content.decode(), "请检查表单", "这种情况持续多久了？", "（必填）", "请回答这个问题。")

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from ombuds.accounts.roles import ASSIGNABLE, Role
@@ -92,6 +93,11 @@ def _zone_choices() -> list[tuple[str, str]]:
 DURATION_HELP = _("An ISO 8601 duration: P7D is 7 days, P2W 2 weeks, P3M 3 months, PT24H 24 hours.")
 
 
+def other_languages() -> list[tuple[str, str]]:
+    """The installed languages but the default one, whose names are the organisation's main names."""
+    return [(code, str(name)) for code, name in settings.LANGUAGES if code != settings.LANGUAGE_CODE]
+
+
 class OrganisationForm(forms.Form):
     name = forms.CharField(label=_("Name of the organisation"), max_length=200)
     oversight_name = forms.CharField(
@@ -161,6 +167,34 @@ class OrganisationForm(forms.Form):
         super().__init__(*args, **kwargs)
         for name in ("ack_deadline", "feedback_deadline", "assault_first_action_deadline"):
             self.fields[name].help_text = f"{self.fields[name].help_text} {DURATION_HELP}"
+        # The names as readers of each other language see them; empty means the name above.
+        self.name_fields: list[tuple[str, str, str]] = []  # (field name, language, kind)
+        for code, language_name in other_languages():
+            for kind, label in (
+                ("name", _("Name of the organisation")),
+                ("oversight_name", _("Name of the oversight body")),
+            ):
+                field_name = f"{kind}_{code}"
+                self.fields[field_name] = forms.CharField(
+                    label=format_lazy("{} ({})", label, language_name),
+                    max_length=200,
+                    required=False,
+                    widget=forms.TextInput(attrs={"lang": code}),
+                    help_text=_("Leave empty to use the name above in this language too."),
+                )
+                self.name_fields.append((field_name, code, kind))
+
+    def names_per_language_fields(self) -> list[forms.BoundField]:
+        return [self[field_name] for field_name, _code, _kind in self.name_fields]
+
+    def action_values(self) -> dict[str, Any]:
+        """The cleaned data as configure_organisation takes it: the names per language in one mapping."""
+        values = dict(self.cleaned_data)
+        names: dict[str, dict[str, str]] = {}
+        for field_name, code, kind in self.name_fields:
+            names.setdefault(code, {})[kind] = values.pop(field_name, "")
+        values["names_per_language"] = names
+        return values
 
     @staticmethod
     def initial_for(org: Organisation) -> dict[str, Any]:
@@ -175,6 +209,11 @@ class OrganisationForm(forms.Form):
             "time_zone": org.time_zone,
             "languages": [code for code, _name in org.offered_languages()],
             "reporters_may_search_directory": org.reporters_may_search_directory,
+            **{
+                f"{kind}_{code}": names.get(kind, "")
+                for code, names in org.names_per_language.items()
+                for kind in ("name", "oversight_name")
+            },
         }
 
     def _clean_duration(self, name: str) -> str:

@@ -61,7 +61,11 @@ class ReportIn(Schema):
     location: str = Field("", max_length=actions.MAX_SHORT)
     people: list[PersonIn] = Field(default_factory=list, max_length=actions.MAX_PEOPLE)
     language: str | None = Field(None, max_length=16, description="Preferred language, e.g. en or zh-hans")
-    contact: str = Field("", max_length=actions.MAX_SHORT, description="How to reach the reporter (optional)")
+    contact: str = Field(
+        "",
+        max_length=actions.MAX_SHORT,
+        description="How to reach the reporter (optional); refused on an anonymous report, since it identifies her",
+    )
     name: str = Field("", max_length=actions.MAX_SHORT, description="The reporter's name; only when not anonymous")
     escrow: StrictBool = Field(
         False,

@@ -125,6 +125,8 @@ METADATA: dict[type[models.Model], frozenset[str]] = {
             "oversight_contact",
             "time_zone",
             "languages",
+            # The two names above in other languages (administration, `organisation set --name-in`).
+            "names_per_language",
         }
     ),
 }

@@ -118,9 +118,20 @@ class Organisation(models.Model):
     languages = models.CharField(max_length=200, blank=True, default="")
     # Whether the report form offers "Find in the directory" (names, job titles and units).
     reporters_may_search_directory = models.BooleanField(default=True)
+    # The organisation's and the oversight body's names in other languages, as
+    # {"zh-hans": {"name": "…", "oversight_name": "…"}}; a name not given there is the one above.
+    names_per_language = models.JSONField(default=dict, blank=True)
 
     def __str__(self) -> str:
         return self.name
+
+    def name_in(self, language: str) -> str:
+        """The organisation's name as readers of `language` see it."""
+        return str(self.names_per_language.get(language, {}).get("name") or self.name)
+
+    def oversight_name_in(self, language: str) -> str:
+        """The oversight body's name as readers of `language` see it."""
+        return str(self.names_per_language.get(language, {}).get("oversight_name") or self.oversight_name)
 
     def zone_name(self) -> str:
         return self.time_zone or settings.TIME_ZONE

@@ -49,6 +49,20 @@ class MultipleFileField(forms.FileField):
         return files
 
 
+def no_autocomplete(form: forms.Form) -> None:
+    """autocomplete="off" on every field: the browser must not remember the names she typed."""
+    for field in form.fields.values():
+        field.widget.attrs["autocomplete"] = "off"
+
+
+class ReporterForm(forms.Form):
+    """A form a reporter fills in: nothing she types is remembered by the browser."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        no_autocomplete(self)
+
+
 def _megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):.1f}".rstrip("0").rstrip(".")
 
@@ -149,7 +163,7 @@ class ReportForm(forms.Form):
         label=_("Do you want to give your name?"),
         choices=[
             ("true", _("No, report anonymously")),
-            ("false", _("Yes, report confidentially with my name")),
+            ("false", _("Yes, report confidentially: my name, and how to reach me if I want")),
         ],
         coerce=lambda value: value == "true",
         initial="true",
@@ -157,8 +171,11 @@ class ReportForm(forms.Form):
     )
     reporter_name = forms.CharField(label=_("Your name"), max_length=actions.MAX_SHORT, required=False)
     reporter_contact = forms.CharField(
-        label=_("How can we reach you? (optional)"),
-        help_text=_("A phone number or e-mail address you are comfortable with. You can always use your receipt."),
+        label=_("How can we reach you? (optional, confidential reports only)"),
+        help_text=_(
+            "A phone number or an e-mail address identifies you as surely as your name, so it is only kept with a "
+            "confidential report. You can always use your receipt instead."
+        ),
         max_length=actions.MAX_SHORT,
         required=False,
     )
@@ -204,6 +221,7 @@ class ReportForm(forms.Form):
         self.lookup_row = lookup_row if directory_search else None
         # The extra questions of every category; only the chosen category's are read.
         self.questions = questionnaire.add_questions(self)
+        no_autocomplete(self)
 
     def question_groups(self) -> list[questionnaire.QuestionGroup]:
         return questionnaire.bind_groups(self, self.questions)
@@ -238,6 +256,15 @@ class ReportForm(forms.Form):
         if cleaned.get("anonymous") is True and cleaned.get("reporter_name", "").strip():
             # She chose anonymity: a name typed earlier must not be kept by accident.
             cleaned["reporter_name"] = ""
+        if cleaned.get("anonymous") is True and cleaned.get("reporter_contact", "").strip():
+            # A contact identifies her: it is refused, never silently kept or silently dropped.
+            self.add_error(
+                "reporter_contact",
+                _(
+                    "A phone number or e-mail address identifies you. Remove it to stay anonymous, or choose a "
+                    "confidential report."
+                ),
+            )
         cleaned["answers"], cleaned["questionnaire_version"] = questionnaire.clean_answers(
             self, self.questions, cleaned.get("category", "")
         )
@@ -263,7 +290,7 @@ class ReportForm(forms.Form):
         return result
 
 
-class ReceiptForm(forms.Form):
+class ReceiptForm(ReporterForm):
     receipt = forms.CharField(
         label=_("Your receipt"),
         max_length=100,
@@ -273,7 +300,7 @@ class ReceiptForm(forms.Form):
     )
 
 
-class MessageForm(forms.Form):
+class MessageForm(ReporterForm):
     body = forms.CharField(
         label=_("Your message"),
         max_length=actions.MAX_NARRATIVE,
@@ -290,7 +317,7 @@ class MessageForm(forms.Form):
         return cleaned
 
 
-class AppealForm(forms.Form):
+class AppealForm(ReporterForm):
     reason = forms.CharField(
         label=_("Why are you appealing?"),
         help_text=_("For example: nobody has answered, you disagree with a decision, or you fear retaliation."),
@@ -299,7 +326,7 @@ class AppealForm(forms.Form):
     )
 
 
-class MinutesAnswerForm(forms.Form):
+class MinutesAnswerForm(ReporterForm):
     """Her answer to the minutes of her interview: she agrees, or asks for corrections in her own words."""
 
     answer = forms.ChoiceField(

@@ -157,7 +157,9 @@ def for_reporter(report: Report) -> ReporterView:
     case = report.case
     txt = _Opener(case, keyring.reporter_data_key(report))
     org = current_organisation()
-    explanation, next_step = _explain(case, org.oversight_name)
+    # The oversight body's name as she reads it (the organisation may give it per language).
+    oversight_name = org.oversight_name_in(get_language() or settings.LANGUAGE_CODE)
+    explanation, next_step = _explain(case, oversight_name)
     messages = case.messages.prefetch_related("attachments").all()
     appeals: list[Appeal] = list(case.appeals.order_by("position"))
     return ReporterView(
@@ -170,7 +172,7 @@ def for_reporter(report: Report) -> ReporterView:
         acknowledge_by=timezone.localdate(case.ack_due_at),
         acknowledged_on=timezone.localdate(case.acknowledged_at) if case.acknowledged_at else None,
         feedback_by=timezone.localdate(case.feedback_due_at),
-        oversight_name=org.oversight_name,
+        oversight_name=oversight_name,
         oversight_unavailable=routing.oversight_conflicted(case),
         fallback_contact=org.fallback_contact,
         messages=[_message(m, case.anonymous, txt) for m in messages],
@@ -182,7 +184,7 @@ def for_reporter(report: Report) -> ReporterView:
             for a in report.attachments.filter(message__isnull=True).order_by("position")
         ],
         escalations=[
-            EscalationView(on=timezone.localdate(e.at), text=_escalation_text(e, org.oversight_name))
+            EscalationView(on=timezone.localdate(e.at), text=_escalation_text(e, oversight_name))
             for e in case.escalations.exclude(step=LadderStep.REMINDER).filter(item="")
         ],
         protections=telling.protections(case),

@@ -8,6 +8,7 @@ signed cookie that renews itself on every page.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -15,9 +16,11 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import DatabaseError
+from django.forms.utils import ErrorDict
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -44,6 +47,12 @@ logger = logging.getLogger(__name__)
 
 COOKIE = "ombuds_reporter"
 
+# The receipt between the report's POST and the GET that shows it: kept by her browser
+# alone (nothing on the server holds it), for a few minutes at most, deleted once shown.
+RECEIPT_COOKIE = "ombuds_receipt"
+RECEIPT_COOKIE_SECONDS = 300
+RECEIPT_SHAPE = re.compile(r"[0-9]{4}(-[0-9]{4})+")
+
 ReporterView = Callable[[HttpRequest, Report], HttpResponse]
 
 
@@ -63,6 +72,12 @@ def reporter_required(view: ReporterView) -> Callable[[HttpRequest], HttpRespons
     def wrapper(request: HttpRequest) -> HttpResponse:
         token = request.COOKIES.get(COOKIE, "")
         report = access.report_for_token(token, "web")
+        if report is None and request.method == "POST" and request.resolver_match is not None:
+            kept = _draft_of(request)
+            if kept is not None:
+                # Her page closed while she wrote: her text comes back in the receipt's page (and
+                # only there: nothing is stored), and goes into the form once the receipt opens.
+                return render(request, "intake/return.html", {"form": ReceiptForm(), "draft": kept}, status=401)
         if report is None:
             return redirect("intake:return")
         response = view(request, report)
@@ -74,6 +89,20 @@ def reporter_required(view: ReporterView) -> Callable[[HttpRequest], HttpRespons
     return wrapper
 
 
+# What a reporter may be writing when her session ends: the view's name, and the form field of her text.
+DRAFT_FIELDS = {"message": "body", "appeal": "reason"}
+
+
+def _draft_of(request: HttpRequest) -> dict[str, str] | None:
+    """{"kind", "text"} of the text a POST to the message or appeal form carried, if any."""
+    match = request.resolver_match
+    kind = match.url_name if match is not None and match.url_name in DRAFT_FIELDS else request.POST.get("draft_kind")
+    if kind is None or kind not in DRAFT_FIELDS:
+        return None
+    text = request.POST.get(DRAFT_FIELDS[kind]) or request.POST.get("draft_text", "")
+    return {"kind": kind, "text": text} if text.strip() else None
+
+
 @require_GET
 def start(request: HttpRequest) -> HttpResponse:
     org = selectors.current_organisation()
@@ -82,6 +111,9 @@ def start(request: HttpRequest) -> HttpResponse:
         "intake/start.html",
         {
             "org": org,
+            # Both names as she reads them (the organisation may give them per language).
+            "org_name": org.name_in(get_language()),
+            "oversight_name": org.oversight_name_in(get_language()),
             "ack_within": describe(Duration.parse(org.ack_deadline)),
             "feedback_within": describe(Duration.parse(org.feedback_deadline)),
         },
@@ -96,9 +128,15 @@ def _report_form_options() -> dict[str, Any]:
 @require_http_methods(["GET", "POST"])
 def report(request: HttpRequest) -> HttpResponse:
     options = _report_form_options()
+    page: dict[str, str] = {}  # what every rendering of the report page shares
+    if request.method == "GET" and RECEIPT_COOKIE in request.COOKIES:
+        return _receipt_page(request)
     if request.method == "GET":
         form = ReportForm(initial={"language": get_language()}, **options)
-        return render(request, "intake/report.html", {"form": form})
+        return render(request, "intake/report.html", {"form": form, **page})
+
+    if "switch_language" in request.POST:
+        return _switch_language(request, ReportForm(request.POST, **options), page)
 
     if "lookup" in request.POST:
         # "Find in the directory" for one row: show matches, file nothing. With the search
@@ -108,10 +146,10 @@ def report(request: HttpRequest) -> HttpResponse:
         except ValueError:
             row = 0
         form = ReportForm(request.POST, lookup_row=row, **options)
-        return render(request, "intake/report.html", {"form": form, "files_dropped": bool(request.FILES)})
+        return render(request, "intake/report.html", {"form": form, "files_dropped": bool(request.FILES), **page})
     form = ReportForm(request.POST, request.FILES, **options)
     if not form.is_valid():
-        return render(request, "intake/report.html", {"form": form}, status=400)
+        return render(request, "intake/report.html", {"form": form, **page}, status=400)
     data = form.cleaned_data
     try:
         flood.admit(reports=1, upload_bytes=_upload_size(data["attachments"]))
@@ -156,10 +194,67 @@ def report(request: HttpRequest) -> HttpResponse:
         )
         return render(request, "intake/report.html", {"form": form}, status=503)
 
-    response = render(
-        request, "intake/receipt.html", {"receipt": filed.receipt, "proof": filing_proof.readiness(filed.report)}
-    )
+    # Post/redirect/get: the receipt is shown by the GET this redirects to, so Back and
+    # reload never offer to send the report again.
+    response = HttpResponseRedirect(reverse("intake:report"))
     _set_reporter_cookie(response, access.open_session(filed.report, "web"))
+    response.set_cookie(
+        RECEIPT_COOKIE,
+        filed.receipt,
+        max_age=RECEIPT_COOKIE_SECONDS,
+        httponly=True,
+        samesite="Strict",
+        secure=settings.SESSION_COOKIE_SECURE,
+        path=reverse("intake:report"),
+    )
+    return response
+
+
+def _receipt_page(request: HttpRequest) -> HttpResponse:
+    """The receipt, once: the cookie that carried it through the redirect is deleted with this page."""
+    receipt = request.COOKIES[RECEIPT_COOKIE]
+    report = access.report_for_token(request.COOKIES.get(COOKIE, ""), "web")
+    response: HttpResponse
+    if report is None or not RECEIPT_SHAPE.fullmatch(receipt):
+        response = redirect("intake:report")
+    else:
+        response = render(
+            request,
+            "intake/receipt.html",
+            {
+                "receipt": receipt,
+                "receipt_groups": receipt.split("-"),
+                "filed_on": timezone.localdate(),
+                "proof": filing_proof.readiness(report),
+            },
+        )
+    response.delete_cookie(RECEIPT_COOKIE, path=reverse("intake:report"), samesite="Strict")
+    return response
+
+
+def _switch_language(request: HttpRequest, form: ReportForm, page: dict[str, str]) -> HttpResponse:
+    """The header's language switch on the report form: the same form, her text kept, in the chosen language.
+
+    Nothing is stored: what she typed comes back in the page, as after a directory search.
+    Files cannot come back in a page, so she is told to choose them again.
+    """
+    chosen = request.POST["switch_language"]
+    if chosen not in dict(settings.LANGUAGES):
+        chosen = get_language()
+    translation.activate(chosen)
+    request.LANGUAGE_CODE = chosen
+    # A switch of language is not a submit: no errors yet. Django validates when `errors` is
+    # first read and not before; an empty ErrorDict set now is what it would keep.
+    form._errors = ErrorDict()  # type: ignore[attr-defined]
+    response = render(request, "intake/report.html", {"form": form, "files_dropped": bool(request.FILES), **page})
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        chosen,
+        samesite="Strict",  # as settings.LANGUAGE_COOKIE_SAMESITE
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        path=settings.LANGUAGE_COOKIE_PATH,
+    )
     return response
 
 
@@ -183,17 +278,26 @@ def return_(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return render(request, "intake/return.html", {"form": ReceiptForm()})
     form = ReceiptForm(request.POST)
+    kept = _draft_of(request)  # her unsent text, when her page had closed (reporter_required)
     if not form.is_valid():
-        return render(request, "intake/return.html", {"form": form}, status=400)
+        return render(request, "intake/return.html", {"form": form, "draft": kept}, status=400)
     # Looked up first: a correct receipt always opens, whatever others on her network mistyped.
     found = access.open_with_receipt(form.cleaned_data["receipt"])
     if found is None:
         if not throttle.count_failure(request):
             form.add_error(None, _("Too many attempts. Please wait a while and try again."))
-            return render(request, "intake/return.html", {"form": form}, status=429)
+            return render(request, "intake/return.html", {"form": form, "draft": kept}, status=429)
         form.add_error("receipt", _("This receipt does not open a report. Check each group of digits."))
-        return render(request, "intake/return.html", {"form": form}, status=400)
-    response = HttpResponseRedirect(reverse("intake:status"))
+        return render(request, "intake/return.html", {"form": form, "draft": kept}, status=400)
+    if kept is not None:
+        # Back after her page closed: the status page with her text in the form she was writing.
+        text = kept["text"]
+        if kept["kind"] == "appeal":
+            response = _status_page(request, found, appeal_form=AppealForm(initial={"reason": text}))
+        else:
+            response = _status_page(request, found, message_form=MessageForm(initial={"body": text}))
+    else:
+        response = HttpResponseRedirect(reverse("intake:status"))
     _set_reporter_cookie(response, access.open_session(found, "web"))
     return response
 
@@ -235,6 +339,8 @@ def _status_page(
                 for interview in view.interviews
             ],
             "max_files": settings.OMBUDS_MAX_ATTACHMENTS,
+            "session_minutes": settings.OMBUDS_REPORTER_SESSION_SECONDS // 60,
+            "has_errors": answer_form is not None and bool(answer_form.errors),
             "proof": filing_proof.readiness(report),
             "hold": hold,
         },

@@ -55,7 +55,7 @@ def _save(request: HttpRequest, form: OrganisationForm, wording_form: ReporterWo
     tell_sanctions, wording = wording_form.changes()
     outcomes_changed = tell_sanctions is not None or bool(wording)
     try:
-        actions.configure_organisation(**form.cleaned_data, acting_user=administrator(request))
+        actions.configure_organisation(**form.action_values(), acting_user=administrator(request))
     except actions.NothingToChange as exc:
         if not outcomes_changed:
             form.add_error(None, str(exc))

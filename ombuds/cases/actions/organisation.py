@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -36,6 +36,7 @@ def configure_organisation(
     time_zone: str | None = None,
     languages: Sequence[str] | None = None,
     reporters_may_search_directory: bool | None = None,
+    names_per_language: Mapping[str, Mapping[str, str]] | None = None,
     acting_user: User | None = None,
 ) -> Organisation:
     """Change the organisation's settings; everything is checked before anything is saved.
@@ -71,6 +72,8 @@ def configure_organisation(
         values["languages"] = _languages(languages)
     if reporters_may_search_directory is not None:
         values["reporters_may_search_directory"] = reporters_may_search_directory
+    if names_per_language is not None:
+        values["names_per_language"] = _names_per_language(names_per_language)
     with transaction.atomic(durable=True):
         org = Organisation.objects.select_for_update().get(pk=1)
         changed = sorted(field for field, value in values.items() if getattr(org, field) != value)
@@ -91,6 +94,25 @@ def configure_organisation(
             reporters_may_search_directory=org.reporters_may_search_directory,
         )
     return org
+
+
+NAME_KINDS = ("name", "oversight_name")
+
+
+def _names_per_language(given: Mapping[str, Mapping[str, str]]) -> dict[str, dict[str, str]]:
+    """{language: {"name": …, "oversight_name": …}}, checked; empty names are left out (the default name is used)."""
+    installed = {code for code, _name in settings.LANGUAGES}
+    names: dict[str, dict[str, str]] = {}
+    for code, kinds in given.items():
+        if code not in installed:
+            raise ActionError(_("%(code)s is not one of the installed languages.") % {"code": code})
+        for kind, text in kinds.items():
+            if kind not in NAME_KINDS:
+                raise ActionError(_("unknown kind of name"))
+            cleaned = clean_text(text, name=_("name"), max_length=200)
+            if cleaned:
+                names.setdefault(code, {})[kind] = cleaned
+    return names
 
 
 def _time_zone(value: str) -> str:

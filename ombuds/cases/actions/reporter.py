@@ -201,6 +201,9 @@ def file_report(
     language = clean_text(language or "en", name=_("language"), max_length=16)
     if anonymous and reporter_name:
         raise ActionError(_("an anonymous report cannot carry the reporter's name"))
+    if anonymous and reporter_contact:
+        # A phone number or an e-mail address identifies her as surely as her name.
+        raise ActionError(_("an anonymous report cannot carry a way to reach the reporter"))
     version, answered = _questionnaire(category, questionnaire_version, answers or {})
     people = people or []
     if len(people) > MAX_PEOPLE:

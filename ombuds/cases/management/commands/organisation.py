@@ -29,6 +29,17 @@ class Command(BaseCommand):
         change = sub.add_parser("set", help="change one or more settings")
         change.add_argument("--name")
         change.add_argument("--oversight-name", help='how reporters see the oversight body, e.g. "the Audit Committee"')
+        # The names in another offered language, e.g. --name-in zh-hans "示例公司"; "" goes back to --name.
+        change.add_argument(
+            "--name-in", nargs=2, action="append", metavar=("LANGUAGE", "TEXT"), help="the name in a language"
+        )
+        change.add_argument(
+            "--oversight-name-in",
+            nargs=2,
+            action="append",
+            metavar=("LANGUAGE", "TEXT"),
+            help='the oversight body\'s name in a language, e.g. zh-hans "审计委员会"',
+        )
         change.add_argument(
             "--oversight-contact", help="how a reporter reaches the oversight body directly (shown on the start page)"
         )
@@ -86,6 +97,8 @@ class Command(BaseCommand):
                 "time_zone",
                 "languages",
                 "directory_search",
+                "name_in",
+                "oversight_name_in",
             )
             other_options = ("tell_reporter_sanctions", "phone_region", "reporter_wording", "standard_of_proof")
             try:
@@ -107,6 +120,7 @@ class Command(BaseCommand):
                         reporters_may_search_directory=(
                             options["directory_search"] == "on" if options["directory_search"] is not None else None
                         ),
+                        names_per_language=_names(options["name_in"], options["oversight_name_in"]),
                     )
                 if any(options[o] is not None for o in ("tell_reporter_sanctions", "phone_region", "reporter_wording")):
                     outcome_actions.configure_policy(
@@ -124,6 +138,9 @@ class Command(BaseCommand):
         org = current_organisation()
         self.stdout.write(f"name:                   {org.name}")
         self.stdout.write(f"oversight body:         {org.oversight_name}")
+        for code, names in sorted(org.names_per_language.items()):
+            for kind, text in sorted(names.items()):
+                self.stdout.write(f"{kind} ({code}):".ljust(24) + text)
         self.stdout.write(f"oversight contact:      {org.oversight_contact or '(none)'}")
         self.stdout.write(f"fallback contact:       {org.fallback_contact or '(none)'}")
         self.stdout.write(f"acknowledge within:     {org.ack_deadline}")
@@ -140,3 +157,16 @@ class Command(BaseCommand):
         for key in WORDING_KEYS:
             for language, text in sorted(policy.wording.get(key, {}).items()):
                 self.stdout.write(f"reporter wording {key} [{language}]: {text}")
+
+
+def _names(
+    name_in: list[list[str]] | None, oversight_name_in: list[list[str]] | None
+) -> dict[str, dict[str, str]] | None:
+    """The names per language after these options: the current ones, with those given replaced."""
+    if name_in is None and oversight_name_in is None:
+        return None
+    names = {code: dict(kinds) for code, kinds in current_organisation().names_per_language.items()}
+    for kind, given in (("name", name_in or []), ("oversight_name", oversight_name_in or [])):
+        for code, text in given:
+            names.setdefault(code, {})[kind] = text
+    return names

@@ -25,7 +25,6 @@ from playwright.sync_api import expect
 
 from tests.browser import SCREENSHOTS, TIMEOUT_MS, browser, create_staff, log_in, submit, totp_code
 from tests.realserver import PROJECT_ROOT, RealServer, running_server
-from tests.test_browser_staff import file_report
 
 __all__ = ["browser"]
 
@@ -73,6 +72,22 @@ def set_deadlines(server: RealServer, kinds: dict[str, str]) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+def file_report(server: RealServer, narrative: str) -> tuple[str, str]:
+    """A reporter files through the API; her receipt, and the reference of the case it opened."""
+    before = {row[0] for row in server.query("SELECT reference FROM cases_case")}
+    body = {"category": "sexual_harassment", "role": "affected", "narrative": narrative, "anonymous": True}
+    request = urllib.request.Request(
+        server.base_url + "/api/v1/reports",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        receipt: str = json.load(response)["receipt"]
+    (reference,) = {row[0] for row in server.query("SELECT reference FROM cases_case")} - before
+    return receipt, str(reference)
 
 
 def reporter_writes(server: RealServer, receipt: str, body: str) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import subprocess
 import sys
 import urllib.request
@@ -58,6 +59,30 @@ for reference, kind in json.loads(sys.argv[1]).items():
     at = due[kind]
     Case.objects.filter(reference=reference).update(first_action_due_at=at, ack_due_at=at, next_deadline_at=at)
 """
+
+
+_NEW_STAFF = """
+import sys
+import django
+django.setup()
+from ombuds.accounts.actions import create_staff
+from ombuds.accounts.roles import Role
+create_staff(email=sys.argv[1], name="", roles=[Role.HANDLER], password=sys.argv[2])
+"""
+
+
+def new_handler_without_app(server: RealServer, email: str, password: str) -> None:
+    """A handler who has not set up the authenticator app yet: her first login shows the QR code."""
+    result = subprocess.run(
+        [sys.executable, "-c", _NEW_STAFF, email, password],
+        cwd=PROJECT_ROOT,
+        env=server.environment(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
 
 
 def set_deadlines(server: RealServer, kinds: dict[str, str]) -> None:
@@ -248,6 +273,20 @@ def test_axe_finds_nothing_on_the_workbench(browser, server, bench, width, local
         page.goto(server.base_url + path)
         found[name] = axe_violations(page, source)
         found[name] += [f"scrolls sideways at {width} px"] if scrolls_sideways(page) else []
+    context.close()
+    # The first login of someone without the app: the QR code and the secret in groups.
+    email, password = f"new-{width}-{locale}@example.org", "pw-" + secrets.token_urlsafe(18)
+    new_handler_without_app(server, email, password)
+    context, page = new_context(browser, width, locale)
+    page.goto(server.base_url + "/staff/accounts/login/")
+    page.locator('input[name="login"]').fill(email)
+    page.locator('input[name="password"]').fill(password)
+    assert submit(page, page.locator('form.entrance button[type="submit"]')) == 302
+    page.goto(server.base_url + "/staff/")
+    page.wait_for_url(re.compile(r"/staff/accounts/2fa/totp/activate/$"))
+    expect(page.locator("#authenticator_secret .group").first).to_have_text(re.compile(r"^[A-Z2-7]{4}$"))
+    found["authenticator app"] = axe_violations(page, source)
+    found["authenticator app"] += [f"scrolls sideways at {width} px"] if scrolls_sideways(page) else []
     context.close()
     assert {name: v for name, v in found.items() if v} == {}
 

@@ -584,7 +584,9 @@ ENGLISH_RUN = re.compile(r"[A-Za-z]{2,}(?:[ \t\n,.'’:;?!()-]+[A-Za-z]{2,}){2,}
 
 
 def untranslated(html: str) -> list[str]:
-    """The runs of English words a reader of a Chinese page would see or hear (text, labels, titles).
+    """The English a reader of a Chinese page would see or hear: runs of words, and audit event names.
+
+    Text, labels and titles are read.
 
     E-mail addresses are left out: staff pages name people by them.
     """
@@ -615,7 +617,15 @@ def untranslated(html: str) -> list[str]:
     parser.feed(html)
     # Staff pages list people by e-mail address: data, not text to translate.
     text = re.sub(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", " ", "\n".join(parser.parts))
-    return ENGLISH_RUN.findall(text)
+    return ENGLISH_RUN.findall(text) + _audit_event_names().findall(text)
+
+
+def _audit_event_names() -> re.Pattern[str]:
+    """The English names of audit events ("case viewed"): too short for a run, still untranslated text."""
+    from ombuds.audit.models import EventType
+
+    names = sorted((kind.name.replace("_", " ").lower() for kind in EventType), key=len, reverse=True)
+    return re.compile(r"(?<![A-Za-z])(?:" + "|".join(re.escape(name) for name in names) + r")(?![A-Za-z])")
 
 
 def api_client_for(user) -> Client:

@@ -127,14 +127,14 @@ def test_a_case_is_handled_closed_with_approval_and_the_reporter_reads_the_outco
 
     take_step(page, "Acknowledge")
     assert status_label(page) == "Acknowledged"
-    assert page.locator(".thread .message.staff").count() == 1, "the acknowledgement is not in the thread"
+    assert page.locator(".conversation .message.from-staff").count() == 1, "the acknowledgement is not in the thread"
 
     message_form = page.locator("#messages form")
     message_form.locator('textarea[name="message-body"]').fill(staff_message)
     status = submit(page, message_form.get_by_role("button", name="Send to the reporter"))
     assert status == 302, f"sending the message answered {status}"
     expect(flash(page)).to_contain_text("Message sent to the reporter.")
-    expect(page.locator(".thread .message.staff").last).to_contain_text(staff_message)
+    expect(page.locator(".conversation .message.from-staff").last).to_contain_text(staff_message)
 
     take_step(page, "Begin assessment")
     assert status_label(page) == "In assessment"
@@ -175,7 +175,7 @@ def test_a_case_is_handled_closed_with_approval_and_the_reporter_reads_the_outco
     take_step(page, "Approve the proposal")
     assert status_label(page) == "Closed — Closed without investigation"
     expect(page.locator("section.notice", has_text="Closure without investigation proposed")).to_have_count(0)
-    expect(page.locator(".thread .message.staff").last).to_contain_text(reason)
+    expect(page.locator(".conversation .message.from-staff").last).to_contain_text(reason)
 
     # A lead cannot approve their own proposal either.
     open_case(page, base, second)

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET
 from ombuds.accounts import mfa
 from ombuds.accounts.roles import AUDIT_READERS, roles_of
 from ombuds.audit import sth, tree_heads
-from ombuds.audit.models import EventType
+from ombuds.audit.labels import event_label
 from ombuds.audit.signing_key import signing_key
 from ombuds.cases import access
 
@@ -35,7 +35,7 @@ def trail(request: HttpRequest) -> HttpResponse:
     elif reference:
         events = events.none()
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [(event, EventType(event.event_type).name.replace("_", " ").lower()) for event in page]
+    rows = [(event, event_label(event.event_type)) for event in page]
     return render(request, "audit/trail.html", {"page": page, "rows": rows, "reference": reference})
 
 
@@ -60,7 +60,7 @@ def proof(request: HttpRequest, index: int) -> HttpResponse:
         "audit/proof.html",
         {
             "event": event,
-            "name": EventType(event.event_type).name.replace("_", " ").lower(),
+            "name": event_label(event.event_type),
             "leaf_hash": bytes(event.leaf_hash).hex(),
             "head": head,
             "head_json": head.signed().to_bytes().decode("ascii") if head is not None else "",

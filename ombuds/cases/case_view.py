@@ -22,6 +22,7 @@ from django.utils.functional import Promise
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from ombuds.audit.labels import event_label
 from ombuds.audit.models import ActorKind, AuditEvent, EventType, PendingEvent
 from ombuds.cases import content, keyring, permissions, routing
 from ombuds.cases.models import (
@@ -365,7 +366,7 @@ def _timeline(case: Case) -> tuple[list[TimelineEntry], int]:
         entries.append(
             TimelineEntry(
                 at=timezone.localdate(at) if (by_her and case.anonymous) else at,
-                event=EventType(event_type).name.replace("_", " ").lower(),
+                event=event_label(event_type),
                 actor=actor,
                 actor_kind=actor_kind,
             )

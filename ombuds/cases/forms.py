@@ -17,8 +17,10 @@ if TYPE_CHECKING:
 
 
 class InboxFilter(forms.Form):
-    status = forms.ChoiceField(choices=[("", _("Any status")), *Status.choices], required=False)
-    category = forms.ChoiceField(choices=[("", _("Any category")), *Category.choices], required=False)
+    status = forms.ChoiceField(label=_("Status"), choices=[("", _("Any status")), *Status.choices], required=False)
+    category = forms.ChoiceField(
+        label=_("Category"), choices=[("", _("Any category")), *Category.choices], required=False
+    )
     overdue = forms.BooleanField(label=_("Overdue"), required=False)
     due_within = forms.IntegerField(label=_("Due within (days)"), min_value=0, max_value=366, required=False)
     mine = forms.BooleanField(label=_("Assigned to me"), required=False)

@@ -25,7 +25,7 @@ from ombuds.accounts import mfa, tokens
 from ombuds.accounts.forms import NewTokenForm
 from ombuds.accounts.models import ApiToken
 from ombuds.accounts.roles import CASE_OPENERS, roles_of
-from ombuds.cases import access, actions, case_view, permissions, selectors, workflow
+from ombuds.cases import access, actions, case_view, permissions, selectors, urgency, workflow
 from ombuds.cases import forms as case_forms
 from ombuds.cases.models import Case, InvolvedPerson
 from ombuds.cases.permissions import Act
@@ -85,17 +85,21 @@ def inbox(request: HttpRequest) -> HttpResponse:
     )
     query = request.GET.copy()
     query.pop("page", None)
+    tasks = investigation_selectors.open_tasks(user, now=now)
     return render(
         request,
         "cases/inbox.html",
         {
             "form": form,
             "page": page,
+            # Each row with its urgency in words; the page is already in deadline order,
+            # so overdue and due-today cases come first.
+            "rows": [(case, urgency.of(case.next_deadline_at, now)) for case in page],
             "now": now,
             "query": query.urlencode(),
             "can_read_cases": bool(roles_of(user) & CASE_OPENERS),
             # The investigation tasks she owns, overdue ones first to catch the eye.
-            "tasks": investigation_selectors.open_tasks(user, now=now),
+            "tasks": [(task, urgency.of(task.due_at, now)) for task in tasks],
         },
     )
 

@@ -64,22 +64,7 @@ NOT_PAGES = ("i18n/", "api/")
 # Staff and administration pages that still fail, as {route: {rule id, ...}}: fixed on the
 # staff side of the same change. The gate reports them on every run and fails when an
 # entry is no longer needed, so the list only shrinks; the merged gate has it empty.
-KNOWN_STAFF_VIOLATIONS: dict[str, frozenset[str]] = {
-    "staff/": frozenset({HORIZONTAL_SCROLL, "landmark-unique", "select-name"}),
-    "staff/audit/": frozenset({HORIZONTAL_SCROLL, "landmark-unique"}),
-    "staff/audit/proofs/<int:index>/": frozenset({HORIZONTAL_SCROLL}),
-    "staff/settings/": frozenset({"empty-table-header"}),
-    "staff/rehire/": frozenset({HORIZONTAL_SCROLL}),
-    "staff/cases/<ref:reference>/investigation/": frozenset({"empty-table-header", HORIZONTAL_SCROLL}),
-    "staff/cases/<ref:reference>/investigation/evidence/<int:evidence_id>/custody/": frozenset({HORIZONTAL_SCROLL}),
-    "staff/admin/directory/": frozenset({HORIZONTAL_SCROLL}),
-    "staff/admin/policies/": frozenset({HORIZONTAL_SCROLL}),
-    "staff/admin/policies/acknowledgements/": frozenset({HORIZONTAL_SCROLL}),
-    "staff/admin/questionnaire/": frozenset({HORIZONTAL_SCROLL}),
-    "staff/admin/resources/": frozenset({HORIZONTAL_SCROLL}),
-    "staff/admin/staff/": frozenset({HORIZONTAL_SCROLL}),
-    "staff/admin/staff/<int:user_id>/": frozenset({HORIZONTAL_SCROLL}),
-}
+KNOWN_STAFF_VIOLATIONS: dict[str, frozenset[str]] = {}
 
 
 @dataclass

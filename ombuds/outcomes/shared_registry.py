@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-import requests
 from django.conf import settings
 from nacl.encoding import RawEncoder
 from nacl.hash import blake2b
@@ -33,6 +35,8 @@ from ombuds.crypto.ristretto255 import Element
 from ombuds.registry_service import protocol
 
 TIMEOUT_S = 10.0
+# An answer is a few kilobytes; anything longer is cut and then refused as not JSON.
+MAX_ANSWER = 1024 * 1024
 _SEALING_AD = b"ombuds registry pending identifiers v1"
 
 
@@ -119,14 +123,18 @@ def _call(method: str, path: str, payload: dict[str, Any] | None = None) -> dict
     headers = protocol.sign_headers(signing_key(), method, path, body, time.time())
     headers["Content-Type"] = "application/json"
     url = settings.OMBUDS_REGISTRY_URL.rstrip("/") + path
+    if urlsplit(url).scheme not in ("http", "https"):
+        raise RegistryUnavailable("OMBUDS_REGISTRY_URL must be an http:// or https:// address")
+    request = urllib.request.Request(url, data=body or None, headers=headers, method=method)  # noqa: S310 - scheme checked above
     try:
-        response = requests.request(method, url, data=body or None, headers=headers, timeout=TIMEOUT_S)
-    except requests.RequestException as exc:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:  # noqa: S310 - scheme checked above
+            content = response.read(MAX_ANSWER)
+    except urllib.error.HTTPError as exc:
+        raise RegistryUnavailable(f"the registry refused the request (HTTP {exc.code})") from None
+    except (urllib.error.URLError, OSError) as exc:
         raise RegistryUnavailable(f"the registry did not answer ({type(exc).__name__})") from None
-    if response.status_code not in (200, 201):
-        raise RegistryUnavailable(f"the registry refused the request (HTTP {response.status_code})")
     try:
-        answer = response.json()
+        answer = json.loads(content)
     except ValueError:
         raise RegistryUnavailable("the registry's answer is not JSON") from None
     if not isinstance(answer, dict):

@@ -63,7 +63,8 @@ def _parse(html: str) -> _Fields:
 
 
 def _page(response) -> str:
-    return response.content.decode()
+    html: str = response.content.decode()
+    return html
 
 
 def _title(html: str) -> str:

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.test import Client
 
 from ombuds.audit.models import AuditEvent, EventType
+from ombuds.core.templatetags.reader_dates import written_date
 from ombuds.resources import actions, catalogue
 from ombuds.resources.models import DefaultOverride
 from tests.support import client_for
@@ -118,7 +119,8 @@ def test_each_shipped_entry_on_the_page_names_its_source_and_the_day_it_was_chec
     shipped = [entry for entry in catalogue.defaults().entries if entry.country == "GB"]
     for entry in shipped:
         line = (
-            f'Checked on {entry.checked:%Y-%m-%d} against <a href="{entry.source_url}" rel="noopener noreferrer">'
+            f'Checked on <span class="nowrap">{written_date(entry.checked)}</span> '
+            f'against <a href="{entry.source_url}" rel="noopener noreferrer">'
             "its source</a>."
         )
         assert line in page, entry.key

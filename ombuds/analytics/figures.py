@@ -247,8 +247,12 @@ def _own_counts(source: Source, units: Units, period: Period | None, tz: zoneinf
     return own
 
 
-def grid(source: Source, units: Units, period: Period, tz: zoneinfo.ZoneInfo) -> Grid:
-    own = _own_counts(source, units, period, tz)
+def grid(
+    source: Source, units: Units, period: Period, tz: zoneinfo.ZoneInfo, own: dict[Any, int] | None = None
+) -> Grid:
+    """The suppressed grid of one dimension; `own` when its counts were already made (see cube)."""
+    if own is None:
+        own = _own_counts(source, units, period, tz)
     months: list[Hashable] = list(period.months()) if source.moment is not None else [NOW]
     return Grid(
         threshold=units.threshold,
@@ -258,6 +262,39 @@ def grid(source: Source, units: Units, period: Period, tz: zoneinfo.ZoneInfo) ->
         own=own,
         empty=frozenset() if source.organisation_only else frozenset(units.empty),
     )
+
+
+# Dimensions of the same table placed in a month by the same moment: one GROUP BY over
+# (unit, month, every dimension) counts them all, each case's unit and first reporter role
+# found once, and each dimension's counts are sums over that small result.
+CUBES: dict[str, tuple[str, dict[str, str]]] = {
+    "received": ("received_at", {"category": "category", "role": "_role", "anonymous": "anonymous"}),
+    "closed": ("closed_at", {"outcome": "outcome", "finding": "finding"}),
+}
+# Values a case has not got yet ("" before it is closed): not counted in that dimension.
+_NOT_YET: dict[str, object] = {"outcome": "", "finding": ""}
+
+
+def cube(name: str, units: Units, period: Period, tz: zoneinfo.ZoneInfo) -> dict[str, dict[Any, int]]:
+    """The own counts of each dimension of a cube, from one grouped query over the period's cases."""
+    moment, columns = CUBES[name]
+    start, end = period.bounds(tz)
+    rows = visible_cases().filter(**{f"{moment}__gte": start, f"{moment}__lt": end})
+    annotations: dict[str, Any] = {"_unit": unit_of_case(), "_month": TruncMonth(moment, tzinfo=tz)}
+    if "_role" in columns.values():
+        annotations["_role"] = first_role()
+    rows = rows.annotate(**annotations)
+    wanted = list(dict.fromkeys(columns.values()))
+    found: dict[str, dict[Any, int]] = {key: defaultdict(int) for key in columns}
+    for row in rows.order_by().values("_unit", "_month", *wanted).annotate(_n=Count("pk")):
+        unit = units.reporting.get(row["_unit"], ROOT)
+        month = _month_key(row["_month"], tz)
+        for key, column in columns.items():
+            value = row[column]
+            if key in _NOT_YET and value == _NOT_YET[key]:
+                continue
+            found[key][(unit, month, value)] += row["_n"]
+    return found
 
 
 def _in_force_measures() -> QuerySet[Measure]:
@@ -475,13 +512,12 @@ def _table(key: str, g: Grid, scope: int, months: list[Hashable]) -> Figure:
     return Figure(key, str(TITLES[key]), rows, g.cell(scope, months, TOTAL), references.text(key))
 
 
-def _handler_label(pk: Hashable) -> str:
-    if not isinstance(pk, int):
-        return str(_("Not assigned"))
+def _handler_labels(pks: Sequence[Hashable]) -> dict[Hashable, str]:
+    """Each handler's e-mail address, in one query; "Not assigned" for the row of nobody."""
     from django.contrib.auth.models import User
 
-    user = User.objects.filter(pk=pk).only("email").first()
-    return user.email if user is not None else str(pk)
+    emails = dict(User.objects.filter(pk__in=[pk for pk in pks if isinstance(pk, int)]).values_list("pk", "email"))
+    return {pk: emails.get(pk, str(pk)) if isinstance(pk, int) else str(_("Not assigned")) for pk in pks}
 
 
 def build(*, period: Period, scope: int, reduced: bool, units: Units | None = None) -> Dashboard:
@@ -495,9 +531,17 @@ def build(*, period: Period, scope: int, reduced: bool, units: Units | None = No
     wanted = [key for key in TITLES if not reduced or key in REDUCED]
     grids: dict[str, Grid] = {}
 
+    cubes: dict[str, dict[str, dict[Any, int]]] = {}
+
     def grid_of(key: str) -> Grid:
         if key not in grids:
-            grids[key] = grid(SOURCES[key], units, period, tz)
+            own = None
+            for name, (_moment, columns) in CUBES.items():
+                if key in columns:
+                    if name not in cubes:
+                        cubes[name] = cube(name, units, period, tz)
+                    own = cubes[name][key]
+            grids[key] = grid(SOURCES[key], units, period, tz, own)
         return grids[key]
 
     # The same cases split three ways: one total for all three.
@@ -514,7 +558,8 @@ def build(*, period: Period, scope: int, reduced: bool, units: Units | None = No
             figures.append(Figure(key, str(TITLES[key]), rows, g.cell(scope, [NOW], TOTAL), "", note))
         elif key == "overdue_handler":
             g = grid_of(key)
-            rows = [Row(str(pk), _handler_label(pk), g.cell(scope, [NOW], pk)) for pk in g.values]
+            names = _handler_labels(g.values)
+            rows = [Row(str(pk), names[pk], g.cell(scope, [NOW], pk)) for pk in g.values]
             figures.append(Figure(key, str(TITLES[key]), rows, g.cell(scope, [NOW], TOTAL)))
         elif SOURCES[key].organisation_only and scope != ROOT:
             note = str(_("Counted for the whole organisation only."))

@@ -26,7 +26,7 @@ output independently.
 from __future__ import annotations
 
 import enum
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -94,6 +94,7 @@ class Grid:
                     self.counts[(unit, month, value)] = count
                     total += count
                 self.counts[(unit, month, TOTAL)] = total
+        self._relations: dict[Hashable, list[tuple[list[tuple[int, Key]], int]]] = {}
         self.states: dict[Key, State] = {}
         for month in self.months:
             self.states.update(_decide(self, month))
@@ -118,6 +119,11 @@ class Grid:
         A unit's own part (its cases not in a sub-unit) is never shown; it enters the sums
         as an unknown, except for a unit with nobody of its own, where a reader knows it is 0.
         """
+        if month not in self._relations:
+            self._relations[month] = self._form_relations(month)
+        return self._relations[month]
+
+    def _form_relations(self, month: Hashable) -> list[tuple[list[tuple[int, Key]], int]]:
         found: list[tuple[list[tuple[int, Key]], int]] = []
         columns = [*self.values, TOTAL]
         for unit in self.units:
@@ -168,24 +174,32 @@ class Grid:
 
 
 def _decide(grid: Grid, month: Hashable, forced: frozenset[Key] = frozenset()) -> dict[Key, State]:
-    """The states of one month's cells. `forced` cells are hidden whatever their count, and kept unrecoverable."""
+    """The states of one month's cells. `forced` cells are hidden whatever their count, and kept unrecoverable.
+
+    The work depends on the month's cells (units × values) and how many of them are
+    small, never on how many cases they count.
+    """
     threshold = grid.threshold
     relations = grid.relations(month)
     hidden_parts = grid.own_counts(month)
-    counts: dict[Key, int] = {**grid.counts, **hidden_parts}
+    counts: dict[Key, int] = dict(hidden_parts)
     states: dict[Key, State] = dict.fromkeys(hidden_parts, State.HIDDEN)
     for unit in grid.units:
         for value in [*grid.values, TOTAL]:
             key = (unit, month, value)
+            counts[key] = grid.counts[key]
             states[key] = State.SMALL if 0 < counts[key] < threshold else State.SHOWN
             if key in forced and states[key] is State.SHOWN:
                 states[key] = State.SUPPRESSED
+    touching = _touching(relations)
     for _round in range(10_000):
         pinned = pinned_cells(relations, counts, states, threshold, forced)
         if not pinned:
             break
         # Every pinned cell gets its protection in this round: fewer rounds of propagation.
-        protected = [_protect(target, relations, counts, states, threshold) for target in sorted(pinned, key=_order)]
+        protected = [
+            _protect(target, relations, counts, states, threshold, touching) for target in sorted(pinned, key=_order)
+        ]
         if not any(protected):
             # Nothing of at least the threshold is left to hide beside it: the last resort
             # hides every count of the month but the zeros.
@@ -194,6 +208,15 @@ def _decide(grid: Grid, month: Hashable, forced: frozenset[Key] = frozenset()) -
                     states[key] = State.SUPPRESSED
             break
     return {key: state for key, state in states.items() if state is not State.HIDDEN}
+
+
+def _touching(relations: Sequence[tuple[Sequence[tuple[int, Key]], int]]) -> dict[Key, list[int]]:
+    """For each cell, the indexes of the sums it enters."""
+    found: dict[Key, list[int]] = defaultdict(list)
+    for index, (terms, _constant) in enumerate(relations):
+        for _sign, key in terms:
+            found[key].append(index)
+    return found
 
 
 def _order(key: Key) -> tuple[str, ...]:
@@ -206,10 +229,13 @@ def _protect(
     counts: Mapping[Key, int],
     states: dict[Key, State],
     threshold: int,
+    touching: Mapping[Key, list[int]] | None = None,
 ) -> bool:
     """Hide the smallest shown cell (at least the threshold) in the sum that leaves `target` least hidden."""
     best: tuple[int, int, tuple[str, ...], Key] | None = None
-    for terms, _constant in relations:
+    indexes = touching[target] if touching is not None else range(len(relations))
+    for index in indexes:
+        terms, _constant = relations[index]
         keys = [key for _sign, key in terms]
         if target not in keys:
             continue
@@ -247,7 +273,8 @@ def pinned_cells(
     for key, state in states.items():
         if state is not State.SHOWN:
             low[key], high[key] = bounds_of(state, threshold)
-    live = []
+    live: list[tuple[list[tuple[int, Key]], int]] = []
+    touching: dict[Key, list[int]] = defaultdict(list)
     for terms, constant in relations:
         rest = constant
         hidden = []
@@ -257,28 +284,41 @@ def pinned_cells(
             else:
                 rest -= sign * counts[key]
         if hidden:
+            for _sign, key in hidden:
+                touching[key].append(len(live))
             live.append((hidden, rest))
-    changed = True
-    rounds = 0
-    while changed and rounds < 50:
-        changed = False
-        rounds += 1
-        for hidden, rest in live:
-            all_low = sum(s * (low[k] if s > 0 else high[k]) for s, k in hidden)
-            all_high = sum(s * (high[k] if s > 0 else low[k]) for s, k in hidden)
-            for sign, key in hidden:
-                # sign·x = rest - Σ others
-                other_low = all_low - sign * (low[key] if sign > 0 else high[key])
-                other_high = all_high - sign * (high[key] if sign > 0 else low[key])
-                lo, hi = rest - other_high, rest - other_low
-                if sign < 0:
-                    lo, hi = -hi, -lo
-                if lo > low[key]:
-                    low[key] = lo
-                    changed = True
-                if hi < high[key]:
-                    high[key] = hi
-                    changed = True
+    # A work list: a sum is looked at again only when a bound of one of its cells moved.
+    # The bounds only narrow, so this reaches the same fixed point as sweeping every sum
+    # until nothing changes, in as many steps as 50 such sweeps at most.
+    queue = deque(range(len(live)))
+    queued = [True] * len(live)
+    budget = 50 * len(live)
+    while queue and budget > 0:
+        budget -= 1
+        index = queue.popleft()
+        queued[index] = False
+        hidden, rest = live[index]
+        all_low = sum(s * (low[k] if s > 0 else high[k]) for s, k in hidden)
+        all_high = sum(s * (high[k] if s > 0 else low[k]) for s, k in hidden)
+        for sign, key in hidden:
+            # sign·x = rest - Σ others
+            other_low = all_low - sign * (low[key] if sign > 0 else high[key])
+            other_high = all_high - sign * (high[key] if sign > 0 else low[key])
+            lo, hi = rest - other_high, rest - other_low
+            if sign < 0:
+                lo, hi = -hi, -lo
+            moved = False
+            if lo > low[key]:
+                low[key] = lo
+                moved = True
+            if hi < high[key]:
+                high[key] = hi
+                moved = True
+            if moved:
+                for other in touching[key]:
+                    if not queued[other]:
+                        queued[other] = True
+                        queue.append(other)
     return [
         key
         for key, state in states.items()

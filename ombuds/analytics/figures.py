@@ -22,8 +22,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, DurationField, ExpressionWrapper, F, OuterRef, QuerySet, Subquery
-from django.db.models.functions import TruncMonth
+from django.db.models import Case as Choose
+from django.db.models import CharField, Count, F, FloatField, Func, OuterRef, QuerySet, Subquery, Value, When
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -205,14 +205,39 @@ def visible_cases() -> QuerySet[Case]:
     return Case.objects.filter(held_in_escrow=False)
 
 
-def _month_key(value: datetime | date | None, tz: zoneinfo.ZoneInfo) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        if timezone.is_aware(value):
-            value = value.astimezone(tz)
-        return value.strftime("%Y-%m")
-    return value.strftime("%Y-%m")
+def month_of(moment: str, period: Period, tz: zoneinfo.ZoneInfo) -> Choose:
+    """The month ("YYYY-MM") of a moment within the period, worked out by the database.
+
+    Comparisons with each month's end, computed here in the organisation's time zone: no
+    function of ours runs on each row, on SQLite as on PostgreSQL.
+    """
+    whens = []
+    for month in period.months():
+        year, number = int(month[:4]), int(month[5:])
+        index = year * 12 + number  # the next month
+        end = datetime.combine(date(index // 12, index % 12 + 1, 1), time(), tz)
+        whens.append(When(**{f"{moment}__lt": end}, then=Value(month)))
+    return Choose(*whens, default=Value(""), output_field=CharField())
+
+
+class Seconds(Func):
+    """Seconds from one moment column to another, computed by the database (sortable, indexable in order)."""
+
+    output_field = FloatField()
+    arg_joiner = " - "
+    template = "EXTRACT(EPOCH FROM (%(expressions)s))"
+
+    def __init__(self, end: str, start: str) -> None:
+        super().__init__(F(end), F(start))
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
+        return self.as_sql(
+            compiler,
+            connection,
+            template="((julianday(%(expressions)s)) * 86400.0)",
+            arg_joiner=") - julianday(",
+            **extra_context,
+        )
 
 
 @dataclass(frozen=True)
@@ -235,14 +260,14 @@ def _own_counts(source: Source, units: Units, period: Period | None, tz: zoneinf
     annotations: dict[str, Any] = {}
     if not source.organisation_only:
         annotations["_unit"] = unit_of_case(source.case_ref)
-    if source.moment is not None:
-        annotations["_month"] = TruncMonth(source.moment, tzinfo=tz)
+    if source.moment is not None and period is not None:
+        annotations["_month"] = month_of(source.moment, period, tz)
     rows = rows.annotate(**annotations)
     keys = [key for key in ("_unit", "_month") if key in annotations] + [source.value]
     own: dict[Any, int] = defaultdict(int)
     for row in rows.order_by().values(*keys).annotate(_n=Count("pk")):
         unit = ROOT if source.organisation_only else units.reporting.get(row["_unit"], ROOT)
-        month = _month_key(row["_month"], tz) if source.moment is not None else NOW
+        month = row["_month"] if "_month" in annotations else NOW
         own[(unit, month, row[source.value])] += row["_n"]
     return own
 
@@ -280,7 +305,7 @@ def cube(name: str, units: Units, period: Period, tz: zoneinfo.ZoneInfo) -> dict
     moment, columns = CUBES[name]
     start, end = period.bounds(tz)
     rows = visible_cases().filter(**{f"{moment}__gte": start, f"{moment}__lt": end})
-    annotations: dict[str, Any] = {"_unit": unit_of_case(), "_month": TruncMonth(moment, tzinfo=tz)}
+    annotations: dict[str, Any] = {"_unit": unit_of_case(), "_month": month_of(moment, period, tz)}
     if "_role" in columns.values():
         annotations["_role"] = first_role()
     rows = rows.annotate(**annotations)
@@ -288,7 +313,7 @@ def cube(name: str, units: Units, period: Period, tz: zoneinfo.ZoneInfo) -> dict
     found: dict[str, dict[Any, int]] = {key: defaultdict(int) for key in columns}
     for row in rows.order_by().values("_unit", "_month", *wanted).annotate(_n=Count("pk")):
         unit = units.reporting.get(row["_unit"], ROOT)
-        month = _month_key(row["_month"], tz)
+        month = row["_month"]
         for key, column in columns.items():
             value = row[column]
             if key in _NOT_YET and value == _NOT_YET[key]:
@@ -412,7 +437,7 @@ def _duration(key: str, scope_units: list[int] | None, period: Period, tz: zonei
     rows = visible_cases().filter(received_at__gte=start, received_at__lt=end, **{f"{column}__isnull": False})
     if scope_units is not None:
         rows = rows.annotate(_unit=unit_of_case()).filter(_unit__in=scope_units)
-    rows = rows.annotate(_took=ExpressionWrapper(F(column) - F("received_at"), output_field=DurationField()))
+    rows = rows.annotate(_took=Seconds(column, "received_at"))
     count = rows.count()
     if count < limit:
         return Duration(key, str(title), None, None, references.text(key))
@@ -420,8 +445,7 @@ def _duration(key: str, scope_units: list[int] | None, period: Period, tz: zonei
     def at_rank(fraction: float) -> float:
         index = max(0, math.ceil(fraction * count) - 1)  # nearest rank
         took = rows.order_by("_took", "pk").values_list("_took", flat=True)[index]
-        assert isinstance(took, timedelta)
-        return round(took.total_seconds() / 86400, 1)
+        return round(float(took) / 86400, 1)
 
     return Duration(key, str(title), at_rank(0.5), at_rank(0.9), references.text(key))
 

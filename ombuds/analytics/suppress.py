@@ -176,7 +176,7 @@ class Grid:
 def _decide(grid: Grid, month: Hashable, forced: frozenset[Key] = frozenset()) -> dict[Key, State]:
     """The states of one month's cells. `forced` cells are hidden whatever their count, and kept unrecoverable.
 
-    The work depends on the month's cells (units × values) and how many of them are
+    The work depends on the month's cells (units by values) and how many of them are
     small, never on how many cases they count.
     """
     threshold = grid.threshold
@@ -268,25 +268,34 @@ def pinned_cells(
     forced: frozenset[Key] = frozenset(),
 ) -> list[Key]:
     """The small (and forced) cells a reader can pin to one value by propagating bounds through the sums."""
-    low: dict[Key, int] = {}
-    high: dict[Key, int] = {}
+    # The hidden cells are numbered once, so the propagation works on lists of integers
+    # and never hashes a cell's key again.
+    number: dict[Key, int] = {}
+    low: list[int] = []
+    high: list[int] = []
     for key, state in states.items():
         if state is not State.SHOWN:
-            low[key], high[key] = bounds_of(state, threshold)
-    live: list[tuple[list[tuple[int, Key]], int]] = []
-    touching: dict[Key, list[int]] = defaultdict(list)
+            number[key] = len(low)
+            lo, hi = bounds_of(state, threshold)
+            low.append(lo)
+            high.append(hi)
+    live: list[tuple[list[int], list[int], int]] = []  # (signs, hidden cells, constant less the shown cells)
+    touching: list[list[int]] = [[] for _ in low]
     for terms, constant in relations:
         rest = constant
-        hidden = []
+        signs: list[int] = []
+        cells: list[int] = []
         for sign, key in terms:
-            if key in low:
-                hidden.append((sign, key))
-            else:
+            found = number.get(key)
+            if found is None:
                 rest -= sign * counts[key]
-        if hidden:
-            for _sign, key in hidden:
-                touching[key].append(len(live))
-            live.append((hidden, rest))
+            else:
+                signs.append(sign)
+                cells.append(found)
+        if cells:
+            for cell in cells:
+                touching[cell].append(len(live))
+            live.append((signs, cells, rest))
     # A work list: a sum is looked at again only when a bound of one of its cells moved.
     # The bounds only narrow, so this reaches the same fixed point as sweeping every sum
     # until nothing changes, in as many steps as 50 such sweeps at most.
@@ -297,33 +306,37 @@ def pinned_cells(
         budget -= 1
         index = queue.popleft()
         queued[index] = False
-        hidden, rest = live[index]
-        all_low = sum(s * (low[k] if s > 0 else high[k]) for s, k in hidden)
-        all_high = sum(s * (high[k] if s > 0 else low[k]) for s, k in hidden)
-        for sign, key in hidden:
+        signs, cells, rest = live[index]
+        # Each term's least and greatest value, sign included (signs are +1 or -1).
+        lows = [low[c] if s > 0 else -high[c] for s, c in zip(signs, cells, strict=True)]
+        highs = [high[c] if s > 0 else -low[c] for s, c in zip(signs, cells, strict=True)]
+        all_low = sum(lows)
+        all_high = sum(highs)
+        for sign, cell, term_low, term_high in zip(signs, cells, lows, highs, strict=True):
             # sign·x = rest - Σ others
-            other_low = all_low - sign * (low[key] if sign > 0 else high[key])
-            other_high = all_high - sign * (high[key] if sign > 0 else low[key])
-            lo, hi = rest - other_high, rest - other_low
+            lo, hi = rest - (all_high - term_high), rest - (all_low - term_low)
             if sign < 0:
                 lo, hi = -hi, -lo
             moved = False
-            if lo > low[key]:
-                low[key] = lo
+            if lo > low[cell]:
+                low[cell] = lo
                 moved = True
-            if hi < high[key]:
-                high[key] = hi
+            if hi < high[cell]:
+                high[cell] = hi
                 moved = True
             if moved:
-                for other in touching[key]:
+                for other in touching[cell]:
                     if not queued[other]:
                         queued[other] = True
                         queue.append(other)
     return [
         key
-        for key, state in states.items()
-        if low.get(key, 0) >= high.get(key, 0)
-        and (state in (State.SMALL, State.SUPPRESSED) or (state is State.HIDDEN and 0 < counts[key] < threshold))
+        for key, cell in number.items()
+        if low[cell] >= high[cell]
+        and (
+            states[key] in (State.SMALL, State.SUPPRESSED)
+            or (states[key] is State.HIDDEN and 0 < counts[key] < threshold)
+        )
     ]
 
 

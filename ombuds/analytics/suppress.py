@@ -123,10 +123,19 @@ class Grid:
             self._relations[month] = self._form_relations(month)
         return self._relations[month]
 
+    def active(self, month: Hashable) -> list[int]:
+        """The units with cases in the month (their own or their sub-units').
+
+        A unit with none shows zeros, and so do all its sub-units: its own part is zero and
+        enters no sum with any other unknown, so its sums can pin nothing small and are
+        left out. The work then follows the cells that count something, not the directory.
+        """
+        return [unit for unit in self.units if self.counts[(unit, month, TOTAL)] > 0]
+
     def _form_relations(self, month: Hashable) -> list[tuple[list[tuple[int, Key]], int]]:
         found: list[tuple[list[tuple[int, Key]], int]] = []
         columns = [*self.values, TOTAL]
-        for unit in self.units:
+        for unit in self.active(month):
             found.append(([(1, (unit, month, TOTAL))] + [(-1, (unit, month, value)) for value in self.values], 0))
             if not self.children[unit]:
                 continue
@@ -149,7 +158,7 @@ class Grid:
     def own_counts(self, month: Hashable) -> dict[Key, int]:
         """The true counts of the own parts that enter the sums (never shown)."""
         found: dict[Key, int] = {}
-        for unit in self.units:
+        for unit in self.active(month):
             if self.children[unit] and unit not in self.empty:
                 for value in self.values:
                     found[self.own_key(unit, month, value)] = self._own.get((unit, month, value), 0)

@@ -108,7 +108,7 @@ def test_the_work_list_pins_the_same_cells_as_sweeping_every_sum(seed: int) -> N
     rng = random.Random(seed)  # noqa: S311 - test data, not a secret
     parents = {1: ROOT, 2: ROOT, 3: 1, 4: 1, 5: 2, 6: 5}
     values: list[Hashable] = ["a", "b", "c"]
-    own = {
+    own: dict[Key, int] = {
         (unit, "2026-01", value): rng.choice([0, 0, 1, 2, 4, 5, 7, 12, 30])
         for unit in [ROOT, *parents]
         for value in values

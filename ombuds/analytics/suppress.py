@@ -95,7 +95,6 @@ class Grid:
                     total += count
                 self.counts[(unit, month, TOTAL)] = total
         self._relations: dict[Hashable, list[tuple[list[tuple[int, Key]], int]]] = {}
-        self._sums: dict[Hashable, Sums] = {}
         self.states: dict[Key, State] = {}
         for month in self.months:
             self.states.update(_decide(self, month))
@@ -132,11 +131,6 @@ class Grid:
         left out. The work then follows the cells that count something, not the directory.
         """
         return [unit for unit in self.units if self.counts[(unit, month, TOTAL)] > 0]
-
-    def sums(self, month: Hashable) -> Sums:
-        if month not in self._sums:
-            self._sums[month] = Sums.of(self.relations(month))
-        return self._sums[month]
 
     def _form_relations(self, month: Hashable) -> list[tuple[list[tuple[int, Key]], int]]:
         found: list[tuple[list[tuple[int, Key]], int]] = []
@@ -207,9 +201,8 @@ def _decide(grid: Grid, month: Hashable, forced: frozenset[Key] = frozenset()) -
             if key in forced and states[key] is State.SHOWN:
                 states[key] = State.SUPPRESSED
     touching = _touching(relations)
-    sums = grid.sums(month)
     for _round in range(10_000):
-        pinned = pinned_cells(relations, counts, states, threshold, forced, sums)
+        pinned = pinned_cells(relations, counts, states, threshold, forced)
         if not pinned:
             break
         # Every pinned cell gets its protection in this round: fewer rounds of propagation.
@@ -276,62 +269,38 @@ def bounds_of(state: State, threshold: int) -> tuple[int, int]:
     return (threshold, _UNBOUNDED)  # complementary cells are chosen among counts of at least the threshold
 
 
-@dataclass(frozen=True)
-class Sums:
-    """A month's sums with their cells numbered once: the propagation then never hashes a cell's key."""
-
-    keys: list[Key]  # the cells that enter the sums, by number
-    terms: list[tuple[list[int], list[int], int]]  # each sum: (signs, cell numbers, constant)
-
-    @classmethod
-    def of(cls, relations: Sequence[tuple[Sequence[tuple[int, Key]], int]]) -> Sums:
-        number: dict[Key, int] = {}
-        terms: list[tuple[list[int], list[int], int]] = []
-        for relation, constant in relations:
-            signs = [sign for sign, _key in relation]
-            cells = [number.setdefault(key, len(number)) for _sign, key in relation]
-            terms.append((signs, cells, constant))
-        return cls(list(number), terms)
-
-
 def pinned_cells(
     relations: Sequence[tuple[Sequence[tuple[int, Key]], int]],
     counts: Mapping[Key, int],
     states: Mapping[Key, State],
     threshold: int,
     forced: frozenset[Key] = frozenset(),
-    sums: Sums | None = None,
 ) -> list[Key]:
-    """The small (and forced) cells a reader can pin to one value by propagating bounds through the sums.
-
-    `sums` are the same relations numbered (Sums.of), when the caller keeps them.
-    """
-    if sums is None:
-        sums = Sums.of(relations)
-    keys = sums.keys
-    size = len(keys)
-    hidden = [False] * size
-    value = [0] * size
-    low = [0] * size
-    high = [0] * size
-    for cell, key in enumerate(keys):
-        state = states[key]
-        value[cell] = counts[key]
+    """The small (and forced) cells a reader can pin to one value by propagating bounds through the sums."""
+    # The hidden cells are numbered once, so the propagation works on lists of integers
+    # and never hashes a cell's key again.
+    number: dict[Key, int] = {}
+    low: list[int] = []
+    high: list[int] = []
+    for key, state in states.items():
         if state is not State.SHOWN:
-            hidden[cell] = True
-            low[cell], high[cell] = bounds_of(state, threshold)
+            number[key] = len(low)
+            lo, hi = bounds_of(state, threshold)
+            low.append(lo)
+            high.append(hi)
     live: list[tuple[list[int], list[int], int]] = []  # (signs, hidden cells, constant less the shown cells)
-    touching: list[list[int]] = [[] for _ in range(size)]
-    for all_signs, all_cells, constant in sums.terms:
+    touching: list[list[int]] = [[] for _ in low]
+    for terms, constant in relations:
         rest = constant
         signs: list[int] = []
         cells: list[int] = []
-        for sign, cell in zip(all_signs, all_cells, strict=True):
-            if hidden[cell]:
-                signs.append(sign)
-                cells.append(cell)
+        for sign, key in terms:
+            found = number.get(key)
+            if found is None:
+                rest -= sign * counts[key]
             else:
-                rest -= sign * value[cell]
+                signs.append(sign)
+                cells.append(found)
         if cells:
             for cell in cells:
                 touching[cell].append(len(live))
@@ -371,12 +340,11 @@ def pinned_cells(
                         queue.append(other)
     return [
         key
-        for cell, key in enumerate(keys)
-        if hidden[cell]
-        and low[cell] >= high[cell]
+        for key, cell in number.items()
+        if low[cell] >= high[cell]
         and (
             states[key] in (State.SMALL, State.SUPPRESSED)
-            or (states[key] is State.HIDDEN and 0 < value[cell] < threshold)
+            or (states[key] is State.HIDDEN and 0 < counts[key] < threshold)
         )
     ]
 

@@ -237,15 +237,25 @@ def _switch_language(request: HttpRequest, form: ReportForm, page: dict[str, str
     Nothing is stored: what she typed comes back in the page, as after a directory search.
     Files cannot come back in a page, so she is told to choose them again.
     """
+    chosen = _activate_chosen_language(request)
+    # A switch of language is not a submit: no errors yet. Django validates when `errors` is
+    # first read and not before; an empty ErrorDict set now is what it would keep.
+    form._errors = ErrorDict()  # type: ignore[attr-defined]
+    response = render(request, "intake/report.html", {"form": form, "files_dropped": bool(request.FILES), **page})
+    return _remember_language(response, chosen)
+
+
+def _activate_chosen_language(request: HttpRequest) -> str:
+    """The language a switch button asked for (an offered one, or the current one), active for this answer."""
     chosen = request.POST["switch_language"]
     if chosen not in dict(settings.LANGUAGES):
         chosen = get_language()
     translation.activate(chosen)
     request.LANGUAGE_CODE = chosen
-    # A switch of language is not a submit: no errors yet. Django validates when `errors` is
-    # first read and not before; an empty ErrorDict set now is what it would keep.
-    form._errors = ErrorDict()  # type: ignore[attr-defined]
-    response = render(request, "intake/report.html", {"form": form, "files_dropped": bool(request.FILES), **page})
+    return chosen
+
+
+def _remember_language(response: HttpResponse, chosen: str) -> HttpResponse:
     response.set_cookie(
         settings.LANGUAGE_COOKIE_NAME,
         chosen,
@@ -352,6 +362,12 @@ def status(request: HttpRequest, report: Report) -> HttpResponse:
 @require_POST
 @reporter_required
 def send_message(request: HttpRequest, report: Report) -> HttpResponse:
+    if "switch_language" in request.POST:
+        # The header's language switch on her status page: the page again in the chosen language,
+        # her unsent message back in its form (nothing stored, nothing sent; files chosen again).
+        chosen = _activate_chosen_language(request)
+        kept = MessageForm(initial={"body": request.POST.get("body", "")})
+        return _remember_language(_status_page(request, report, message_form=kept), chosen)
     form = MessageForm(request.POST, request.FILES)
     if not form.is_valid():
         return _status_page(request, report, message_form=form, status=400)

@@ -121,8 +121,12 @@ def _file_through_the_form(client: ProbeClient, narrative: str, message: str) ->
             "language": "en",
         },
     )
-    assert filed.status == 200, f"the form answered {filed.status}"
-    receipt = receipt_from(filed.text.encode())
+    # Post/redirect/get: the receipt is shown by the GET the form redirects to.
+    assert filed.status == 302, f"the form answered {filed.status}"
+    assert filed.location.endswith("/report/")
+    shown = client.get("/report/")
+    assert shown.status == 200
+    receipt = receipt_from(shown.text.encode())
 
     # She comes back later: only the receipt, no cookie of the earlier visit.
     client.cookies.pop("ombuds_reporter", None)

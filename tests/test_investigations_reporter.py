@@ -5,6 +5,7 @@ answer is kept next to the version she read; staff see it. Minutes of anyone els
 interview never reach her, on the web or through the API.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -196,3 +197,44 @@ def test_an_anonymous_reporters_answer_keeps_only_the_day(file_report, staff, cl
 
 def test_the_reporter_is_the_one_interviewed_only_by_her_report(interviewed) -> None:
     assert Interview.objects.filter(interviewee_report__isnull=False).get() == interviewed.hers
+
+
+def test_her_corrections_are_kept_when_her_page_closed_and_come_back_after_her_receipt(interviewed, client) -> None:
+    web = _web(client, interviewed.receipt)
+    web.cookies.pop("ombuds_reporter")  # as when her session has expired
+    prefix = f"minutes{interviewed.hers.pk}"
+    text = "The lift was on the fourth floor, not the second."
+    closed = web.post(
+        "/status/minutes/",
+        {"interview": interviewed.hers.pk, f"{prefix}-answer": "correct", f"{prefix}-corrections": text},
+    )
+    page = closed.content.decode()
+    assert closed.status_code == 401 and 'id="draft-kept"' in page and text in page
+    assert f'name="draft_interview" value="{interviewed.hers.pk}"' in page
+    assert not MinutesAnswer.objects.exists()  # nothing was sent
+    opened_again = web.post(
+        "/return/",
+        {
+            "receipt": interviewed.receipt,
+            "draft_kind": "answer_minutes",
+            "draft_interview": interviewed.hers.pk,
+            "draft_text": text,
+        },
+    )
+    assert opened_again.status_code == 200
+    back = opened_again.content.decode()
+    assert re.search(rf'<textarea name="{prefix}-corrections"[^>]*>\s*' + re.escape(text), back)
+    # The witness's interview is not hers: naming it brings nothing of it back (her text goes to her message form).
+    other = Client().post(
+        "/return/",
+        {
+            "receipt": interviewed.receipt,
+            "draft_kind": "answer_minutes",
+            "draft_interview": interviewed.theirs.pk,
+            "draft_text": text,
+        },
+    )
+    elsewhere = other.content.decode()
+    assert other.status_code == 200 and "Wen-private-minutes" not in elsewhere
+    assert f"minutes{interviewed.theirs.pk}-corrections" not in elsewhere
+    assert re.search(r'<textarea name="body"[^>]*>\s*' + re.escape(text), elsewhere)

@@ -229,7 +229,7 @@ def test_the_reporter_sees_only_the_measures_that_protect_her_in_plain_words(sta
     page = web.get("/status/").content.decode()
     assert "The person concerned has been told not to contact you." in page
     assert "You will not be asked to travel with the person concerned or to share a room with them" in page
-    assert "From 2026-11-02 until 2027-01-31." in page
+    assert 'From <span class="nowrap">2 November 2026</span> until <span class="nowrap">31 January 2027</span>.' in page
     assert "separated at work" not in page  # it protects the witness, not her
     assert "Beijing" not in page and "Shanghai" not in page  # descriptions are for staff
     body = Client().get("/api/v1/reporter/case", headers={"Authorization": f"Bearer {token}"}).json()
@@ -251,7 +251,7 @@ def test_she_is_told_when_a_measure_that_protected_her_ended(staff, case) -> Non
     web, _token = _reporter_session(case.receipt)
     page = web.get("/status/").content.decode()
     assert "The person concerned has been told not to contact you." in page
-    assert "This ended on 2026-11-02." in page
+    assert 'This ended on <span class="nowrap">2 November 2026</span>.' in page
 
 
 @time_machine.travel(T0, tick=False)

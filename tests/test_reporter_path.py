@@ -19,7 +19,7 @@ from django.test import Client
 from django.utils import timezone, translation
 
 from ombuds.cases import actions
-from ombuds.cases.models import Case
+from ombuds.cases.models import Case, Message
 from ombuds.core.templatetags.reader_dates import reader_date, reader_datetime, written_date
 from tests.support import receipt_from
 
@@ -322,3 +322,23 @@ def test_the_chinese_start_and_status_pages_have_no_latin_letters_but_names_and_
     reference = Case.objects.get().reference
     words = _latin(_page(client.get("/status/")), set(reference.split("-")))
     assert words == [], words
+
+
+def test_switching_language_on_the_status_page_keeps_her_unsent_message_and_sends_nothing() -> None:
+    client = Client()
+    _file(client)
+    page = _page(client.get("/status/"))
+    header = page[: page.index("<main")]
+    # The header's switch sends the message form, so what she is writing travels with it.
+    assert 'name="switch_language" value="zh-hans"' in header
+    assert 'form="message-form" formaction="/status/message/"' in header
+    assert 'id="message-form"' in page
+    text = "He said it again at the meeting."
+    before = Message.objects.count()
+    response = client.post("/status/message/", {"body": text, "switch_language": ZH})
+    html = _page(response)
+    assert response.status_code == 200
+    assert '<html lang="zh-hans">' in html
+    assert re.search(r'<textarea name="body"[^>]*>\s*' + re.escape(text), html)
+    assert Message.objects.count() == before
+    assert client.cookies["django_language"].value == ZH

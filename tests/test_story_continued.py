@@ -179,7 +179,8 @@ def test_the_story_continued(company) -> None:
         hit = _ok(recruiter.post(checks, {"email": " Team.Manager@Example.org "}, "application/json"), 201)
         other = _ok(recruiter.post(checks, {"email": "someone.else@example.org"}, "application/json"), 201)
         assert hit["result"] == "not_eligible" and other["result"] == "eligible"
-        assert set(hit) == {"result", "check_reference"}  # never the case, the finding or the reason
+        assert set(hit) == {"result", "check_reference", "registry_hits"}  # never the case, the finding or the reason
+        assert hit["registry_hits"] == []  # no shared registry is turned on here
         # The recruiter sees no case.
         assert recruiter.get(f"/api/v1/cases/{ref}").status_code == 404
 

@@ -168,3 +168,25 @@ def test_the_totp_page_writes_the_secret_in_groups_and_not_in_alt_text(db: None)
     assert shown is not None
     groups = re.findall(r'<span class="group">([A-Z2-7]+)</span>', shown.group(1))
     assert "".join(groups) == secret and all(len(group) == 4 for group in groups[:-1])
+
+
+def test_staff_pages_write_dates_in_the_readers_language_and_never_break_them(file_report, staff) -> None:
+    case = file_report().case
+    actions.acknowledge_case(case=case, actor=staff.lead)
+    case.refresh_from_db()
+    received = timezone.localtime(case.received_at).date()
+    iso = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+    web = client_for(staff.oversight)
+    english = f"{received.day} {received:%B} {received.year}"
+    chinese = f"{received.year}年{received.month}月{received.day}日"
+    for path in ("/staff/", f"/staff/cases/{case.reference}/", "/staff/audit/"):
+        en = web.get(path, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        zh = web.get(path, HTTP_ACCEPT_LANGUAGE=ZH).content.decode()
+        assert f'<span class="nowrap">{english}' in en, path
+        assert f'<span class="nowrap">{chinese}' in zh, path
+        # Only the values of date inputs (a browser's own format) may be ISO.
+        shown = re.sub(r'value="[^"]*"', "", en + zh)
+        assert iso.findall(shown) == [], path
+    # The audit trail keeps the second at which each event was written.
+    trail = web.get("/staff/audit/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert re.search(rf'<span class="nowrap">{english}, \d\d:\d\d:\d\d</span>', trail)

@@ -22,8 +22,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, DurationField, ExpressionWrapper, F, OuterRef, QuerySet, Subquery
-from django.db.models.functions import TruncMonth
+from django.db.models import Case as Choose
+from django.db.models import CharField, Count, F, FloatField, Func, OuterRef, QuerySet, Subquery, Value, When
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -205,14 +205,39 @@ def visible_cases() -> QuerySet[Case]:
     return Case.objects.filter(held_in_escrow=False)
 
 
-def _month_key(value: datetime | date | None, tz: zoneinfo.ZoneInfo) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        if timezone.is_aware(value):
-            value = value.astimezone(tz)
-        return value.strftime("%Y-%m")
-    return value.strftime("%Y-%m")
+def month_of(moment: str, period: Period, tz: zoneinfo.ZoneInfo) -> Choose:
+    """The month ("YYYY-MM") of a moment within the period, worked out by the database.
+
+    Comparisons with each month's end, computed here in the organisation's time zone: no
+    function of ours runs on each row, on SQLite as on PostgreSQL.
+    """
+    whens = []
+    for month in period.months():
+        year, number = int(month[:4]), int(month[5:])
+        index = year * 12 + number  # the next month
+        end = datetime.combine(date(index // 12, index % 12 + 1, 1), time(), tz)
+        whens.append(When(**{f"{moment}__lt": end}, then=Value(month)))
+    return Choose(*whens, default=Value(""), output_field=CharField())
+
+
+class Seconds(Func):
+    """Seconds from one moment column to another, computed by the database (sortable, indexable in order)."""
+
+    output_field = FloatField()
+    arg_joiner = " - "
+    template = "EXTRACT(EPOCH FROM (%(expressions)s))"
+
+    def __init__(self, end: str, start: str) -> None:
+        super().__init__(F(end), F(start))
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
+        return self.as_sql(
+            compiler,
+            connection,
+            template="((julianday(%(expressions)s)) * 86400.0)",
+            arg_joiner=") - julianday(",
+            **extra_context,
+        )
 
 
 @dataclass(frozen=True)
@@ -235,20 +260,24 @@ def _own_counts(source: Source, units: Units, period: Period | None, tz: zoneinf
     annotations: dict[str, Any] = {}
     if not source.organisation_only:
         annotations["_unit"] = unit_of_case(source.case_ref)
-    if source.moment is not None:
-        annotations["_month"] = TruncMonth(source.moment, tzinfo=tz)
+    if source.moment is not None and period is not None:
+        annotations["_month"] = month_of(source.moment, period, tz)
     rows = rows.annotate(**annotations)
     keys = [key for key in ("_unit", "_month") if key in annotations] + [source.value]
     own: dict[Any, int] = defaultdict(int)
     for row in rows.order_by().values(*keys).annotate(_n=Count("pk")):
         unit = ROOT if source.organisation_only else units.reporting.get(row["_unit"], ROOT)
-        month = _month_key(row["_month"], tz) if source.moment is not None else NOW
+        month = row["_month"] if "_month" in annotations else NOW
         own[(unit, month, row[source.value])] += row["_n"]
     return own
 
 
-def grid(source: Source, units: Units, period: Period, tz: zoneinfo.ZoneInfo) -> Grid:
-    own = _own_counts(source, units, period, tz)
+def grid(
+    source: Source, units: Units, period: Period, tz: zoneinfo.ZoneInfo, own: dict[Any, int] | None = None
+) -> Grid:
+    """The suppressed grid of one dimension; `own` when its counts were already made (see cube)."""
+    if own is None:
+        own = _own_counts(source, units, period, tz)
     months: list[Hashable] = list(period.months()) if source.moment is not None else [NOW]
     return Grid(
         threshold=units.threshold,
@@ -258,6 +287,39 @@ def grid(source: Source, units: Units, period: Period, tz: zoneinfo.ZoneInfo) ->
         own=own,
         empty=frozenset() if source.organisation_only else frozenset(units.empty),
     )
+
+
+# Dimensions of the same table placed in a month by the same moment: one GROUP BY over
+# (unit, month, every dimension) counts them all, each case's unit and first reporter role
+# found once, and each dimension's counts are sums over that small result.
+CUBES: dict[str, tuple[str, dict[str, str]]] = {
+    "received": ("received_at", {"category": "category", "role": "_role", "anonymous": "anonymous"}),
+    "closed": ("closed_at", {"outcome": "outcome", "finding": "finding"}),
+}
+# Values a case has not got yet ("" before it is closed): not counted in that dimension.
+_NOT_YET: dict[str, object] = {"outcome": "", "finding": ""}
+
+
+def cube(name: str, units: Units, period: Period, tz: zoneinfo.ZoneInfo) -> dict[str, dict[Any, int]]:
+    """The own counts of each dimension of a cube, from one grouped query over the period's cases."""
+    moment, columns = CUBES[name]
+    start, end = period.bounds(tz)
+    rows = visible_cases().filter(**{f"{moment}__gte": start, f"{moment}__lt": end})
+    annotations: dict[str, Any] = {"_unit": unit_of_case(), "_month": month_of(moment, period, tz)}
+    if "_role" in columns.values():
+        annotations["_role"] = first_role()
+    rows = rows.annotate(**annotations)
+    wanted = list(dict.fromkeys(columns.values()))
+    found: dict[str, dict[Any, int]] = {key: defaultdict(int) for key in columns}
+    for row in rows.order_by().values("_unit", "_month", *wanted).annotate(_n=Count("pk")):
+        unit = units.reporting.get(row["_unit"], ROOT)
+        month = row["_month"]
+        for key, column in columns.items():
+            value = row[column]
+            if key in _NOT_YET and value == _NOT_YET[key]:
+                continue
+            found[key][(unit, month, value)] += row["_n"]
+    return found
 
 
 def _in_force_measures() -> QuerySet[Measure]:
@@ -375,7 +437,7 @@ def _duration(key: str, scope_units: list[int] | None, period: Period, tz: zonei
     rows = visible_cases().filter(received_at__gte=start, received_at__lt=end, **{f"{column}__isnull": False})
     if scope_units is not None:
         rows = rows.annotate(_unit=unit_of_case()).filter(_unit__in=scope_units)
-    rows = rows.annotate(_took=ExpressionWrapper(F(column) - F("received_at"), output_field=DurationField()))
+    rows = rows.annotate(_took=Seconds(column, "received_at"))
     count = rows.count()
     if count < limit:
         return Duration(key, str(title), None, None, references.text(key))
@@ -383,8 +445,7 @@ def _duration(key: str, scope_units: list[int] | None, period: Period, tz: zonei
     def at_rank(fraction: float) -> float:
         index = max(0, math.ceil(fraction * count) - 1)  # nearest rank
         took = rows.order_by("_took", "pk").values_list("_took", flat=True)[index]
-        assert isinstance(took, timedelta)
-        return round(took.total_seconds() / 86400, 1)
+        return round(float(took) / 86400, 1)
 
     return Duration(key, str(title), at_rank(0.5), at_rank(0.9), references.text(key))
 
@@ -475,13 +536,12 @@ def _table(key: str, g: Grid, scope: int, months: list[Hashable]) -> Figure:
     return Figure(key, str(TITLES[key]), rows, g.cell(scope, months, TOTAL), references.text(key))
 
 
-def _handler_label(pk: Hashable) -> str:
-    if not isinstance(pk, int):
-        return str(_("Not assigned"))
+def _handler_labels(pks: Sequence[Hashable]) -> dict[Hashable, str]:
+    """Each handler's e-mail address, in one query; "Not assigned" for the row of nobody."""
     from django.contrib.auth.models import User
 
-    user = User.objects.filter(pk=pk).only("email").first()
-    return user.email if user is not None else str(pk)
+    emails = dict(User.objects.filter(pk__in=[pk for pk in pks if isinstance(pk, int)]).values_list("pk", "email"))
+    return {pk: emails.get(pk, str(pk)) if isinstance(pk, int) else str(_("Not assigned")) for pk in pks}
 
 
 def build(*, period: Period, scope: int, reduced: bool, units: Units | None = None) -> Dashboard:
@@ -495,9 +555,17 @@ def build(*, period: Period, scope: int, reduced: bool, units: Units | None = No
     wanted = [key for key in TITLES if not reduced or key in REDUCED]
     grids: dict[str, Grid] = {}
 
+    cubes: dict[str, dict[str, dict[Any, int]]] = {}
+
     def grid_of(key: str) -> Grid:
         if key not in grids:
-            grids[key] = grid(SOURCES[key], units, period, tz)
+            own = None
+            for name, (_moment, columns) in CUBES.items():
+                if key in columns:
+                    if name not in cubes:
+                        cubes[name] = cube(name, units, period, tz)
+                    own = cubes[name][key]
+            grids[key] = grid(SOURCES[key], units, period, tz, own)
         return grids[key]
 
     # The same cases split three ways: one total for all three.
@@ -514,7 +582,8 @@ def build(*, period: Period, scope: int, reduced: bool, units: Units | None = No
             figures.append(Figure(key, str(TITLES[key]), rows, g.cell(scope, [NOW], TOTAL), "", note))
         elif key == "overdue_handler":
             g = grid_of(key)
-            rows = [Row(str(pk), _handler_label(pk), g.cell(scope, [NOW], pk)) for pk in g.values]
+            names = _handler_labels(g.values)
+            rows = [Row(str(pk), names[pk], g.cell(scope, [NOW], pk)) for pk in g.values]
             figures.append(Figure(key, str(TITLES[key]), rows, g.cell(scope, [NOW], TOTAL)))
         elif SOURCES[key].organisation_only and scope != ROOT:
             note = str(_("Counted for the whole organisation only."))

@@ -26,7 +26,7 @@ output independently.
 from __future__ import annotations
 
 import enum
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -94,6 +94,7 @@ class Grid:
                     self.counts[(unit, month, value)] = count
                     total += count
                 self.counts[(unit, month, TOTAL)] = total
+        self._relations: dict[Hashable, list[tuple[list[tuple[int, Key]], int]]] = {}
         self.states: dict[Key, State] = {}
         for month in self.months:
             self.states.update(_decide(self, month))
@@ -118,9 +119,23 @@ class Grid:
         A unit's own part (its cases not in a sub-unit) is never shown; it enters the sums
         as an unknown, except for a unit with nobody of its own, where a reader knows it is 0.
         """
+        if month not in self._relations:
+            self._relations[month] = self._form_relations(month)
+        return self._relations[month]
+
+    def active(self, month: Hashable) -> list[int]:
+        """The units with cases in the month (their own or their sub-units').
+
+        A unit with none shows zeros, and so do all its sub-units: its own part is zero and
+        enters no sum with any other unknown, so its sums can pin nothing small and are
+        left out. The work then follows the cells that count something, not the directory.
+        """
+        return [unit for unit in self.units if self.counts[(unit, month, TOTAL)] > 0]
+
+    def _form_relations(self, month: Hashable) -> list[tuple[list[tuple[int, Key]], int]]:
         found: list[tuple[list[tuple[int, Key]], int]] = []
         columns = [*self.values, TOTAL]
-        for unit in self.units:
+        for unit in self.active(month):
             found.append(([(1, (unit, month, TOTAL))] + [(-1, (unit, month, value)) for value in self.values], 0))
             if not self.children[unit]:
                 continue
@@ -143,7 +158,7 @@ class Grid:
     def own_counts(self, month: Hashable) -> dict[Key, int]:
         """The true counts of the own parts that enter the sums (never shown)."""
         found: dict[Key, int] = {}
-        for unit in self.units:
+        for unit in self.active(month):
             if self.children[unit] and unit not in self.empty:
                 for value in self.values:
                     found[self.own_key(unit, month, value)] = self._own.get((unit, month, value), 0)
@@ -168,24 +183,32 @@ class Grid:
 
 
 def _decide(grid: Grid, month: Hashable, forced: frozenset[Key] = frozenset()) -> dict[Key, State]:
-    """The states of one month's cells. `forced` cells are hidden whatever their count, and kept unrecoverable."""
+    """The states of one month's cells. `forced` cells are hidden whatever their count, and kept unrecoverable.
+
+    The work depends on the month's cells (units by values) and how many of them are
+    small, never on how many cases they count.
+    """
     threshold = grid.threshold
     relations = grid.relations(month)
     hidden_parts = grid.own_counts(month)
-    counts: dict[Key, int] = {**grid.counts, **hidden_parts}
+    counts: dict[Key, int] = dict(hidden_parts)
     states: dict[Key, State] = dict.fromkeys(hidden_parts, State.HIDDEN)
     for unit in grid.units:
         for value in [*grid.values, TOTAL]:
             key = (unit, month, value)
+            counts[key] = grid.counts[key]
             states[key] = State.SMALL if 0 < counts[key] < threshold else State.SHOWN
             if key in forced and states[key] is State.SHOWN:
                 states[key] = State.SUPPRESSED
+    touching = _touching(relations)
     for _round in range(10_000):
         pinned = pinned_cells(relations, counts, states, threshold, forced)
         if not pinned:
             break
         # Every pinned cell gets its protection in this round: fewer rounds of propagation.
-        protected = [_protect(target, relations, counts, states, threshold) for target in sorted(pinned, key=_order)]
+        protected = [
+            _protect(target, relations, counts, states, threshold, touching) for target in sorted(pinned, key=_order)
+        ]
         if not any(protected):
             # Nothing of at least the threshold is left to hide beside it: the last resort
             # hides every count of the month but the zeros.
@@ -194,6 +217,15 @@ def _decide(grid: Grid, month: Hashable, forced: frozenset[Key] = frozenset()) -
                     states[key] = State.SUPPRESSED
             break
     return {key: state for key, state in states.items() if state is not State.HIDDEN}
+
+
+def _touching(relations: Sequence[tuple[Sequence[tuple[int, Key]], int]]) -> dict[Key, list[int]]:
+    """For each cell, the indexes of the sums it enters."""
+    found: dict[Key, list[int]] = defaultdict(list)
+    for index, (terms, _constant) in enumerate(relations):
+        for _sign, key in terms:
+            found[key].append(index)
+    return found
 
 
 def _order(key: Key) -> tuple[str, ...]:
@@ -206,10 +238,13 @@ def _protect(
     counts: Mapping[Key, int],
     states: dict[Key, State],
     threshold: int,
+    touching: Mapping[Key, list[int]] | None = None,
 ) -> bool:
     """Hide the smallest shown cell (at least the threshold) in the sum that leaves `target` least hidden."""
     best: tuple[int, int, tuple[str, ...], Key] | None = None
-    for terms, _constant in relations:
+    indexes = touching[target] if touching is not None else range(len(relations))
+    for index in indexes:
+        terms, _constant = relations[index]
         keys = [key for _sign, key in terms]
         if target not in keys:
             continue
@@ -242,48 +277,75 @@ def pinned_cells(
     forced: frozenset[Key] = frozenset(),
 ) -> list[Key]:
     """The small (and forced) cells a reader can pin to one value by propagating bounds through the sums."""
-    low: dict[Key, int] = {}
-    high: dict[Key, int] = {}
+    # The hidden cells are numbered once, so the propagation works on lists of integers
+    # and never hashes a cell's key again.
+    number: dict[Key, int] = {}
+    low: list[int] = []
+    high: list[int] = []
     for key, state in states.items():
         if state is not State.SHOWN:
-            low[key], high[key] = bounds_of(state, threshold)
-    live = []
+            number[key] = len(low)
+            lo, hi = bounds_of(state, threshold)
+            low.append(lo)
+            high.append(hi)
+    live: list[tuple[list[int], list[int], int]] = []  # (signs, hidden cells, constant less the shown cells)
+    touching: list[list[int]] = [[] for _ in low]
     for terms, constant in relations:
         rest = constant
-        hidden = []
+        signs: list[int] = []
+        cells: list[int] = []
         for sign, key in terms:
-            if key in low:
-                hidden.append((sign, key))
-            else:
+            found = number.get(key)
+            if found is None:
                 rest -= sign * counts[key]
-        if hidden:
-            live.append((hidden, rest))
-    changed = True
-    rounds = 0
-    while changed and rounds < 50:
-        changed = False
-        rounds += 1
-        for hidden, rest in live:
-            all_low = sum(s * (low[k] if s > 0 else high[k]) for s, k in hidden)
-            all_high = sum(s * (high[k] if s > 0 else low[k]) for s, k in hidden)
-            for sign, key in hidden:
-                # sign·x = rest - Σ others
-                other_low = all_low - sign * (low[key] if sign > 0 else high[key])
-                other_high = all_high - sign * (high[key] if sign > 0 else low[key])
-                lo, hi = rest - other_high, rest - other_low
-                if sign < 0:
-                    lo, hi = -hi, -lo
-                if lo > low[key]:
-                    low[key] = lo
-                    changed = True
-                if hi < high[key]:
-                    high[key] = hi
-                    changed = True
+            else:
+                signs.append(sign)
+                cells.append(found)
+        if cells:
+            for cell in cells:
+                touching[cell].append(len(live))
+            live.append((signs, cells, rest))
+    # A work list: a sum is looked at again only when a bound of one of its cells moved.
+    # The bounds only narrow, so this reaches the same fixed point as sweeping every sum
+    # until nothing changes, in as many steps as 50 such sweeps at most.
+    queue = deque(range(len(live)))
+    queued = [True] * len(live)
+    budget = 50 * len(live)
+    while queue and budget > 0:
+        budget -= 1
+        index = queue.popleft()
+        queued[index] = False
+        signs, cells, rest = live[index]
+        # Each term's least and greatest value, sign included (signs are +1 or -1).
+        lows = [low[c] if s > 0 else -high[c] for s, c in zip(signs, cells, strict=True)]
+        highs = [high[c] if s > 0 else -low[c] for s, c in zip(signs, cells, strict=True)]
+        all_low = sum(lows)
+        all_high = sum(highs)
+        for sign, cell, term_low, term_high in zip(signs, cells, lows, highs, strict=True):
+            # sign·x = rest - Σ others
+            lo, hi = rest - (all_high - term_high), rest - (all_low - term_low)
+            if sign < 0:
+                lo, hi = -hi, -lo
+            moved = False
+            if lo > low[cell]:
+                low[cell] = lo
+                moved = True
+            if hi < high[cell]:
+                high[cell] = hi
+                moved = True
+            if moved:
+                for other in touching[cell]:
+                    if not queued[other]:
+                        queued[other] = True
+                        queue.append(other)
     return [
         key
-        for key, state in states.items()
-        if low.get(key, 0) >= high.get(key, 0)
-        and (state in (State.SMALL, State.SUPPRESSED) or (state is State.HIDDEN and 0 < counts[key] < threshold))
+        for key, cell in number.items()
+        if low[cell] >= high[cell]
+        and (
+            states[key] in (State.SMALL, State.SUPPRESSED)
+            or (states[key] is State.HIDDEN and 0 < counts[key] < threshold)
+        )
     ]
 
 

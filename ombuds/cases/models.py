@@ -197,6 +197,9 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["status", "ack_due_at"]),
             models.Index(fields=["assignee", "next_deadline_at"]),
+            # The analytics' grouped queries read a period of cases by these moments (docs/analytics.md).
+            models.Index(fields=["received_at"], name="cases_case_received_at_idx"),
+            models.Index(fields=["closed_at"], name="cases_case_closed_at_idx"),
         ]
 
     def __str__(self) -> str:
@@ -265,6 +268,10 @@ class Report(models.Model):
     reporter_contact = models.TextField(blank=True)
     # Her answers to the questionnaire, as JSON keyed by question (ombuds.questionnaire.answers).
     answers = models.TextField(blank=True, default="")
+
+    class Meta:
+        # A case's first report (its reporter role, its first accused person) is found in order.
+        indexes = [models.Index(fields=["case", "submitted_at"], name="cases_report_case_submitted")]
 
     def __str__(self) -> str:
         return f"report {self.pk} on {self.case_id}"

@@ -93,10 +93,27 @@ def reporter_required(view: ReporterView) -> Callable[[HttpRequest], HttpRespons
 DRAFT_FIELDS = {"message": "body", "appeal": "reason"}
 
 
+# Her answer to interview minutes: its corrections field is prefixed with the interview.
+MINUTES_DRAFT = "answer_minutes"
+
+
 def _draft_of(request: HttpRequest) -> dict[str, str] | None:
-    """{"kind", "text"} of the text a POST to the message or appeal form carried, if any."""
+    """{"kind", "text"} (and "interview" for minutes) of the text a POST of hers carried, if any."""
     match = request.resolver_match
-    kind = match.url_name if match is not None and match.url_name in DRAFT_FIELDS else request.POST.get("draft_kind")
+    posted_to = match.url_name if match is not None else None
+    kind: str | None
+    if posted_to == MINUTES_DRAFT:
+        kind = MINUTES_DRAFT
+    elif posted_to in DRAFT_FIELDS:
+        kind = posted_to
+    else:
+        kind = request.POST.get("draft_kind")
+    if kind == MINUTES_DRAFT:
+        interview = request.POST.get("interview") or request.POST.get("draft_interview", "")
+        if not interview.isdigit():
+            return None
+        text = request.POST.get(f"minutes{interview}-corrections") or request.POST.get("draft_text", "")
+        return {"kind": kind, "text": text, "interview": interview} if text.strip() else None
     if kind is None or kind not in DRAFT_FIELDS:
         return None
     text = request.POST.get(DRAFT_FIELDS[kind]) or request.POST.get("draft_text", "")
@@ -238,15 +255,25 @@ def _switch_language(request: HttpRequest, form: ReportForm, page: dict[str, str
     Nothing is stored: what she typed comes back in the page, as after a directory search.
     Files cannot come back in a page, so she is told to choose them again.
     """
+    chosen = _activate_chosen_language(request)
+    # A switch of language is not a submit: no errors yet. Django validates when `errors` is
+    # first read and not before; an empty ErrorDict set now is what it would keep.
+    form._errors = ErrorDict()  # type: ignore[attr-defined]
+    response = render(request, "intake/report.html", {"form": form, "files_dropped": bool(request.FILES), **page})
+    return _remember_language(response, chosen)
+
+
+def _activate_chosen_language(request: HttpRequest) -> str:
+    """The language a switch button asked for (an offered one, or the current one), active for this answer."""
     chosen = request.POST["switch_language"]
     if chosen not in dict(settings.LANGUAGES):
         chosen = get_language()
     translation.activate(chosen)
     request.LANGUAGE_CODE = chosen
-    # A switch of language is not a submit: no errors yet. Django validates when `errors` is
-    # first read and not before; an empty ErrorDict set now is what it would keep.
-    form._errors = ErrorDict()  # type: ignore[attr-defined]
-    response = render(request, "intake/report.html", {"form": form, "files_dropped": bool(request.FILES), **page})
+    return chosen
+
+
+def _remember_language(response: HttpResponse, chosen: str) -> HttpResponse:
     response.set_cookie(
         settings.LANGUAGE_COOKIE_NAME,
         chosen,
@@ -292,7 +319,12 @@ def return_(request: HttpRequest) -> HttpResponse:
     if kept is not None:
         # Back after her page closed: the status page with her text in the form she was writing.
         text = kept["text"]
-        if kept["kind"] == "appeal":
+        interview = int(kept.get("interview", "0"))
+        if kept["kind"] == MINUTES_DRAFT and interview in investigation_view.own_interview_ids(found):
+            # Her corrections to the minutes of her own interview, back in that interview's form.
+            answer = MinutesAnswerForm(prefix=f"minutes{interview}", initial={"answer": "correct", "corrections": text})
+            response = _status_page(request, found, answer_form=answer, answer_for=interview)
+        elif kept["kind"] == "appeal":
             response = _status_page(request, found, appeal_form=AppealForm(initial={"reason": text}))
         else:
             response = _status_page(request, found, message_form=MessageForm(initial={"body": text}))
@@ -357,6 +389,12 @@ def status(request: HttpRequest, report: Report) -> HttpResponse:
 @require_POST
 @reporter_required
 def send_message(request: HttpRequest, report: Report) -> HttpResponse:
+    if "switch_language" in request.POST:
+        # The header's language switch on her status page: the page again in the chosen language,
+        # her unsent message back in its form (nothing stored, nothing sent; files chosen again).
+        chosen = _activate_chosen_language(request)
+        kept = MessageForm(initial={"body": request.POST.get("body", "")})
+        return _remember_language(_status_page(request, report, message_form=kept), chosen)
     form = MessageForm(request.POST, request.FILES)
     if not form.is_valid():
         return _status_page(request, report, message_form=form, status=400)

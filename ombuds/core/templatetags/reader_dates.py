@@ -17,14 +17,14 @@ from django.utils.translation import get_language
 
 register = template.Library()
 
-# Per language: (date, date and time), in Django's date format characters.
+# Per language: (date, date and time, date and time to the second), in Django's date format characters.
 FORMATS = {
-    "en": ("j F Y", "j F Y, H:i"),
-    "zh-hans": ("Y年n月j日", "Y年n月j日 H:i"),
+    "en": ("j F Y", "j F Y, H:i", "j F Y, H:i:s"),
+    "zh-hans": ("Y年n月j日", "Y年n月j日 H:i", "Y年n月j日 H:i:s"),
 }
 
 
-def _formats() -> tuple[str, str]:
+def _formats() -> tuple[str, str, str]:
     return FORMATS.get((get_language() or "en").lower(), FORMATS["en"])
 
 
@@ -44,9 +44,14 @@ def reader_date(value: date | datetime | None) -> SafeString | str:
 
 
 @register.filter
-def reader_datetime(value: datetime | None) -> SafeString | str:
-    """A date and time in the reader's language, in a span that never wraps."""
+def reader_datetime(value: datetime | None, precision: str = "") -> SafeString | str:
+    """A date and time in the reader's language, in a span that never wraps.
+
+    `|reader_datetime:"seconds"` adds the seconds (the audit trail).
+    """
     if value is None or value == "":
         return ""
     shown = timezone.localtime(value) if timezone.is_aware(value) else value
-    return format_html('<span class="nowrap">{}</span>', date_format(shown, _formats()[1]))
+    return format_html(
+        '<span class="nowrap">{}</span>', date_format(shown, _formats()[2 if precision == "seconds" else 1])
+    )

@@ -19,7 +19,7 @@ from django.test import Client
 from django.utils import timezone, translation
 
 from ombuds.cases import actions
-from ombuds.cases.models import Case, Message
+from ombuds.cases.models import Appeal, Case, Message
 from ombuds.core.templatetags.reader_dates import reader_date, reader_datetime, written_date
 from tests.support import receipt_from
 
@@ -342,3 +342,38 @@ def test_switching_language_on_the_status_page_keeps_her_unsent_message_and_send
     assert re.search(r'<textarea name="body"[^>]*>\s*' + re.escape(text), html)
     assert Message.objects.count() == before
     assert client.cookies["django_language"].value == ZH
+
+
+def test_her_appeal_is_written_on_its_own_page_whose_language_switch_keeps_it() -> None:
+    client = Client()
+    _file(client)
+    status = _page(client.get("/status/"))
+    assert 'href="/status/appeal/"' in status and 'name="reason"' not in status
+    page = _page(client.get("/status/appeal/"))
+    header = page[: page.index("<main")]
+    assert 'id="appeal-form"' in page and 'name="reason"' in page
+    assert 'form="appeal-form" formaction="/status/appeal/"' in header
+    text = "Nobody has answered me for three weeks."
+    switched = client.post("/status/appeal/", {"reason": text, "switch_language": ZH})
+    html = _page(switched)
+    assert switched.status_code == 200 and '<html lang="zh-hans">' in html
+    assert re.search(r'<textarea name="reason"[^>]*>\s*' + re.escape(text), html)
+    assert Appeal.objects.count() == 0
+    refused = client.post("/status/appeal/", {"reason": ""})
+    assert refused.status_code == 400 and 'id="appeal-form"' in _page(refused)
+    assert client.post("/status/appeal/", {"reason": text}).status_code == 302
+    assert Appeal.objects.count() == 1
+
+
+def test_an_appeal_written_after_her_page_closed_comes_back_on_the_appeal_page() -> None:
+    client = Client()
+    receipt = _file(client)
+    client.cookies.pop("ombuds_reporter")  # as when her session has expired
+    text = "I disagree with how this was handled."
+    closed = client.post("/status/appeal/", {"reason": text})
+    assert closed.status_code == 401 and text in _page(closed)
+    opened = client.post("/return/", {"receipt": receipt, "draft_kind": "appeal", "draft_text": text})
+    html = _page(opened)
+    assert opened.status_code == 200 and 'id="appeal-form"' in html
+    assert re.search(r'<textarea name="reason"[^>]*>\s*' + re.escape(text), html)
+    assert Appeal.objects.count() == 0

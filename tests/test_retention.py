@@ -177,7 +177,8 @@ def test_her_receipt_opens_the_deletion_page_on_the_web_and_through_the_api(staf
         opened = returning.post("/return/", {"receipt": receipt}, follow=True)
         assert opened.status_code == 200
         text = opened.content.decode()
-        assert "Its content was deleted on 2026-05-03" in text and "was closed on 2026-03-02" in text
+        assert 'Its content was deleted on <span class="nowrap">3 May 2026</span>' in text
+        assert 'was closed on <span class="nowrap">2 March 2026</span>' in text
         assert NARRATIVE not in text
         api = Client()
         session = api.post("/api/v1/reporter/session", {"receipt": receipt}, content_type="application/json")

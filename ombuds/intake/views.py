@@ -40,6 +40,7 @@ from ombuds.investigations import actions as investigation
 from ombuds.investigations import view as investigation_view
 from ombuds.lib.durations import Duration, describe
 from ombuds.linking import escrow
+from ombuds.linking.models import HoldState
 from ombuds.resources import catalogue
 from ombuds.retention import actions as retention
 
@@ -325,7 +326,7 @@ def return_(request: HttpRequest) -> HttpResponse:
             answer = MinutesAnswerForm(prefix=f"minutes{interview}", initial={"answer": "correct", "corrections": text})
             response = _status_page(request, found, answer_form=answer, answer_for=interview)
         elif kept["kind"] == "appeal":
-            response = _status_page(request, found, appeal_form=AppealForm(initial={"reason": text}))
+            response = _appeal_page(request, found, AppealForm(initial={"reason": text}))
         else:
             response = _status_page(request, found, message_form=MessageForm(initial={"body": text}))
     else:
@@ -445,17 +446,44 @@ def withdraw_held(request: HttpRequest, report: Report) -> HttpResponse:
     return HttpResponseRedirect(reverse("intake:status"))
 
 
-@require_POST
+def _appeal_page(request: HttpRequest, report: Report, form: AppealForm, status: int = 200) -> HttpResponse:
+    """Her appeal to the oversight body, written on a page of its own (intake/appeal.html)."""
+    view = reporter_view.for_reporter(report)
+    return render(
+        request,
+        "intake/appeal.html",
+        {
+            "appeal_form": form,
+            "appeals": view.appeals,
+            "oversight_name": view.oversight_name,
+            "session_minutes": settings.OMBUDS_REPORTER_SESSION_SECONDS // 60,
+        },
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
 @reporter_required
 def appeal(request: HttpRequest, report: Report) -> HttpResponse:
+    hold = escrow.held_report(report)
+    if hold is not None and (hold.state == HoldState.HELD or hold.state in escrow.ENDED_WITHOUT_RELEASE):
+        # A held (or ended) report has nobody handling it yet: there is nothing to appeal.
+        return HttpResponseRedirect(reverse("intake:status"))
+    if request.method == "GET":
+        return _appeal_page(request, report, AppealForm())
+    if "switch_language" in request.POST:
+        # The header's language switch on this page: her unsent appeal back, in the chosen language.
+        chosen = _activate_chosen_language(request)
+        kept = AppealForm(initial={"reason": request.POST.get("reason", "")})
+        return _remember_language(_appeal_page(request, report, kept), chosen)
     form = AppealForm(request.POST)
     if not form.is_valid():
-        return _status_page(request, report, appeal_form=form, status=400)
+        return _appeal_page(request, report, form, status=400)
     try:
         actions.file_appeal(report=report, reason=form.cleaned_data["reason"])
     except actions.ActionError as exc:
         form.add_error(None, str(exc))
-        return _status_page(request, report, appeal_form=form, status=400)
+        return _appeal_page(request, report, form, status=400)
     return HttpResponseRedirect(reverse("intake:status") + "#appeal")
 
 

@@ -56,6 +56,7 @@ from ombuds.outcomes.models import (
     MeasureChange,
     OutcomePolicy,
     RegistryKeyCheck,
+    RegistrySubmission,
     RehireCheck,
     RehireEntry,
     RehireIdentifier,
@@ -152,8 +153,14 @@ METADATA.update(
         RehireIdentifier: frozenset({"kind", "digest"}),
         RehireEntry: frozenset({"result"}),
         # The reference, the kinds of identifier asked about (never their values) and the answer.
-        RehireCheck: frozenset({"reference", "kinds", "result"}),
+        # The holders are other member organisations and their oversight contact (docs/registry.md).
+        RehireCheck: frozenset({"reference", "kinds", "result", "registry_holders"}),
         RegistryKeyCheck: frozenset({"fingerprint"}),
+        # A decision's entries in the shared registry (ombuds.outcomes.shared_registry): its state,
+        # the registry's entry numbers and a failure reason naming no identifier. The accused's
+        # identifiers given with the decision wait sealed under a key derived from the signing key
+        # file (outside the database, never the case key) only until they are submitted.
+        RegistrySubmission: frozenset({"state", "entry_ids", "last_error", "sealed_identifiers"}),
         # The organisation's own wording for reporters, not report content.
         OutcomePolicy: frozenset({"wording", "phone_region"}),
     }

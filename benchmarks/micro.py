@@ -24,7 +24,7 @@ def registry() -> dict[str, Benchmark]:
 
     Imported only after Django is set up, because benchmarks use the models.
     """
-    from benchmarks import audit_verify, directory_import, inbox, kdf, merkle, stream
+    from benchmarks import audit_verify, directory_import, inbox, kdf, linking, match_keys, merkle, stream
 
     return {
         "directory_import": directory_import.import_100k,
@@ -33,6 +33,8 @@ def registry() -> dict[str, Benchmark]:
         "stream": stream.throughput,
         "merkle": merkle.merkle_1m,
         "audit_verify": audit_verify.verify_1m,
+        "match_keys": match_keys.per_report,
+        "linking": linking.at_filing,
     }
 
 

@@ -212,8 +212,17 @@ def analytics(until: str) -> dict[str, Any]:
     return {"seconds": statistics.median(seconds), "cases_in_year": total.count if total else 0}
 
 
+def linking() -> dict[str, Any]:
+    """What match keys and linking add to one filing (benchmarks/linking.py), over 20,000 reports naming someone."""
+    from benchmarks import linking as filing
+
+    figures, _rows = filing.measure()
+    return figures
+
+
 PROBES: dict[str, Callable[..., dict[str, Any]]] = {
     "analytics": analytics,
+    "linking": linking,
     "kdf": kdf,
     "session": session,
     "cases": cases,

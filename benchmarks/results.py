@@ -42,6 +42,11 @@ KEYS: tuple[Key, ...] = (
     Key("memory.web_rss_mb", "resident memory of one web worker after the inbox benchmark", ("<=", 150.0)),
     Key("startup.seconds", "from starting the server to the first page", None),
     Key(
+        "linking.filing_ms",
+        "match keys and linking added to one filing that raises a repeat-offender alert, median",
+        ("<=", 10.0),
+    ),
+    Key(
         "registry.check_ms",
         "one shared-registry check on 127.0.0.1 (VOPRF round trip and lookup), median",
         ("<=", 50.0),

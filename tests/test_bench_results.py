@@ -63,5 +63,6 @@ def test_the_keys_are_those_the_targets_name() -> None:
         "audit_verify.hash_ratio",
         "memory.web_rss_mb",
         "startup.seconds",
+        "linking.filing_ms",
         "registry.check_ms",
     ]

@@ -132,6 +132,21 @@ def test_a_match_key_is_the_oprf_output_for_the_identifier(key_file: Path) -> No
     assert match_key.raw == server.evaluate(identifier.oprf_input())
 
 
+def test_the_direct_evaluation_here_gives_what_the_oblivious_derivation_gives(key_file: Path) -> None:
+    """derive_here evaluates with the key in this process; the blinded round trip must agree with it."""
+    server = match_keys.match_key_server()
+    identifiers = [
+        match_keys.email("max.mustermann@example.com"),
+        match_keys.phone("+442079460958"),
+        match_keys.employee_number("E-1001", organisation="organisation-1"),
+        match_keys.directory_person("E-1001", organisation="organisation-1"),
+    ]
+    here = match_keys.derive_here(identifiers)
+    assert here == match_keys.derive(identifiers, server, public_key=server.public_key)
+    assert len({key.raw for key in here}) == len(identifiers)
+    assert match_keys.derive_here([]) == []
+
+
 def test_derivation_refuses_an_evaluator_that_uses_another_key(key_file: Path) -> None:
     trusted = match_keys.match_key_server()
     impostor = oprf.VOPRFServer(oprf.generate_key_pair().secret_key)

@@ -14,7 +14,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from ombuds.audit import merkle
@@ -111,14 +111,22 @@ def _locked_head() -> AuditHead:
     """The log's head row, locked until the caller's transaction ends.
 
     A migration makes it; if it is missing (a database emptied by hand or by a test
-    flush), it is made again from the events themselves, so numbering goes on.
+    flush), it is made again from the events themselves, so numbering goes on. Read in
+    SQL, as the row is written in _append: every audited change passes here.
     """
-    head = AuditHead.objects.select_for_update().filter(pk=1).first()
-    if head is None:
-        tree = merkle.CompactRange()
-        tree.extend(bytes(h) for h in AuditEvent.objects.order_by("seq").values_list("leaf_hash", flat=True))
-        head = AuditHead.objects.create(pk=1, size=tree.size, frontier=b"".join(tree.subtree_roots))
-    return head
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT size, frontier FROM {AuditHead._meta.db_table} WHERE id = 1{lock}")  # noqa: S608 - table name from the model
+        row = cursor.fetchone()
+    if row is not None:
+        return AuditHead(pk=1, size=row[0], frontier=bytes(row[1]))
+    tree = merkle.CompactRange()
+    tree.extend(bytes(h) for h in AuditEvent.objects.order_by("seq").values_list("leaf_hash", flat=True))
+    return AuditHead.objects.create(pk=1, size=tree.size, frontier=b"".join(tree.subtree_roots))
+
+
+# The columns _append writes, by attribute name; the others have no value to write.
+_EVENT_COLUMNS = ("seq", "at", "event_type", "actor_kind", "actor_id", "case_id", "detail", "leaf", "leaf_hash")
 
 
 def _append(
@@ -144,7 +152,7 @@ def _append(
         )
     )
     leaf_hash = merkle.leaf_hash(leaf)
-    event = AuditEvent.objects.create(
+    event = AuditEvent(
         seq=seq,
         event_type=int(event_type),
         at=at,
@@ -159,8 +167,39 @@ def _append(
     tree = head.tree()
     tree.append(leaf_hash)
     head.size, head.frontier = seq + 1, b"".join(tree.subtree_roots)
-    AuditHead.objects.filter(pk=1).update(size=head.size, frontier=head.frontier)
+    _write(event, head)
     return event
+
+
+def _concrete(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field)
+    return field
+
+
+def _write(event: AuditEvent, head: AuditHead) -> None:
+    """Insert the event and move the head, in two statements.
+
+    Each value is prepared by its model field, as the ORM would (time zones, JSON,
+    bytes), but the statements are written once rather than built for every event.
+    """
+    fields = [_concrete(AuditEvent, name) for name in _EVENT_COLUMNS]
+    values = [field.get_db_prep_save(getattr(event, field.attname), connection) for field in fields]
+    columns = ", ".join(connection.ops.quote_name(str(field.column)) for field in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    frontier = _concrete(AuditHead, "frontier").get_db_prep_save(head.frontier, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {AuditEvent._meta.db_table} ({columns}) VALUES ({marks}) RETURNING id",  # noqa: S608 - names from the model
+            values,
+        )
+        event.pk = cursor.fetchone()[0]
+        event._state.adding = False
+        event._state.db = connection.alias
+        cursor.execute(
+            f"UPDATE {AuditHead._meta.db_table} SET size = %s, frontier = %s WHERE id = 1",  # noqa: S608 - table name from the model
+            [head.size, frontier],
+        )
 
 
 def release_pending(now: datetime) -> int:

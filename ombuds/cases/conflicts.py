@@ -79,9 +79,3 @@ def is_conflicted(user: User, case: Case) -> bool:
 def unconflicted(users: list[User], case: Case) -> list[User]:
     blocked = set(conflicted_users(case).values_list("pk", flat=True))
     return [user for user in users if user.pk not in blocked]
-
-
-def unconflicted_on_all(users: list[User], case_ids: list[int]) -> list[User]:
-    """Those of `users` conflicted on none of these cases, in one query (the repeat-offender alert asks)."""
-    blocked = set(User.objects.filter(person__conflicts__case__in=case_ids).values_list("pk", flat=True))
-    return [user for user in users if user.pk not in blocked]

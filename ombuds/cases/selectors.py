@@ -15,10 +15,13 @@ from django.db.models import F, QuerySet
 from ombuds.cases.models import Case, Organisation, Report
 from ombuds.lib import receipts
 
+# The primary key of the one organisation row, created by migration cases.0002.
+ORGANISATION = 1
+
 
 def current_organisation() -> Organisation:
     # Created by migration cases.0002; there is exactly one.
-    return Organisation.objects.get(pk=1)
+    return Organisation.objects.get(pk=ORGANISATION)
 
 
 def report_for_receipt(receipt: str) -> Report | None:

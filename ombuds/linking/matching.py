@@ -22,23 +22,24 @@ alert are stored together or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
+from django.db import connection
 from django.utils.translation import gettext as _
 
 from ombuds.accounts.roles import APPEAL_READERS, Role
 from ombuds.audit import log
 from ombuds.audit.models import ActorKind, EventType
-from ombuds.cases import notify, routing
-from ombuds.cases.conflicts import unconflicted_on_all
-from ombuds.cases.models import Case, Organisation, Report
-from ombuds.cases.selectors import current_organisation
+from ombuds.cases import notify
+from ombuds.cases.models import Case, Conflict, Organisation, Report
+from ombuds.cases.selectors import ORGANISATION
 from ombuds.crypto import match_keys, threshold
 from ombuds.directory.models import Person
+from ombuds.lib.ids import random_id
 from ombuds.linking import selectors
 from ombuds.linking.models import Mention, NamedReporter
 
@@ -71,7 +72,7 @@ class Prepared:
 
 def scope() -> str:
     """The organisation's scope for directory keys and employee numbers (match_keys.Identifier)."""
-    return f"organisation-{current_organisation().pk}"
+    return f"organisation-{ORGANISATION}"
 
 
 def identifiers(accused: Accused, entry: Person | None, *, organisation: str) -> list[match_keys.Identifier]:
@@ -163,22 +164,15 @@ class Alert:
 def record(prepared: Prepared, *, case: Case, report: Report, at: datetime) -> Alert | None:
     """Store the report's match identifiers and raise the repeat-offender alert if it is due.
 
-    Runs in the filing transaction. Returns the alert raised, if any.
+    Runs in the filing transaction. Returns the alert raised, if any. Every report that
+    names someone passes here while its reporter waits, so the reads are few and written
+    as SQL (selectors.naming_reports, selectors.named_reporters): about five statements
+    and no alert, eight with one (benchmarks/linking.py).
     """
     if not prepared.people:
         return None
-    # Filings that name someone are taken one at a time: two reports naming the same
-    # person at the same moment must see each other, or neither would raise the alert.
-    # (An installation has exactly one organisation row: cases.selectors.current_organisation.)
-    list(Organisation.objects.select_for_update().all())
-    Mention.objects.bulk_create(
-        [
-            Mention(match_id=match_id, case=case, report=report, position=position)
-            for position, match_ids in sorted(prepared.people.items())
-            for match_id in sorted(set(match_ids))
-        ]
-    )
-    NamedReporter.objects.bulk_create([NamedReporter(match_id=m, report=report) for m in prepared.reporter])
+    _take_turn()
+    _store(prepared, case=case, report=report)
 
     if case.held_in_escrow:
         return None  # a held report raises nothing: nobody may know of it (ombuds.linking.escrow)
@@ -186,11 +180,12 @@ def record(prepared: Prepared, *, case: Case, report: Report, at: datetime) -> A
     cases: set[int] = set()
     counts: list[int] = []
     for match_ids in prepared.people.values():
-        naming = _without_held(selectors.same_person(match_ids))
+        # A held report is in no alert until it is released.
+        naming = {key: n.case_id for key, n in selectors.naming_reports(match_ids).items() if not n.held}
         others = {report_id for report_id, _position in naming} - {report.pk}
         if not others:
             continue
-        named = _named_reporters(others | {report.pk})
+        named = selectors.named_reporters(others | {report.pk})
         # Her report adds a reporter only if no other report comes from her.
         if any(named.get(report.pk, set()) & named.get(other, set()) for other in others):
             continue
@@ -225,19 +220,39 @@ def record(prepared: Prepared, *, case: Case, report: Report, at: datetime) -> A
     return alert
 
 
-def _without_held(naming: dict[tuple[int, int], int]) -> dict[tuple[int, int], int]:
-    """The reports of cases not held in escrow: a held one is in no alert until it is released."""
-    held = set(Case.objects.filter(pk__in=set(naming.values()), held_in_escrow=True).values_list("pk", flat=True))
-    return {key: case_id for key, case_id in naming.items() if case_id not in held}
+def _take_turn() -> None:
+    """Take filings that name someone one at a time, until this transaction ends.
+
+    Two reports naming the same person at the same moment must see each other, or
+    neither would raise the alert. On PostgreSQL the organisation's one row is locked
+    (cases.selectors.current_organisation); SQLite lets one transaction write at a time
+    anyway, and the filing transaction has written by now.
+    """
+    if connection.features.has_select_for_update:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT id FROM {Organisation._meta.db_table} WHERE id = %s FOR UPDATE", [ORGANISATION])  # noqa: S608 - table name from the model
 
 
-def _named_reporters(report_ids: Iterable[int]) -> dict[int, set[bytes]]:
-    found: dict[int, set[bytes]] = {}
-    for report_id, match_id in NamedReporter.objects.filter(report_id__in=list(report_ids)).values_list(
-        "report_id", "match_id"
-    ):
-        found.setdefault(report_id, set()).add(bytes(match_id))
-    return found
+def _store(prepared: Prepared, *, case: Case, report: Report) -> None:
+    """The Mention and NamedReporter rows of the report, one INSERT each."""
+    mentions = [
+        (random_id(), match_id, case.pk, report.pk, position)
+        for position, match_ids in sorted(prepared.people.items())
+        for match_id in sorted(set(match_ids))
+    ]
+    reporters = [(random_id(), match_id, report.pk) for match_id in sorted(set(prepared.reporter))]
+    with connection.cursor() as cursor:
+        for table, columns, rows in (
+            (Mention._meta.db_table, "id, match_id, case_id, report_id, position", mentions),
+            (NamedReporter._meta.db_table, "id, match_id, report_id", reporters),
+        ):
+            if not rows:
+                continue
+            row = "(" + ", ".join(["%s"] * len(rows[0])) + ")"
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(rows))}",  # noqa: S608 - names from the models
+                [value for values in rows for value in values],
+            )
 
 
 def _count_reporters(report_ids: set[int], named: dict[int, set[bytes]]) -> int:
@@ -262,8 +277,19 @@ def _count_reporters(report_ids: set[int], named: dict[int, set[bytes]]) -> int:
 def _recipients(case_ids: list[int]) -> list[User]:
     """Oversight and the lead handlers, leaving out whoever is conflicted on any of the linked cases.
 
-    The roles of routing.oversight() and routing.leads(), asked once for every case
-    rather than once a case.
+    The roles of routing.users_with(), routing.oversight() and routing.leads() in one
+    statement, asked once for every case rather than once a case. In SQL: the ORM took
+    longer to build this query than the rest of the alert took to run.
     """
-    users = list(routing.users_with(APPEAL_READERS | {Role.LEAD_HANDLER}).order_by("pk"))
-    return unconflicted_on_all(users, case_ids)
+    roles = sorted(role.value for role in APPEAL_READERS | {Role.LEAD_HANDLER})
+    user, membership, group = User._meta.db_table, User.groups.through._meta.db_table, Group._meta.db_table
+    person, conflict = Person._meta.db_table, Conflict._meta.db_table
+    sql = (
+        f"SELECT DISTINCT u.id, u.email FROM {user} AS u "  # noqa: S608 - table names from the models, values as parameters
+        f"JOIN {membership} AS ug ON ug.user_id = u.id JOIN {group} AS g ON g.id = ug.group_id "
+        f"WHERE u.is_active = %s AND g.name IN ({', '.join(['%s'] * len(roles))}) AND NOT EXISTS ("
+        f"SELECT 1 FROM {person} AS p JOIN {conflict} AS c ON c.person_id = p.id "
+        f"WHERE p.user_id = u.id AND c.case_id IN ({', '.join(['%s'] * len(case_ids))})) "
+        "ORDER BY u.id"
+    )
+    return list(User.objects.raw(sql, [True, *roles, *case_ids]))

@@ -29,13 +29,14 @@ proofs of filing existed.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import multiprocessing
+import os
 import pickle
 import random
 import secrets
+from binascii import b2a_base64 as _b64
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -45,6 +46,8 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
+from nacl._sodium import ffi as _ffi
+from nacl._sodium import lib as _lib
 
 from ombuds.audit.models import AuditEvent, AuditHead, EventType
 from ombuds.cases.models import (
@@ -461,6 +464,7 @@ class _Builder:
         self.handler_people = [s.person for s in world.staff if "handler" in s.roles]
         # One data key for the chunk (see the module's docstring), sealed once to each reader.
         self.key = keys.DataKey(self.rng.randbytes(keys.KEY_BYTES))
+        self.sealer = FieldSealer(self.key)
         self.reader_sets: dict[tuple[int, ...], int] = {}
         self.categories, self.category_weights = _cumulative(_CATEGORY_WEIGHTS)
         self.roles, self.role_weights = _cumulative(_ROLE_WEIGHTS)
@@ -479,10 +483,12 @@ class _Builder:
             return value
         prefix = self.contexts.get((model, field_name))
         if prefix is None:
-            # keys.context joins its parts with ":"; the case's number comes last.
-            prefix = self.contexts[(model, field_name)] = keys.context("content", model, field_name) + b":"
-        ciphertext = keys.encrypt(self.key, value.encode("utf-8"), prefix + str(case_id).encode("ascii"))
-        return "s1:" + base64.b64encode(ciphertext).decode("ascii")
+            # keys.encrypt authenticates its version byte before the context, and keys.context
+            # joins its parts with ":"; the case's number comes last.
+            prefix = self.contexts[(model, field_name)] = (
+                bytes([keys.FIELD_VERSION]) + keys.context("content", model, field_name) + b":"
+            )
+        return self.sealer.seal(value.encode("utf-8"), prefix + str(case_id).encode("ascii"))
 
     def day_start(self, us: int) -> int:
         """The start of the day in the organisation's time zone, as kept for an anonymous reporter."""
@@ -896,6 +902,46 @@ class _Builder:
         )
         events.sort(key=lambda e: (e.at, e.order))
         self.chunk.events.extend(_leaf_parts(e) for e in events)
+
+
+class FieldSealer:
+    """keys.encrypt under one key, many times over, without its overhead per call; the text content.seal stores.
+
+    The same libsodium XChaCha20-Poly1305 call and the same bytes out (version, nonce,
+    ciphertext and tag), but the arguments are not checked again at every call, the output
+    buffer is made once, and the random nonces are drawn many at a time.
+    """
+
+    _NONCES = 4096
+
+    def __init__(self, key: keys.DataKey) -> None:
+        self._key = key.raw
+        self._out = _ffi.new("unsigned char[]", 1 << 16)
+        self._length = _ffi.new("unsigned long long *")
+        self._nonces = b""
+        self._next = 0
+        self._version = bytes([keys.FIELD_VERSION])
+
+    def seal(self, plaintext: bytes, associated_data: bytes) -> str:
+        """The stored text ("s1:" and base64) of keys.encrypt(key, plaintext, associated_data[1:])."""
+        if associated_data[:1] != self._version or len(associated_data) < 2:
+            raise ValueError("the associated data starts with the field version and names what it binds")
+        if len(plaintext) + keys.FIELD_OVERHEAD > len(self._out):
+            self._out = _ffi.new("unsigned char[]", 2 * (len(plaintext) + keys.FIELD_OVERHEAD))
+        start = self._next
+        if start + keys.NONCE_BYTES > len(self._nonces):
+            self._nonces = os.urandom(keys.NONCE_BYTES * self._NONCES)
+            start = 0
+        self._next = end = start + keys.NONCE_BYTES
+        nonce = self._nonces[start:end]
+        failed = _lib.crypto_aead_xchacha20poly1305_ietf_encrypt(
+            self._out, self._length, plaintext, len(plaintext), associated_data, len(associated_data),
+            _ffi.NULL, nonce, self._key,
+        )  # fmt: skip
+        if failed:
+            raise RuntimeError("libsodium could not encrypt a field")
+        sealed = _ffi.buffer(self._out, self._length[0])[:]
+        return "s1:" + _b64(self._version + nonce + sealed, newline=False).decode("ascii")
 
 
 def _db_or_none(us: int | None) -> str | None:

@@ -379,19 +379,6 @@ _ID_TABLES = ("case", "report", "person", "message", "note", "proposal", "confli
 
 
 @dataclass
-class Event:
-    """An audit event without its number: the leaf is head + number + tail."""
-
-    at: int
-    order: int
-    event_type: int
-    actor_kind: str
-    actor_id: int | None
-    case_id: int
-    details: str  # canonical JSON of the details
-
-
-@dataclass
 class Chunk:
     index: int
     first: int
@@ -471,6 +458,8 @@ class _Builder:
         self.open_statuses, self.open_weights = _cumulative(_OPEN_STATUS_WEIGHTS)
         self.contexts: dict[tuple[str, str], bytes] = {}
         self.day_starts: dict[int, int] = {}
+        self.stamps: dict[int, tuple[str, str]] = {}
+        self.heads: dict[tuple[int, str, int | None], str] = {}
 
     # --- helpers
 
@@ -541,10 +530,11 @@ class _Builder:
         filed = now - self.between(low * DAY, high * DAY + HOUR)
         filed = max(filed, now - w.history_days * DAY)
         received = self.day_start(filed) if anonymous else filed
-        events: list[Event] = []
+        # (at, order, event type, actor kind, actor, details): sorted by time, then by the order they were made in.
+        events: list[tuple[int, int, int, str, int | None, str]] = []
 
         def event(at: int, kind: EventType, actor_kind: str, actor: int | None = None, details: str = "{}") -> None:
-            events.append(Event(at, len(events), int(kind), actor_kind, actor, case_id, details))
+            events.append((at, len(events), kind.value, actor_kind, actor, details))
 
         # The people she names, and who that keeps out.
         named = []
@@ -638,7 +628,7 @@ class _Builder:
                 rng.choices(self.roles, cum_weights=self.role_weights)[0],
                 anonymous,
                 language,
-                db_time(received),
+                self.db(received),
                 self.seal(narrative, "report", "narrative", case_id),
                 self.seal(words.occurred(rng, chinese) if rng.random() < 0.7 else "", "report", "occurred", case_id),
                 self.seal(words.location(rng, chinese) if rng.random() < 0.6 else "", "report", "location", case_id),
@@ -709,7 +699,7 @@ class _Builder:
             if granted:
                 event(assigned_at, EventType.KEY_GRANTED, "staff", assigner, _users(granted))
         if readers:
-            rows["readers"].append((case_id, self.readers_id(readers), db_time(received)))
+            rows["readers"].append((case_id, self.readers_id(readers), self.db(received)))
         # Who takes the case's steps: its handler; a lead handler, or oversight when it went there.
         fallback = leads or [u for u in self.oversight if u not in conflicted]
         worker = assignee if assignee is not None else (fallback[0] if fallback else None)
@@ -750,9 +740,9 @@ class _Builder:
                         proposal_id,
                         case_id,
                         worker,
-                        db_time(proposed),
+                        self.db(proposed),
                         approver,
-                        db_time(closed),
+                        self.db(closed),
                         True,
                         ProposalKind.CLOSE,
                         grounds,
@@ -787,14 +777,14 @@ class _Builder:
             message_id = self.new_id("message", number * 16 + position)
             read = None
             if sender == Sender.REPORTER and at + DAY < now:
-                read = db_time(self.between(at + HOUR, at + 2 * DAY))
+                read = self.db(self.between(at + HOUR, at + 2 * DAY))
             rows["message"].append(
                 (
                     message_id,
                     case_id,
                     sender,
                     author,
-                    db_time(at),
+                    self.db(at),
                     position,
                     read,
                     is_feedback,
@@ -815,7 +805,7 @@ class _Builder:
             note_at = self.between(investigated + HOUR, (decided or now) - 1)
             note_id = number + 1
             rows["note"].append(
-                (note_id, case_id, worker, db_time(note_at), self.seal(words.note(rng), "note", "body", case_id))
+                (note_id, case_id, worker, self.db(note_at), self.seal(words.note(rng), "note", "body", case_id))
             )
             event(note_at, EventType.NOTE_ADDED, "staff", worker, _details(note=note_id))
         for _view in range(int(self.random() * 3)):
@@ -855,7 +845,7 @@ class _Builder:
                     recipients = [u for u in self.oversight if u not in conflicted]
                     to_oversight = True
                     kind = EventType.ESCALATED_TO_LEAD if step == LadderStep.LEAD else EventType.ESCALATED_TO_OVERSIGHT
-                rows["escalation"].append((case_id, deadline, "", db_time(due), step, db_time(taken), to_oversight))
+                rows["escalation"].append((case_id, deadline, "", self.db(due), step, self.db(taken), to_oversight))
                 event(
                     taken,
                     kind,
@@ -880,15 +870,15 @@ class _Builder:
                 category,
                 status,
                 anonymous,
-                db_time(received),
-                _db_or_none(acknowledged),
-                _db_or_none(closed),
-                db_time(ack_due),
-                db_time(feedback_due),
-                _db_or_none(first_action_due),
-                _db_or_none(first_action),
-                _db_or_none(feedback_given),
-                _db_or_none(min(pending) if pending else None),
+                self.db(received),
+                self.db_or_none(acknowledged),
+                self.db_or_none(closed),
+                self.db(ack_due),
+                self.db(feedback_due),
+                self.db_or_none(first_action_due),
+                self.db_or_none(first_action),
+                self.db_or_none(feedback_given),
+                self.db_or_none(min(pending) if pending else None),
                 outcome,
                 routed,
                 finding,
@@ -900,8 +890,53 @@ class _Builder:
                 False,  # no report held in escrow: each case is being handled
             )
         )
-        events.sort(key=lambda e: (e.at, e.order))
-        self.chunk.events.extend(_leaf_parts(e) for e in events)
+        events.sort()
+        self.leaves(case_id, events)
+
+    def stamp(self, us: int) -> tuple[str, str]:
+        """db_time(us) and leaf_time(us), made once for each moment of the chunk."""
+        found = self.stamps.get(us)
+        if found is None:
+            day, rest = divmod(us, DAY)
+            second, micro = divmod(rest, SECOND)
+            date = _DAY_TEXT.get(day) or _day_text(day)
+            clock = _CLOCK[second]
+            found = self.stamps[us] = (
+                f"{date} {clock}.{micro:06d}" if micro else f"{date} {clock}",
+                f"{date}T{clock}.{micro:06d}Z",
+            )
+        return found
+
+    def db(self, us: int) -> str:
+        return self.stamp(us)[0]
+
+    def db_or_none(self, us: int | None) -> str | None:
+        return None if us is None else self.stamp(us)[0]
+
+    def leaves(self, case_id: int, events: list[tuple[int, int, int, str, int | None, str]]) -> None:
+        """The case's events as leaf text around their numbers, and their columns (see leaf_parts)."""
+        heads = self.heads
+        stamp = self.stamp
+        append = self.chunk.events.append
+        place = f',"object":{{"case":{case_id}}},"time":"'
+        for at, _order, event_type, actor_kind, actor_id, details in events:
+            key = (event_type, actor_kind, actor_id)
+            start = heads.get(key)
+            if start is None:
+                start = heads[key] = leaf_start(event_type, actor_kind, actor_id)
+            stored, leaf_moment = stamp(at)
+            append(
+                (
+                    f'{start}{details},"index":',
+                    f'{place}{leaf_moment}"}}',
+                    stored,
+                    event_type,
+                    actor_kind,
+                    details,
+                    actor_id,
+                    case_id,
+                )
+            )
 
 
 class FieldSealer:
@@ -944,10 +979,6 @@ class FieldSealer:
         return "s1:" + _b64(self._version + nonce + sealed, newline=False).decode("ascii")
 
 
-def _db_or_none(us: int | None) -> str | None:
-    return None if us is None else db_time(us)
-
-
 _REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _REFERENCE_SPACE = 32**8  # 2**40
 
@@ -971,16 +1002,24 @@ def _receipt_digest(key: bytes, digits: str) -> str:
     return hmac.new(key, b"ombuds-receipt-v1:" + digits.encode(), hashlib.sha256).hexdigest()
 
 
-def _leaf_parts(e: Event) -> tuple[str, str, str, int, str, str, int | None, int]:
-    """The event's leaf around its number, and its columns (ombuds.audit.log.leaf_document, canonical)."""
-    actor = (
-        f'{{"id":{e.actor_id},"kind":"{e.actor_kind}"}}' if e.actor_id is not None else f'{{"kind":"{e.actor_kind}"}}'
-    )
-    date, clock, micro = _split(e.at)
-    head = f'{{"action":"{_ACTION[e.event_type]}","actor":{actor},"details":{e.details},"index":'
-    tail = f',"object":{{"case":{e.case_id}}},"time":"{date}T{clock}.{micro:06d}Z"}}'
-    stored = f"{date} {clock}.{micro:06d}" if micro else f"{date} {clock}"
-    return head, tail, stored, e.event_type, e.actor_kind, e.details, e.actor_id, e.case_id
+def leaf_start(event_type: int, actor_kind: str, actor_id: int | None) -> str:
+    """The start of a leaf (ombuds.audit.log.leaf_document, canonical): its action and actor, up to the details."""
+    actor = f'{{"id":{actor_id},"kind":"{actor_kind}"}}' if actor_id is not None else f'{{"kind":"{actor_kind}"}}'
+    return f'{{"action":"{_ACTION[event_type]}","actor":{actor},"details":'
+
+
+def leaf_parts(
+    at: int, event_type: int, actor_kind: str, actor_id: int | None, case_id: int, details: str
+) -> tuple[str, str, str, int, str, str, int | None, int]:
+    """The event's leaf around its number, and its columns: what _Builder.leaves makes, one at a time.
+
+    Head and tail are the canonical JSON (ombuds.audit.canonical) of ombuds.audit.log.leaf_document
+    but the index between them, written by formatting strings: tests/test_seed_synthetic.py checks
+    they give the same bytes.
+    """
+    head = f'{leaf_start(event_type, actor_kind, actor_id)}{details},"index":'
+    tail = f',"object":{{"case":{case_id}}},"time":"{leaf_time(at)}"}}'
+    return head, tail, db_time(at), event_type, actor_kind, details, actor_id, case_id
 
 
 # --- Workers ----------------------------------------------------------------------------------------
@@ -1349,27 +1388,39 @@ def seed(options: Options, progress: Progress | None = None) -> Result:
 
 
 class _bulk_settings:
-    """On SQLite, outside a transaction: no fsync and a large page cache while loading (a failed run is rolled back)."""
+    """On SQLite, outside a transaction, for this connection only: the cheapest safe way to write while loading.
+
+    No fsync, a large page cache, the rollback journal in memory instead of the
+    write-ahead log (each page written once, not once to the log and again to the
+    database; a failed run is still rolled back), and no foreign key check on each of the
+    millions of rows (the rows are made to fit; tests/test_seed_synthetic.py checks them
+    with PRAGMA foreign_key_check). Everything is set back as the settings had it.
+    """
+
+    _BULK = (("synchronous", "OFF"), ("cache_size", "-1048576"), ("journal_mode", "MEMORY"), ("foreign_keys", "OFF"))
 
     def __enter__(self) -> None:
         self.active = connection.vendor == "sqlite" and not connection.in_atomic_block
+        self.saved: list[tuple[str, str]] = []
         if self.active:
             with connection.cursor() as cursor:
-                cursor.execute("PRAGMA synchronous=OFF")
-                cursor.execute("PRAGMA cache_size=-1048576")
+                for name, value in self._BULK:
+                    cursor.execute(f"PRAGMA {name}")
+                    self.saved.append((name, str(cursor.fetchone()[0])))
+                    cursor.execute(f"PRAGMA {name}={value}")
 
     def __exit__(self, *exc: object) -> None:
         if self.active:
             with connection.cursor() as cursor:
-                cursor.execute("PRAGMA synchronous=FULL")
-                cursor.execute("PRAGMA cache_size=-2000")
+                for name, value in reversed(self.saved):
+                    cursor.execute(f"PRAGMA {name}={value}")
 
 
 def _load(world: World, workers: int, progress: Progress | None, timings: dict[str, float]) -> int:
     """Every chunk into the tables, in one transaction; returns the number of audit events appended.
 
     `timings` gets the seconds spent waiting for chunks, numbering and hashing the
-    events, loading rows, and building the indexes again.
+    events, loading rows, building the indexes again and committing (processor seconds of this process).
     """
     import time
 
@@ -1428,4 +1479,6 @@ def _load(world: World, workers: int, progress: Progress | None, timings: dict[s
         AuditHead.objects.filter(pk=1).update(size=tree.size, frontier=b"".join(tree.subtree_roots))
         for statement in connection.ops.sequence_reset_sql(no_style(), [Person, Unit, Note, ClosureProposal]):
             loader.execute(statement)
+        mark = clock()
+    timings["committing"] = clock() - mark
     return seq - first

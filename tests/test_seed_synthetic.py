@@ -210,7 +210,7 @@ def _committed_log_removed_afterwards(transactional_db: None) -> Iterator[None]:
 # Committed: inside a test's transaction the loader leaves the connection's settings alone.
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.usefixtures("_committed_log_removed_afterwards")
-@pytest.mark.skipif(not settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"), reason="SQLite's settings")
+@pytest.mark.skipif(not str(settings.DATABASES["default"]["ENGINE"]).endswith("sqlite3"), reason="SQLite's settings")
 def test_the_bulk_load_leaves_every_foreign_key_whole_and_sets_the_connection_back() -> None:
     with connection.cursor() as cursor:
         before = {name: cursor.execute(f"PRAGMA {name}").fetchone()[0] for name in _PRAGMAS}

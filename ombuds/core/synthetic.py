@@ -46,8 +46,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
-from nacl._sodium import ffi as _ffi
-from nacl._sodium import lib as _lib
+from nacl import _sodium  # libsodium's own binding, without PyNaCl's checks per call
 
 from ombuds.audit.models import AuditEvent, AuditHead, EventType
 from ombuds.cases.models import (
@@ -951,8 +950,8 @@ class FieldSealer:
 
     def __init__(self, key: keys.DataKey) -> None:
         self._key = key.raw
-        self._out = _ffi.new("unsigned char[]", 1 << 16)
-        self._length = _ffi.new("unsigned long long *")
+        self._out = _sodium.ffi.new("unsigned char[]", 1 << 16)
+        self._length = _sodium.ffi.new("unsigned long long *")
         self._nonces = b""
         self._next = 0
         self._version = bytes([keys.FIELD_VERSION])
@@ -962,20 +961,20 @@ class FieldSealer:
         if associated_data[:1] != self._version or len(associated_data) < 2:
             raise ValueError("the associated data starts with the field version and names what it binds")
         if len(plaintext) + keys.FIELD_OVERHEAD > len(self._out):
-            self._out = _ffi.new("unsigned char[]", 2 * (len(plaintext) + keys.FIELD_OVERHEAD))
+            self._out = _sodium.ffi.new("unsigned char[]", 2 * (len(plaintext) + keys.FIELD_OVERHEAD))
         start = self._next
         if start + keys.NONCE_BYTES > len(self._nonces):
             self._nonces = os.urandom(keys.NONCE_BYTES * self._NONCES)
             start = 0
         self._next = end = start + keys.NONCE_BYTES
         nonce = self._nonces[start:end]
-        failed = _lib.crypto_aead_xchacha20poly1305_ietf_encrypt(
+        failed = _sodium.lib.crypto_aead_xchacha20poly1305_ietf_encrypt(
             self._out, self._length, plaintext, len(plaintext), associated_data, len(associated_data),
-            _ffi.NULL, nonce, self._key,
+            _sodium.ffi.NULL, nonce, self._key,
         )  # fmt: skip
         if failed:
             raise RuntimeError("libsodium could not encrypt a field")
-        sealed = _ffi.buffer(self._out, self._length[0])[:]
+        sealed = _sodium.ffi.buffer(self._out, self._length[0])[:]
         return "s1:" + _b64(self._version + nonce + sealed, newline=False).decode("ascii")
 
 

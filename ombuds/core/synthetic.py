@@ -1451,14 +1451,17 @@ def _load(world: World, workers: int, progress: Progress | None, timings: dict[s
             if chunk is None:
                 break
             mark = clock()
-            audit_rows = []
-            hashes = []
-            for head_text, tail, at, event_type, actor_kind, details, actor_id, case_id in chunk.events:
-                leaf = f"{head_text}{seq}{tail}"
-                leaf_hash = sha256(b"\x00" + leaf.encode("utf-8")).digest()
-                hashes.append(leaf_hash)
-                audit_rows.append((seq, at, event_type, actor_kind, details, actor_id, case_id, leaf, leaf_hash))
-                seq += 1
+            events = chunk.events
+            numbers = range(seq, seq + len(events))
+            leaves = [f"{event[0]}{number}{event[1]}" for event, number in zip(events, numbers, strict=True)]
+            hashes = [sha256(b"\x00" + leaf.encode("utf-8")).digest() for leaf in leaves]
+            audit_rows = [
+                (number, at, event_type, actor_kind, details, actor_id, case_id, leaf, leaf_hash)
+                for number, (_h, _t, at, event_type, actor_kind, details, actor_id, case_id), leaf, leaf_hash in zip(
+                    numbers, events, leaves, hashes, strict=True
+                )
+            ]
+            seq += len(chunk.events)
             tree.extend(hashes)
             timings["audit leaves"] += clock() - mark
             mark = clock()

@@ -14,7 +14,10 @@ the audit leaves but their numbers), and the main process numbers the events, ha
 them into the tree and loads the rows with one statement per table and chunk (COPY on
 PostgreSQL), inside one transaction, with the tables' secondary indexes dropped first
 and built again at the end. Each chunk's rows depend only on the seed and the chunk's
-number, so any number of workers gives the same history.
+number, so any number of workers gives the same history. Within a chunk, the content
+fields are sealed by FieldSealer (libsodium's own call, without PyNaCl's checks around
+it), and leaves and moments are formatted as strings, each leaf start and each moment
+once (tests/test_seed_synthetic.py checks them against canonical() of the log's document).
 
 The one shortcut: the cases of a chunk share one data key. Each grant is a real sealed
 box of that key to the reader's public key and each content field is encrypted under it

@@ -1390,13 +1390,14 @@ def seed(options: Options, progress: Progress | None = None) -> Result:
 
 
 class _bulk_settings:
-    """On SQLite, outside a transaction, for this connection only: the cheapest safe way to write while loading.
+    """On SQLite, outside a transaction, for this connection only: the fastest way to write while loading.
 
-    No fsync, a large page cache, the rollback journal in memory instead of the
-    write-ahead log (each page written once, not once to the log and again to the
-    database; a failed run is still rolled back), and no foreign key check on each of the
-    millions of rows (the rows are made to fit; tests/test_seed_synthetic.py checks them
-    with PRAGMA foreign_key_check). Everything is set back as the settings had it.
+    No fsync, a large page cache, the rollback journal in memory instead of the write-ahead
+    log (each page written once, not once to the log and again to the database), and no
+    foreign key check on each of the millions of rows (the rows are made to fit;
+    tests/test_seed_synthetic.py checks them with PRAGMA foreign_key_check). A run that
+    fails is still rolled back; one killed midway may leave the file unusable, a risk taken
+    for a freshly migrated database made for trials. Everything is set back afterwards.
     """
 
     _BULK = (("synchronous", "OFF"), ("cache_size", "-1048576"), ("journal_mode", "MEMORY"), ("foreign_keys", "OFF"))

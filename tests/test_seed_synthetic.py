@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+import base64
+import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from io import StringIO
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from ombuds.accounts import keys as staff_keys
-from ombuds.audit.models import AuditEvent
+from ombuds.audit.canonical import canonical
+from ombuds.audit.log import leaf_document
+from ombuds.audit.migrations import _append_only
+from ombuds.audit.models import AuditEvent, EventType
 from ombuds.cases import content
 from ombuds.cases.models import Case, CaseKeyGrant, Conflict, GrantHolder, Message, Report, Status
 from ombuds.core import synthetic
 from ombuds.crypto import keys
+from ombuds.crypto.errors import DecryptionError
 from ombuds.directory.models import Person, Unit
 
 pytestmark = pytest.mark.django_db
@@ -102,3 +111,117 @@ def test_it_refuses_a_database_that_already_has_cases() -> None:
 
     with pytest.raises(CommandError, match="already has cases"):
         call_command("seed-synthetic", "--cases", "5", "--people", "60", stdout=StringIO(), stderr=StringIO())
+
+
+def _documents(chunk: synthetic.Chunk, first: int) -> list[tuple[bytes, bytes]]:
+    """(the leaf as the seed writes it, canonical() of leaf_document of the same event) for each event of a chunk."""
+    found = []
+    for n, (head, tail, _stored, event_type, actor_kind, details, actor_id, case_id) in enumerate(chunk.events):
+        leaf_json = json.loads(f"{head}{first + n}{tail}")
+        document = leaf_document(
+            seq=first + n,
+            at=datetime.fromisoformat(leaf_json["time"]),
+            event_type=EventType(event_type),
+            actor_kind=actor_kind,
+            actor_id=actor_id,
+            case_id=case_id,
+            detail=json.loads(details),
+        )
+        found.append((f"{head}{first + n}{tail}".encode(), canonical(document)))
+    return found
+
+
+def test_the_leaves_written_by_formatting_are_the_canonical_bytes_of_the_log_s_own_document() -> None:
+    result = _seed(cases=60)
+    assert result.world is not None
+    chunk = synthetic.build_chunk(result.world, 0)
+
+    pairs = _documents(chunk, first=7)
+    assert len(pairs) > 300
+    assert {event[4] for event in chunk.events} >= {"reporter", "staff", "system"}
+    for fast, slow in pairs:
+        assert fast == slow
+    # The one-at-a-time form gives the same parts as the chunk's.
+    head, tail, stored, event_type, actor_kind, details, actor_id, case_id = chunk.events[5]
+    moment = datetime.fromisoformat(json.loads(f"{head}0{tail}")["time"])
+    assert synthetic.leaf_parts(synthetic.to_us(moment), event_type, actor_kind, actor_id, case_id, details) == (
+        head, tail, stored, event_type, actor_kind, details, actor_id, case_id,
+    )  # fmt: skip
+
+
+def test_a_leaf_start_is_canonical_for_every_action_and_actor() -> None:
+    at = datetime(2026, 3, 4, 5, 6, 7, 8, tzinfo=UTC)
+    for event_type in EventType:
+        for actor_kind, actor_id in (("system", None), ("staff", 12), ("reporter", None)):
+            head, tail, *_rest = synthetic.leaf_parts(
+                synthetic.to_us(at), event_type.value, actor_kind, actor_id, 99, "{}"
+            )
+            document = leaf_document(
+                seq=5, at=at, event_type=event_type, actor_kind=actor_kind, actor_id=actor_id, case_id=99, detail={}
+            )
+            assert f"{head}5{tail}".encode() == canonical(document)
+
+
+def test_the_field_sealer_writes_what_content_open_reads_and_refuses_unbound_data() -> None:
+    key = keys.DataKey.generate()
+    sealer = synthetic.FieldSealer(key)
+    context = keys.context("content", "report", "narrative", 42)
+    long_text = "她说：" + "x" * 70_000
+
+    stored = [sealer.seal(text.encode(), bytes([keys.FIELD_VERSION]) + context) for text in ("hello", long_text)]
+
+    assert [s.startswith("s1:") for s in stored] == [True, True]
+    opened = [keys.decrypt(key, base64.b64decode(s[3:]), context).decode() for s in stored]
+    assert opened == ["hello", long_text]
+    assert sealer.seal(b"hello", bytes([keys.FIELD_VERSION]) + context) != stored[0]  # a fresh nonce each time
+    with pytest.raises(DecryptionError):
+        keys.decrypt(key, base64.b64decode(stored[0][3:]), keys.context("content", "report", "narrative", 43))
+    with pytest.raises(ValueError, match="field version"):
+        sealer.seal(b"hello", context)
+
+
+def test_the_same_seed_makes_the_same_rows_and_events_but_for_the_ciphertexts() -> None:
+    result = _seed(cases=30)
+    assert result.world is not None
+    one, two = synthetic.build_chunk(result.world, 0), synthetic.build_chunk(result.world, 0)
+
+    def clear(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        return [tuple("sealed" if isinstance(v, str) and v.startswith("s1:") else v for v in row) for row in rows]
+
+    assert one.events == two.events
+    for table in ("case", "report", "person", "message", "note", "proposal", "conflict", "escalation", "readers"):
+        assert clear(one.rows[table]) == clear(two.rows[table])
+    assert one.rows["report"][0][7] != two.rows["report"][0][7]  # the narrative: another nonce
+
+
+@pytest.fixture
+def _committed_log_removed_afterwards(transactional_db: None) -> Iterator[None]:
+    """The flush after a transactional test deletes every row, which the audit log's triggers refuse on SQLite."""
+    yield
+    with connection.cursor() as cursor:
+        for statement in _append_only.SQLITE_REMOVE:
+            cursor.execute(statement)
+    AuditEvent.objects.all().delete()
+    with connection.cursor() as cursor:
+        for statement in _append_only.SQLITE_ADD:
+            cursor.execute(statement)
+
+
+# Committed: inside a test's transaction the loader leaves the connection's settings alone.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.usefixtures("_committed_log_removed_afterwards")
+@pytest.mark.skipif(not str(settings.DATABASES["default"]["ENGINE"]).endswith("sqlite3"), reason="SQLite's settings")
+def test_the_bulk_load_leaves_every_foreign_key_whole_and_sets_the_connection_back() -> None:
+    with connection.cursor() as cursor:
+        before = {name: cursor.execute(f"PRAGMA {name}").fetchone()[0] for name in _PRAGMAS}
+
+    _seed(cases=50)
+
+    with connection.cursor() as cursor:
+        assert {name: cursor.execute(f"PRAGMA {name}").fetchone()[0] for name in _PRAGMAS} == before
+        assert before["foreign_keys"] == 1
+        assert cursor.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert Case.objects.count() == 50
+
+
+_PRAGMAS = ("synchronous", "cache_size", "journal_mode", "foreign_keys")

@@ -14,7 +14,10 @@ the audit leaves but their numbers), and the main process numbers the events, ha
 them into the tree and loads the rows with one statement per table and chunk (COPY on
 PostgreSQL), inside one transaction, with the tables' secondary indexes dropped first
 and built again at the end. Each chunk's rows depend only on the seed and the chunk's
-number, so any number of workers gives the same history.
+number, so any number of workers gives the same history. Within a chunk, the content
+fields are sealed by FieldSealer (libsodium's own call, without PyNaCl's checks around
+it), and leaves and moments are formatted as strings, each leaf start and each moment
+once (tests/test_seed_synthetic.py checks them against canonical() of the log's document).
 
 The one shortcut: the cases of a chunk share one data key. Each grant is a real sealed
 box of that key to the reader's public key and each content field is encrypted under it
@@ -29,13 +32,14 @@ proofs of filing existed.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import multiprocessing
+import os
 import pickle
 import random
 import secrets
+from binascii import b2a_base64 as _b64
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -45,6 +49,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
+from nacl import _sodium  # libsodium's own binding, without PyNaCl's checks per call
 
 from ombuds.audit.models import AuditEvent, AuditHead, EventType
 from ombuds.cases.models import (
@@ -376,19 +381,6 @@ _ID_TABLES = ("case", "report", "person", "message", "note", "proposal", "confli
 
 
 @dataclass
-class Event:
-    """An audit event without its number: the leaf is head + number + tail."""
-
-    at: int
-    order: int
-    event_type: int
-    actor_kind: str
-    actor_id: int | None
-    case_id: int
-    details: str  # canonical JSON of the details
-
-
-@dataclass
 class Chunk:
     index: int
     first: int
@@ -461,12 +453,15 @@ class _Builder:
         self.handler_people = [s.person for s in world.staff if "handler" in s.roles]
         # One data key for the chunk (see the module's docstring), sealed once to each reader.
         self.key = keys.DataKey(self.rng.randbytes(keys.KEY_BYTES))
+        self.sealer = FieldSealer(self.key)
         self.reader_sets: dict[tuple[int, ...], int] = {}
         self.categories, self.category_weights = _cumulative(_CATEGORY_WEIGHTS)
         self.roles, self.role_weights = _cumulative(_ROLE_WEIGHTS)
         self.open_statuses, self.open_weights = _cumulative(_OPEN_STATUS_WEIGHTS)
         self.contexts: dict[tuple[str, str], bytes] = {}
         self.day_starts: dict[int, int] = {}
+        self.stamps: dict[int, tuple[str, str]] = {}
+        self.heads: dict[tuple[int, str, int | None], str] = {}
 
     # --- helpers
 
@@ -479,10 +474,12 @@ class _Builder:
             return value
         prefix = self.contexts.get((model, field_name))
         if prefix is None:
-            # keys.context joins its parts with ":"; the case's number comes last.
-            prefix = self.contexts[(model, field_name)] = keys.context("content", model, field_name) + b":"
-        ciphertext = keys.encrypt(self.key, value.encode("utf-8"), prefix + str(case_id).encode("ascii"))
-        return "s1:" + base64.b64encode(ciphertext).decode("ascii")
+            # keys.encrypt authenticates its version byte before the context, and keys.context
+            # joins its parts with ":"; the case's number comes last.
+            prefix = self.contexts[(model, field_name)] = (
+                bytes([keys.FIELD_VERSION]) + keys.context("content", model, field_name) + b":"
+            )
+        return self.sealer.seal(value.encode("utf-8"), prefix + str(case_id).encode("ascii"))
 
     def day_start(self, us: int) -> int:
         """The start of the day in the organisation's time zone, as kept for an anonymous reporter."""
@@ -535,10 +532,11 @@ class _Builder:
         filed = now - self.between(low * DAY, high * DAY + HOUR)
         filed = max(filed, now - w.history_days * DAY)
         received = self.day_start(filed) if anonymous else filed
-        events: list[Event] = []
+        # (at, order, event type, actor kind, actor, details): sorted by time, then by the order they were made in.
+        events: list[tuple[int, int, int, str, int | None, str]] = []
 
         def event(at: int, kind: EventType, actor_kind: str, actor: int | None = None, details: str = "{}") -> None:
-            events.append(Event(at, len(events), int(kind), actor_kind, actor, case_id, details))
+            events.append((at, len(events), kind.value, actor_kind, actor, details))
 
         # The people she names, and who that keeps out.
         named = []
@@ -632,7 +630,7 @@ class _Builder:
                 rng.choices(self.roles, cum_weights=self.role_weights)[0],
                 anonymous,
                 language,
-                db_time(received),
+                self.db(received),
                 self.seal(narrative, "report", "narrative", case_id),
                 self.seal(words.occurred(rng, chinese) if rng.random() < 0.7 else "", "report", "occurred", case_id),
                 self.seal(words.location(rng, chinese) if rng.random() < 0.6 else "", "report", "location", case_id),
@@ -703,7 +701,7 @@ class _Builder:
             if granted:
                 event(assigned_at, EventType.KEY_GRANTED, "staff", assigner, _users(granted))
         if readers:
-            rows["readers"].append((case_id, self.readers_id(readers), db_time(received)))
+            rows["readers"].append((case_id, self.readers_id(readers), self.db(received)))
         # Who takes the case's steps: its handler; a lead handler, or oversight when it went there.
         fallback = leads or [u for u in self.oversight if u not in conflicted]
         worker = assignee if assignee is not None else (fallback[0] if fallback else None)
@@ -744,9 +742,9 @@ class _Builder:
                         proposal_id,
                         case_id,
                         worker,
-                        db_time(proposed),
+                        self.db(proposed),
                         approver,
-                        db_time(closed),
+                        self.db(closed),
                         True,
                         ProposalKind.CLOSE,
                         grounds,
@@ -781,14 +779,14 @@ class _Builder:
             message_id = self.new_id("message", number * 16 + position)
             read = None
             if sender == Sender.REPORTER and at + DAY < now:
-                read = db_time(self.between(at + HOUR, at + 2 * DAY))
+                read = self.db(self.between(at + HOUR, at + 2 * DAY))
             rows["message"].append(
                 (
                     message_id,
                     case_id,
                     sender,
                     author,
-                    db_time(at),
+                    self.db(at),
                     position,
                     read,
                     is_feedback,
@@ -809,7 +807,7 @@ class _Builder:
             note_at = self.between(investigated + HOUR, (decided or now) - 1)
             note_id = number + 1
             rows["note"].append(
-                (note_id, case_id, worker, db_time(note_at), self.seal(words.note(rng), "note", "body", case_id))
+                (note_id, case_id, worker, self.db(note_at), self.seal(words.note(rng), "note", "body", case_id))
             )
             event(note_at, EventType.NOTE_ADDED, "staff", worker, _details(note=note_id))
         for _view in range(int(self.random() * 3)):
@@ -849,7 +847,7 @@ class _Builder:
                     recipients = [u for u in self.oversight if u not in conflicted]
                     to_oversight = True
                     kind = EventType.ESCALATED_TO_LEAD if step == LadderStep.LEAD else EventType.ESCALATED_TO_OVERSIGHT
-                rows["escalation"].append((case_id, deadline, "", db_time(due), step, db_time(taken), to_oversight))
+                rows["escalation"].append((case_id, deadline, "", self.db(due), step, self.db(taken), to_oversight))
                 event(
                     taken,
                     kind,
@@ -874,15 +872,15 @@ class _Builder:
                 category,
                 status,
                 anonymous,
-                db_time(received),
-                _db_or_none(acknowledged),
-                _db_or_none(closed),
-                db_time(ack_due),
-                db_time(feedback_due),
-                _db_or_none(first_action_due),
-                _db_or_none(first_action),
-                _db_or_none(feedback_given),
-                _db_or_none(min(pending) if pending else None),
+                self.db(received),
+                self.db_or_none(acknowledged),
+                self.db_or_none(closed),
+                self.db(ack_due),
+                self.db(feedback_due),
+                self.db_or_none(first_action_due),
+                self.db_or_none(first_action),
+                self.db_or_none(feedback_given),
+                self.db_or_none(min(pending) if pending else None),
                 outcome,
                 routed,
                 finding,
@@ -894,12 +892,93 @@ class _Builder:
                 False,  # no report held in escrow: each case is being handled
             )
         )
-        events.sort(key=lambda e: (e.at, e.order))
-        self.chunk.events.extend(_leaf_parts(e) for e in events)
+        events.sort()
+        self.leaves(case_id, events)
+
+    def stamp(self, us: int) -> tuple[str, str]:
+        """db_time(us) and leaf_time(us), made once for each moment of the chunk."""
+        found = self.stamps.get(us)
+        if found is None:
+            day, rest = divmod(us, DAY)
+            second, micro = divmod(rest, SECOND)
+            date = _DAY_TEXT.get(day) or _day_text(day)
+            clock = _CLOCK[second]
+            found = self.stamps[us] = (
+                f"{date} {clock}.{micro:06d}" if micro else f"{date} {clock}",
+                f"{date}T{clock}.{micro:06d}Z",
+            )
+        return found
+
+    def db(self, us: int) -> str:
+        return self.stamp(us)[0]
+
+    def db_or_none(self, us: int | None) -> str | None:
+        return None if us is None else self.stamp(us)[0]
+
+    def leaves(self, case_id: int, events: list[tuple[int, int, int, str, int | None, str]]) -> None:
+        """The case's events as leaf text around their numbers, and their columns (see leaf_parts)."""
+        heads = self.heads
+        stamp = self.stamp
+        append = self.chunk.events.append
+        place = f',"object":{{"case":{case_id}}},"time":"'
+        for at, _order, event_type, actor_kind, actor_id, details in events:
+            key = (event_type, actor_kind, actor_id)
+            start = heads.get(key)
+            if start is None:
+                start = heads[key] = leaf_start(event_type, actor_kind, actor_id)
+            stored, leaf_moment = stamp(at)
+            append(
+                (
+                    f'{start}{details},"index":',
+                    f'{place}{leaf_moment}"}}',
+                    stored,
+                    event_type,
+                    actor_kind,
+                    details,
+                    actor_id,
+                    case_id,
+                )
+            )
 
 
-def _db_or_none(us: int | None) -> str | None:
-    return None if us is None else db_time(us)
+class FieldSealer:
+    """keys.encrypt under one key, many times over, without its overhead per call; the text content.seal stores.
+
+    The same libsodium XChaCha20-Poly1305 call and the same bytes out (version, nonce,
+    ciphertext and tag), but the arguments are not checked again at every call, the output
+    buffer is made once, and the random nonces are drawn many at a time.
+    """
+
+    _NONCES = 4096
+
+    def __init__(self, key: keys.DataKey) -> None:
+        self._key = key.raw
+        self._out = _sodium.ffi.new("unsigned char[]", 1 << 16)
+        self._length = _sodium.ffi.new("unsigned long long *")
+        self._nonces = b""
+        self._next = 0
+        self._version = bytes([keys.FIELD_VERSION])
+
+    def seal(self, plaintext: bytes, associated_data: bytes) -> str:
+        """The stored text ("s1:" and base64) of keys.encrypt(key, plaintext, associated_data[1:])."""
+        if associated_data[:1] != self._version or len(associated_data) < 2:
+            raise ValueError("the associated data starts with the field version and names what it binds")
+        if len(plaintext) + keys.FIELD_OVERHEAD > len(self._out):
+            self._out = _sodium.ffi.new("unsigned char[]", 2 * (len(plaintext) + keys.FIELD_OVERHEAD))
+        start = self._next
+        if start + keys.NONCE_BYTES > len(self._nonces):
+            self._nonces = os.urandom(keys.NONCE_BYTES * self._NONCES)
+            start = 0
+        self._next = end = start + keys.NONCE_BYTES
+        nonce = self._nonces[start:end]
+        failed = _sodium.lib.crypto_aead_xchacha20poly1305_ietf_encrypt(
+            self._out, self._length, plaintext, len(plaintext), associated_data, len(associated_data),
+            _sodium.ffi.NULL, nonce, self._key,
+        )  # fmt: skip
+        if failed:
+            raise RuntimeError("libsodium could not encrypt a field")
+        sealed = _sodium.ffi.buffer(self._out, self._length[0])[:]
+        return "s1:" + _b64(self._version + nonce + sealed, newline=False).decode("ascii")
 
 
 _REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -925,16 +1004,24 @@ def _receipt_digest(key: bytes, digits: str) -> str:
     return hmac.new(key, b"ombuds-receipt-v1:" + digits.encode(), hashlib.sha256).hexdigest()
 
 
-def _leaf_parts(e: Event) -> tuple[str, str, str, int, str, str, int | None, int]:
-    """The event's leaf around its number, and its columns (ombuds.audit.log.leaf_document, canonical)."""
-    actor = (
-        f'{{"id":{e.actor_id},"kind":"{e.actor_kind}"}}' if e.actor_id is not None else f'{{"kind":"{e.actor_kind}"}}'
-    )
-    date, clock, micro = _split(e.at)
-    head = f'{{"action":"{_ACTION[e.event_type]}","actor":{actor},"details":{e.details},"index":'
-    tail = f',"object":{{"case":{e.case_id}}},"time":"{date}T{clock}.{micro:06d}Z"}}'
-    stored = f"{date} {clock}.{micro:06d}" if micro else f"{date} {clock}"
-    return head, tail, stored, e.event_type, e.actor_kind, e.details, e.actor_id, e.case_id
+def leaf_start(event_type: int, actor_kind: str, actor_id: int | None) -> str:
+    """The start of a leaf (ombuds.audit.log.leaf_document, canonical): its action and actor, up to the details."""
+    actor = f'{{"id":{actor_id},"kind":"{actor_kind}"}}' if actor_id is not None else f'{{"kind":"{actor_kind}"}}'
+    return f'{{"action":"{_ACTION[event_type]}","actor":{actor},"details":'
+
+
+def leaf_parts(
+    at: int, event_type: int, actor_kind: str, actor_id: int | None, case_id: int, details: str
+) -> tuple[str, str, str, int, str, str, int | None, int]:
+    """The event's leaf around its number, and its columns: what _Builder.leaves makes, one at a time.
+
+    Head and tail are the canonical JSON (ombuds.audit.canonical) of ombuds.audit.log.leaf_document
+    but the index between them, written by formatting strings: tests/test_seed_synthetic.py checks
+    they give the same bytes.
+    """
+    head = f'{leaf_start(event_type, actor_kind, actor_id)}{details},"index":'
+    tail = f',"object":{{"case":{case_id}}},"time":"{leaf_time(at)}"}}'
+    return head, tail, db_time(at), event_type, actor_kind, details, actor_id, case_id
 
 
 # --- Workers ----------------------------------------------------------------------------------------
@@ -1303,27 +1390,40 @@ def seed(options: Options, progress: Progress | None = None) -> Result:
 
 
 class _bulk_settings:
-    """On SQLite, outside a transaction: no fsync and a large page cache while loading (a failed run is rolled back)."""
+    """On SQLite, outside a transaction, for this connection only: the fastest way to write while loading.
+
+    No fsync, a large page cache, the rollback journal in memory instead of the write-ahead
+    log (each page written once, not once to the log and again to the database), and no
+    foreign key check on each of the millions of rows (the rows are made to fit;
+    tests/test_seed_synthetic.py checks them with PRAGMA foreign_key_check). A run that
+    fails is still rolled back; one killed midway may leave the file unusable, a risk taken
+    for a freshly migrated database made for trials. Everything is set back afterwards.
+    """
+
+    _BULK = (("synchronous", "OFF"), ("cache_size", "-1048576"), ("journal_mode", "MEMORY"), ("foreign_keys", "OFF"))
 
     def __enter__(self) -> None:
         self.active = connection.vendor == "sqlite" and not connection.in_atomic_block
+        self.saved: list[tuple[str, str]] = []
         if self.active:
             with connection.cursor() as cursor:
-                cursor.execute("PRAGMA synchronous=OFF")
-                cursor.execute("PRAGMA cache_size=-1048576")
+                for name, value in self._BULK:
+                    cursor.execute(f"PRAGMA {name}")
+                    self.saved.append((name, str(cursor.fetchone()[0])))
+                    cursor.execute(f"PRAGMA {name}={value}")
 
     def __exit__(self, *exc: object) -> None:
         if self.active:
             with connection.cursor() as cursor:
-                cursor.execute("PRAGMA synchronous=FULL")
-                cursor.execute("PRAGMA cache_size=-2000")
+                for name, value in reversed(self.saved):
+                    cursor.execute(f"PRAGMA {name}={value}")
 
 
 def _load(world: World, workers: int, progress: Progress | None, timings: dict[str, float]) -> int:
     """Every chunk into the tables, in one transaction; returns the number of audit events appended.
 
     `timings` gets the seconds spent waiting for chunks, numbering and hashing the
-    events, loading rows, and building the indexes again.
+    events, loading rows, building the indexes again and committing (processor seconds of this process).
     """
     import time
 
@@ -1355,14 +1455,17 @@ def _load(world: World, workers: int, progress: Progress | None, timings: dict[s
             if chunk is None:
                 break
             mark = clock()
-            audit_rows = []
-            hashes = []
-            for head_text, tail, at, event_type, actor_kind, details, actor_id, case_id in chunk.events:
-                leaf = f"{head_text}{seq}{tail}"
-                leaf_hash = sha256(b"\x00" + leaf.encode("utf-8")).digest()
-                hashes.append(leaf_hash)
-                audit_rows.append((seq, at, event_type, actor_kind, details, actor_id, case_id, leaf, leaf_hash))
-                seq += 1
+            events = chunk.events
+            numbers = range(seq, seq + len(events))
+            leaves = [f"{event[0]}{number}{event[1]}" for event, number in zip(events, numbers, strict=True)]
+            hashes = [sha256(b"\x00" + leaf.encode("utf-8")).digest() for leaf in leaves]
+            audit_rows = [
+                (number, at, event_type, actor_kind, details, actor_id, case_id, leaf, leaf_hash)
+                for number, (_h, _t, at, event_type, actor_kind, details, actor_id, case_id), leaf, leaf_hash in zip(
+                    numbers, events, leaves, hashes, strict=True
+                )
+            ]
+            seq += len(chunk.events)
             tree.extend(hashes)
             timings["audit leaves"] += clock() - mark
             mark = clock()
@@ -1382,4 +1485,6 @@ def _load(world: World, workers: int, progress: Progress | None, timings: dict[s
         AuditHead.objects.filter(pk=1).update(size=tree.size, frontier=b"".join(tree.subtree_roots))
         for statement in connection.ops.sequence_reset_sql(no_style(), [Person, Unit, Note, ClosureProposal]):
             loader.execute(statement)
+        mark = clock()
+    timings["committing"] = clock() - mark
     return seq - first

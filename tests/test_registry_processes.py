@@ -2,8 +2,9 @@
 
 The registry runs as `ombuds registry serve` (gunicorn, its own SQLite file). The first
 organisation is this test's database, where a dismissal is approved by two people and its
-entries are submitted by the background task; the second organisation is another process
-with a database of its own (`ombuds rehire check`), which knows nothing of the case.
+entries are submitted by the background task; the second organisation is another
+installation with a database of its own, served by gunicorn, whose hr asks through
+`POST /api/v1/staff/rehire-checks` (and `ombuds rehire check`), and knows nothing of the case.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from ombuds.outcomes import actions as outcomes
 from ombuds.outcomes import registry_sync, shared_registry
 from ombuds.outcomes.models import RegistrySubmission, SubmissionState
 from ombuds.registry_service import protocol
-from tests.realserver import HOST, PROJECT_ROOT, free_port
+from tests.realserver import _NO_CONTROL_SOCKET, HOST, PROJECT_ROOT, free_port
 from tests.support import api_client_for, find_every_allegation, investigate_the_accused
 
 pytestmark = pytest.mark.django_db
@@ -235,6 +236,45 @@ class Organisation:
     def check(self, email: str) -> dict[str, Any]:
         return dict(json.loads(self.run("rehire", "check", "--email", email, "--as", "hr@example.org")))
 
+    def serve(self) -> str:
+        """Start this organisation's web server (gunicorn, the production settings) on 127.0.0.1; its address."""
+        port = free_port()
+        with (self.root / "web.log").open("ab") as log:
+            self.server = subprocess.Popen(
+                [
+                    sys.executable, "-m", "gunicorn", "ombuds.wsgi:application",
+                    "--config", "python:ombuds.gunicorn_conf", "--bind", f"{HOST}:{port}", "--workers", "1",
+                    *_NO_CONTROL_SOCKET,
+                ],
+                cwd=PROJECT_ROOT,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+        url = f"http://{HOST}:{port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            assert self.server.poll() is None, (self.root / "web.log").read_text()[-2000:]
+            with suppress(requests.RequestException):
+                if requests.get(f"{url}/api/v1/openapi.json", timeout=2).status_code == 200:
+                    return url
+            time.sleep(0.2)
+        raise AssertionError("the organisation's web server did not start")
+
+    def stop(self) -> None:
+        server = getattr(self, "server", None)
+        if server is None:
+            return
+        with suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=15)
+
     def submissions(self) -> list[dict[str, Any]]:
         lines = self.run("registry-member", "status").splitlines()[1:]
         return [json.loads(line) for line in lines]
@@ -269,7 +309,32 @@ def test_a_dismissal_in_one_organisation_makes_the_others_check_answer_review_ne
 ) -> None:
     first = Organisation(registry, tmp_path / "acme", "a")
     second = Organisation(registry, tmp_path / "borealis", "b")
-    second.shell("from tests.support import make_staff; make_staff('hr@example.org', 'hr')")
+    # hr of the second organisation asks through its server's API, with a token made as `ombuds` makes one.
+    token = second.shell(
+        "from tests.support import make_staff; from ombuds.accounts.tokens import create_token; "
+        "print(create_token(user=make_staff('hr@example.org', 'hr'), name='hiring')[1])"
+    ).split()[-1]
+    web = second.serve()
+
+    def ask(email: str) -> dict[str, Any]:
+        answer = requests.post(
+            f"{web}/api/v1/staff/rehire-checks",
+            json={"email": email},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=60,
+        )
+        assert answer.status_code == 201, answer.status_code
+        return dict(answer.json())
+
+    try:
+        _dismiss_check_and_withdraw(registry, tmp_path, first, second, ask)
+    finally:
+        second.stop()
+
+
+def _dismiss_check_and_withdraw(
+    registry: Registry, tmp_path: Path, first: Organisation, second: Organisation, ask: Any
+) -> None:
 
     first.shell(DISMISS)
     assert [s["state"] for s in first.submissions()] == ["pending"]  # approved; the worker sends it
@@ -278,11 +343,13 @@ def test_a_dismissal_in_one_organisation_makes_the_others_check_answer_review_ne
     # The e-mail and phone given with the decision, and the directory's e-mail address.
     assert submitted["state"] == "submitted" and len(submitted["entries"]) == 3
 
-    found = second.check("  Alex.PRIVATE@mailbox.example ")
+    found = ask("  Alex.PRIVATE@mailbox.example ")
     assert found["result"] == "review_needed"
     assert found["registry_hits"] == [{"member": MEMBER_A, "oversight_contact": CONTACT_A}]
-    other = second.check("someone.else@mailbox.example")
+    other = ask("someone.else@mailbox.example")
     assert other["result"] == "eligible" and other["registry_hits"] == []
+    # The command-line check (`ombuds rehire check`) gives the same answer.
+    assert second.check(PRIVATE_EMAIL)["result"] == "review_needed"
 
     # The registry's file holds no identifier, in any form a guess could be tested against without its key.
     raw = registry.raw_database()
@@ -302,9 +369,9 @@ def test_a_dismissal_in_one_organisation_makes_the_others_check_answer_review_ne
     ):
         assert form not in raw
     # Both sides logged the hit, and the first organisation sees who asked.
-    assert registry.rows("SELECT count(*) FROM registry_service_hit")[0][0] == 1
+    assert registry.rows("SELECT count(*) FROM registry_service_hit")[0][0] == 2  # the API's and the command's
     hits = [json.loads(line) for line in first.run("registry-member", "hits").splitlines()]
-    assert [hit["asked_by"] for hit in hits] == [MEMBER_B]
+    assert [hit["asked_by"] for hit in hits] == [MEMBER_B, MEMBER_B]
 
     # Oversight withdraws it (a revised decision does the same: test_a_revised_decision_withdraws_its_entries).
     first.run("registry-member", "withdraw", str(submitted["outcome"]), "--as", "oversight@example.org")
@@ -315,7 +382,7 @@ def test_a_dismissal_in_one_organisation_makes_the_others_check_answer_review_ne
         assert registry.rows(
             "SELECT key, withdrawn_at IS NOT NULL FROM registry_service_entry WHERE id = ?", (entry_id,)
         ) == [("", 1)]
-    assert second.check(PRIVATE_EMAIL)["result"] == "eligible"
+    assert ask(PRIVATE_EMAIL)["result"] == "eligible"
 
 
 def test_the_member_refuses_an_answer_not_proven_under_the_registrys_published_key(

@@ -3,13 +3,14 @@
 The fast pass (`_fast_scan`) splits the log into ranges of TASK events, aligned with
 perfect subtrees, and hands them to one process per processor, each reading its rows on
 a connection of its own. A process hashes each leaf again and compares it with the
-stored leaf hash, checks each row's columns against its leaf (the columns give, through
-the database's own string functions, the exact bytes the leaf must start and end with,
-compared in one C call per row), and returns only the roots of the full blocks of
-merkle.BLOCK leaves and, for each signed tree head ending inside the range, the compact
-range of its last partial block. The main process joins those into the roots at every
-signed size. When any row fails, the fast pass stops, and the careful pass below runs
-to name the first bad index and say what is wrong with it.
+stored leaf hash, checks each row's columns against its leaf (the columns, read as the
+database stores them, give the exact bytes the leaf must start and end with, written
+out here for the whole range at once and compared in one C call per row), and returns
+only the roots of the full blocks of merkle.BLOCK leaves and, for each signed tree head
+ending inside the range, the compact range of its last partial block. The main process
+checks the tree heads' signatures meanwhile, and joins the block roots into the roots
+at every signed size. When any row fails, the fast pass stops, and the careful pass
+below runs to name the first bad index and say what is wrong with it.
 
 The careful pass reads the events in order, in large chunks, hashes each stored leaf again
 and compares the result with the stored leaf hash, and takes the root at the size of

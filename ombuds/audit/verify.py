@@ -56,7 +56,7 @@ CHUNK = 50_000
 # events (a multiple of BLOCK): large enough that a task's query and answer cost little,
 # small enough for a smooth progress bar.
 BLOCK = merkle.BLOCK
-TASK = 16 * BLOCK
+TASK = 64 * BLOCK
 
 Progress = Callable[[int, int], None]
 

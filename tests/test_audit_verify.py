@@ -323,6 +323,8 @@ def test_the_fast_pass_gives_the_root_at_every_size_and_the_compact_range(
         {"actor_kind": "system"},
         {"event_type": int(EventType.CASE_VIEWED) + 1000},
         {"at": datetime(2026, 12, 1, 9, 3, 30, tzinfo=UTC)},
+        {"at": datetime(2026, 12, 1, 9, 3, 30, 1, tzinfo=UTC)},
+        {"actor_id": None},
     ],
 )
 def test_the_fast_pass_refuses_a_column_that_disagrees_with_its_leaf_and_verify_names_it(
@@ -337,6 +339,51 @@ def test_the_fast_pass_refuses_a_column_that_disagrees_with_its_leaf_and_verify_
     assert verify._fast_scan(written_log, [written_log], None, None) is None
     err = _fails_at(event.seq)
     assert f"event {event.seq}: its columns do not match its leaf" in err
+
+
+@pytest.mark.parametrize(("column", "value"), [("case_id", "12x"), ("actor_id", "staff"), ("event_type", "seen")])
+def test_the_fast_pass_refuses_a_column_that_holds_no_number_and_verify_names_it(
+    written_log: int, monkeypatch: pytest.MonkeyPatch, column: str, value: str
+) -> None:
+    if connection.vendor != "sqlite":
+        pytest.skip("only SQLite keeps text in a number column")
+    monkeypatch.setattr(verify, "BLOCK", 2)
+    monkeypatch.setattr(verify, "TASK", 4)
+    event = AuditEvent.objects.filter(case_id__isnull=False, actor_kind="staff").order_by("seq").first()
+    assert event is not None
+    table = AuditEvent._meta.db_table
+    with _triggers_lifted(), connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET {column} = %s WHERE id = %s", [value, event.pk])  # noqa: S608 - test's own names
+    try:
+        assert verify._fast_scan(written_log, [written_log], None, None) is None
+        err = _fails_at(event.seq)
+        assert f"event {event.seq}: its columns do not match its leaf" in err
+    finally:
+        # The foreign keys are checked when the test ends: the row gets its own value back.
+        with _triggers_lifted(), connection.cursor() as cursor:
+            cursor.execute(f"UPDATE {table} SET {column} = %s WHERE id = %s", [getattr(event, column), event.pk])  # noqa: S608
+
+
+def test_a_log_whose_rows_are_stored_out_of_order_still_passes_with_the_right_roots(
+    written_log: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The fast pass may read a range in the order the rows are stored; a row moved to the
+    # end of the table (a new row id) is an untouched log all the same.
+    monkeypatch.setattr(verify, "BLOCK", 2)
+    monkeypatch.setattr(verify, "TASK", 4)
+    event = AuditEvent.objects.get(seq=3)
+    last = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
+    assert last is not None
+    with _triggers_lifted():
+        AuditEvent.objects.filter(pk=event.pk).update(id=last + 100)
+    sizes = list(range(written_log + 1))
+    scanned = verify._fast_scan(written_log, sizes, None, None)
+    if scanned is not None:
+        leaves = [leaf.encode() for leaf in AuditEvent.objects.order_by("seq").values_list("leaf", flat=True)]
+        assert scanned[1] == dict(merkle.roots_at(leaves, sizes))
+    verdict = verify.verify(signing_key().verify_key)
+    assert verdict.ok, verdict.problems
+    assert verdict.events == written_log
 
 
 def test_the_fast_pass_refuses_a_leaf_with_a_line_break_whose_hash_was_changed_with_it(

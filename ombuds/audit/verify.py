@@ -3,13 +3,14 @@
 The fast pass (`_fast_scan`) splits the log into ranges of TASK events, aligned with
 perfect subtrees, and hands them to one process per processor, each reading its rows on
 a connection of its own. A process hashes each leaf again and compares it with the
-stored leaf hash, checks each row's columns against its leaf (the columns give, through
-the database's own string functions, the exact bytes the leaf must start and end with,
-compared in one C call per row), and returns only the roots of the full blocks of
-merkle.BLOCK leaves and, for each signed tree head ending inside the range, the compact
-range of its last partial block. The main process joins those into the roots at every
-signed size. When any row fails, the fast pass stops, and the careful pass below runs
-to name the first bad index and say what is wrong with it.
+stored leaf hash, checks each row's columns against its leaf (the columns, read as the
+database stores them, give the exact bytes the leaf must start and end with, written
+out here for the whole range at once and compared in one C call per row), and returns
+only the roots of the full blocks of merkle.BLOCK leaves and, for each signed tree head
+ending inside the range, the compact range of its last partial block. The main process
+checks the tree heads' signatures meanwhile, and joins the block roots into the roots
+at every signed size. When any row fails, the fast pass stops, and the careful pass
+below runs to name the first bad index and say what is wrong with it.
 
 The careful pass reads the events in order, in large chunks, hashes each stored leaf again
 and compares the result with the stored leaf hash, and takes the root at the size of
@@ -39,6 +40,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC
+from itertools import chain
 
 from django.db import DatabaseError, connection, connections, transaction
 from nacl.signing import VerifyKey
@@ -96,11 +98,16 @@ def verify(
     heads = list(SignedTreeHead.objects.order_by("tree_size", "timestamp"))
     verdict.tree_heads = len(heads)
     sizes = sorted({head.tree_size for head in heads})
-    scanned = _fast_scan(total, sizes, progress, processes)
+    # The signatures are checked here while the fast pass's processes read and hash.
+    signatures: list[list[sth.SignedTreeHead | None]] = []
+    scanned = _fast_scan(
+        total, sizes, progress, processes, meanwhile=lambda: signatures.append(_holding_signatures(heads, public_key))
+    )
+    holding = signatures[0] if signatures else _holding_signatures(heads, public_key)
     if scanned is not None:
         tree, roots = scanned
         verdict.events = tree.size
-        _check_tree_heads(heads, roots, tree.size, public_key, verdict, stopped=False)
+        _check_tree_heads(heads, holding, roots, tree.size, verdict, stopped=False)
         _check_head_row(tree, total, None, verdict)
         verdict.problems.sort(key=lambda problem: problem.index)
         return verdict
@@ -111,7 +118,7 @@ def verify(
     bad = columns()
     if bad is not None:
         verdict.problems.append(Problem(bad, f"event {bad}: its columns do not match its leaf"))
-    _check_tree_heads(heads, roots, tree.size, public_key, verdict, stopped=first_bad_row is not None)
+    _check_tree_heads(heads, holding, roots, tree.size, verdict, stopped=first_bad_row is not None)
     _check_head_row(tree, total, first_bad_row, verdict)
     verdict.problems.sort(key=lambda problem: problem.index)
     return verdict
@@ -213,11 +220,23 @@ def _extend(
     return next_size
 
 
+def _holding_signatures(heads: list[SignedTreeHead], public_key: VerifyKey) -> list[sth.SignedTreeHead | None]:
+    """Each tree head as signed, or None where it cannot be read or its signature does not hold."""
+    holding: list[sth.SignedTreeHead | None] = []
+    for head in heads:
+        try:
+            signed = head.signed()
+        except ValueError:
+            signed = None
+        holding.append(signed if signed is not None and sth.verify(signed, public_key) else None)
+    return holding
+
+
 def _check_tree_heads(
     heads: list[SignedTreeHead],
+    holding: list[sth.SignedTreeHead | None],
     roots: dict[int, bytes],
     readable: int,
-    public_key: VerifyKey,
     verdict: Verdict,
     *,
     stopped: bool,
@@ -229,16 +248,12 @@ def _check_tree_heads(
     """
     vouched = 0  # events covered by the last tree head that held
     previous: SignedTreeHead | None = None
-    for head in heads:
+    for head, signed in zip(heads, holding, strict=True):
         if stopped and head.tree_size > readable:
             return
         name = f"tree head of {head.tree_size} events ({head.timestamp.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ})"
         problem = None
-        try:
-            signed = head.signed()
-        except ValueError:
-            signed = None
-        if signed is None or not sth.verify(signed, public_key):
+        if signed is None:
             problem = f"{name}: the signature does not match the public key"
         elif previous is not None and head.timestamp < previous.timestamp:
             problem = f"{name}: signed before the tree head of {previous.tree_size} events"
@@ -280,22 +295,37 @@ class _Range:
 
 
 def _fast_scan(
-    total: int, sizes: list[int], progress: Progress | None, processes: int | None
+    total: int,
+    sizes: list[int],
+    progress: Progress | None,
+    processes: int | None,
+    *,
+    meanwhile: Callable[[], None] | None = None,
 ) -> tuple[merkle.CompactRange, dict[int, bytes]] | None:
-    """The tree and the roots at `sizes` (those within the log), or None when any row fails."""
+    """The tree and the roots at `sizes` (those within the log), or None when any row fails.
+
+    `meanwhile` runs in this process once the tasks are handed out (when there are any),
+    while the other processes work on them.
+    """
     ends = [(start, min(start + TASK, total)) for start in range(0, total, TASK)]
     tasks = [(start, end, [size for size in sizes if start < size <= end]) for start, end in ends]
     blocks = merkle.CompactRange()  # the tree of the block roots: its nodes are the tree's own
     roots: dict[int, bytes] = {0: merkle.EMPTY_ROOT} if sizes and sizes[0] == 0 else {}
     tail: tuple[bytes, ...] = ()
-    for (_start, _end, sizes_in), found in zip(tasks, _run(tasks, processes), strict=True):
+    for (_start, _end, sizes_in), found in zip(tasks, _run(tasks, processes, meanwhile), strict=True):
         if found is None:
             return None
+        # The sizes come in order: the tree of block roots grows up to each in turn, every
+        # block root hashed in once, however many tree heads end in the range.
+        taken = 0
         for size in sizes_in:
             whole = size // BLOCK - found.start // BLOCK
-            state = blocks.subtree_roots if whole == 0 else _extended(blocks, found.blocks[:whole]).subtree_roots
-            roots[size] = merkle.CompactRange.from_state(size, state + found.partial.get(size, ())).root()
-        blocks.extend(found.blocks)
+            blocks.extend(found.blocks[taken:whole])
+            taken = whole
+            roots[size] = merkle.CompactRange.from_state(
+                size, blocks.subtree_roots + found.partial.get(size, ())
+            ).root()
+        blocks.extend(found.blocks[taken:])
         tail = found.tail
         if progress is not None:
             progress(found.end, total)
@@ -304,13 +334,9 @@ def _fast_scan(
     return merkle.CompactRange.from_state(total, blocks.subtree_roots + tail), roots
 
 
-def _extended(tree: merkle.CompactRange, hashes: list[bytes]) -> merkle.CompactRange:
-    copy = merkle.CompactRange.from_state(tree.size, tree.subtree_roots)
-    copy.extend(hashes)
-    return copy
-
-
-def _run(tasks: list[tuple[int, int, list[int]]], processes: int | None) -> Iterator[_Range | None]:
+def _run(
+    tasks: list[tuple[int, int, list[int]]], processes: int | None, meanwhile: Callable[[], None] | None
+) -> Iterator[_Range | None]:
     """The tasks' answers in order: from a pool of processes, or here inside a transaction."""
     if processes is None:
         processes = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
@@ -322,70 +348,92 @@ def _run(tasks: list[tuple[int, int, list[int]]], processes: int | None) -> Iter
         or "fork" not in multiprocessing.get_all_start_methods()
     )
     if alone:
+        if meanwhile is not None:
+            meanwhile()
         yield from map(_scan_range, tasks)
         return
     # Each process opens its own connection: none may inherit this one's.
     connections.close_all()
     with multiprocessing.get_context("fork").Pool(processes) as pool:
-        yield from pool.imap(_scan_range, tasks)
+        answers = pool.imap(_scan_range, tasks)
+        if meanwhile is not None:
+            meanwhile()
+        yield from answers
 
 
-class _Prefixes(dict[str, bytes]):
-    """The bytes a leaf starts with, by the (event type, actor kind, actor id) its columns give, as JSON."""
+class _Prefixes(dict[tuple[str, str, str], bytes]):
+    """The bytes a leaf starts with, by the (event type, actor kind, actor id) its columns give, as text."""
 
-    def __missing__(self, key: str) -> bytes:
-        event_type, actor_kind, actor_id = json.loads(key)
+    def __missing__(self, key: tuple[str, str, str]) -> bytes:
+        event_type, actor_kind, actor_id = key
         try:
-            action = EventType(event_type).name.lower()
+            action = EventType(int(event_type)).name.lower()
+            actor: dict[str, object] = {"id": int(actor_id), "kind": actor_kind} if actor_id else {"kind": actor_kind}
         except ValueError:
-            action = None  # no leaf names an unknown action: the check fails, as it should
-        actor: dict[str, object] = {"kind": actor_kind} if actor_id is None else {"id": actor_id, "kind": actor_kind}
-        # The leaf's keys are sorted: action, actor, details, index, object, time.
-        prefix = canonical({"action": action, "actor": actor})[:-1] + b',"details":' if action else b"\xff"
+            # No leaf starts with this byte: an unknown action or an actor id that is no
+            # number fails the check, as it should.
+            prefix = b"\xff"
+        else:
+            # The leaf's keys are sorted: action, actor, details, index, object, time. The
+            # leaf comes with the byte that starts its hash input (see _range_sql).
+            prefix = b"\x00" + canonical({"action": action, "actor": actor})[:-1] + b',"details":'
         self[key] = prefix
         return prefix
 
 
+class _Objects(dict[str, str]):
+    """The leaf's object, as JSON text, by the case id its column gives ("" when it has none)."""
+
+    def __missing__(self, key: str) -> str:
+        if not key:
+            text = "null"
+        elif key.isascii() and key.isdigit():
+            text = f'{{"case":{int(key)}}}'
+        else:
+            text = "\n"  # a case id that is no number: the ends split into too many pieces, and the pass fails
+        self[key] = text
+        return text
+
+
 _prefixes = _Prefixes()
+_objects = _Objects()
 
 
 def _range_sql() -> str:
-    """The events [start, end) as one row: count, numbers, leaves, leaf hashes, prefix keys and suffixes.
+    """The events [start, end) as one row: count, numbers, leaves, leaf hashes, and the indexed columns.
 
     Each column joins one value of every event, in order, into one string: the database
     builds them in C, where a row per event would cost far more in this process than
-    everything else the pass does. Leaves are joined with newlines, which canonical JSON
-    never holds; a leaf that holds one anyway splits into more pieces than there are
-    events, and the pass fails. The suffix is the exact end of the leaf that the row's
-    columns give (`,"index":…,"object":…,"time":"…"}`), the key names its exact start
-    (`{"action":…,"actor":…,"details":`, see _Prefixes).
+    everything else the pass does. The columns are joined as they are stored, with
+    nothing computed per row: the database's string functions (concatenation, JSON)
+    cost more per row than the same work done here over the joined strings. Leaves are
+    joined with newlines, which canonical JSON never holds; a leaf that holds one anyway
+    splits into more pieces than there are events, and the pass fails, as it does when a
+    column value holds the comma that joins them.
+
+    On SQLite the rows are read in the order of their row id, from the row numbered
+    `start` to the row numbered `end` (or the last), a plain walk of the table instead
+    of a look-up through the index on seq for every row; the joined numbers must then be
+    exactly start, start + 1, …, end - 1, so a row out of place fails the pass all the same.
     """
     table = AuditEvent._meta.db_table
     if connection.vendor == "postgresql":
-        moment = """to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
-        suffix = f"""',"index":' || seq || ',"object":' || coalesce('{{"case":' || case_id || '}}', 'null')
-                     || ',"time":"' || {moment} || '"}}'"""
         return f"""
-            SELECT count(*), string_agg(seq::text, ',' ORDER BY seq),
-                   string_agg(convert_to(leaf, 'UTF8'), '\\x0a'::bytea ORDER BY seq),
-                   string_agg(leaf_hash, ''::bytea ORDER BY seq),
-                   string_agg(json_build_array(event_type, actor_kind, actor_id)::text, E'\\n' ORDER BY seq),
-                   string_agg(convert_to({suffix}, 'UTF8'), '\\x0a'::bytea ORDER BY seq)
-            FROM {table} WHERE seq >= %s AND seq < %s
+            SELECT count(*), string_agg(seq::text, ','), string_agg(convert_to(leaf, 'UTF8'), '\\x0a00'::bytea),
+                   string_agg(leaf_hash, ''::bytea),
+                   string_agg(to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US'), ','),
+                   string_agg(coalesce(case_id::text, ''), ','), string_agg(event_type::text, ','),
+                   string_agg(actor_kind, ','), string_agg(coalesce(actor_id::text, ''), ',')
+            FROM (SELECT * FROM {table} WHERE seq >= %s AND seq < %s ORDER BY seq) AS e
         """  # noqa: S608 - no outside value
     # Django keeps an aware time in SQLite as UTC text, "YYYY-MM-DD HH:MM:SS[.ffffff]".
-    moment = "replace(at, ' ', 'T') || CASE WHEN instr(at, '.') THEN '' ELSE '.000000' END"
-    suffix = f"""',"index":' || seq || ',"object":' || ifnull('{{"case":' || case_id || '}}', 'null')
-                 || ',"time":"' || {moment} || 'Z"}}'"""
-    # The aggregates take the rows in the order of the subquery (the index on seq); the
-    # joined numbers are compared with the expected ones all the same.
     return f"""
-        SELECT count(*), group_concat(seq), CAST(group_concat(leaf, char(10)) AS BLOB),
-               CAST(group_concat(leaf_hash, '') AS BLOB), group_concat(k, char(10)),
-               CAST(group_concat(x, char(10)) AS BLOB)
-        FROM (SELECT seq, CAST(leaf AS BLOB) AS leaf, leaf_hash, json_array(event_type, actor_kind, actor_id) AS k,
-                     {suffix} AS x
-              FROM {table} WHERE seq >= %s AND seq < %s ORDER BY seq)
+        SELECT count(*), group_concat(seq), CAST(group_concat(leaf, char(10, 0)) AS BLOB),
+               CAST(group_concat(leaf_hash, '') AS BLOB), group_concat(at), group_concat(ifnull(case_id, '')),
+               group_concat(event_type), group_concat(actor_kind), group_concat(ifnull(actor_id, ''))
+        FROM {table}
+        WHERE id >= (SELECT id FROM {table} WHERE seq = %s)
+          AND id < ifnull((SELECT id FROM {table} WHERE seq = %s), 9223372036854775807)
     """  # noqa: S608 - no outside value
 
 
@@ -394,26 +442,42 @@ def _scan_range(task: tuple[int, int, list[int]]) -> _Range | None:
     start, end, sizes = task
     with connection.cursor() as cursor:
         cursor.execute(_range_sql(), [start, end])
-        count, numbers, joined_leaves, stored, keys, suffixes = cursor.fetchone()
+        count, numbers, joined_leaves, stored, moments, cases, types, kinds, actors = cursor.fetchone()
     if count != end - start:
-        return None  # one is missing (the numbers are unique, so none can be there twice)
+        return None  # one is missing or out of place (the numbers are unique, so none can be there twice)
     if not count:
         return _Range(start, end, [], (), {})
     if numbers != ",".join(map(str, range(start, end))):
         return None
-    leaves = bytes(joined_leaves).split(b"\n")
+    # Each piece is 0x00 ‖ leaf, the input of its leaf hash (see _range_sql).
+    leaves = (b"\x00" + bytes(joined_leaves)).split(b"\n")
     if len(leaves) != count:
         return None
-    hashes = [_sha256(b"\x00" + leaf).digest() for leaf in leaves]
+    hashes = [_sha256(leaf).digest() for leaf in leaves]
     if b"".join(hashes) != bytes(stored):
         return None
-    ends = bytes(suffixes).split(b"\n")
-    starts = keys.split("\n")
-    if len(ends) != count or len(starts) != count:
+    columns = [
+        moments.replace(" ", "T").split(","),
+        cases.split(","),
+        types.split(","),
+        kinds.split(","),
+        actors.split(","),
+    ]
+    if any(len(values) != count for values in columns):
         return None
-    if not all(map(bytes.endswith, leaves, ends)) or not all(
-        map(bytes.startswith, leaves, map(_prefixes.__getitem__, starts))
+    times, case_ids, event_types, actor_kinds, actor_ids = columns
+    # Each leaf starts with its action and actor, as its columns give them…
+    if not all(
+        map(bytes.startswith, leaves, map(_prefixes.__getitem__, zip(event_types, actor_kinds, actor_ids, strict=True)))
     ):
+        return None
+    # … and ends with its number, object and time, all of them written out at once by one
+    # formatting of one string. A time stored on a whole second has no fraction; the leaf
+    # has six zeros.
+    times = [moment if len(moment) != 19 else moment + ".000000" for moment in times]
+    values = tuple(chain.from_iterable(zip(range(start, end), map(_objects.__getitem__, case_ids), times, strict=True)))
+    ends = ("\n".join([',"index":%d,"object":%s,"time":"%sZ"}'] * count) % values).encode().split(b"\n")
+    if len(ends) != count or not all(map(bytes.endswith, leaves, ends)):
         return None
     full = len(hashes) // BLOCK * BLOCK
     level = hashes[:full]

@@ -225,3 +225,19 @@ def test_the_bulk_load_leaves_every_foreign_key_whole_and_sets_the_connection_ba
 
 
 _PRAGMAS = ("synchronous", "cache_size", "journal_mode", "foreign_keys")
+
+
+def test_no_staff_password_drawn_can_be_refused_as_too_similar_to_its_account() -> None:
+    """Random passwords long enough that the similarity validator's bound stays under its limit for every seat.
+
+    The validator refuses when SequenceMatcher.quick_ratio reaches its limit, and
+    quick_ratio is at most 2·len(attribute) / (len(password) + len(attribute)).
+    """
+    from django.contrib.auth.password_validation import UserAttributeSimilarityValidator
+
+    result = _seed(cases=5)
+    limit = UserAttributeSimilarityValidator().max_similarity
+    longest = max(max(len(synthetic.email_of(seat)), len(seat.name)) for seat in synthetic.ROSTER)
+    assert result.logins
+    for login in result.logins:
+        assert 2 * longest / (len(login.password) + longest) < limit

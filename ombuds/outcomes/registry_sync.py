@@ -140,6 +140,16 @@ def _retry_later(task_function: object, submission: RegistrySubmission) -> None:
     )
 
 
+def _unavailable(task_function: object, submission_id: int, exc: Exception) -> str:
+    """The registry could not be reached: keep why, try again later; the state the submission is in."""
+    with transaction.atomic():
+        submission = _locked(submission_id)
+        assert submission is not None
+        _failed(submission, str(exc))
+        _retry_later(task_function, submission)
+        return submission.state
+
+
 def _locked(submission_id: int) -> RegistrySubmission | None:
     return RegistrySubmission.objects.select_for_update().select_related("outcome").filter(pk=submission_id).first()
 
@@ -163,12 +173,7 @@ def submit_entries(*, submission_id: int) -> str:
     try:
         ids = shared_registry.submit(found, expires_on=expires_on.isoformat())
     except shared_registry.RegistryUnavailable as exc:
-        with transaction.atomic():
-            submission = _locked(submission_id)
-            assert submission is not None
-            _failed(submission, str(exc))
-            _retry_later(submit_entries, submission)
-            return submission.state
+        return _unavailable(submit_entries, submission_id, exc)
     with transaction.atomic():
         submission = _locked(submission_id)
         assert submission is not None
@@ -206,12 +211,7 @@ def withdraw_entries(*, submission_id: int) -> str:
         try:
             shared_registry.withdraw(entry_ids)
         except shared_registry.RegistryUnavailable as exc:
-            with transaction.atomic():
-                submission = _locked(submission_id)
-                assert submission is not None
-                _failed(submission, str(exc))
-                _retry_later(withdraw_entries, submission)
-                return submission.state
+            return _unavailable(withdraw_entries, submission_id, exc)
     with transaction.atomic():
         submission = _locked(submission_id)
         assert submission is not None

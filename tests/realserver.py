@@ -55,6 +55,18 @@ def _control_socket_option() -> list[str]:
 _NO_CONTROL_SOCKET = _control_socket_option()
 
 
+def stop_group(process: subprocess.Popen[bytes]) -> None:
+    """Stop a server started in a session of its own: SIGTERM, then SIGKILL whatever is left of its group."""
+    if process.poll() is None:
+        with suppress(ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=STOP_TIMEOUT)
+    with suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    if process.poll() is None:
+        process.wait(timeout=STOP_TIMEOUT)
+
+
 def free_port() -> int:
     with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
         sock.bind((HOST, 0))
@@ -277,16 +289,8 @@ class RealServer:
 
     def stop(self) -> None:
         """Stop gracefully (SIGTERM), then kill whatever is left of the group."""
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            with suppress(ProcessLookupError, subprocess.TimeoutExpired):
-                os.killpg(self.process.pid, signal.SIGTERM)
-                self.process.wait(timeout=STOP_TIMEOUT)
-        with suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        if self.process.poll() is None:
-            self.process.wait(timeout=STOP_TIMEOUT)
+        if self.process is not None:
+            stop_group(self.process)
 
     def log_tail(self, name: str, size: int = 3000) -> str:
         path = self.log_dir / name

@@ -13,7 +13,6 @@ import hashlib
 import http.client
 import json
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -39,7 +38,7 @@ from ombuds.outcomes import actions as outcomes
 from ombuds.outcomes import registry_sync, shared_registry
 from ombuds.outcomes.models import RegistrySubmission, SubmissionState
 from ombuds.registry_service import protocol
-from tests.realserver import _NO_CONTROL_SOCKET, HOST, PROJECT_ROOT, free_port
+from tests.realserver import _NO_CONTROL_SOCKET, HOST, PROJECT_ROOT, free_port, stop_group
 from tests.support import api_client_for, find_every_allegation, investigate_the_accused
 
 pytestmark = pytest.mark.django_db
@@ -163,13 +162,7 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
         _wait_ready(registry)
         yield registry
     finally:
-        with suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=15)
+        stop_group(process)
 
 
 def _wait_ready(registry: Registry) -> None:
@@ -265,15 +258,8 @@ class Organisation:
 
     def stop(self) -> None:
         server = getattr(self, "server", None)
-        if server is None:
-            return
-        with suppress(ProcessLookupError):
-            os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait(timeout=15)
+        if server is not None:
+            stop_group(server)
 
     def submissions(self) -> list[dict[str, Any]]:
         lines = self.run("registry-member", "status").splitlines()[1:]

@@ -308,7 +308,7 @@ def test_the_fast_pass_gives_the_root_at_every_size_and_the_compact_range(
     sizes = list(range(written_log + 1))
     scanned = verify._fast_scan(written_log, sizes, None, None)
     assert scanned is not None
-    tree, roots = scanned
+    tree, roots, _nodes = scanned
     leaves = [leaf.encode() for leaf in AuditEvent.objects.order_by("seq").values_list("leaf", flat=True)]
     assert roots == dict(merkle.roots_at(leaves, sizes))
     whole = merkle.CompactRange()

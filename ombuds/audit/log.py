@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from ombuds.audit import merkle
 from ombuds.audit.canonical import canonical
-from ombuds.audit.models import ActorKind, AuditEvent, AuditHead, EventType, PendingEvent
+from ombuds.audit.models import ActorKind, AuditEvent, AuditHead, AuditNode, EventType, PendingEvent
 from ombuds.lib import batching
 
 # Set while an anonymous reporter's transaction runs: its events wait for the next batch.
@@ -165,9 +165,16 @@ def _append(
     )
     # The compact range moves with the size, under the same lock: the root is always at hand.
     tree = head.tree()
+    completed = tree.keep_nodes()
     tree.append(leaf_hash)
     head.size, head.frontier = seq + 1, b"".join(tree.subtree_roots)
     _write(event, head)
+    if completed:
+        # One append in 1,024 completes a subtree worth keeping for proofs (AuditNode).
+        AuditNode.objects.bulk_create(
+            [AuditNode(height=height, index=index, hash=root) for height, index, root in completed],
+            ignore_conflicts=True,
+        )
     return event
 
 

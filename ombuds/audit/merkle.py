@@ -20,7 +20,7 @@ aligned blocks of leaves level by level in list comprehensions
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
 
 HASH_SIZE = 32
@@ -32,6 +32,15 @@ _NODE_PREFIX = b"\x01"
 # with perfect subtrees): large enough to amortise the per-block work, small enough
 # that a block's hashes stay in the processor's cache.
 BLOCK = _BLOCK = 1024
+# The roots of perfect subtrees of 2**NODE_HEIGHT leaves and more are kept as the log
+# grows (`CompactRange.keep_nodes`, the audit log's stored nodes): with them a proof in
+# a log of any size reads O(log n) nodes and at most two blocks of leaf hashes.
+NODE_HEIGHT = 10
+
+# The root of the leaves [start, end), as proofs ask for it.
+SubtreeRoot = Callable[[int, int], bytes]
+# A stored node: (height, index, root) for the subtree of leaves [index << height, (index + 1) << height).
+Node = tuple[int, int, bytes]
 
 _sha256 = hashlib.sha256
 
@@ -75,11 +84,13 @@ class CompactRange:
     hash of the first `size` leaves.
     """
 
-    __slots__ = ("_roots", "_size")
+    __slots__ = ("_node_height", "_nodes", "_roots", "_size")
 
     def __init__(self) -> None:
         self._size = 0
         self._roots: list[bytes] = []
+        self._nodes: list[Node] | None = None
+        self._node_height = NODE_HEIGHT
 
     @classmethod
     def from_state(cls, size: int, subtree_roots: Sequence[bytes]) -> CompactRange:
@@ -98,6 +109,15 @@ class CompactRange:
     @property
     def size(self) -> int:
         return self._size
+
+    def keep_nodes(self, height: int | None = None) -> list[Node]:
+        """From now on, note every perfect subtree of 2**height leaves or more (NODE_HEIGHT by default) completed.
+
+        Each lands once in the returned list as (height, index, root), as it completes.
+        """
+        self._nodes = []
+        self._node_height = NODE_HEIGHT if height is None else height
+        return self._nodes
 
     @property
     def subtree_roots(self) -> tuple[bytes, ...]:
@@ -150,6 +170,9 @@ class CompactRange:
             height = (count - start).bit_length() - 1
             if self._size:
                 height = min(height, (self._size & -self._size).bit_length() - 1)
+            if self._nodes is not None:
+                # Pushed whole, a subtree's inner nodes would go unnoted.
+                height = min(height, self._node_height)
             width = 1 << height
             self._push(_perfect_root(hashes[start : start + width]), height)
             start += width
@@ -158,11 +181,19 @@ class CompactRange:
         """Add the root of a perfect subtree of 2**height leaves; the size must be a multiple of that."""
         roots = self._roots
         carry = self._size >> height
+        end = self._size + (1 << height)
+        nodes = self._nodes
+        if nodes is not None and height >= self._node_height:
+            nodes.append((height, (end >> height) - 1, node))
         while carry & 1:
             node = _sha256(_NODE_PREFIX + roots.pop() + node).digest()
             carry >>= 1
+            # Each merge completes the subtree twice as high that ends at the new size.
+            height += 1
+            if nodes is not None and height >= self._node_height:
+                nodes.append((height, (end >> height) - 1, node))
         roots.append(node)
-        self._size += 1 << height
+        self._size = end
 
 
 def root(leaf_hashes: Iterable[bytes]) -> bytes:
@@ -221,6 +252,15 @@ def inclusion_proof(leaf_hashes: Sequence[bytes], index: int, size: int | None =
     child of the root. It costs about `size` hashes.
     """
     size = _checked_size(leaf_hashes, size)
+    return inclusion_path(lambda start, end: _subtree_root(leaf_hashes, start, end), index, size)
+
+
+def inclusion_path(subtree_root: SubtreeRoot, index: int, size: int) -> list[bytes]:
+    """The audit path of leaf `index` in a tree of `size` leaves, from the roots `subtree_root(start, end)` gives.
+
+    Each range asked for is [start, end) with start a multiple of the largest power of
+    two below end - start (or of end - start itself when it is one).
+    """
     if not 0 <= index < size:
         raise ValueError(f"leaf {index} is not in a tree of size {size}")
     path: list[bytes] = []
@@ -230,10 +270,10 @@ def inclusion_proof(leaf_hashes: Sequence[bytes], index: int, size: int | None =
     while end - start > 1:
         middle = start + _split(end - start)
         if index < middle:
-            path.append(_subtree_root(leaf_hashes, middle, end))
+            path.append(subtree_root(middle, end))
             end = middle
         else:
-            path.append(_subtree_root(leaf_hashes, start, middle))
+            path.append(subtree_root(start, middle))
             start = middle
     path.reverse()
     return path
@@ -272,6 +312,11 @@ def consistency_proof(leaf_hashes: Sequence[bytes], old_size: int, new_size: int
     or equals new_size. It costs about `new_size` hashes.
     """
     new_size = _checked_size(leaf_hashes, new_size)
+    return consistency_path(lambda start, end: _subtree_root(leaf_hashes, start, end), old_size, new_size)
+
+
+def consistency_path(subtree_root: SubtreeRoot, old_size: int, new_size: int) -> list[bytes]:
+    """The consistency proof between sizes old_size and new_size, from the roots `subtree_root(start, end)` gives."""
     if not 0 <= old_size <= new_size:
         raise ValueError(f"old size {old_size} is outside 0..{new_size}")
     if old_size in (0, new_size):
@@ -284,13 +329,13 @@ def consistency_proof(leaf_hashes: Sequence[bytes], old_size: int, new_size: int
     while m != end - start:
         k = _split(end - start)
         if m <= k:
-            proof.append(_subtree_root(leaf_hashes, start + k, end))
+            proof.append(subtree_root(start + k, end))
             end = start + k
         else:
-            proof.append(_subtree_root(leaf_hashes, start, start + k))
+            proof.append(subtree_root(start, start + k))
             start, m, whole = start + k, m - k, False
     if not whole:
-        proof.append(_subtree_root(leaf_hashes, start, end))
+        proof.append(subtree_root(start, end))
     proof.reverse()
     return proof
 

@@ -228,6 +228,27 @@ class AuditHead(models.Model):
         return self.tree().root()
 
 
+class AuditNode(models.Model):
+    """The root of one perfect subtree of the log: its leaves [index << height, (index + 1) << height).
+
+    Kept for subtrees of 2**merkle.NODE_HEIGHT leaves and more, each written once, by
+    the append that completes it: with them, an inclusion or consistency proof reads a
+    few dozen rows instead of every leaf hash (ombuds.audit.tree_heads). They only make
+    proofs quick: a proof is checked against a signed root, `ombuds audit verify` checks
+    every stored node against the events, and a missing node is computed from below.
+    """
+
+    height = models.PositiveSmallIntegerField()
+    index = models.PositiveBigIntegerField()
+    hash = models.BinaryField(max_length=32)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["height", "index"], name="audit_node_position")]
+
+    def __str__(self) -> str:
+        return f"subtree of 2**{self.height} events from {self.index << self.height}"
+
+
 class SignedTreeHead(models.Model):
     """A signed tree head (ombuds.audit.sth), kept for good: the log's signed size and root at a moment.
 

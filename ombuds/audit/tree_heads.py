@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ombuds.audit import merkle, sth
-from ombuds.audit.models import AuditEvent, AuditHead, SignedTreeHead
+from ombuds.audit.models import AuditEvent, AuditHead, AuditNode, SignedTreeHead
 from ombuds.audit.signing_key import signing_key
 
 # The sweeper signs when the last tree head is at least this old and the log has grown.
@@ -95,12 +95,88 @@ def leaf_hashes(size: int) -> list[bytes]:
 
 
 def inclusion(index: int, tree_size: int) -> tuple[bytes, list[bytes]]:
-    """(root at tree_size, audit path of event `index`), from the stored leaf hashes."""
-    hashes = leaf_hashes(tree_size)
-    return merkle.root(hashes), merkle.inclusion_proof(hashes, index, tree_size)
+    """(root at tree_size, audit path of event `index`), from the stored nodes and leaf hashes."""
+    stored = _StoredTree(tree_size)
+    path = merkle.inclusion_path(stored.subtree_root, index, tree_size)
+    root = stored.subtree_root(0, tree_size)
+    if not _agrees_with_signed(tree_size, root):
+        hashes = leaf_hashes(tree_size)
+        return merkle.root(hashes), merkle.inclusion_proof(hashes, index, tree_size)
+    return root, path
 
 
 def consistency(first: int, second: int) -> tuple[bytes, bytes, list[bytes]]:
-    """(root at first, root at second, consistency proof), from the stored leaf hashes."""
-    hashes = leaf_hashes(second)
-    return merkle.root(hashes[:first]), merkle.root(hashes), merkle.consistency_proof(hashes, first, second)
+    """(root at first, root at second, consistency proof), from the stored nodes and leaf hashes."""
+    if not 0 <= first <= second:
+        raise ValueError(f"old size {first} is outside 0..{second}")
+    stored = _StoredTree(second)
+    proof = merkle.consistency_path(stored.subtree_root, first, second)
+    first_root, second_root = stored.subtree_root(0, first), stored.subtree_root(0, second)
+    if not (_agrees_with_signed(first, first_root) and _agrees_with_signed(second, second_root)):
+        hashes = leaf_hashes(second)
+        return merkle.root(hashes[:first]), merkle.root(hashes), merkle.consistency_proof(hashes, first, second)
+    return first_root, second_root, proof
+
+
+def _agrees_with_signed(size: int, root: bytes) -> bool:
+    """False when a tree head signed at this size has another root: then a stored node is wrong.
+
+    The proofs are then made from every leaf hash instead, as they always could be;
+    `ombuds audit verify` names the node.
+    """
+    signed = SignedTreeHead.objects.filter(tree_size=size).values_list("root_hash", flat=True).first()
+    return signed is None or signed == root.hex()
+
+
+class _StoredTree:
+    """The roots of ranges of the first `size` events, from the stored nodes (AuditNode) and leaf hashes.
+
+    A perfect subtree of 2**NODE_HEIGHT leaves or more is one stored node; a range of
+    fewer leaves is hashed from its stored leaf hashes (read in one query); any other
+    range splits as RFC 9162 splits a tree. A proof in a log of n events thus reads
+    O(log n) nodes and at most two ranges of leaf hashes, whatever n is.
+    """
+
+    def __init__(self, size: int) -> None:
+        if size < 0 or size > log_size():
+            raise ValueError(f"the log holds fewer than {size} events")
+        self.size = size
+        self._blocks: dict[int, list[bytes]] = {}  # the leaf hashes of a block of 2**NODE_HEIGHT, read once
+
+    def subtree_root(self, start: int, end: int) -> bytes:
+        if start == end:
+            return merkle.EMPTY_ROOT
+        if not 0 <= start < end <= self.size:
+            raise ValueError(f"events {start}..{end} are outside a tree of {self.size}")
+        width = end - start
+        lowest = 1 << merkle.NODE_HEIGHT
+        if width < lowest:
+            return merkle.root(self._leaf_hashes(start, end))
+        if width & (width - 1) == 0 and start % width == 0:
+            height = width.bit_length() - 1
+            node = AuditNode.objects.filter(height=height, index=start >> height).values_list("hash", flat=True).first()
+            if node is not None:
+                return bytes(node)
+            half = width // 2
+        else:
+            half = 1 << ((width - 1).bit_length() - 1)
+        return merkle.node_hash(self.subtree_root(start, start + half), self.subtree_root(start + half, end))
+
+    def _leaf_hashes(self, start: int, end: int) -> list[bytes]:
+        """The leaf hashes [start, end), each block they fall in read in one query."""
+        height = merkle.NODE_HEIGHT
+        hashes: list[bytes] = []
+        for block in range(start >> height, ((end - 1) >> height) + 1):
+            if block not in self._blocks:
+                first = block << height
+                self._blocks[block] = _leaf_hashes_between(first, min(first + (1 << height), self.size))
+            first = block << height
+            hashes += self._blocks[block][max(start, first) - first : min(end, first + (1 << height)) - first]
+        if len(hashes) != end - start:
+            raise ValueError(f"the log holds fewer than {end} events")
+        return hashes
+
+
+def _leaf_hashes_between(start: int, end: int) -> list[bytes]:
+    events = AuditEvent.objects.filter(seq__gte=start, seq__lt=end).order_by("seq")
+    return [bytes(h) for h in events.values_list("leaf_hash", flat=True)]

@@ -48,7 +48,7 @@ from nacl.signing import VerifyKey
 from ombuds.audit import merkle, sth
 from ombuds.audit.canonical import canonical
 from ombuds.audit.log import iso_utc
-from ombuds.audit.models import AuditEvent, AuditHead, EventType, SignedTreeHead
+from ombuds.audit.models import AuditEvent, AuditHead, AuditNode, EventType, SignedTreeHead
 
 CHUNK = 50_000
 # The fast pass hands the main process the roots of blocks of this many leaves (a power
@@ -105,10 +105,11 @@ def verify(
     )
     holding = signatures[0] if signatures else _holding_signatures(heads, public_key)
     if scanned is not None:
-        tree, roots = scanned
+        tree, roots, nodes = scanned
         verdict.events = tree.size
         _check_tree_heads(heads, holding, roots, tree.size, verdict, stopped=False)
         _check_head_row(tree, total, None, verdict)
+        _check_nodes(nodes, verdict)
         verdict.problems.sort(key=lambda problem: problem.index)
         return verdict
     # Some row failed: the careful pass names the first one and what is wrong with it.
@@ -280,6 +281,28 @@ def _check_head_row(tree: merkle.CompactRange, total: int, first_bad_row: int | 
         verdict.problems.append(Problem(size, "the log's head holds a compact range that does not match the events"))
 
 
+def _check_nodes(block_nodes: list[merkle.Node], verdict: Verdict) -> None:
+    """Every stored subtree root (AuditNode) must be the root of its events, as recomputed.
+
+    A missing node is no problem (proofs compute it from below); a wrong one would make
+    proofs fail, and no application writes one, so it is named.
+    """
+    above = BLOCK.bit_length() - 1  # a block is a node of this height
+    recomputed = {(height + above, index): root for height, index, root in block_nodes}
+    stored = AuditNode.objects.values_list("height", "index", "hash")
+    wrong = [
+        (index << height, height)
+        for height, index, root in stored.iterator(chunk_size=CHUNK)
+        if recomputed.get((height, index)) != bytes(root)
+    ]
+    if wrong:
+        first, height = min(wrong)
+        last = first + (1 << height) - 1
+        verdict.problems.append(
+            Problem(first, f"the stored root of the subtree of events {first} to {last} does not match the events")
+        )
+
+
 # --- The fast pass ----------------------------------------------------------------------
 
 
@@ -301,8 +324,11 @@ def _fast_scan(
     processes: int | None,
     *,
     meanwhile: Callable[[], None] | None = None,
-) -> tuple[merkle.CompactRange, dict[int, bytes]] | None:
-    """The tree and the roots at `sizes` (those within the log), or None when any row fails.
+) -> tuple[merkle.CompactRange, dict[int, bytes], list[merkle.Node]] | None:
+    """The tree, the roots at `sizes` (those within the log) and the nodes above the blocks, or None when any row fails.
+
+    The nodes are those of the tree of block roots, as CompactRange.keep_nodes gives
+    them: height 0 is a block of BLOCK leaves.
 
     `meanwhile` runs in this process once the tasks are handed out (when there are any),
     while the other processes work on them.
@@ -310,6 +336,7 @@ def _fast_scan(
     ends = [(start, min(start + TASK, total)) for start in range(0, total, TASK)]
     tasks = [(start, end, [size for size in sizes if start < size <= end]) for start, end in ends]
     blocks = merkle.CompactRange()  # the tree of the block roots: its nodes are the tree's own
+    nodes = blocks.keep_nodes(0)
     roots: dict[int, bytes] = {0: merkle.EMPTY_ROOT} if sizes and sizes[0] == 0 else {}
     tail: tuple[bytes, ...] = ()
     for (_start, _end, sizes_in), found in zip(tasks, _run(tasks, processes, meanwhile), strict=True):
@@ -331,7 +358,7 @@ def _fast_scan(
             progress(found.end, total)
     if progress is not None and not tasks:
         progress(0, 0)
-    return merkle.CompactRange.from_state(total, blocks.subtree_roots + tail), roots
+    return merkle.CompactRange.from_state(total, blocks.subtree_roots + tail), roots, nodes
 
 
 def _run(

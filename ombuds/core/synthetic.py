@@ -51,7 +51,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from nacl import _sodium  # libsodium's own binding, without PyNaCl's checks per call
 
-from ombuds.audit.models import AuditEvent, AuditHead, EventType
+from ombuds.audit.models import AuditEvent, AuditHead, AuditNode, EventType
 from ombuds.cases.models import (
     Case,
     CaseKeyGrant,
@@ -1445,6 +1445,7 @@ def _load(world: World, workers: int, progress: Progress | None, timings: dict[s
             loader.execute("SET CONSTRAINTS ALL IMMEDIATE")
         head = AuditHead.objects.select_for_update().get(pk=1)
         tree = head.tree()
+        completed = tree.keep_nodes()
         first = seq = head.size
         recreate = loader.drop_indexes([model._meta.db_table for model in BULK_MODELS])
         loader.start_grants()
@@ -1485,6 +1486,11 @@ def _load(world: World, workers: int, progress: Progress | None, timings: dict[s
             loader.execute(statement)
         timings["building indexes"] += clock() - mark
         AuditHead.objects.filter(pk=1).update(size=tree.size, frontier=b"".join(tree.subtree_roots))
+        AuditNode.objects.bulk_create(
+            [AuditNode(height=height, index=index, hash=root) for height, index, root in completed],
+            batch_size=2000,
+            ignore_conflicts=True,
+        )
         for statement in connection.ops.sequence_reset_sql(no_style(), [Person, Unit, Note, ClosureProposal]):
             loader.execute(statement)
         mark = clock()

@@ -10,9 +10,13 @@ sign the same size: the second finds the first's tree head and signs nothing.
 from __future__ import annotations
 
 import base64
+import operator
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import reduce
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from ombuds.audit import merkle, sth
@@ -97,6 +101,7 @@ def leaf_hashes(size: int) -> list[bytes]:
 def inclusion(index: int, tree_size: int) -> tuple[bytes, list[bytes]]:
     """(root at tree_size, audit path of event `index`), from the stored nodes and leaf hashes."""
     stored = _StoredTree(tree_size)
+    stored.read_nodes(lambda plan: (merkle.inclusion_path(plan, index, tree_size), plan(0, tree_size)))
     path = merkle.inclusion_path(stored.subtree_root, index, tree_size)
     root = stored.subtree_root(0, tree_size)
     if not _agrees_with_signed(tree_size, root):
@@ -110,6 +115,7 @@ def consistency(first: int, second: int) -> tuple[bytes, bytes, list[bytes]]:
     if not 0 <= first <= second:
         raise ValueError(f"old size {first} is outside 0..{second}")
     stored = _StoredTree(second)
+    stored.read_nodes(lambda plan: (merkle.consistency_path(plan, first, second), plan(0, first), plan(0, second)))
     proof = merkle.consistency_path(stored.subtree_root, first, second)
     first_root, second_root = stored.subtree_root(0, first), stored.subtree_root(0, second)
     if not (_agrees_with_signed(first, first_root) and _agrees_with_signed(second, second_root)):
@@ -142,6 +148,33 @@ class _StoredTree:
             raise ValueError(f"the log holds fewer than {size} events")
         self.size = size
         self._blocks: dict[int, list[bytes]] = {}  # the leaf hashes of a block of 2**NODE_HEIGHT, read once
+        self._nodes: dict[tuple[int, int], bytes] = {}  # stored nodes read ahead, by (height, index)
+
+    def read_nodes(self, walk: Callable[[merkle.SubtreeRoot], object]) -> None:
+        """Read in one query the stored nodes that `walk` will ask for, learnt by walking it once without them."""
+        wanted: set[tuple[int, int]] = set()
+
+        def plan(start: int, end: int) -> bytes:
+            self._wanted(start, end, wanted)
+            return merkle.EMPTY_ROOT
+
+        walk(plan)
+        if wanted:
+            positions = reduce(operator.or_, (Q(height=height, index=index) for height, index in wanted))
+            for height, index, root in AuditNode.objects.filter(positions).values_list("height", "index", "hash"):
+                self._nodes[height, index] = bytes(root)
+
+    def _wanted(self, start: int, end: int, wanted: set[tuple[int, int]]) -> None:
+        width = end - start
+        if width < 1 << merkle.NODE_HEIGHT:
+            return
+        if width & (width - 1) == 0 and start % width == 0:
+            height = width.bit_length() - 1
+            wanted.add((height, start >> height))
+            return
+        half = 1 << ((width - 1).bit_length() - 1)
+        self._wanted(start, start + half, wanted)
+        self._wanted(start + half, end, wanted)
 
     def subtree_root(self, start: int, end: int) -> bytes:
         if start == end:
@@ -154,9 +187,12 @@ class _StoredTree:
             return merkle.root(self._leaf_hashes(start, end))
         if width & (width - 1) == 0 and start % width == 0:
             height = width.bit_length() - 1
-            node = AuditNode.objects.filter(height=height, index=start >> height).values_list("hash", flat=True).first()
+            node = self._nodes.get((height, start >> height))
+            if node is None:
+                found = AuditNode.objects.filter(height=height, index=start >> height).values_list("hash", flat=True)
+                node = bytes(found[0]) if found else None
             if node is not None:
-                return bytes(node)
+                return node
             half = width // 2
         else:
             half = 1 << ((width - 1).bit_length() - 1)

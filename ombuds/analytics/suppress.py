@@ -26,9 +26,12 @@ output independently.
 from __future__ import annotations
 
 import enum
+import hashlib
+import json
 from collections import defaultdict, deque
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 TOTAL = "__total__"
 ROOT = 0  # the whole organisation; its own part holds cases of no known unit
@@ -54,6 +57,14 @@ class Cell:
         return self.state is State.SHOWN
 
 
+class Memo(Protocol):
+    """Where decided months are kept: by digest, the (unit, value) cells hidden to protect others."""
+
+    def load(self, digests: Sequence[str]) -> dict[str, list[tuple[int, Hashable]]]: ...
+
+    def save(self, decided: Mapping[str, list[tuple[int, Hashable]]]) -> None: ...
+
+
 class Grid:
     """The cells of one dimension, with their suppression decided once for every unit and month."""
 
@@ -66,11 +77,14 @@ class Grid:
         values: Sequence[Hashable],
         own: Mapping[Key, int],
         empty: frozenset[int] = frozenset(),
+        memo: Memo | None = None,
     ) -> None:
         """`parents` maps each reporting unit to its parent (ROOT for the top); `own` counts each unit's own part.
 
         `empty` names the units with nobody of their own (everyone is in a sub-unit): a
-        reader knows their own part is zero.
+        reader knows their own part is zero. `memo` keeps each month's decision for the
+        exact inputs it was made on, so a month whose counts did not change is not
+        decided again.
         """
         self.empty = empty
         self.threshold = threshold
@@ -96,8 +110,56 @@ class Grid:
                 self.counts[(unit, month, TOTAL)] = total
         self._relations: dict[Hashable, list[tuple[list[tuple[int, Key]], int]]] = {}
         self.states: dict[Key, State] = {}
+        self.memo = memo
+        self._own_by_month: dict[Hashable, list[tuple[int, Hashable, int]]] = defaultdict(list)
+        for (unit, month, value), count in own.items():
+            if count:
+                self._own_by_month[month].append((unit, value, count))
+        self._shape = _canonical([threshold, list(parents.items()), sorted(empty), self.values])
+        digests = {month: self.digest(month, frozenset()) for month in self.months} if memo is not None else {}
+        known = memo.load(list(digests.values())) if memo is not None else {}
+        decided: dict[str, list[tuple[int, Hashable]]] = {}
         for month in self.months:
-            self.states.update(_decide(self, month))
+            digest = digests.get(month)
+            if digest is not None and digest in known:
+                self.states.update(self._restore(month, known[digest]))
+                continue
+            states = _decide(self, month)
+            self.states.update(states)
+            if digest is not None:
+                decided[digest] = _suppressed(states)
+        if memo is not None and decided:
+            memo.save(decided)
+
+    def digest(self, month: Hashable, forced: frozenset[Key]) -> str:
+        """What one month's decision depends on, hashed: the grid's shape, the month's counts, the forced cells."""
+        counts = sorted(self._own_by_month.get(month, []), key=lambda row: (row[0], _canonical(row[1])))
+        text = _canonical([self._shape, month, counts, sorted(_canonical([k[0], k[2]]) for k in forced)])
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def decide(self, month: Hashable, forced: frozenset[Key]) -> dict[Key, State]:
+        """One month decided again with `forced` cells hidden (see share_totals), through the memo."""
+        if self.memo is None:
+            return _decide(self, month, forced)
+        digest = self.digest(month, forced)
+        known = self.memo.load([digest])
+        if digest in known:
+            return self._restore(month, known[digest])
+        states = _decide(self, month, forced)
+        self.memo.save({digest: _suppressed(states)})
+        return states
+
+    def _restore(self, month: Hashable, suppressed: Iterable[tuple[int, Hashable]]) -> dict[Key, State]:
+        """A month's states from its kept decision: small cells follow from the counts, the rest are listed."""
+        states: dict[Key, State] = {}
+        for unit in self.units:
+            for value in [*self.values, TOTAL]:
+                key = (unit, month, value)
+                count = self.counts[key]
+                states[key] = State.SMALL if 0 < count < self.threshold else State.SHOWN
+        for unit, value in suppressed:
+            states[(unit, month, value)] = State.SUPPRESSED
+        return states
 
     def _bottom_up(self) -> list[int]:
         order: list[int] = []
@@ -180,6 +242,14 @@ class Grid:
         else:
             state = State.SUPPRESSED
         return Cell(count, state)
+
+
+def _canonical(data: object) -> str:
+    return json.dumps(data, separators=(",", ":"), default=str)
+
+
+def _suppressed(states: Mapping[Key, State]) -> list[tuple[int, Hashable]]:
+    return [(key[0], key[2]) for key, state in states.items() if state is State.SUPPRESSED]
 
 
 def _decide(grid: Grid, month: Hashable, forced: frozenset[Key] = frozenset()) -> dict[Key, State]:
@@ -366,7 +436,7 @@ def share_totals(grids: Sequence[Grid]) -> None:
         for grid in grids:
             for month, keys in hidden.items():
                 if any(grid.states.get(key) is State.SHOWN for key in keys):
-                    grid.states.update(_decide(grid, month, frozenset(keys)))
+                    grid.states.update(grid.decide(month, frozenset(keys)))
                     changed = True
         if not changed:
             return

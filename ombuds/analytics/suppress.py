@@ -96,18 +96,34 @@ class Grid:
             self.children[parent].append(unit)
         for kids in self.children.values():
             kids.sort()
-        self.counts: dict[Key, int] = {}
         self._own = own
-        for month in self.months:
-            for unit in self._bottom_up():
-                total = 0
-                for value in self.values:
-                    count = own.get((unit, month, value), 0) + sum(
-                        self.counts[(child, month, value)] for child in self.children[unit]
-                    )
-                    self.counts[(unit, month, value)] = count
-                    total += count
-                self.counts[(unit, month, TOTAL)] = total
+        # Every cell starts at zero; each own count is then added to its unit and every
+        # unit above it (the work follows the counts, not the directory).
+        columns = [*self.values, TOTAL]
+        self._month_keys: dict[Hashable, list[Key]] = {
+            month: [(unit, month, value) for unit in self.units for value in columns] for month in self.months
+        }
+        self.counts: dict[Key, int] = {}
+        for keys in self._month_keys.values():
+            self.counts.update(dict.fromkeys(keys, 0))
+        self._counted: dict[Hashable, set[Key]] = defaultdict(set)  # the cells above zero, by month
+        reachable = set(self._bottom_up())
+        parent_of = dict(parents)
+        value_set = set(self.values)
+        month_set = set(self.months)
+        for (unit, month, value), count in own.items():
+            if not count or unit not in reachable or value not in value_set or month not in month_set:
+                continue
+            counted = self._counted[month]
+            seen = unit
+            while True:
+                self.counts[(seen, month, value)] += count
+                self.counts[(seen, month, TOTAL)] += count
+                counted.add((seen, month, value))
+                counted.add((seen, month, TOTAL))
+                if seen == ROOT:
+                    break
+                seen = parent_of[seen]
         self._relations: dict[Hashable, list[tuple[list[tuple[int, Key]], int]]] = {}
         self.states: dict[Key, State] = {}
         self.memo = memo
@@ -133,7 +149,7 @@ class Grid:
 
     def digest(self, month: Hashable, forced: frozenset[Key]) -> str:
         """What one month's decision depends on, hashed: the grid's shape, the month's counts, the forced cells."""
-        counts = sorted(self._own_by_month.get(month, []), key=lambda row: (row[0], _canonical(row[1])))
+        counts = sorted(self._own_by_month.get(month, []), key=lambda row: (row[0], type(row[1]).__name__, str(row[1])))
         text = _canonical([self._shape, month, counts, sorted(_canonical([k[0], k[2]]) for k in forced)])
         return hashlib.sha256(text.encode()).hexdigest()
 
@@ -151,12 +167,10 @@ class Grid:
 
     def _restore(self, month: Hashable, suppressed: Iterable[tuple[int, Hashable]]) -> dict[Key, State]:
         """A month's states from its kept decision: small cells follow from the counts, the rest are listed."""
-        states: dict[Key, State] = {}
-        for unit in self.units:
-            for value in [*self.values, TOTAL]:
-                key = (unit, month, value)
-                count = self.counts[key]
-                states[key] = State.SMALL if 0 < count < self.threshold else State.SHOWN
+        states: dict[Key, State] = dict.fromkeys(self._month_keys[month], State.SHOWN)
+        for key in self._counted[month]:
+            if self.counts[key] < self.threshold:
+                states[key] = State.SMALL
         for unit, value in suppressed:
             states[(unit, month, value)] = State.SUPPRESSED
         return states

@@ -140,8 +140,11 @@ def counts(period: Period, tz: zoneinfo.ZoneInfo) -> dict[str, Raw]:
     rows = MonthlyCount.objects.filter(month__in=period.months()).values_list(
         "dimension", "unit", "month", "value", "count"
     )
+    decoded: dict[str, Any] = {}  # a handful of values, each read once
     for dimension, unit, month, value, n in rows:
-        found[dimension][(unit, month, json.loads(value))] += n
+        if value not in decoded:
+            decoded[value] = json.loads(value)
+        found[dimension][(unit, month, decoded[value])] += n
     return found
 
 
@@ -202,13 +205,13 @@ class DecisionMemo:
 
 def mark_stale(moments: Iterable[datetime | None]) -> None:
     """Mark stale the stored months that hold these moments (in the zone each was counted in)."""
-    moments = [moment for moment in moments if moment is not None]
-    if not moments:
+    known = [moment for moment in moments if moment is not None]
+    if not known:
         return
     zones = set(Month.objects.values_list("zone", flat=True).distinct())
     if not zones:
         return
-    months = {moment.astimezone(zoneinfo.ZoneInfo(zone)).strftime("%Y-%m") for zone in zones for moment in moments}
+    months = {moment.astimezone(zoneinfo.ZoneInfo(zone)).strftime("%Y-%m") for zone in zones for moment in known}
     Month.objects.filter(month__in=months, stale=False).update(stale=True)
 
 
@@ -260,10 +263,10 @@ def connect() -> None:
     pre_save.connect(_case_before, sender=Case, dispatch_uid="analytics-case-before")
     post_save.connect(_case_after, sender=Case, dispatch_uid="analytics-case-after")
     post_delete.connect(_case_after, sender=Case, dispatch_uid="analytics-case-deleted")
-    for model in (Report,):
-        post_save.connect(_report_changed, sender=model, dispatch_uid=f"analytics-{model.__name__}-saved")
-        post_delete.connect(_report_changed, sender=model, dispatch_uid=f"analytics-{model.__name__}-deleted")
-    for model in (Escalation, Appeal, RetaliationFlag):
+    post_save.connect(_report_changed, sender=Report, dispatch_uid="analytics-report-saved")
+    post_delete.connect(_report_changed, sender=Report, dispatch_uid="analytics-report-deleted")
+    models: tuple[type[Escalation] | type[Appeal] | type[RetaliationFlag], ...] = (Escalation, Appeal, RetaliationFlag)
+    for model in models:
         post_save.connect(_moment_changed, sender=model, dispatch_uid=f"analytics-{model.__name__}-saved")
         post_delete.connect(_moment_changed, sender=model, dispatch_uid=f"analytics-{model.__name__}-deleted")
     post_save.connect(_event_recorded, sender=AuditEvent, dispatch_uid="analytics-alert")

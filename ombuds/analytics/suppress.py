@@ -99,14 +99,8 @@ class Grid:
         self._own = own
         # Every cell starts at zero; each own count is then added to its unit and every
         # unit above it (the work follows the counts, not the directory).
-        columns = [*self.values, TOTAL]
-        self._month_keys: dict[Hashable, list[Key]] = {
-            month: [(unit, month, value) for unit in self.units for value in columns] for month in self.months
-        }
-        self.counts: dict[Key, int] = {}
-        for keys in self._month_keys.values():
-            self.counts.update(dict.fromkeys(keys, 0))
-        self._counted: dict[Hashable, set[Key]] = defaultdict(set)  # the cells above zero, by month
+        self._counts: dict[Key, int] = defaultdict(int)  # the cells above zero
+        self._counted: dict[Hashable, list[Key]] = defaultdict(list)  # the same, by month
         reachable = set(self._bottom_up())
         parent_of = dict(parents)
         value_set = set(self.values)
@@ -117,15 +111,16 @@ class Grid:
             counted = self._counted[month]
             seen = unit
             while True:
-                self.counts[(seen, month, value)] += count
-                self.counts[(seen, month, TOTAL)] += count
-                counted.add((seen, month, value))
-                counted.add((seen, month, TOTAL))
+                for key in ((seen, month, value), (seen, month, TOTAL)):
+                    if key not in self._counts:
+                        counted.append(key)
+                    self._counts[key] += count
                 if seen == ROOT:
                     break
                 seen = parent_of[seen]
         self._relations: dict[Hashable, list[tuple[list[tuple[int, Key]], int]]] = {}
-        self.states: dict[Key, State] = {}
+        # Each month's states; a cell not listed is shown.
+        self._states: dict[Hashable, dict[Key, State]] = {month: {} for month in self.months}
         self.memo = memo
         self._own_by_month: dict[Hashable, list[tuple[int, Hashable, int]]] = defaultdict(list)
         for (unit, month, value), count in own.items():
@@ -138,14 +133,33 @@ class Grid:
         for month in self.months:
             digest = digests.get(month)
             if digest is not None and digest in known:
-                self.states.update(self._restore(month, known[digest]))
+                self._states[month] = self._restore(month, known[digest])
                 continue
             states = _decide(self, month)
-            self.states.update(states)
+            self._states[month] = states
             if digest is not None:
                 decided[digest] = _suppressed(states)
         if memo is not None and decided:
             memo.save(decided)
+
+    @property
+    def counts(self) -> dict[Key, int]:
+        """Every cell's count (unit with its sub-units, month, value or TOTAL), zeros included."""
+        dense = {(unit, month, value): 0 for month in self.months for unit in self.units for value in self.values}
+        dense.update({(unit, month, TOTAL): 0 for month in self.months for unit in self.units})
+        dense.update(self._counts)
+        return dense
+
+    @property
+    def states(self) -> dict[Key, State]:
+        """The states of the cells, every month; a cell not listed is shown."""
+        found: dict[Key, State] = {}
+        for month_states in self._states.values():
+            found.update(month_states)
+        return found
+
+    def state(self, key: Key) -> State:
+        return self._states.get(key[1], {}).get(key, State.SHOWN)
 
     def digest(self, month: Hashable, forced: frozenset[Key]) -> str:
         """What one month's decision depends on, hashed: the grid's shape, the month's counts, the forced cells."""
@@ -167,9 +181,9 @@ class Grid:
 
     def _restore(self, month: Hashable, suppressed: Iterable[tuple[int, Hashable]]) -> dict[Key, State]:
         """A month's states from its kept decision: small cells follow from the counts, the rest are listed."""
-        states: dict[Key, State] = dict.fromkeys(self._month_keys[month], State.SHOWN)
+        states: dict[Key, State] = {}
         for key in self._counted[month]:
-            if self.counts[key] < self.threshold:
+            if self._counts[key] < self.threshold:
                 states[key] = State.SMALL
         for unit, value in suppressed:
             states[(unit, month, value)] = State.SUPPRESSED
@@ -206,7 +220,7 @@ class Grid:
         enters no sum with any other unknown, so its sums can pin nothing small and are
         left out. The work then follows the cells that count something, not the directory.
         """
-        return [unit for unit in self.units if self.counts[(unit, month, TOTAL)] > 0]
+        return [unit for unit in self.units if self._counts.get((unit, month, TOTAL), 0) > 0]
 
     def _form_relations(self, month: Hashable) -> list[tuple[list[tuple[int, Key]], int]]:
         found: list[tuple[list[tuple[int, Key]], int]] = []
@@ -246,8 +260,8 @@ class Grid:
         count = 0
         every_month_shown = True
         for month in months:
-            count += self.counts.get((unit, month, value), 0)
-            if self.states.get((unit, month, value), State.SHOWN) is not State.SHOWN:
+            count += self._counts.get((unit, month, value), 0)
+            if self._states.get(month, {}).get((unit, month, value), State.SHOWN) is not State.SHOWN:
                 every_month_shown = False
         if 0 < count < self.threshold:
             state = State.SMALL
@@ -280,7 +294,7 @@ def _decide(grid: Grid, month: Hashable, forced: frozenset[Key] = frozenset()) -
     for unit in grid.units:
         for value in [*grid.values, TOTAL]:
             key = (unit, month, value)
-            counts[key] = grid.counts[key]
+            counts[key] = grid._counts.get(key, 0)
             states[key] = State.SMALL if 0 < counts[key] < threshold else State.SHOWN
             if key in forced and states[key] is State.SHOWN:
                 states[key] = State.SUPPRESSED
@@ -443,14 +457,15 @@ def share_totals(grids: Sequence[Grid]) -> None:
     for _round in range(100):
         hidden: dict[Hashable, set[Key]] = defaultdict(set)
         for grid in grids:
-            for key, state in grid.states.items():
-                if key[2] == TOTAL and state is not State.SHOWN:
-                    hidden[key[1]].add(key)
+            for month_states in grid._states.values():
+                for key, state in month_states.items():
+                    if key[2] == TOTAL and state is not State.SHOWN:
+                        hidden[key[1]].add(key)
         changed = False
         for grid in grids:
             for month, keys in hidden.items():
-                if any(grid.states.get(key) is State.SHOWN for key in keys):
-                    grid.states.update(grid.decide(month, frozenset(keys)))
+                if month in grid._states and any(grid.state(key) is State.SHOWN for key in keys):
+                    grid._states[month] = grid.decide(month, frozenset(keys))
                     changed = True
         if not changed:
             return

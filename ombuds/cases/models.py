@@ -206,7 +206,6 @@ class Case(models.Model):
             # The analytics' grouped queries read a period of cases by these moments (docs/analytics.md).
             models.Index(fields=["received_at"], name="cases_case_received_at_idx"),
             models.Index(fields=["closed_at"], name="cases_case_closed_at_idx"),
-            models.Index(fields=["reporting_unit", "received_at"], name="cases_case_unit_received_idx"),
         ]
 
     def __str__(self) -> str:

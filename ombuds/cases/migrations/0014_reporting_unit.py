@@ -35,9 +35,5 @@ class Migration(migrations.Migration):
                 to="directory.unit",
             ),
         ),
-        migrations.AddIndex(
-            model_name="case",
-            index=models.Index(fields=["reporting_unit", "received_at"], name="cases_case_unit_received_idx"),
-        ),
         migrations.RunPython(backfill, migrations.RunPython.noop),
     ]

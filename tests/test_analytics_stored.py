@@ -23,6 +23,7 @@ from ombuds.cases import units
 from ombuds.cases.models import Case, Category, InvolvedPerson, Organisation, PersonRole
 from ombuds.core import synthetic
 from ombuds.directory.models import Person
+from tests.support import FileReport, Personas
 
 UNTIL = datetime(2026, 11, 1, tzinfo=UTC)
 PERIOD = Period(date(2026, 7, 1), date(2026, 10, 1))
@@ -181,3 +182,26 @@ def test_a_kept_decision_is_the_one_made_afresh_and_a_changed_count_is_decided_a
     hits = memo.hits
     _grid(changed, memo)
     assert memo.hits == hits + 1  # January kept, February decided again
+
+
+def test_the_actions_keep_each_case_unit(file_report: FileReport, staff: Personas) -> None:
+    from ombuds.cases import actions
+    from ombuds.cases.actions.conflicts import directory_changed
+    from ombuds.directory.models import Unit
+
+    sales = Unit.objects.create(path="Sales", name="Sales")
+    legal = Unit.objects.create(path="Legal", name="Legal")
+    staff.name_the_accused()
+    Person.objects.filter(employee_id=Personas.ACCUSED_ID).update(unit=sales)
+    picked = file_report(people=staff.name_the_accused())
+    assert Case.objects.get(pk=picked.case.pk).reporting_unit_id == sales.pk
+    typed = file_report(people=[actions.NewPerson(name="Robin Roe", role="accused")])
+    assert Case.objects.get(pk=typed.case.pk).reporting_unit_id is None
+    robin = Person.objects.create(employee_id="P-ROBIN", name="Robin Roe", unit=legal)
+    mention = InvolvedPerson.objects.get(report__case=typed.case, role=PersonRole.ACCUSED)
+    actions.link_person(mention=mention, actor=staff.handler, person=robin)
+    assert Case.objects.get(pk=typed.case.pk).reporting_unit_id == legal.pk
+    # A directory import moves the accused: his case follows him.
+    Person.objects.filter(employee_id=Personas.ACCUSED_ID).update(unit=legal)
+    directory_changed()
+    assert Case.objects.get(pk=picked.case.pk).reporting_unit_id == legal.pk

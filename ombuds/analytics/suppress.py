@@ -127,6 +127,7 @@ class Grid:
             if count:
                 self._own_by_month[month].append((unit, value, count))
         self._shape = _canonical([threshold, list(parents.items()), sorted(empty), self.values])
+        self._month_text: dict[Hashable, str] = {}  # each month's part of its digests
         digests = {month: self.digest(month, frozenset()) for month in self.months} if memo is not None else {}
         known = memo.load(list(digests.values())) if memo is not None else {}
         decided: dict[str, list[tuple[int, Hashable]]] = {}
@@ -163,8 +164,12 @@ class Grid:
 
     def digest(self, month: Hashable, forced: frozenset[Key]) -> str:
         """What one month's decision depends on, hashed: the grid's shape, the month's counts, the forced cells."""
-        counts = sorted(self._own_by_month.get(month, []), key=lambda row: (row[0], type(row[1]).__name__, str(row[1])))
-        text = _canonical([self._shape, month, counts, sorted(_canonical([k[0], k[2]]) for k in forced)])
+        if month not in self._month_text:
+            counts = sorted(
+                self._own_by_month.get(month, []), key=lambda row: (row[0], type(row[1]).__name__, str(row[1]))
+            )
+            self._month_text[month] = _canonical([self._shape, month, counts])
+        text = _canonical([self._month_text[month], sorted(_canonical([k[0], k[2]]) for k in forced)])
         return hashlib.sha256(text.encode()).hexdigest()
 
     def decide(self, month: Hashable, forced: frozenset[Key]) -> dict[Key, State]:
@@ -464,7 +469,8 @@ def share_totals(grids: Sequence[Grid]) -> None:
         changed = False
         for grid in grids:
             for month, keys in hidden.items():
-                if month in grid._states and any(grid.state(key) is State.SHOWN for key in keys):
+                month_states = grid._states.get(month)
+                if month_states is not None and any(month_states.get(key, State.SHOWN) is State.SHOWN for key in keys):
                     grid._states[month] = grid.decide(month, frozenset(keys))
                     changed = True
         if not changed:

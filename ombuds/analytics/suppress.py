@@ -469,8 +469,8 @@ def share_totals(grids: Sequence[Grid]) -> None:
         changed = False
         for grid in grids:
             for month, keys in hidden.items():
-                month_states = grid._states.get(month)
-                if month_states is not None and any(month_states.get(key, State.SHOWN) is State.SHOWN for key in keys):
+                decided = grid._states.get(month)
+                if decided is not None and any(decided.get(key, State.SHOWN) is State.SHOWN for key in keys):
                     grid._states[month] = grid.decide(month, frozenset(keys))
                     changed = True
         if not changed:

@@ -51,6 +51,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from nacl import _sodium  # libsodium's own binding, without PyNaCl's checks per call
 
+from ombuds.analytics import stored
 from ombuds.audit.models import AuditEvent, AuditHead, EventType
 from ombuds.cases.models import (
     Case,
@@ -236,6 +237,7 @@ class World:
     reminder_before: int  # µs
     oversight_grace: int  # µs
     acknowledgements: dict[str, str]  # language → the default acknowledgement message
+    person_units: tuple[int | None, ...] = ()  # the unit id of each person, by index
 
 
 # --- Times -------------------------------------------------------------------------------------
@@ -321,6 +323,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "sealed",
         "referral",
         "held_in_escrow",
+        "reporting_unit_id",
     ),
     "report": (
         "id",
@@ -890,6 +893,7 @@ class _Builder:
                 True,
                 "",
                 False,  # no report held in escrow: each case is being handled
+                w.person_units[accused] if accused >= 0 else None,  # the accused's unit, when linked
             )
         )
         events.sort()
@@ -1356,6 +1360,9 @@ def _world(options: Options, seats: dict[str, int], person_ids: tuple[int, ...],
         reminder_before=to_us(_EPOCH + Duration.parse(settings.OMBUDS_REMINDER_BEFORE).exact),
         oversight_grace=to_us(_EPOCH + Duration.parse(settings.OMBUDS_OVERSIGHT_GRACE).exact),
         acknowledgements=_acknowledgements(),
+        person_units=tuple(
+            unit for _pk, unit in Person.objects.filter(pk__in=person_ids).order_by("pk").values_list("pk", "unit_id")
+        ),
     )
 
 
@@ -1387,6 +1394,8 @@ def seed(options: Options, progress: Progress | None = None) -> Result:
     result.case_seconds = time.perf_counter() - cases_started
     # A tree head over the whole log, as the sweeper would sign within the minute.
     tree_heads.sign_current()
+    # The analytics' monthly totals, as the dashboard would count them on first use.
+    stored.build_all()
     result.seconds = time.perf_counter() - started
     return result
 

@@ -13,7 +13,7 @@ class Month(models.Model):
     """A calendar month whose totals are stored, counted in the organisation's time zone `zone`.
 
     `stale` is set when a case, report, escalation, appeal, flag or alert of the month
-    changes; the next dashboard that needs the month counts it again.
+    changed (as ChangedDay tells); the next dashboard that needs the month counts it again.
     """
 
     month = models.CharField(max_length=7, primary_key=True)  # "YYYY-MM"
@@ -77,3 +77,25 @@ class Decision(models.Model):
 
     def __str__(self) -> str:
         return self.digest
+
+
+class ChangedDay(models.Model):
+    """A UTC calendar day on which a row the stored totals count was written, not yet taken into account.
+
+    Written by the database's own triggers (migration 0002_change_triggers), never by
+    Python: every INSERT, UPDATE and DELETE of a counted row, whatever makes it, records
+    the days of its moments, before and after. `writer` is the writing transaction on
+    PostgreSQL (0 on SQLite, whose writers take turns), so that a day recorded by a
+    transaction still running is never taken away with one already counted
+    (stored.absorb_changes, docs/analytics.md). A flood of changes costs one row per
+    distinct day and transaction.
+    """
+
+    day = models.DateField()
+    writer = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "writer"], name="analytics_changed_day_once")]
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m-%d}"

@@ -4,11 +4,16 @@ Each month of the organisation's time zone is counted once, with the same groupe
 queries the dashboard used to run over the whole period (figures.cube, figures.raw_counts
 and, for durations, a histogram of tenths of a day), and stored in MonthlyCount and
 MonthlyDuration. A month is counted again when it is missing, was counted in another
-time zone, or is marked stale: saving or deleting a case, report, escalation, appeal,
-retaliation flag or repeat-offender alert marks the months of its moments stale, and so
-does a change of a case's reporting unit (ombuds.cases.units.units_changed). Past months
-rarely change; the current month is counted again after each new report, at the cost of
-that month's cases only.
+time zone, or is marked stale.
+
+The database itself says what changed: triggers on every table the totals count (made
+by migration 0002_change_triggers, see analytics/migrations/_change_triggers.py) record
+in ChangedDay the UTC day of each moment of an inserted, updated or deleted row, before
+and after, whatever wrote it: an action, a queryset update, a bulk insert, raw SQL or
+the audit log's own append. `ensure` first takes those days (absorb_changes) and marks
+stale every stored month they touch, then counts again the months it needs. Nothing
+runs in Python when a case is saved. A change of a case's reporting unit (a directory
+import, a newly linked accused) is an update of the case's row like any other.
 
 Figures "as of now" (overdue cases, measures in force, reports held in escrow) are not
 stored: they are counted live, by indexes, from the few rows they concern.
@@ -23,21 +28,17 @@ import json
 import zoneinfo
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Max, Min, Sum
-from django.db.models.signals import post_delete, post_save, pre_save
 from django.utils import timezone
 
 from ombuds.analytics import figures
 from ombuds.analytics.figures import CUBES, DURATIONS, SOURCES, Period, Raw
-from ombuds.analytics.models import Decision, Month, MonthlyCount, MonthlyDuration
-from ombuds.audit.models import AuditEvent, EventType
-from ombuds.cases.models import Appeal, Case, Escalation, Report
-from ombuds.cases.units import units_changed
-from ombuds.watch.models import RetaliationFlag
+from ombuds.analytics.models import ChangedDay, Decision, Month, MonthlyCount, MonthlyDuration
+from ombuds.cases.models import Case
 
 # The dimensions placed in a month by a moment: these are stored.
 DATED = [key for key, source in SOURCES.items() if source.moment is not None]
@@ -56,7 +57,8 @@ def build_month(month: str, tz: zoneinfo.ZoneInfo) -> None:
     """Count one month again and store its totals, in one transaction."""
     period = _month_period(month)
     with transaction.atomic():
-        # Marked fresh before counting: a change made while counting marks it stale again.
+        # Marked fresh before counting: a change committed while counting has left its day
+        # in ChangedDay, which the next absorb_changes turns into this month's staleness.
         Month.objects.update_or_create(
             month=month, defaults={"zone": tz.key, "stale": False, "built_at": timezone.now()}
         )
@@ -108,7 +110,13 @@ def build_month(month: str, tz: zoneinfo.ZoneInfo) -> None:
 
 
 def ensure(period: Period, tz: zoneinfo.ZoneInfo) -> int:
-    """Count again every month of the period that is missing, stale or counted in another zone; how many."""
+    """Count again every month of the period that is missing, stale or counted in another zone; how many.
+
+    The changed days are taken first, in a transaction of their own (absorb_changes):
+    every change they stand for was committed before, so the counting that follows sees
+    it; a change committed later has left its own day for the next call.
+    """
+    absorb_changes()
     months = period.months()
     fresh = set(Month.objects.filter(month__in=months, zone=tz.key, stale=False).values_list("month", flat=True))
     missing = [month for month in months if month not in fresh]
@@ -203,71 +211,43 @@ class DecisionMemo:
 # --- Keeping the months current -----------------------------------------------------------
 
 
-def mark_stale(moments: Iterable[datetime | None]) -> None:
-    """Mark stale the stored months that hold these moments (in the zone each was counted in)."""
-    known = [moment for moment in moments if moment is not None]
-    if not known:
-        return
-    zones = set(Month.objects.values_list("zone", flat=True).distinct())
-    if not zones:
-        return
-    months = {moment.astimezone(zoneinfo.ZoneInfo(zone)).strftime("%Y-%m") for zone in zones for moment in known}
-    Month.objects.filter(month__in=months, stale=False).update(stale=True)
+def _day(value: date | str) -> date:
+    # SQLite returns the raw column, a "YYYY-MM-DD" text.
+    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
-def _case_moments(case_ids: Iterable[int]) -> list[datetime | None]:
-    ids = list(case_ids)
-    moments: list[datetime | None] = []
-    for received, closed in Case.objects.filter(pk__in=ids).values_list("received_at", "closed_at"):
-        moments += [received, closed]
-    moments += Escalation.objects.filter(case_id__in=ids).values_list("at", flat=True)
-    moments += Appeal.objects.filter(case_id__in=ids).values_list("filed_at", flat=True)
-    moments += RetaliationFlag.objects.filter(case_id__in=ids).values_list("raised_at", flat=True)
-    return moments
+def months_touched(days: Iterable[date], tz: zoneinfo.ZoneInfo) -> set[str]:
+    """The months ("YYYY-MM") of the time zone that the UTC calendar days overlap: one or two for each day."""
+    months: set[str] = set()
+    for day in days:
+        start = datetime.combine(day, time(), UTC)
+        for moment in (start, start + timedelta(days=1) - timedelta(microseconds=1)):
+            months.add(moment.astimezone(tz).strftime("%Y-%m"))
+    return months
 
 
-def _case_before(sender: Any, instance: Case, **kwargs: Any) -> None:
-    if not instance._state.adding and instance.pk is not None:
-        mark_stale(_case_moments([instance.pk]))
+def mark_stale(days: Iterable[date]) -> int:
+    """Mark stale the stored months these UTC days touch, in whichever zone each was counted; how many."""
+    days = set(days)
+    if not days:
+        return 0
+    months: set[str] = set()
+    for zone in Month.objects.order_by().values_list("zone", flat=True).distinct():
+        months |= months_touched(days, zoneinfo.ZoneInfo(zone))
+    return Month.objects.filter(month__in=sorted(months), stale=False).update(stale=True)
 
 
-def _case_after(sender: Any, instance: Case, **kwargs: Any) -> None:
-    mark_stale([instance.received_at, instance.closed_at])
-    if not kwargs.get("created", False) and instance.pk is not None:
-        mark_stale(_case_moments([instance.pk]))
+def absorb_changes() -> int:
+    """Take the days the database recorded as changed and mark their months stale, in one transaction; how many days.
 
-
-def _report_changed(sender: Any, instance: Report, **kwargs: Any) -> None:
-    mark_stale(_case_moments([instance.case_id]))
-
-
-def _moment_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
-    moment = {Escalation: "at", Appeal: "filed_at", RetaliationFlag: "raised_at"}[sender]
-    mark_stale([getattr(instance, moment)])
-
-
-def _event_recorded(sender: Any, instance: AuditEvent, **kwargs: Any) -> None:
-    if instance.event_type == int(EventType.REPEAT_OFFENDER_ALERT):
-        mark_stale([instance.at])
-
-
-def _units_changed(sender: Any, case_id: int | None, **kwargs: Any) -> None:
-    if case_id is None:
-        Month.objects.filter(stale=False).update(stale=True)
-    else:
-        mark_stale(_case_moments([case_id]))
-
-
-def connect() -> None:
-    """Called once when the app is ready."""
-    pre_save.connect(_case_before, sender=Case, dispatch_uid="analytics-case-before")
-    post_save.connect(_case_after, sender=Case, dispatch_uid="analytics-case-after")
-    post_delete.connect(_case_after, sender=Case, dispatch_uid="analytics-case-deleted")
-    post_save.connect(_report_changed, sender=Report, dispatch_uid="analytics-report-saved")
-    post_delete.connect(_report_changed, sender=Report, dispatch_uid="analytics-report-deleted")
-    models: tuple[type[Escalation] | type[Appeal] | type[RetaliationFlag], ...] = (Escalation, Appeal, RetaliationFlag)
-    for model in models:
-        post_save.connect(_moment_changed, sender=model, dispatch_uid=f"analytics-{model.__name__}-saved")
-        post_delete.connect(_moment_changed, sender=model, dispatch_uid=f"analytics-{model.__name__}-deleted")
-    post_save.connect(_event_recorded, sender=AuditEvent, dispatch_uid="analytics-alert")
-    units_changed.connect(_units_changed, dispatch_uid="analytics-units")
+    DELETE ... RETURNING takes exactly the rows it sees, all of them committed: on
+    PostgreSQL a writer still running keeps its own rows (keyed by its transaction, see
+    ChangedDay), which the next call takes; on SQLite writers take turns and this
+    transaction is one of them. Taken and marked together, a day is never lost between.
+    """
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {ChangedDay._meta.db_table} RETURNING day")  # noqa: S608 - table name from the model
+            days = {_day(row[0]) for row in cursor.fetchall()}
+        mark_stale(days)
+    return len(days)

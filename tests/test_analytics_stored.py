@@ -393,8 +393,9 @@ def test_a_directory_import_moves_the_counts_of_the_cases_it_moves() -> None:
     moved_unit = (
         Case.objects.exclude(reporting_unit=None).values_list("reporting_unit_id", flat=True).order_by("pk").first()
     )
+    assert moved_unit is not None
     target = Unit.objects.exclude(pk=moved_unit).first()
-    assert moved_unit is not None and target is not None
+    assert target is not None
     Person.objects.filter(unit_id=moved_unit).update(unit=target)
     directory_changed()
     assert not Case.objects.filter(reporting_unit_id=moved_unit).exists()
@@ -450,18 +451,17 @@ def test_a_case_save_costs_no_query_for_the_analytics(file_report: FileReport) -
 
 def test_the_migrated_database_has_every_change_trigger(db: None) -> None:
     """Migrations that rebuild a table on SQLite drop its triggers; the last one must put them back."""
-    from ombuds.analytics.checks import missing_triggers
     from ombuds.analytics.migrations import _change_triggers
     from ombuds.audit.models import EventType
 
-    assert missing_triggers() == set()
+    assert _change_triggers.missing(connection) == set()
     assert len(_change_triggers.TRIGGERS) == 18
     assert int(EventType.REPEAT_OFFENDER_ALERT) == _change_triggers.REPEAT_OFFENDER_ALERT
     with connection.cursor() as cursor:
         cursor.execute(
             "DROP TRIGGER analytics_case_updated" + (" ON cases_case" if connection.vendor == "postgresql" else "")
         )
-    assert missing_triggers() == {"analytics_case_updated"}
+    assert _change_triggers.missing(connection) == {"analytics_case_updated"}
 
 
 @pytest.mark.django_db(transaction=True)
@@ -473,11 +473,11 @@ def test_a_day_recorded_by_a_writer_still_running_is_left_for_the_next_time() ->
     moment = datetime(2026, 8, 3, 10, tzinfo=UTC)
     writer = connections.create_connection("default")
     try:
-        writer.set_autocommit(False)
-        with writer.cursor() as cursor:
-            cursor.execute("SELECT analytics_record_days(%s)", [moment])
         with connection.cursor() as cursor:
             cursor.execute("SELECT analytics_record_days(%s)", [moment])  # committed at once (autocommit)
+        writer.set_autocommit(False)
+        with writer.cursor() as cursor:  # the same day, while the committed row is there
+            cursor.execute("SELECT analytics_record_days(%s)", [moment])
         assert stored.absorb_changes() == 1
         writer.commit()
         assert stored.absorb_changes() == 1  # the running writer's day was not lost

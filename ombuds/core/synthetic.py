@@ -52,6 +52,8 @@ from django.db import connection, transaction
 from nacl import _sodium  # libsodium's own binding, without PyNaCl's checks per call
 
 from ombuds.analytics import stored
+from ombuds.analytics.migrations import _change_triggers
+from ombuds.analytics.models import Month
 from ombuds.audit.models import AuditEvent, AuditHead, EventType
 from ombuds.cases.models import (
     Case,
@@ -1456,6 +1458,10 @@ def _load(world: World, workers: int, progress: Progress | None, timings: dict[s
         tree = head.tree()
         first = seq = head.size
         recreate = loader.drop_indexes([model._meta.db_table for model in BULK_MODELS])
+        # The analytics' change triggers would record a day for each of millions of rows; the
+        # months are counted afresh after the load instead (seed, stored.build_all).
+        for statement in _change_triggers.statements(connection.vendor, adding=False):
+            loader.execute(statement)
         loader.start_grants()
         done = 0
         made = chunks(world, workers)
@@ -1492,6 +1498,9 @@ def _load(world: World, workers: int, progress: Progress | None, timings: dict[s
         loader.end_grants()
         for statement in recreate:
             loader.execute(statement)
+        for statement in _change_triggers.statements(connection.vendor, adding=True):
+            loader.execute(statement)
+        Month.objects.update(stale=True)  # whatever was stored before no longer counts these rows
         timings["building indexes"] += clock() - mark
         AuditHead.objects.filter(pk=1).update(size=tree.size, frontier=b"".join(tree.subtree_roots))
         for statement in connection.ops.sequence_reset_sql(no_style(), [Person, Unit, Note, ClosureProposal]):

@@ -18,6 +18,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+
 # EventType.REPEAT_OFFENDER_ALERT, frozen here as the audit log freezes its numbers.
 REPEAT_OFFENDER_ALERT = 90
 
@@ -249,7 +252,7 @@ def statements(vendor: str, *, adding: bool) -> list[str]:
     return SQLITE_ADD if adding else SQLITE_REMOVE
 
 
-def add(schema_editor):  # type: ignore[no-untyped-def]
+def add(schema_editor: BaseDatabaseSchemaEditor) -> None:
     """Make every trigger (again): what the totals stored before can no longer be trusted, so every month is stale."""
     remove(schema_editor)
     for statement in statements(schema_editor.connection.vendor, adding=True):
@@ -257,6 +260,26 @@ def add(schema_editor):  # type: ignore[no-untyped-def]
     schema_editor.execute("UPDATE analytics_month SET stale = %s", [True])
 
 
-def remove(schema_editor):  # type: ignore[no-untyped-def]
+def remove(schema_editor: BaseDatabaseSchemaEditor) -> None:
     for statement in statements(schema_editor.connection.vendor, adding=False):
         schema_editor.execute(statement)
+
+
+def missing(connection: BaseDatabaseWrapper) -> set[str] | None:
+    """The triggers the database lacks (None before the stored totals' tables exist).
+
+    Without them the dashboard would keep showing months it believes current: `ombuds
+    serve` refuses to start, and the test suite checks a freshly migrated database.
+    """
+    if "analytics_changedday" not in connection.introspection.table_names():
+        return None
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
+                " WHERE NOT t.tgisinternal AND t.tgname LIKE 'analytics%'"
+            )
+        else:
+            cursor.execute("SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'analytics%'")
+        present = {(table, name) for table, name in cursor.fetchall()}
+    return {name for _table, name in TRIGGERS - present}

@@ -11,8 +11,9 @@ import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
 
-from ombuds.analytics import checks as analytics_checks
+from ombuds.analytics.migrations import _change_triggers
 from ombuds.audit import checks
 
 BIND_TIMEOUT_S = 60.0
@@ -47,7 +48,7 @@ class Command(BaseCommand):
                 f"the audit table lacks its append-only triggers ({', '.join(sorted(missing))}); "
                 "run `ombuds migrate` and start again"
             )
-        unrecorded = analytics_checks.missing_triggers()
+        unrecorded = _change_triggers.missing(connection)
         if unrecorded:
             raise CommandError(
                 f"the analytics' stored totals lack their change triggers ({', '.join(sorted(unrecorded))}); "

@@ -12,11 +12,17 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from hypothesis import settings as hypothesis_settings
 from django.utils import translation
 
 from ombuds.cases import actions
 from ombuds.intake import flood, throttle
 from tests.support import FileReport, Personas, release_audit_batch
+
+# Speed is measured by benchmarks, never by a time limit in a test: hypothesis's default
+# deadline per example fails tests on a busy machine for nothing they check.
+hypothesis_settings.register_profile("ombuds", deadline=None)
+hypothesis_settings.load_profile("ombuds")
 
 
 @pytest.fixture(autouse=True)

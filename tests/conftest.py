@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from hypothesis import settings as hypothesis_settings
 from django.utils import translation
+from hypothesis import settings as hypothesis_settings
 
 from ombuds.cases import actions
 from ombuds.intake import flood, throttle

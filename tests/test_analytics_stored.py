@@ -484,3 +484,17 @@ def test_a_day_recorded_by_a_writer_still_running_is_left_for_the_next_time() ->
         assert stored.absorb_changes() == 0
     finally:
         writer.close()
+
+
+def test_serve_refuses_to_start_without_the_change_triggers(db: None) -> None:
+    from django.core.management import CommandError, call_command
+
+    from ombuds.analytics.migrations import _change_triggers
+
+    with connection.cursor() as cursor:
+        for statement in _change_triggers.statements(connection.vendor, adding=False):
+            cursor.execute(statement)
+    with pytest.raises(CommandError, match="analytics_case_inserted"):
+        call_command("serve", "--no-worker")
+    _change_triggers.add(connection.schema_editor())
+    assert _change_triggers.missing(connection) == set()

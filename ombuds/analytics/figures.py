@@ -6,9 +6,10 @@ value), and each duration's median and 90th percentile is read at its rank with 
 shown for every unit and month at once, so every view of the same data agrees.
 
 A case belongs to the directory unit of the first person it names as the accused, when a
-reporter or handler linked that person to the directory; otherwise to the organisation
-only (shown in the organisation's figures, in no unit's). Held (escrowed) reports are in
-no figure but their own count.
+reporter or handler linked that person to the directory (stored on the case as
+Case.reporting_unit, see ombuds.cases.units); otherwise to the organisation only (shown
+in the organisation's figures, in no unit's). Held (escrowed) reports are in no figure
+but their own count.
 """
 
 from __future__ import annotations
@@ -23,14 +24,26 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Case as Choose
-from django.db.models import CharField, Count, F, FloatField, Func, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models import (
+    CharField,
+    Count,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from ombuds.accounts.roles import Role
 from ombuds.analytics import references
-from ombuds.analytics.suppress import ROOT, TOTAL, Cell, Grid, State, share_totals
+from ombuds.analytics.suppress import ROOT, TOTAL, Cell, Grid, Memo, State, share_totals
 from ombuds.audit.models import AuditEvent, EventType
 from ombuds.cases.models import (
     Appeal,
@@ -38,11 +51,9 @@ from ombuds.cases.models import (
     Category,
     Escalation,
     Finding,
-    InvolvedPerson,
     LadderStep,
     Organisation,
     Outcome,
-    PersonRole,
     Report,
     ReporterRole,
 )
@@ -188,13 +199,9 @@ class Units:
 # --- Queries -------------------------------------------------------------------------
 
 
-def unit_of_case(case_ref: str = "pk") -> Subquery:
-    """The directory unit of the first accused person linked to the directory, as a subquery."""
-    return Subquery(
-        InvolvedPerson.objects.filter(report__case=OuterRef(case_ref), role=PersonRole.ACCUSED, person__isnull=False)
-        .order_by("report__submitted_at", "position", "pk")
-        .values("person__unit")[:1]
-    )
+def unit_of_case(case_ref: str = "pk") -> F:
+    """The case's directory unit, stored on it (Case.reporting_unit, kept by ombuds.cases.units)."""
+    return F("reporting_unit") if case_ref == "pk" else F(f"{case_ref.removesuffix('_id')}__reporting_unit")
 
 
 def first_role(case_ref: str = "pk") -> Subquery:
@@ -252,7 +259,11 @@ class Source:
     organisation_only: bool = False
 
 
-def _own_counts(source: Source, units: Units, period: Period | None, tz: zoneinfo.ZoneInfo) -> dict[Any, int]:
+Raw = dict[tuple[int | None, Hashable, Hashable], int]  # (directory unit or None, month, value) -> count
+
+
+def raw_counts(source: Source, period: Period | None, tz: zoneinfo.ZoneInfo) -> Raw:
+    """One dimension's counts by directory unit (None: no unit, or counted for the organisation only)."""
     rows = source.rows()
     if source.moment is not None and period is not None:
         start, end = period.bounds(tz)
@@ -264,18 +275,35 @@ def _own_counts(source: Source, units: Units, period: Period | None, tz: zoneinf
         annotations["_month"] = month_of(source.moment, period, tz)
     rows = rows.annotate(**annotations)
     keys = [key for key in ("_unit", "_month") if key in annotations] + [source.value]
-    own: dict[Any, int] = defaultdict(int)
+    raw: Raw = defaultdict(int)
     for row in rows.order_by().values(*keys).annotate(_n=Count("pk")):
-        unit = ROOT if source.organisation_only else units.reporting.get(row["_unit"], ROOT)
         month = row["_month"] if "_month" in annotations else NOW
-        own[(unit, month, row[source.value])] += row["_n"]
+        raw[(row.get("_unit"), month, row[source.value])] += row["_n"]
+    return raw
+
+
+def own_counts(raw: Raw, units: Units, organisation_only: bool) -> dict[Any, int]:
+    """Raw counts placed in reporting units: a unit too small counts in its parent."""
+    own: dict[Any, int] = defaultdict(int)
+    for (unit, month, value), count in raw.items():
+        reporting = ROOT if organisation_only or unit is None else units.reporting.get(unit, ROOT)
+        own[(reporting, month, value)] += count
     return own
 
 
+def _own_counts(source: Source, units: Units, period: Period | None, tz: zoneinfo.ZoneInfo) -> dict[Any, int]:
+    return own_counts(raw_counts(source, period, tz), units, source.organisation_only)
+
+
 def grid(
-    source: Source, units: Units, period: Period, tz: zoneinfo.ZoneInfo, own: dict[Any, int] | None = None
+    source: Source,
+    units: Units,
+    period: Period,
+    tz: zoneinfo.ZoneInfo,
+    own: dict[Any, int] | None = None,
+    memo: Memo | None = None,
 ) -> Grid:
-    """The suppressed grid of one dimension; `own` when its counts were already made (see cube)."""
+    """The suppressed grid of one dimension; `own` when its counts were already made (see stored)."""
     if own is None:
         own = _own_counts(source, units, period, tz)
     months: list[Hashable] = list(period.months()) if source.moment is not None else [NOW]
@@ -286,6 +314,7 @@ def grid(
         values=list(source.values()),
         own=own,
         empty=frozenset() if source.organisation_only else frozenset(units.empty),
+        memo=memo,
     )
 
 
@@ -300,8 +329,8 @@ CUBES: dict[str, tuple[str, dict[str, str]]] = {
 _NOT_YET: dict[str, object] = {"outcome": "", "finding": ""}
 
 
-def cube(name: str, units: Units, period: Period, tz: zoneinfo.ZoneInfo) -> dict[str, dict[Any, int]]:
-    """The own counts of each dimension of a cube, from one grouped query over the period's cases."""
+def cube(name: str, period: Period, tz: zoneinfo.ZoneInfo) -> dict[str, Raw]:
+    """The raw counts of each dimension of a cube, from one grouped query over the period's cases."""
     moment, columns = CUBES[name]
     start, end = period.bounds(tz)
     rows = visible_cases().filter(**{f"{moment}__gte": start, f"{moment}__lt": end})
@@ -310,9 +339,9 @@ def cube(name: str, units: Units, period: Period, tz: zoneinfo.ZoneInfo) -> dict
         annotations["_role"] = first_role()
     rows = rows.annotate(**annotations)
     wanted = list(dict.fromkeys(columns.values()))
-    found: dict[str, dict[Any, int]] = {key: defaultdict(int) for key in columns}
+    found: dict[str, Raw] = {key: defaultdict(int) for key in columns}
     for row in rows.order_by().values("_unit", "_month", *wanted).annotate(_n=Count("pk")):
-        unit = units.reporting.get(row["_unit"], ROOT)
+        unit = row["_unit"]
         month = row["_month"]
         for key, column in columns.items():
             value = row[column]
@@ -431,21 +460,41 @@ class Duration:
     reference: str
 
 
-def _duration(key: str, scope_units: list[int] | None, period: Period, tz: zoneinfo.ZoneInfo, limit: int) -> Duration:
-    column, title = DURATIONS[key]
-    start, end = period.bounds(tz)
-    rows = visible_cases().filter(received_at__gte=start, received_at__lt=end, **{f"{column}__isnull": False})
-    if scope_units is not None:
-        rows = rows.annotate(_unit=unit_of_case()).filter(_unit__in=scope_units)
-    rows = rows.annotate(_took=Seconds(column, "received_at"))
-    count = rows.count()
+class Tenths(Func):
+    """A number of seconds as whole tenths of a day, rounded half up by the database."""
+
+    output_field = IntegerField()
+    template = "CAST(FLOOR(%(expressions)s / 8640.0 + 0.5) AS BIGINT)"
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
+        # Durations are never negative: truncation is the floor.
+        return self.as_sql(compiler, connection, template="CAST(%(expressions)s / 8640.0 + 0.5 AS INTEGER)")
+
+
+def tenths_taken(key: str) -> Tenths:
+    """How long a case took to reach the moment of a duration, in tenths of a day, from its receipt."""
+    column, _title = DURATIONS[key]
+    return Tenths(Seconds(column, "received_at"))
+
+
+def _duration(key: str, scope_units: list[int] | None, period: Period, limit: int) -> Duration:
+    """The median and 90th percentile (nearest rank) of one duration, from the stored monthly histograms."""
+    from ombuds.analytics import stored
+
+    _column, title = DURATIONS[key]
+    histogram = stored.durations(key, scope_units, period)
+    count = sum(n for _tenths, n in histogram)
     if count < limit:
         return Duration(key, str(title), None, None, references.text(key))
 
     def at_rank(fraction: float) -> float:
         index = max(0, math.ceil(fraction * count) - 1)  # nearest rank
-        took = rows.order_by("_took", "pk").values_list("_took", flat=True)[index]
-        return round(float(took) / 86400, 1)
+        seen = 0
+        for tenths, n in histogram:
+            seen += n
+            if seen > index:
+                return tenths / 10
+        raise AssertionError("the rank is within the count")
 
     return Duration(key, str(title), at_rank(0.5), at_rank(0.9), references.text(key))
 
@@ -554,18 +603,20 @@ def build(*, period: Period, scope: int, reduced: bool, units: Units | None = No
     figures: list[Figure] = []
     wanted = [key for key in TITLES if not reduced or key in REDUCED]
     grids: dict[str, Grid] = {}
+    # The counts of each month, stored and kept current (ombuds.analytics.stored); each
+    # month's suppression is decided once for the counts it has.
+    from ombuds.analytics import stored
 
-    cubes: dict[str, dict[str, dict[Any, int]]] = {}
+    monthly = stored.counts(period, tz)
+    memo = stored.DecisionMemo()
 
     def grid_of(key: str) -> Grid:
         if key not in grids:
+            source = SOURCES[key]
             own = None
-            for name, (_moment, columns) in CUBES.items():
-                if key in columns:
-                    if name not in cubes:
-                        cubes[name] = cube(name, units, period, tz)
-                    own = cubes[name][key]
-            grids[key] = grid(SOURCES[key], units, period, tz, own)
+            if source.moment is not None:
+                own = own_counts(monthly.get(key, {}), units, source.organisation_only)
+            grids[key] = grid(source, units, period, tz, own, memo)
         return grids[key]
 
     # The same cases split three ways: one total for all three.
@@ -595,7 +646,7 @@ def build(*, period: Period, scope: int, reduced: bool, units: Units | None = No
 
     scope_units = None if scope == ROOT else units.within(scope)
     durations = [
-        _duration(key, scope_units, period, tz, limit) for key in DURATIONS if not reduced or key in REDUCED_DURATIONS
+        _duration(key, scope_units, period, limit) for key in DURATIONS if not reduced or key in REDUCED_DURATIONS
     ]
     head_count = units.head_count.get(scope, 0)
     total = grid_of("category").cell(scope, months, TOTAL)

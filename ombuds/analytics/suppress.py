@@ -26,9 +26,12 @@ output independently.
 from __future__ import annotations
 
 import enum
+import hashlib
+import json
 from collections import defaultdict, deque
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 TOTAL = "__total__"
 ROOT = 0  # the whole organisation; its own part holds cases of no known unit
@@ -54,6 +57,14 @@ class Cell:
         return self.state is State.SHOWN
 
 
+class Memo(Protocol):
+    """Where decided months are kept: by digest, the (unit, value) cells hidden to protect others."""
+
+    def load(self, digests: Sequence[str]) -> dict[str, list[tuple[int, Hashable]]]: ...
+
+    def save(self, decided: Mapping[str, list[tuple[int, Hashable]]]) -> None: ...
+
+
 class Grid:
     """The cells of one dimension, with their suppression decided once for every unit and month."""
 
@@ -66,11 +77,14 @@ class Grid:
         values: Sequence[Hashable],
         own: Mapping[Key, int],
         empty: frozenset[int] = frozenset(),
+        memo: Memo | None = None,
     ) -> None:
         """`parents` maps each reporting unit to its parent (ROOT for the top); `own` counts each unit's own part.
 
         `empty` names the units with nobody of their own (everyone is in a sub-unit): a
-        reader knows their own part is zero.
+        reader knows their own part is zero. `memo` keeps each month's decision for the
+        exact inputs it was made on, so a month whose counts did not change is not
+        decided again.
         """
         self.empty = empty
         self.threshold = threshold
@@ -82,22 +96,103 @@ class Grid:
             self.children[parent].append(unit)
         for kids in self.children.values():
             kids.sort()
-        self.counts: dict[Key, int] = {}
         self._own = own
-        for month in self.months:
-            for unit in self._bottom_up():
-                total = 0
-                for value in self.values:
-                    count = own.get((unit, month, value), 0) + sum(
-                        self.counts[(child, month, value)] for child in self.children[unit]
-                    )
-                    self.counts[(unit, month, value)] = count
-                    total += count
-                self.counts[(unit, month, TOTAL)] = total
+        # Every cell starts at zero; each own count is then added to its unit and every
+        # unit above it (the work follows the counts, not the directory).
+        self._counts: dict[Key, int] = defaultdict(int)  # the cells above zero
+        self._counted: dict[Hashable, list[Key]] = defaultdict(list)  # the same, by month
+        reachable = set(self._bottom_up())
+        parent_of = dict(parents)
+        value_set = set(self.values)
+        month_set = set(self.months)
+        for (unit, month, value), count in own.items():
+            if not count or unit not in reachable or value not in value_set or month not in month_set:
+                continue
+            counted = self._counted[month]
+            seen = unit
+            while True:
+                for key in ((seen, month, value), (seen, month, TOTAL)):
+                    if key not in self._counts:
+                        counted.append(key)
+                    self._counts[key] += count
+                if seen == ROOT:
+                    break
+                seen = parent_of[seen]
         self._relations: dict[Hashable, list[tuple[list[tuple[int, Key]], int]]] = {}
-        self.states: dict[Key, State] = {}
+        # Each month's states; a cell not listed is shown.
+        self._states: dict[Hashable, dict[Key, State]] = {month: {} for month in self.months}
+        self.memo = memo
+        self._own_by_month: dict[Hashable, list[tuple[int, Hashable, int]]] = defaultdict(list)
+        for (unit, month, value), count in own.items():
+            if count:
+                self._own_by_month[month].append((unit, value, count))
+        self._shape = _canonical([threshold, list(parents.items()), sorted(empty), self.values])
+        self._month_text: dict[Hashable, str] = {}  # each month's part of its digests
+        digests = {month: self.digest(month, frozenset()) for month in self.months} if memo is not None else {}
+        known = memo.load(list(digests.values())) if memo is not None else {}
+        decided: dict[str, list[tuple[int, Hashable]]] = {}
         for month in self.months:
-            self.states.update(_decide(self, month))
+            digest = digests.get(month)
+            if digest is not None and digest in known:
+                self._states[month] = self._restore(month, known[digest])
+                continue
+            states = _decide(self, month)
+            self._states[month] = states
+            if digest is not None:
+                decided[digest] = _suppressed(states)
+        if memo is not None and decided:
+            memo.save(decided)
+
+    @property
+    def counts(self) -> dict[Key, int]:
+        """Every cell's count (unit with its sub-units, month, value or TOTAL), zeros included."""
+        dense = {(unit, month, value): 0 for month in self.months for unit in self.units for value in self.values}
+        dense.update({(unit, month, TOTAL): 0 for month in self.months for unit in self.units})
+        dense.update(self._counts)
+        return dense
+
+    @property
+    def states(self) -> dict[Key, State]:
+        """The states of the cells, every month; a cell not listed is shown."""
+        found: dict[Key, State] = {}
+        for month_states in self._states.values():
+            found.update(month_states)
+        return found
+
+    def state(self, key: Key) -> State:
+        return self._states.get(key[1], {}).get(key, State.SHOWN)
+
+    def digest(self, month: Hashable, forced: frozenset[Key]) -> str:
+        """What one month's decision depends on, hashed: the grid's shape, the month's counts, the forced cells."""
+        if month not in self._month_text:
+            counts = sorted(
+                self._own_by_month.get(month, []), key=lambda row: (row[0], type(row[1]).__name__, str(row[1]))
+            )
+            self._month_text[month] = _canonical([self._shape, month, counts])
+        text = _canonical([self._month_text[month], sorted(_canonical([k[0], k[2]]) for k in forced)])
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def decide(self, month: Hashable, forced: frozenset[Key]) -> dict[Key, State]:
+        """One month decided again with `forced` cells hidden (see share_totals), through the memo."""
+        if self.memo is None:
+            return _decide(self, month, forced)
+        digest = self.digest(month, forced)
+        known = self.memo.load([digest])
+        if digest in known:
+            return self._restore(month, known[digest])
+        states = _decide(self, month, forced)
+        self.memo.save({digest: _suppressed(states)})
+        return states
+
+    def _restore(self, month: Hashable, suppressed: Iterable[tuple[int, Hashable]]) -> dict[Key, State]:
+        """A month's states from its kept decision: small cells follow from the counts, the rest are listed."""
+        states: dict[Key, State] = {}
+        for key in self._counted[month]:
+            if self._counts[key] < self.threshold:
+                states[key] = State.SMALL
+        for unit, value in suppressed:
+            states[(unit, month, value)] = State.SUPPRESSED
+        return states
 
     def _bottom_up(self) -> list[int]:
         order: list[int] = []
@@ -130,7 +225,7 @@ class Grid:
         enters no sum with any other unknown, so its sums can pin nothing small and are
         left out. The work then follows the cells that count something, not the directory.
         """
-        return [unit for unit in self.units if self.counts[(unit, month, TOTAL)] > 0]
+        return [unit for unit in self.units if self._counts.get((unit, month, TOTAL), 0) > 0]
 
     def _form_relations(self, month: Hashable) -> list[tuple[list[tuple[int, Key]], int]]:
         found: list[tuple[list[tuple[int, Key]], int]] = []
@@ -170,8 +265,8 @@ class Grid:
         count = 0
         every_month_shown = True
         for month in months:
-            count += self.counts.get((unit, month, value), 0)
-            if self.states.get((unit, month, value), State.SHOWN) is not State.SHOWN:
+            count += self._counts.get((unit, month, value), 0)
+            if self._states.get(month, {}).get((unit, month, value), State.SHOWN) is not State.SHOWN:
                 every_month_shown = False
         if 0 < count < self.threshold:
             state = State.SMALL
@@ -180,6 +275,14 @@ class Grid:
         else:
             state = State.SUPPRESSED
         return Cell(count, state)
+
+
+def _canonical(data: object) -> str:
+    return json.dumps(data, separators=(",", ":"), default=str)
+
+
+def _suppressed(states: Mapping[Key, State]) -> list[tuple[int, Hashable]]:
+    return [(key[0], key[2]) for key, state in states.items() if state is State.SUPPRESSED]
 
 
 def _decide(grid: Grid, month: Hashable, forced: frozenset[Key] = frozenset()) -> dict[Key, State]:
@@ -196,7 +299,7 @@ def _decide(grid: Grid, month: Hashable, forced: frozenset[Key] = frozenset()) -
     for unit in grid.units:
         for value in [*grid.values, TOTAL]:
             key = (unit, month, value)
-            counts[key] = grid.counts[key]
+            counts[key] = grid._counts.get(key, 0)
             states[key] = State.SMALL if 0 < counts[key] < threshold else State.SHOWN
             if key in forced and states[key] is State.SHOWN:
                 states[key] = State.SUPPRESSED
@@ -359,14 +462,16 @@ def share_totals(grids: Sequence[Grid]) -> None:
     for _round in range(100):
         hidden: dict[Hashable, set[Key]] = defaultdict(set)
         for grid in grids:
-            for key, state in grid.states.items():
-                if key[2] == TOTAL and state is not State.SHOWN:
-                    hidden[key[1]].add(key)
+            for month_states in grid._states.values():
+                for key, state in month_states.items():
+                    if key[2] == TOTAL and state is not State.SHOWN:
+                        hidden[key[1]].add(key)
         changed = False
         for grid in grids:
             for month, keys in hidden.items():
-                if any(grid.states.get(key) is State.SHOWN for key in keys):
-                    grid.states.update(_decide(grid, month, frozenset(keys)))
+                decided = grid._states.get(month)
+                if decided is not None and any(decided.get(key, State.SHOWN) is State.SHOWN for key in keys):
+                    grid._states[month] = grid.decide(month, frozenset(keys))
                     changed = True
         if not changed:
             return

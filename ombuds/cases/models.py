@@ -189,6 +189,12 @@ class Case(models.Model):
     # Held in escrow until another reporter names the same person (ombuds.linking.escrow):
     # nobody on the staff sees it, and nobody holds its key but its reporter.
     held_in_escrow = models.BooleanField(default=False)
+    # The directory unit of the first accused person linked to the directory (by the
+    # reporter or a handler), kept by ombuds.cases.units.refresh; None: no unit known.
+    # The analytics group by it (docs/analytics.md); never reporter-provided text.
+    reporting_unit = models.ForeignKey(
+        "directory.Unit", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     # CONTENT
     referral = models.TextField(blank=True)
     decision_reasoning = models.TextField(blank=True)

@@ -51,6 +51,9 @@ from django.conf import settings
 from django.db import connection, transaction
 from nacl import _sodium  # libsodium's own binding, without PyNaCl's checks per call
 
+from ombuds.analytics import stored
+from ombuds.analytics.migrations import _change_triggers
+from ombuds.analytics.models import Month
 from ombuds.audit.models import AuditEvent, AuditHead, AuditNode, EventType
 from ombuds.cases.models import (
     Case,
@@ -236,6 +239,7 @@ class World:
     reminder_before: int  # µs
     oversight_grace: int  # µs
     acknowledgements: dict[str, str]  # language → the default acknowledgement message
+    person_units: tuple[int | None, ...] = ()  # the unit id of each person, by index
 
 
 # --- Times -------------------------------------------------------------------------------------
@@ -321,6 +325,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "sealed",
         "referral",
         "held_in_escrow",
+        "reporting_unit_id",
     ),
     "report": (
         "id",
@@ -890,6 +895,7 @@ class _Builder:
                 True,
                 "",
                 False,  # no report held in escrow: each case is being handled
+                w.person_units[accused] if accused >= 0 else None,  # the accused's unit, when linked
             )
         )
         events.sort()
@@ -1356,6 +1362,9 @@ def _world(options: Options, seats: dict[str, int], person_ids: tuple[int, ...],
         reminder_before=to_us(_EPOCH + Duration.parse(settings.OMBUDS_REMINDER_BEFORE).exact),
         oversight_grace=to_us(_EPOCH + Duration.parse(settings.OMBUDS_OVERSIGHT_GRACE).exact),
         acknowledgements=_acknowledgements(),
+        person_units=tuple(
+            unit for _pk, unit in Person.objects.filter(pk__in=person_ids).order_by("pk").values_list("pk", "unit_id")
+        ),
     )
 
 
@@ -1387,6 +1396,8 @@ def seed(options: Options, progress: Progress | None = None) -> Result:
     result.case_seconds = time.perf_counter() - cases_started
     # A tree head over the whole log, as the sweeper would sign within the minute.
     tree_heads.sign_current()
+    # The analytics' monthly totals, as the dashboard would count them on first use.
+    stored.build_all()
     result.seconds = time.perf_counter() - started
     return result
 
@@ -1448,6 +1459,10 @@ def _load(world: World, workers: int, progress: Progress | None, timings: dict[s
         completed = tree.keep_nodes()
         first = seq = head.size
         recreate = loader.drop_indexes([model._meta.db_table for model in BULK_MODELS])
+        # The analytics' change triggers would record a day for each of millions of rows; the
+        # months are counted afresh after the load instead (seed, stored.build_all).
+        for statement in _change_triggers.statements(connection.vendor, adding=False):
+            loader.execute(statement)
         loader.start_grants()
         done = 0
         made = chunks(world, workers)
@@ -1484,6 +1499,9 @@ def _load(world: World, workers: int, progress: Progress | None, timings: dict[s
         loader.end_grants()
         for statement in recreate:
             loader.execute(statement)
+        for statement in _change_triggers.statements(connection.vendor, adding=True):
+            loader.execute(statement)
+        Month.objects.update(stale=True)  # whatever was stored before no longer counts these rows
         timings["building indexes"] += clock() - mark
         AuditHead.objects.filter(pk=1).update(size=tree.size, frontier=b"".join(tree.subtree_roots))
         AuditNode.objects.bulk_create(

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ombuds.audit.models import EventType
-from ombuds.cases import keyring, notify, permissions, routing
+from ombuds.cases import keyring, notify, permissions, routing, units
 from ombuds.cases.actions._base import MAX_NARRATIVE, ActionError, check, clean_text, locked, staff_box, staff_record
 from ombuds.cases.actions._routing import recompute_conflicts, route_around_conflicts
 from ombuds.cases.models import Case, Conflict, ConflictReason, InvolvedPerson, KeepOutAction, KeepOutProposal
@@ -31,6 +31,7 @@ def link_person(*, mention: InvolvedPerson, actor: User, person: Person) -> Invo
             raise ActionError(_("This name is already linked to the directory."))
         mention.person = person
         mention.save(update_fields=["person"])
+        units.refresh(case.pk)
         staff_record(EventType.PERSON_LINKED, case=case, actor=actor, at=now, mention=mention.pk, person=person.pk)
         recompute_conflicts(case, at=now, actor=actor)
     return mention
@@ -52,10 +53,13 @@ def directory_changed(*, now: datetime | None = None) -> int:
     """Recompute the conflict set of every case that names a directory person.
 
     Called after a directory import or a new staff link: a new manager of an accused
-    person loses access at once. Returns the number of cases whose set changed. Each
-    case is its own transaction, so a long recomputation never holds the others up.
+    person loses access at once, and each case's reporting unit follows its accused.
+    Returns the number of cases whose set changed. Each case is its own transaction, so
+    a long recomputation never holds the others up.
     """
-    return _recompute_all(now or timezone.now())
+    changed = _recompute_all(now or timezone.now())
+    units.refresh_all()  # people may have moved to other units
+    return changed
 
 
 # --- Keep-out requests by staff: a second person decides (R2, R3) ----------------------------

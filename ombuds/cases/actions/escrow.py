@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from ombuds.audit import log
 from ombuds.audit.models import ActorKind, EventType
-from ombuds.cases import keyring, notify, routing
+from ombuds.cases import keyring, notify, routing, units
 from ombuds.cases.actions._base import ActionError, refresh_deadlines, reporter_moment, reporter_record
 from ombuds.cases.actions._routing import recompute_conflicts
 from ombuds.cases.deadlines import initial_deadlines
@@ -122,6 +122,7 @@ def _erase(held: HeldReport, *, at: datetime, state: HoldState) -> None:
     Message.objects.filter(case=case).delete()
     Appeal.objects.filter(case=case).delete()
     InvolvedPerson.objects.filter(report__case=case).delete()
+    units.refresh(case.pk)
     Mention.objects.filter(case=case).delete()
     NamedReporter.objects.filter(report__case=case).delete()
     Report.objects.filter(case=case).update(

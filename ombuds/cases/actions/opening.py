@@ -19,7 +19,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from ombuds.audit.models import EventType
-from ombuds.cases import conflicts, keyring, notify, routing
+from ombuds.cases import conflicts, keyring, notify, routing, units
 from ombuds.cases.actions._base import MAX_NARRATIVE, ActionError, Box, clean_text, staff_record
 from ombuds.cases.actions._routing import recompute_conflicts
 from ombuds.cases.actions.reporter import new_reference
@@ -103,6 +103,7 @@ def open_case(
             for index, entry in enumerate(unique.values(), start=1)
         ]
     )
+    units.refresh(case.pk)
     staff_record(event, case=case, actor=actor, at=at, report=report.pk, people=len(unique), **detail)
     recompute_conflicts(case, at=at, actor=actor)
     if conflicts.is_conflicted(actor, case):

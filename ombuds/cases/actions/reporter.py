@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from ombuds.audit import log, tree_heads
 from ombuds.audit.models import ActorKind, EventType
-from ombuds.cases import content, filing_proof, keyring, notify, quota, routing
+from ombuds.cases import content, filing_proof, keyring, notify, quota, routing, units
 from ombuds.cases.actions import escrow as escrow_actions
 from ombuds.cases.actions._base import (
     MAX_NARRATIVE,
@@ -289,6 +289,7 @@ def file_report(
                 for index, p in enumerate(cleaned_people, start=1)
             ]
         )
+        units.refresh(case.pk)
         held = _escrow_step(matched, escrow=escrow, case=case, report=report, key=key, at=at)
         matching.record(matched, case=case, report=report, at=at)
         stored = store_attachments(

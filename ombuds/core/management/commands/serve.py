@@ -11,7 +11,9 @@ import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
 
+from ombuds.analytics.migrations import _change_triggers
 from ombuds.audit import checks
 
 BIND_TIMEOUT_S = 60.0
@@ -45,6 +47,12 @@ class Command(BaseCommand):
             raise CommandError(
                 f"the audit table lacks its append-only triggers ({', '.join(sorted(missing))}); "
                 "run `ombuds migrate` and start again"
+            )
+        unrecorded = _change_triggers.missing(connection)
+        if unrecorded:
+            raise CommandError(
+                f"the analytics' stored totals lack their change triggers ({', '.join(sorted(unrecorded))}); "
+                "run `ombuds migrate analytics 0001 && ombuds migrate analytics` and start again"
             )
         python = sys.executable
         commands = [

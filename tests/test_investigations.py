@@ -487,3 +487,18 @@ def test_opening_again_with_the_same_investigator_names_them_once(assessed, staf
     case = investigate(assessed, staff.handler, staff.investigator)
     investigation.name_investigators(case=case, actor=staff.handler, investigators=[staff.investigator])
     assert Investigator.objects.filter(case=case, released_at__isnull=True).count() == 1
+
+
+def test_her_open_tasks_leave_out_a_case_she_no_longer_sees(assessed, staff) -> None:
+    from ombuds.investigations import selectors as investigation_selectors
+
+    case = _open(assessed, staff)
+    actions.assign_case(case=case, actor=staff.lead, assignee=staff.handler)
+    investigation.add_task(
+        case=case, actor=staff.handler, title="Call the witness.", owner=staff.handler, due_on=timezone.localdate()
+    )
+    now = timezone.now()
+    assert [task.reference for task in investigation_selectors.open_tasks(staff.handler, now=now)] == [case.reference]
+    actions.assign_case(case=Case.objects.get(pk=case.pk), actor=staff.lead, assignee=staff.handler2)
+    assert investigation_selectors.open_tasks(staff.handler, now=now) == []
+    assert Task.objects.filter(owner=staff.handler, done_at__isnull=True).count() == 1

@@ -402,3 +402,24 @@ def test_an_investigated_case_and_its_rehire_entry_are_kept_five_years_then_dele
     kept = AccusedOutcome.objects.get()
     assert kept.sanctions == ["dismissal"] and kept.rehire == "not_eligible" and kept.reason == ""
     assert Case.objects.get(pk=case.pk).finding == "substantiated"
+
+
+def test_the_list_of_holds_leaves_out_the_cases_its_reader_is_conflicted_on(
+    file_report: FileReport, staff: Personas
+) -> None:
+    from django.contrib.auth.models import Group
+
+    naming = file_report(anonymous=False, people=staff.name_the_accused()).case
+    other = file_report(anonymous=False).case
+    with time_machine.travel(T0, tick=False):
+        for case in (naming, other):
+            retention.place_hold(case=case, actor=staff.oversight, reason="Claim expected.", review_on=date(2027, 1, 1))
+    # Oversight too, but in the accused's management chain: conflicted on the first case only.
+    staff.manager.groups.add(Group.objects.get_or_create(name="oversight")[0])
+    with time_machine.travel(T0, tick=False):
+        theirs = staff.client_for(staff.manager).get("/staff/retention/holds/")
+        everyone = staff.client_for(staff.oversight).get("/staff/retention/holds/").content.decode()
+    assert theirs.status_code == 200
+    assert other.reference in theirs.content.decode()
+    assert naming.reference not in theirs.content.decode()
+    assert naming.reference in everyone and other.reference in everyone

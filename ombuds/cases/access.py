@@ -7,6 +7,8 @@ learns that a case exists by being refused.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -35,6 +37,20 @@ def visible_cases(user: User | AnonymousUser) -> QuerySet[Case]:
     for part in reach:
         combined |= part
     return _without_conflicts(Case.objects.filter(combined), user)
+
+
+def visible_among(user: User | AnonymousUser, case_ids: Iterable[int]) -> set[int]:
+    """Which of these cases this person may see (visible_cases asked about a few cases only).
+
+    For lists of a few rows (legal holds, open flags, her tasks): filtering them with
+    `case__in=visible_cases(user)` makes the database build every case she may see
+    first, a million on a large history, where asking about their own cases costs a
+    look-up each.
+    """
+    wanted = set(case_ids)
+    if not wanted:
+        return set()
+    return set(visible_cases(user).filter(pk__in=wanted).values_list("pk", flat=True))
 
 
 def visible_case_parts(user: User | AnonymousUser) -> list[QuerySet[Case]]:

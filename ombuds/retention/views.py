@@ -116,9 +116,9 @@ def holds(request: HttpRequest) -> HttpResponse:
     """The legal holds in force on the cases this member may see, those past their review date first."""
     user = _oversight(request)
     today = timezone.localdate()
-    visible = access.visible_cases(user)
-    in_force = LegalHold.objects.filter(lifted_at__isnull=True, case__in=visible).select_related("case")
-    listed = sorted(in_force, key=lambda h: (h.review_on, h.pk))
+    in_force = list(LegalHold.objects.filter(lifted_at__isnull=True).select_related("case"))
+    seen = access.visible_among(user, (hold.case_id for hold in in_force))
+    listed = sorted((hold for hold in in_force if hold.case_id in seen), key=lambda h: (h.review_on, h.pk))
     return render(
         request,
         "retention/holds.html",

@@ -236,13 +236,14 @@ def open_flags(user: User) -> list[FlagView]:
     """Every open flag on a case `user` may see and whose flags she may read, newest first."""
     if not permissions.watches(user):
         return []
-    flags = (
-        RetaliationFlag.objects.filter(state=FlagState.OPEN, case__in=access.visible_cases(user))
+    flags = list(
+        RetaliationFlag.objects.filter(state=FlagState.OPEN)
         .select_related("case", "decided_by")
         .order_by("-raised_at", "id")
     )
+    seen = access.visible_among(user, (flag.case_id for flag in flags))
     return [
         flag_view(flag, keyring.staff_data_key(user, flag.case), user)
         for flag in flags
-        if permissions.may_read(user, flag.case, Part.RETALIATION_FLAGS)
+        if flag.case_id in seen and permissions.may_read(user, flag.case, Part.RETALIATION_FLAGS)
     ]

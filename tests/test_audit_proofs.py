@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -157,3 +158,31 @@ def test_proofs_of_random_events_in_random_tree_heads_verify_against_the_signed_
         )
 
     check()
+
+
+def test_the_trail_pages_through_every_event_without_counting_them(staff) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for number in range(230):
+        with transaction.atomic():
+            log.record_system(EventType.ORGANISATION_CONFIGURED, changed=[f"field {number}"])
+    total = AuditEvent.objects.count()
+    client = staff.client_for(staff.auditor)
+    seen: list[int] = []
+    page = 1
+    while True:
+        with CaptureQueriesContext(connection) as queries:
+            body = client.get(f"/staff/audit/?page={page}").content.decode()
+        assert not any("COUNT(" in query["sql"].upper() for query in queries.captured_queries)
+        indexes = [int(i) for i in re.findall(r'href="/staff/audit/proofs/(\d+)/"', body)]
+        assert len(indexes) <= 100
+        seen += indexes
+        assert ("page=" + str(page - 1) in body) == (page > 1)
+        if f"page={page + 1}" not in body:
+            break
+        page += 1
+    assert page == -(-total // 100)
+    assert sorted(seen) == list(range(total))  # each event once, on one page
+    assert client.get("/staff/audit/?page=x").status_code == 200
+    assert "No events." in client.get("/staff/audit/?page=99999999999999999999999").content.decode()

@@ -498,3 +498,31 @@ def test_serve_refuses_to_start_without_the_change_triggers(db: None) -> None:
         call_command("serve", "--no-worker")
     _change_triggers.add(connection.schema_editor())
     assert _change_triggers.missing(connection) == set()
+
+
+@pytest.mark.usefixtures("seeded")
+def test_the_sweeper_counts_stale_months_so_the_dashboard_finds_them_fresh(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ombuds.core import sweep
+
+    figures.build(period=PERIOD, scope=ROOT, reduced=False)
+    moved = [case.pk for month in ("2026-07", "2026-08", "2026-09") for case in _cases_of(month, Category.OTHER, 1)]
+    Case.objects.filter(pk__in=moved).update(category=Category.BULLYING)
+    now = datetime(2026, 9, 15, 12, tzinfo=UTC)  # in the newest of the months changed
+    # With no time to spare, one month a pass, the newest first.
+    assert stored.refresh(now, budget=0) == 1
+    assert set(Month.objects.filter(stale=True).values_list("month", flat=True)) == {"2026-07", "2026-08"}
+    sweep.run(now)
+    assert not Month.objects.filter(stale=True).exists()
+    assert _stored_categories(PERIOD) == _independent(PERIOD)
+    # The dashboard counts nothing again: every month it needs is fresh.
+    built = []
+    monkeypatch.setattr(stored, "build_month", lambda month, tz: built.append(month))
+    figures.build(period=PERIOD, scope=ROOT, reduced=False)
+    assert built == []
+
+
+@pytest.mark.usefixtures("seeded")
+def test_the_sweeper_counts_a_new_month_before_anyone_asks() -> None:
+    assert not Month.objects.filter(month="2026-12").exists()
+    assert stored.refresh(datetime(2026, 12, 5, 12, tzinfo=UTC)) >= 1
+    assert Month.objects.filter(month="2026-12", stale=False).exists()

@@ -17,6 +17,7 @@ from ombuds.audit.labels import event_label
 from ombuds.audit.models import AuditEvent
 from ombuds.audit.signing_key import signing_key
 from ombuds.cases import access
+from ombuds.lib.paging import PageLinks
 
 REFERENCE = re.compile(r"[0-9A-Z-]{1,16}")
 
@@ -42,22 +43,10 @@ def trail(request: HttpRequest) -> HttpResponse:
 
 
 @dataclass(frozen=True)
-class TrailPage:
+class TrailPage(PageLinks):
     events: list[AuditEvent]
     number: int
     has_next: bool
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    @property
-    def previous_page_number(self) -> int:
-        return self.number - 1
-
-    @property
-    def next_page_number(self) -> int:
-        return self.number + 1
 
 
 def _page(events: QuerySet[AuditEvent], number: str | None) -> TrailPage:

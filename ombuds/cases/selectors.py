@@ -14,6 +14,7 @@ from django.db.models import F, QuerySet
 
 from ombuds.cases.models import Case, Organisation, Report
 from ombuds.lib import receipts
+from ombuds.lib.paging import PageLinks
 
 # The primary key of the one organisation row, created by migration cases.0002.
 ORGANISATION = 1
@@ -90,7 +91,7 @@ def _filtered(
 
 
 @dataclass(frozen=True)
-class InboxPage:
+class InboxPage(PageLinks):
     """One page of the inbox, and how many pages there are, counted up to a limit."""
 
     cases: list[Case]
@@ -105,18 +106,6 @@ class InboxPage:
 
     def __len__(self) -> int:
         return len(self.cases)
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    @property
-    def previous_page_number(self) -> int:
-        return self.number - 1
-
-    @property
-    def next_page_number(self) -> int:
-        return self.number + 1
 
 
 def _deadline_order(case: Case) -> tuple[datetime, int]:

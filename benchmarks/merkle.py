@@ -42,14 +42,16 @@ def _by_processor_time(timing: Timing) -> float:
     return timing.cpu_seconds
 
 
-def _fastest(steps: list[Callable[[], object]], by: list[Callable[[Timing], float]] | None = None) -> list[Timing]:
+def _fastest(
+    steps: list[Callable[[], object]], by: list[Callable[[Timing], float]] | None = None, *, rounds: int | None = None
+) -> list[Timing]:
     """The fastest round of each step, the steps taking turns so that they meet the same conditions.
 
     Fastest by processor time unless `by` gives, per step, what to compare rounds by.
     """
     keys = by or [_by_processor_time] * len(steps)
     best: list[Timing | None] = [None] * len(steps)
-    for _ in range(ROUNDS):
+    for _ in range(ROUNDS if rounds is None else rounds):
         for number, step in enumerate(steps):
             with timed() as timing:
                 step()

@@ -316,6 +316,32 @@ def test_the_fast_pass_gives_the_root_at_every_size_and_the_compact_range(
     assert (tree.size, tree.subtree_roots) == (whole.size, whole.subtree_roots)
 
 
+def test_the_fast_pass_adds_each_leaf_once_however_many_tree_heads_end_inside_a_block(
+    written_log: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A real log has a tree head for every report: one every few events. The compact range
+    # before each of them must grow from the one before, not start again from the block's
+    # first leaf (which made verify quadratic in the tree heads per block).
+    monkeypatch.setattr(verify, "BLOCK", 8)
+    monkeypatch.setattr(verify, "TASK", 16)
+    added = []
+    extend = merkle.CompactRange.extend
+
+    def counting(tree: merkle.CompactRange, hashes: list[bytes]) -> None:
+        added.append(len(hashes))
+        extend(tree, hashes)
+
+    monkeypatch.setattr(merkle.CompactRange, "extend", counting)
+    sizes = list(range(written_log + 1))
+    scanned = verify._fast_scan(written_log, sizes, None, 1)
+    assert scanned is not None
+    leaves = [leaf.encode() for leaf in AuditEvent.objects.order_by("seq").values_list("leaf", flat=True)]
+    assert scanned[1] == dict(merkle.roots_at(leaves, sizes))
+    # Each leaf at most once into the compact ranges of its block and once into the last range's tail,
+    # plus the block roots joined by the main process.
+    assert sum(added) <= 2 * written_log + written_log // 8
+
+
 @pytest.mark.parametrize(
     "change",
     [

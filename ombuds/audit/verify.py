@@ -37,6 +37,7 @@ import json
 import multiprocessing
 import os
 import threading
+from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC
@@ -334,7 +335,9 @@ def _fast_scan(
     while the other processes work on them.
     """
     ends = [(start, min(start + TASK, total)) for start in range(0, total, TASK)]
-    tasks = [(start, end, [size for size in sizes if start < size <= end]) for start, end in ends]
+    # The sizes ending in each range, found by bisection: a log has a tree head for every
+    # report, so there can be as many as one for every few events.
+    tasks = [(start, end, sizes[bisect_right(sizes, start) : bisect_right(sizes, end)]) for start, end in ends]
     blocks = merkle.CompactRange()  # the tree of the block roots: its nodes are the tree's own
     nodes = blocks.keep_nodes(0)
     roots: dict[int, bytes] = {0: merkle.EMPTY_ROOT} if sizes and sizes[0] == 0 else {}
@@ -512,11 +515,18 @@ def _scan_range(task: tuple[int, int, list[int]]) -> _Range | None:
         level = [_sha256(b"\x01" + left + right).digest() for left, right in zip(level[0::2], level[1::2], strict=True)]
     tail = merkle.CompactRange()
     tail.extend(hashes[full:])
+    # The compact range of the leaves before each size inside a block: one range per block,
+    # grown from size to size, so that each leaf is added once however many sizes end there.
     partial = {}
+    block = merkle.CompactRange()
+    first = taken = start
     for size in sizes:
         if size % BLOCK:
-            block = merkle.CompactRange()
-            block.extend(hashes[size // BLOCK * BLOCK - start : size - start])
+            if size // BLOCK * BLOCK != first:
+                block, first = merkle.CompactRange(), size // BLOCK * BLOCK
+                taken = first
+            block.extend(hashes[taken - start : size - start])
+            taken = size
             partial[size] = block.subtree_roots
     return _Range(start, end, level, tail.subtree_roots, partial)
 

@@ -441,6 +441,15 @@ def _committed_events_removed_afterwards(transactional_db: None) -> Iterator[Non
 def test_the_fast_pass_runs_in_processes_of_its_own(written_log: int, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(verify, "BLOCK", 2)
     monkeypatch.setattr(verify, "TASK", 4)
+    monkeypatch.setattr(verify, "SIGNATURES", 2)
+    checked_here = []
+    check_here = verify._Signatures.check_here
+
+    def noting(signatures: verify._Signatures) -> list[bytes | None]:
+        checked_here.append(len(signatures.heads))
+        return check_here(signatures)
+
+    monkeypatch.setattr(verify._Signatures, "check_here", noting)
     seen: list[tuple[int, int]] = []
     verdict = verify.verify(
         signing_key().verify_key, processes=2, progress=lambda done, total: seen.append((done, total))
@@ -449,6 +458,22 @@ def test_the_fast_pass_runs_in_processes_of_its_own(written_log: int, monkeypatc
     assert verdict.events == written_log
     assert seen[-1] == (written_log, written_log)
     assert len(seen) == -(-written_log // 4)
+    # The processes checked the signatures, in chunks of two tree heads.
+    assert checked_here == []
+    # A signature that does not hold is found by them too.
+    third = SignedTreeHead.objects.order_by("tree_size")[2]
+    forged = base64.b64encode(bytes(64)).decode()
+    with _triggers_lifted():
+        SignedTreeHead.objects.filter(pk=third.pk).update(signature=forged)
+    try:
+        verdict = verify.verify(signing_key().verify_key, processes=2)
+        assert checked_here == []
+        previous = SignedTreeHead.objects.order_by("tree_size")[1].tree_size
+        assert verdict.first_bad_index == previous
+        assert any("the signature does not match the public key" in p.message for p in verdict.problems)
+    finally:
+        with _triggers_lifted():
+            SignedTreeHead.objects.filter(pk=third.pk).update(signature=third.signature)
     event = AuditEvent.objects.get(seq=5)
     with _triggers_lifted():
         AuditEvent.objects.filter(pk=event.pk).update(seq=10**9)

@@ -7,9 +7,10 @@ stored leaf hash, checks each row's columns against its leaf (the columns, read 
 database stores them, give the exact bytes the leaf must start and end with, written
 out here for the whole range at once and compared in one C call per row), and returns
 only the roots of the full blocks of merkle.BLOCK leaves and, for each signed tree head
-ending inside the range, the compact range of its last partial block. The main process
-checks the tree heads' signatures meanwhile, and joins the block roots into the roots
-at every signed size. When any row fails, the fast pass stops, and the careful pass
+ending inside the range, the compact range of its last partial block. The same
+processes first check the tree heads' signatures, in chunks (a log has one for every
+report, so these can cost as much as the events); the main process joins the block
+roots into the roots at every signed size. When any row fails, the fast pass stops, and the careful pass
 below runs to name the first bad index and say what is wrong with it.
 
 The careful pass reads the events in order, in large chunks, hashes each stored leaf again
@@ -40,8 +41,9 @@ import threading
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC
-from itertools import chain
+from datetime import UTC, datetime
+from itertools import chain, starmap
+from typing import NamedTuple
 
 from django.db import DatabaseError, connection, connections, transaction
 from nacl.signing import VerifyKey
@@ -96,15 +98,15 @@ def verify(
     """
     verdict = Verdict()
     total = AuditEvent.objects.count()
-    heads = list(SignedTreeHead.objects.order_by("tree_size", "timestamp"))
+    rows = SignedTreeHead.objects.order_by("tree_size", "timestamp")
+    heads = list(starmap(_Head, rows.values_list("tree_size", "root_hash", "timestamp", "signature")))
     verdict.tree_heads = len(heads)
     sizes = sorted({head.tree_size for head in heads})
-    # The signatures are checked here while the fast pass's processes read and hash.
-    signatures: list[list[sth.SignedTreeHead | None]] = []
-    scanned = _fast_scan(
-        total, sizes, progress, processes, meanwhile=lambda: signatures.append(_holding_signatures(heads, public_key))
-    )
-    holding = signatures[0] if signatures else _holding_signatures(heads, public_key)
+    # The signatures are checked by the fast pass's processes too, before they read and hash:
+    # a log has a tree head for every report, so checking them can take as long as the events.
+    signatures = _Signatures(bytes(public_key), heads)
+    scanned = _fast_scan(total, sizes, progress, processes, signatures=signatures)
+    holding = signatures.holding if signatures.holding is not None else signatures.check_here()
     if scanned is not None:
         tree, roots, nodes = scanned
         verdict.events = tree.size
@@ -222,21 +224,53 @@ def _extend(
     return next_size
 
 
-def _holding_signatures(heads: list[SignedTreeHead], public_key: VerifyKey) -> list[sth.SignedTreeHead | None]:
-    """Each tree head as signed, or None where it cannot be read or its signature does not hold."""
-    holding: list[sth.SignedTreeHead | None] = []
-    for head in heads:
+class _Head(NamedTuple):
+    """A tree head as stored (see SignedTreeHead)."""
+
+    tree_size: int
+    root_hash: str  # hex
+    timestamp: datetime
+    signature: str  # base64
+
+
+# Tree heads whose signatures one task of the fast pass checks.
+SIGNATURES = 2_000
+
+
+@dataclass
+class _Signatures:
+    """The tree heads' signatures, checked in chunks of SIGNATURES by the fast pass's processes or here."""
+
+    public_key: bytes
+    heads: list[_Head]
+    # Per tree head, its root when it can be read and its signature holds, else None; set once checked.
+    holding: list[bytes | None] | None = None
+
+    def tasks(self) -> list[tuple[bytes, list[_Head]]]:
+        return [(self.public_key, self.heads[i : i + SIGNATURES]) for i in range(0, len(self.heads), SIGNATURES)]
+
+    def check_here(self) -> list[bytes | None]:
+        self.holding = list(chain.from_iterable(map(_holding_roots, self.tasks())))
+        return self.holding
+
+
+def _holding_roots(task: tuple[bytes, list[_Head]]) -> list[bytes | None]:
+    """Each tree head's root, or None where it cannot be read or its signature does not hold."""
+    public_key = VerifyKey(task[0])
+    holding: list[bytes | None] = []
+    for tree_size, root_hash, timestamp, signature in task[1]:
+        row = SignedTreeHead(tree_size=tree_size, root_hash=root_hash, timestamp=timestamp, signature=signature)
         try:
-            signed = head.signed()
+            signed = row.signed()
         except ValueError:
             signed = None
-        holding.append(signed if signed is not None and sth.verify(signed, public_key) else None)
+        holding.append(signed.head.root_hash if signed is not None and sth.verify(signed, public_key) else None)
     return holding
 
 
 def _check_tree_heads(
-    heads: list[SignedTreeHead],
-    holding: list[sth.SignedTreeHead | None],
+    heads: list[_Head],
+    holding: list[bytes | None],
     roots: dict[int, bytes],
     readable: int,
     verdict: Verdict,
@@ -249,19 +283,19 @@ def _check_tree_heads(
     are not counted as problems of their own: that event already says where the log fails.
     """
     vouched = 0  # events covered by the last tree head that held
-    previous: SignedTreeHead | None = None
-    for head, signed in zip(heads, holding, strict=True):
+    previous: _Head | None = None
+    for head, root in zip(heads, holding, strict=True):
         if stopped and head.tree_size > readable:
             return
         name = f"tree head of {head.tree_size} events ({head.timestamp.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ})"
         problem = None
-        if signed is None:
+        if root is None:
             problem = f"{name}: the signature does not match the public key"
         elif previous is not None and head.timestamp < previous.timestamp:
             problem = f"{name}: signed before the tree head of {previous.tree_size} events"
         elif head.tree_size > readable:
             problem = f"{name}: covers more events than the log holds in order ({readable})"
-        elif roots.get(head.tree_size) != signed.head.root_hash:
+        elif roots.get(head.tree_size) != root:
             problem = f"{name}: its root does not match the events"
         if problem is not None:
             verdict.problems.append(Problem(vouched, f"{problem}; the events from {vouched} on are not vouched for"))
@@ -324,15 +358,15 @@ def _fast_scan(
     progress: Progress | None,
     processes: int | None,
     *,
-    meanwhile: Callable[[], None] | None = None,
+    signatures: _Signatures | None = None,
 ) -> tuple[merkle.CompactRange, dict[int, bytes], list[merkle.Node]] | None:
     """The tree, the roots at `sizes` (those within the log) and the nodes above the blocks, or None when any row fails.
 
     The nodes are those of the tree of block roots, as CompactRange.keep_nodes gives
     them: height 0 is a block of BLOCK leaves.
 
-    `meanwhile` runs in this process once the tasks are handed out (when there are any),
-    while the other processes work on them.
+    `signatures`, when given, are checked by the same processes, before the ranges; their
+    `holding` is set when every range was read (else they are left for the caller).
     """
     ends = [(start, min(start + TASK, total)) for start in range(0, total, TASK)]
     # The sizes ending in each range, found by bisection: a log has a tree head for every
@@ -342,7 +376,7 @@ def _fast_scan(
     nodes = blocks.keep_nodes(0)
     roots: dict[int, bytes] = {0: merkle.EMPTY_ROOT} if sizes and sizes[0] == 0 else {}
     tail: tuple[bytes, ...] = ()
-    for (_start, _end, sizes_in), found in zip(tasks, _run(tasks, processes, meanwhile), strict=True):
+    for (_start, _end, sizes_in), found in zip(tasks, _run(tasks, processes, signatures), strict=True):
         if found is None:
             return None
         # The sizes come in order: the tree of block roots grows up to each in turn, every
@@ -365,7 +399,7 @@ def _fast_scan(
 
 
 def _run(
-    tasks: list[tuple[int, int, list[int]]], processes: int | None, meanwhile: Callable[[], None] | None
+    tasks: list[tuple[int, int, list[int]]], processes: int | None, signatures: _Signatures | None
 ) -> Iterator[_Range | None]:
     """The tasks' answers in order: from a pool of processes, or here inside a transaction."""
     if processes is None:
@@ -378,17 +412,17 @@ def _run(
         or "fork" not in multiprocessing.get_all_start_methods()
     )
     if alone:
-        if meanwhile is not None:
-            meanwhile()
+        if signatures is not None:
+            signatures.check_here()
         yield from map(_scan_range, tasks)
         return
     # Each process opens its own connection: none may inherit this one's.
     connections.close_all()
     with multiprocessing.get_context("fork").Pool(processes) as pool:
-        answers = pool.imap(_scan_range, tasks)
-        if meanwhile is not None:
-            meanwhile()
-        yield from answers
+        checked = pool.map_async(_holding_roots, signatures.tasks()) if signatures is not None else None
+        yield from pool.imap(_scan_range, tasks)
+        if signatures is not None and checked is not None:
+            signatures.holding = list(chain.from_iterable(checked.get()))
 
 
 class _Prefixes(dict[tuple[str, str, str], bytes]):

@@ -206,7 +206,7 @@ def test_a_case_whose_moment_is_wrongly_late_is_caught_by_the_hourly_full_check(
     missed = sweeps.sweep(now)
     assert (missed.steps, missed.full) == (0, False)
     caught = sweeps.sweep(now + sweeps.FULL_EVERY)
-    assert caught.full and caught.steps == 3  # reminder, lead and oversight of the acknowledgement
+    assert caught.full and caught.steps == 2  # the reminder and the lead step; oversight is 48 h away
     assert sweeps.sweep(now + sweeps.FULL_EVERY + timedelta(minutes=1)).full is False  # one worker, once an hour
     case.refresh_from_db()
     assert case.ladder_due_at is not None and case.ladder_due_at > now + sweeps.FULL_EVERY + timedelta(days=1)
@@ -249,3 +249,16 @@ def test_a_pass_over_many_past_due_cases_with_every_step_taken_reads_none_of_the
             cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
         plan = " ".join(str(row) for row in cursor.fetchall())
     assert "cases_case_ladder_due_idx" in plan
+
+
+def test_seed_synthetic_stores_each_case_s_exact_moment(settings: Any, tmp_path: Any) -> None:
+    from ombuds.core import synthetic
+
+    settings.VAR_DIR = tmp_path  # the command writes the staff logins under var/
+    until = datetime(2026, 11, 1, tzinfo=UTC)
+    synthetic.seed(synthetic.Options(cases=60, people=60, seed=3, until=until))
+    assert ladder_due.missing(connection) == set()  # put back after the bulk load
+    for case in Case.objects.all():
+        assert case.ladder_due_at == _true_moment(case), case.reference
+    assert Case.objects.exclude(status=Status.CLOSED).filter(ladder_due_at__isnull=False).exists()
+    _assert_fast_finds_what_full_finds(until, until + timedelta(days=3), until + timedelta(days=40))

@@ -233,10 +233,12 @@ def test_a_pass_over_many_past_due_cases_with_every_step_taken_reads_none_of_the
     later = T0 + timedelta(days=30)  # every deadline of every case long missed
     first = sweeps.sweep(later)
     assert first.steps == 12 * 6  # acknowledgement and feedback: reminder, lead, oversight each
-    assert sweeps.full_case_steps(later + HOUR) == []
+    assert first.full  # this pass asked the full question too: the next within the hour does not
+    soon = later + timedelta(minutes=30)
+    assert sweeps.full_case_steps(soon) == []
     with CaptureQueriesContext(connection) as queries:
-        again = sweeps.sweep(later + HOUR)
-    assert (again.steps, again.looked_at) == (0, 0)
+        again = sweeps.sweep(soon)
+    assert (again.steps, again.looked_at, again.full) == (0, 0, False)
     assert not any('FROM "cases_escalation"' in query["sql"] and "NOT" in query["sql"] for query in queries)
     with connection.cursor() as cursor:
         sql, params = (

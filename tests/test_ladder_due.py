@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from ombuds.cases import actions, ladder_due, sweeps
 from ombuds.cases.actions import ActionError
-from ombuds.cases.models import Case, Escalation, LadderCheck, Organisation, Status
+from ombuds.cases.models import DEADLINE_COLUMNS, Case, Escalation, LadderCheck, Organisation, Status
 
 pytestmark = pytest.mark.django_db
 
@@ -60,6 +60,11 @@ def _assert_fast_finds_what_full_finds(*moments: datetime) -> None:
 
 def test_a_migrated_database_has_the_ladder_triggers() -> None:
     assert ladder_due.missing(connection) == set()
+
+
+def test_the_triggers_watch_every_deadline_of_the_case() -> None:
+    assert {name: (due, met) for name, due, met in ladder_due.DEADLINES} == DEADLINE_COLUMNS
+    assert {column for pair in DEADLINE_COLUMNS.values() for column in pair} <= set(ladder_due.WATCHED)
 
 
 @time_machine.travel(T0, tick=False)

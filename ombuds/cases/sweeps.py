@@ -77,11 +77,7 @@ def _candidates(now: datetime) -> list[int]:
 def _look(case_ids: list[int], now: datetime) -> _Looked:
     """The untaken steps due on these cases, from their rows and their escalations (two queries)."""
     cases = Case.objects.in_bulk(case_ids)
-    taken: dict[int, list[tuple[str, datetime, str]]] = {}
-    for case_id, deadline, due_at, step in Escalation.objects.filter(case_id__in=case_ids, item="").values_list(
-        "case_id", "deadline", "due_at", "step"
-    ):
-        taken.setdefault(case_id, []).append((deadline, due_at, step))
+    taken = _taken(case_ids)
     looked = _Looked()
     steps = ladder_due.offsets()
     for case_id in case_ids:
@@ -92,6 +88,16 @@ def _look(case_ids: list[int], now: datetime) -> _Looked:
         found = ladder_due.look(_values(case), taken.get(case_id, []), steps, now)
         looked.steps += [DueStep(case, name, due, LadderStep(step)) for name, due, step in found.due]
     return looked
+
+
+def _taken(case_ids: list[int]) -> dict[int, list[tuple[str, datetime, str]]]:
+    """The (deadline, due_at, step) of each case's escalations for its own deadlines."""
+    taken: dict[int, list[tuple[str, datetime, str]]] = {}
+    for case_id, deadline, due_at, step in Escalation.objects.filter(case_id__in=case_ids, item="").values_list(
+        "case_id", "deadline", "due_at", "step"
+    ):
+        taken.setdefault(case_id, []).append((deadline, due_at, step))
+    return taken
 
 
 def _values(case: Case) -> dict[str, object]:
@@ -144,11 +150,7 @@ def _move_forward(case_ids: list[int], now: datetime) -> None:
     a deadline meanwhile, the database has lowered the moment and it is left so.
     """
     cases = Case.objects.in_bulk(case_ids).values()
-    taken: dict[int, list[tuple[str, datetime, str]]] = {}
-    for case_id, deadline, due_at, step in Escalation.objects.filter(case_id__in=case_ids, item="").values_list(
-        "case_id", "deadline", "due_at", "step"
-    ):
-        taken.setdefault(case_id, []).append((deadline, due_at, step))
+    taken = _taken(case_ids)
     steps = ladder_due.offsets()
     for case in cases:
         values = _values(case)

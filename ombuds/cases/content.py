@@ -31,6 +31,7 @@ from ombuds.cases.models import (
     Escalation,
     InvolvedPerson,
     KeepOutProposal,
+    LadderCheck,
     Message,
     Note,
     Notice,
@@ -104,6 +105,8 @@ METADATA: dict[type[models.Model], frozenset[str]] = {
     KeepOutProposal: frozenset({"action"}),
     ClosureProposal: frozenset({"kind", "grounds", "finding"}),
     Escalation: frozenset({"deadline", "item", "step"}),
+    # The ladder's offsets from the settings, when the sweep last read every case.
+    LadderCheck: frozenset({"offsets"}),
     Notice: frozenset({"kind", "recipients"}),
     PoolMembership: frozenset({"category"}),
     # Categories, findings and the standard applied feed statistics and the case's finding;

@@ -176,6 +176,12 @@ class Case(models.Model):
     # The earliest deadline still to be met; None once nothing is pending. Kept
     # current by every action (actions.refresh_deadlines); the inbox sorts on it.
     next_deadline_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # When the escalation pass must next look at this case: no untaken ladder step of its
+    # own deadlines falls due before this moment minus the reminder's lead (see
+    # ombuds.cases.ladder_due). Lowered by the database itself whenever a deadline, what
+    # meets it, the status or the escrow changes (a trigger, so every writer is covered);
+    # moved forward only by the pass, after it has looked. None: nothing left to take.
+    ladder_due_at = models.DateTimeField(null=True, blank=True)
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="assigned_cases"
     )
@@ -206,6 +212,8 @@ class Case(models.Model):
             # The analytics' grouped queries read a period of cases by these moments (docs/analytics.md).
             models.Index(fields=["received_at"], name="cases_case_received_at_idx"),
             models.Index(fields=["closed_at"], name="cases_case_closed_at_idx"),
+            # The escalation pass reads only the cases with a step to look at (ombuds.cases.sweeps).
+            models.Index(fields=["ladder_due_at", "id"], name="cases_case_ladder_due_idx"),
         ]
 
     def __str__(self) -> str:
@@ -499,6 +507,21 @@ class Escalation(models.Model):
     def __str__(self) -> str:
         what = f"{self.deadline} {self.item}".strip()
         return f"{self.step} for {what} on {self.case_id}"
+
+
+class LadderCheck(models.Model):
+    """When the escalation pass last read every case's deadlines, not only the cases it was pointed to.
+
+    One row. Several workers claim the hourly full check with a conditional update of it,
+    so only one of them runs it (ombuds.cases.sweeps).
+    """
+
+    full_at = models.DateTimeField(null=True, blank=True)
+    # The ladder's offsets (settings) the stored ladder_due_at moments were computed with.
+    offsets = models.CharField(max_length=200, blank=True, default="")
+
+    def __str__(self) -> str:
+        return f"full ladder check at {self.full_at}"
 
 
 class KeepOutAction(models.TextChoices):

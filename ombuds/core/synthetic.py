@@ -55,6 +55,7 @@ from ombuds.analytics import stored
 from ombuds.analytics.migrations import _change_triggers
 from ombuds.analytics.models import Month
 from ombuds.audit.models import AuditEvent, AuditHead, AuditNode, EventType
+from ombuds.cases import ladder_due
 from ombuds.cases.models import (
     Case,
     CaseKeyGrant,
@@ -316,6 +317,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "first_action_at",
         "feedback_given_at",
         "next_deadline_at",
+        "ladder_due_at",
         "outcome",
         "routed_to_oversight",
         "finding",
@@ -830,14 +832,16 @@ class _Builder:
         if first_action_due is not None:
             deadlines.insert(0, ("first_action", first_action_due, first_action))
         responsible = [assignee] if assignee is not None else pool
+        ladder = (
+            (LadderStep.REMINDER, -w.reminder_before),
+            (LadderStep.LEAD, 0),
+            (LadderStep.OVERSIGHT, w.oversight_grace),
+        )
+        taken_steps: set[tuple[str, str]] = set()
         for deadline, due, met in deadlines:
             if deadline == "feedback" and acknowledged is None:
                 continue  # the feedback deadline still counts from the acknowledgement window
-            for step, offset in (
-                (LadderStep.REMINDER, -w.reminder_before),
-                (LadderStep.LEAD, 0),
-                (LadderStep.OVERSIGHT, w.oversight_grace),
-            ):
+            for step, offset in ladder:
                 moment = due + offset
                 if moment > now or (met is not None and met <= moment) or (closed is not None and closed <= moment):
                     continue
@@ -852,6 +856,7 @@ class _Builder:
                     recipients = [u for u in self.oversight if u not in conflicted]
                     to_oversight = True
                     kind = EventType.ESCALATED_TO_LEAD if step == LadderStep.LEAD else EventType.ESCALATED_TO_OVERSIGHT
+                taken_steps.add((deadline, step))
                 rows["escalation"].append((case_id, deadline, "", self.db(due), step, self.db(taken), to_oversight))
                 event(
                     taken,
@@ -870,6 +875,17 @@ class _Builder:
             ):
                 if still_due is not None and met is None:
                     pending.append(still_due)
+        # When the escalation pass must next look at the case: its earliest untaken step,
+        # in deadline time (ombuds.cases.ladder_due), so the pass reads none of the steps above.
+        ahead = max(0, *(-offset for _step, offset in ladder))
+        untaken = [
+            due + offset + ahead
+            for deadline, due, met in deadlines
+            if status != Status.CLOSED and met is None
+            for step, offset in ladder
+            if (deadline, step) not in taken_steps
+            and not (step == LadderStep.REMINDER and anonymous and due < received + DAY + w.reminder_before)
+        ]
         rows["case"].append(
             (
                 case_id,
@@ -886,6 +902,7 @@ class _Builder:
                 self.db_or_none(first_action),
                 self.db_or_none(feedback_given),
                 self.db_or_none(min(pending) if pending else None),
+                self.db_or_none(min(untaken) if untaken else None),
                 outcome,
                 routed,
                 finding,
@@ -1463,6 +1480,10 @@ def _load(world: World, workers: int, progress: Progress | None, timings: dict[s
         # months are counted afresh after the load instead (seed, stored.build_all).
         for statement in _change_triggers.statements(connection.vendor, adding=False):
             loader.execute(statement)
+        # Each case row carries its exact ladder moment, computed from the escalations
+        # written beside it; the insert trigger would only put a conservative one in its place.
+        for statement in ladder_due.statements(connection.vendor, adding=False):
+            loader.execute(statement)
         loader.start_grants()
         done = 0
         made = chunks(world, workers)
@@ -1500,6 +1521,8 @@ def _load(world: World, workers: int, progress: Progress | None, timings: dict[s
         for statement in recreate:
             loader.execute(statement)
         for statement in _change_triggers.statements(connection.vendor, adding=True):
+            loader.execute(statement)
+        for statement in ladder_due.statements(connection.vendor, adding=True):
             loader.execute(statement)
         Month.objects.update(stale=True)  # whatever was stored before no longer counts these rows
         timings["building indexes"] += clock() - mark

@@ -201,7 +201,7 @@ def test_a_months_counts_are_put_in_the_same_order_for_its_digest_whatever_their
 ) -> None:
     from ombuds.analytics.suppress import _in_order
 
-    rng = random.Random(3)
+    rng = random.Random(3)  # noqa: S311 - a shuffle for a test, not a secret
     rows = [(unit, value, rng.randint(1, 9)) for unit in (0, 12, 7, 100) for value in values]
     rng.shuffle(rows)
 

@@ -36,9 +36,7 @@ class MonthlyCount(models.Model):
 
     class Meta:
         # Covering: the dashboard reads every column of its months' rows from the index alone (stored.counts).
-        indexes = [
-            models.Index(fields=["month", "dimension", "unit", "value", "count"], name="analytics_count_cells")
-        ]
+        indexes = [models.Index(fields=["month", "dimension", "unit", "value", "count"], name="analytics_count_cells")]
 
     def __str__(self) -> str:
         return f"{self.month} {self.dimension} {self.unit} {self.value}: {self.count}"

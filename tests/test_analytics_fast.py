@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db.models import Count
 
 from ombuds.analytics import figures
 from ombuds.analytics.figures import Period
@@ -144,8 +145,8 @@ def test_the_overdue_counts_read_once_equal_counting_each_case() -> None:
     for case in Case.objects.all():
         late = case.next_deadline_at is not None and case.next_deadline_at < now
         if late and not case.held_in_escrow and case.status != "closed":
-            key = (case.reporting_unit_id, case.assignee_id)
-            expected[key] = expected.get(key, 0) + 1
+            place = (case.reporting_unit_id, case.assignee_id)
+            expected[place] = expected.get(place, 0) + 1
 
     found = figures.Overdue.count()
 
@@ -162,7 +163,7 @@ def test_the_overdue_count_reads_its_covering_index_alone() -> None:
 
     if connection.vendor != "sqlite":
         pytest.skip("the plan is SQLite's; PostgreSQL chooses by its statistics")
-    query = figures._overdue().order_by().values_list("reporting_unit", "assignee").annotate(_n=figures.Count("*"))
+    query = figures._overdue().order_by().values_list("reporting_unit", "assignee").annotate(_n=Count("*"))
     sql, params = query.query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)

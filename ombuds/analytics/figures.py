@@ -14,10 +14,11 @@ but their own count.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -43,7 +44,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ombuds.accounts.roles import Role
 from ombuds.analytics import references
-from ombuds.analytics.suppress import ROOT, TOTAL, Cell, Grid, Memo, State, share_totals
+from ombuds.analytics.suppress import ROOT, TOTAL, Cell, Grid, Memo, State, _canonical, share_totals
 from ombuds.audit.models import AuditEvent, EventType
 from ombuds.cases.models import (
     Appeal,
@@ -303,6 +304,7 @@ def grid(
     own: dict[Any, int] | None = None,
     memo: Memo | None = None,
     values: Sequence[Hashable] | None = None,
+    month_keys: Mapping[Hashable, str] | None = None,
 ) -> Grid:
     """The suppressed grid of one dimension; `own` (and `values`) when its counts were already made (see stored)."""
     if own is None:
@@ -316,6 +318,7 @@ def grid(
         own=own,
         empty=frozenset() if source.organisation_only else frozenset(units.empty),
         memo=memo,
+        month_keys=month_keys,
     )
 
 
@@ -636,7 +639,10 @@ def build(*, period: Period, scope: int, reduced: bool, units: Units | None = No
     # month's suppression is decided once for the counts it has.
     from ombuds.analytics import stored
 
-    monthly = stored.counts(period, tz)
+    monthly, digests = stored.counts_and_digests(period, tz)
+    # A month's own counts follow from its stored rows and where each directory unit is
+    # counted: those two name them for its kept suppression, instead of hashing them.
+    placed = hashlib.sha256(_canonical(sorted(units.reporting.items())).encode()).hexdigest()
     memo = stored.DecisionMemo()
     overdue: list[Overdue] = []  # counted once, when a figure of overdue cases first asks
 
@@ -645,14 +651,18 @@ def build(*, period: Period, scope: int, reduced: bool, units: Units | None = No
             source = SOURCES[key]
             own = None
             values = None
+            keys: dict[Hashable, str] = {}
             if source.moment is not None:
                 own = own_counts(monthly.get(key, {}), units, source.organisation_only)
+                for month, found in digests.items():
+                    if key in found:
+                        keys[month] = _canonical([key, source.organisation_only, placed, found[key]])
             elif key in ("overdue", "overdue_handler"):
                 if not overdue:
                     overdue.append(Overdue.count())
                 own = own_counts(overdue[0].raw(key), units, source.organisation_only)
                 values = [False] if key == "overdue" else overdue[0].assignees()
-            grids[key] = grid(source, units, period, tz, own, memo, values)
+            grids[key] = grid(source, units, period, tz, own, memo, values, keys)
         return grids[key]
 
     # The same cases split three ways: one total for all three.

@@ -78,13 +78,17 @@ class Grid:
         own: Mapping[Key, int],
         empty: frozenset[int] = frozenset(),
         memo: Memo | None = None,
+        month_keys: Mapping[Hashable, str] | None = None,
     ) -> None:
         """`parents` maps each reporting unit to its parent (ROOT for the top); `own` counts each unit's own part.
 
         `empty` names the units with nobody of their own (everyone is in a sub-unit): a
         reader knows their own part is zero. `memo` keeps each month's decision for the
         exact inputs it was made on, so a month whose counts did not change is not
-        decided again.
+        decided again. `month_keys` names a month's counts instead of hashing them: a
+        text that changes whenever the month's `own` counts may change (see
+        figures.build, made from the stored month's digest); a month without one is
+        hashed from its counts.
         """
         self.empty = empty
         self.threshold = threshold
@@ -112,15 +116,15 @@ class Grid:
             above[unit] = tuple(line)
         value_set = set(self.values)
         month_set = set(self.months)
-        self._own_by_month: dict[Hashable, list[tuple[int, Hashable, int]]] = defaultdict(list)
+        self._month_keys = dict(month_keys or {})
+        self._own_by_month: dict[Hashable, list[tuple[int, Hashable, int]]] | None = None  # made when first needed
         for (unit, month, value), count in own.items():
             if not count:
                 continue
-            self._own_by_month[month].append((unit, value, count))
-            line = above.get(unit)
-            if line is None or value not in value_set or month not in month_set:
+            chain = above.get(unit)
+            if chain is None or value not in value_set or month not in month_set:
                 continue
-            for seen in line:
+            for seen in chain:
                 counts[(seen, month, value)] += count
                 counts[(seen, month, TOTAL)] += count
         for key in counts:
@@ -168,8 +172,17 @@ class Grid:
     def digest(self, month: Hashable, forced: frozenset[Key]) -> str:
         """What one month's decision depends on, hashed: the grid's shape, the month's counts, the forced cells."""
         if month not in self._month_text:
-            counts = _in_order(self._own_by_month.get(month, []))
-            self._month_text[month] = _canonical([self._shape, month, counts])
+            if month in self._month_keys:
+                # A list of two texts: never the list of [unit, value, count] lists below.
+                self._month_text[month] = _canonical([self._shape, month, ["stored", self._month_keys[month]]])
+            else:
+                if self._own_by_month is None:
+                    self._own_by_month = defaultdict(list)
+                    for (unit, seen, value), count in self._own.items():
+                        if count:
+                            self._own_by_month[seen].append((unit, value, count))
+                counts = _in_order(self._own_by_month.get(month, []))
+                self._month_text[month] = _canonical([self._shape, month, counts])
         text = _canonical([self._month_text[month], sorted(_canonical([k[0], k[2]]) for k in forced)])
         return hashlib.sha256(text.encode()).hexdigest()
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db.models import Count
 
 from ombuds.analytics import figures
 from ombuds.analytics.figures import Period
@@ -128,3 +129,81 @@ def test_the_work_list_pins_the_same_cells_as_sweeping_every_sum(seed: int) -> N
     expected = _sweep_every_sum(relations, counts, states, 5)
     assert expected, "the mix must leave some cell a reader can pin"
     assert set(pinned_cells(relations, counts, states, 5)) == expected
+
+
+@pytest.mark.django_db
+def test_the_overdue_counts_read_once_equal_counting_each_case() -> None:
+    synthetic.seed(synthetic.Options(cases=300, people=90, seed=7, until=UNTIL, history_days=150))
+    now = datetime.now(UTC)
+    overdue = Case.objects.filter(next_deadline_at__lt=now).exclude(status="closed").order_by("pk")
+    assert overdue.count() >= 10, "the seeded data must have cases overdue now"
+    # One held in escrow and one closed (by a bare update, as raw SQL would): neither counts.
+    first, second = list(overdue.values_list("pk", flat=True)[:2])
+    Case.objects.filter(pk=first).update(held_in_escrow=True)
+    Case.objects.filter(pk=second).update(status="closed")
+    expected: dict[tuple[int | None, int | None], int] = {}
+    for case in Case.objects.all():
+        late = case.next_deadline_at is not None and case.next_deadline_at < now
+        if late and not case.held_in_escrow and case.status != "closed":
+            place = (case.reporting_unit_id, case.assignee_id)
+            expected[place] = expected.get(place, 0) + 1
+
+    found = figures.Overdue.count()
+
+    assert {(unit, who): n for unit, who, n in found.rows} == expected
+    tz = figures.zone()
+    for key in ("overdue", "overdue_handler"):
+        assert dict(found.raw(key)) == dict(figures.raw_counts(figures.SOURCES[key], None, tz)), key
+    assert found.assignees() == figures._assignees()
+
+
+@pytest.mark.django_db
+def test_the_overdue_count_reads_its_covering_index_alone() -> None:
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the plan is SQLite's; PostgreSQL chooses by its statistics")
+    query = figures._overdue().order_by().values_list("reporting_unit", "assignee").annotate(_n=Count("*"))
+    sql, params = query.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+    assert "COVERING INDEX cases_case_overdue_idx" in plan, plan
+
+
+@pytest.mark.django_db
+def test_the_stored_counts_are_read_from_their_covering_index_alone() -> None:
+    from django.db import connection
+
+    from ombuds.analytics.models import MonthlyCount
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the plan is SQLite's; PostgreSQL chooses by its statistics")
+    query = MonthlyCount.objects.filter(month__in=PERIOD.months()).values_list(
+        "dimension", "unit", "month", "value", "count"
+    )
+    sql, params = query.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+    assert "COVERING INDEX analytics_count_cells" in plan, plan
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["harassment", "assault", "other", "bullying"],
+        [True, False],
+        [3, 10, 9, None, "unassigned"],
+    ],
+)
+def test_a_months_counts_are_put_in_the_same_order_for_its_digest_whatever_their_values(
+    values: list[Hashable],
+) -> None:
+    from ombuds.analytics.suppress import _in_order
+
+    rng = random.Random(3)  # noqa: S311 - a shuffle for a test, not a secret
+    rows = [(unit, value, rng.randint(1, 9)) for unit in (0, 12, 7, 100) for value in values]
+    rng.shuffle(rows)
+
+    assert _in_order(rows) == sorted(rows, key=lambda row: (row[0], type(row[1]).__name__, str(row[1])))

@@ -17,7 +17,7 @@ from django.db import connection
 
 from ombuds.analytics import figures, stored
 from ombuds.analytics.figures import Period
-from ombuds.analytics.models import ChangedDay, Month, MonthlyCount, MonthlyDuration
+from ombuds.analytics.models import ChangedDay, Decision, Month, MonthlyCount, MonthlyDuration
 from ombuds.analytics.suppress import ROOT, TOTAL, Grid, Key, State
 from ombuds.cases import units
 from ombuds.cases.models import Case, Category, Finding, InvolvedPerson, Organisation, PersonRole
@@ -529,3 +529,41 @@ def test_the_sweeper_counts_a_new_month_before_anyone_asks() -> None:
     assert not Month.objects.filter(month="2026-12").exists()
     assert stored.refresh(datetime(2026, 12, 5, 12, tzinfo=UTC)) >= 1
     assert Month.objects.filter(month="2026-12", stale=False).exists()
+
+
+def _every_cell(board: figures.Dashboard) -> list[tuple[str, str, int, str]]:
+    return [
+        (figure.key, row.key, row.cell.count, str(row.cell.state))
+        for figure in board.figures
+        for row in [*figure.rows, *([figures.Row("total", "", figure.total)] if figure.total else [])]
+    ]
+
+
+@pytest.mark.usefixtures("seeded")
+def test_a_months_digest_follows_its_stored_rows_and_names_the_same_decision_as_hashing_them() -> None:
+    tz = figures.zone()
+    with_digests = _every_cell(figures.build(period=PERIOD, scope=ROOT, reduced=False))
+    kept = dict(Month.objects.values_list("month", "digests"))
+    assert set(kept["2026-08"]) == set(stored.DATED)
+    # Counted again unchanged: the same digests.
+    Month.objects.update(stale=True)
+    stored.ensure(PERIOD, tz)
+    assert dict(Month.objects.values_list("month", "digests")) == kept
+    # A queryset update of August: August's category digest changes, no other month's.
+    moved = [case.pk for case in _cases_of("2026-08", Category.SEXUAL_HARASSMENT, 2)]
+    Case.objects.filter(pk__in=moved).update(category=Category.OTHER)
+    stored.ensure(PERIOD, tz)
+    now = dict(Month.objects.values_list("month", "digests"))
+    assert now["2026-08"]["category"] != kept["2026-08"]["category"]
+    assert {month: d for month, d in now.items() if month != "2026-08"} == {
+        month: d for month, d in kept.items() if month != "2026-08"
+    }
+    Case.objects.filter(pk__in=moved).update(category=Category.SEXUAL_HARASSMENT)
+    stored.ensure(PERIOD, tz)
+    assert dict(Month.objects.values_list("month", "digests")) == kept
+    # Months without digests (counted before they existed) are hashed from their counts,
+    # and every decision made afresh: the same figures, cell for cell.
+    Month.objects.update(digests={})
+    Decision.objects.all().delete()
+    assert _every_cell(figures.build(period=PERIOD, scope=ROOT, reduced=False)) == with_digests
+    assert Decision.objects.exists()

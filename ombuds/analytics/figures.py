@@ -14,10 +14,11 @@ but their own count.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -43,7 +44,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ombuds.accounts.roles import Role
 from ombuds.analytics import references
-from ombuds.analytics.suppress import ROOT, TOTAL, Cell, Grid, Memo, State, share_totals
+from ombuds.analytics.suppress import ROOT, TOTAL, Cell, Grid, Memo, State, _canonical, share_totals
 from ombuds.audit.models import AuditEvent, EventType
 from ombuds.cases.models import (
     Appeal,
@@ -302,8 +303,10 @@ def grid(
     tz: zoneinfo.ZoneInfo,
     own: dict[Any, int] | None = None,
     memo: Memo | None = None,
+    values: Sequence[Hashable] | None = None,
+    month_keys: Mapping[Hashable, str] | None = None,
 ) -> Grid:
-    """The suppressed grid of one dimension; `own` when its counts were already made (see stored)."""
+    """The suppressed grid of one dimension; `own` (and `values`) when its counts were already made (see stored)."""
     if own is None:
         own = _own_counts(source, units, period, tz)
     months: list[Hashable] = list(period.months()) if source.moment is not None else [NOW]
@@ -311,10 +314,11 @@ def grid(
         threshold=units.threshold,
         parents={} if source.organisation_only else units.parents,
         months=months,
-        values=list(source.values()),
+        values=list(source.values() if values is None else values),
         own=own,
         empty=frozenset() if source.organisation_only else frozenset(units.empty),
         memo=memo,
+        month_keys=month_keys,
     )
 
 
@@ -361,11 +365,39 @@ def _in_force_measures() -> QuerySet[Measure]:
 
 
 def _overdue() -> QuerySet[Case]:
+    # The filter of the partial index cases_case_overdue_idx (ombuds.cases.models.Case):
+    # keep them the same, or the count reads the table instead of the index alone.
     return visible_cases().filter(next_deadline_at__lt=timezone.now()).exclude(status="closed")
 
 
 def _assignees() -> list[Hashable]:
     return [*sorted({pk for pk in _overdue().values_list("assignee_id", flat=True) if pk is not None}), "unassigned"]
+
+
+@dataclass(frozen=True)
+class Overdue:
+    """The cases overdue now, counted once by (directory unit, handler), for both figures of overdue cases.
+
+    One grouped query read from the covering partial index cases_case_overdue_idx, never
+    the table: the same counts as raw_counts gives for SOURCES "overdue" and
+    "overdue_handler", and the handlers of _assignees.
+    """
+
+    rows: list[tuple[int | None, int | None, int]]
+
+    @classmethod
+    def count(cls) -> Overdue:
+        found = _overdue().order_by().values_list("reporting_unit", "assignee").annotate(_n=Count("*"))
+        return cls([(unit, who, n) for unit, who, n in found])
+
+    def raw(self, key: str) -> Raw:
+        raw: Raw = defaultdict(int)
+        for unit, who, n in self.rows:
+            raw[(unit, NOW, False if key == "overdue" else who)] += n
+        return raw
+
+    def assignees(self) -> list[Hashable]:
+        return [*sorted({who for _unit, who, _n in self.rows if who is not None}), "unassigned"]
 
 
 SOURCES: dict[str, Source] = {
@@ -607,16 +639,30 @@ def build(*, period: Period, scope: int, reduced: bool, units: Units | None = No
     # month's suppression is decided once for the counts it has.
     from ombuds.analytics import stored
 
-    monthly = stored.counts(period, tz)
+    monthly, digests = stored.counts_and_digests(period, tz)
+    # A month's own counts follow from its stored rows and where each directory unit is
+    # counted: those two name them for its kept suppression, instead of hashing them.
+    placed = hashlib.sha256(_canonical(sorted(units.reporting.items())).encode()).hexdigest()
     memo = stored.DecisionMemo()
+    overdue: list[Overdue] = []  # counted once, when a figure of overdue cases first asks
 
     def grid_of(key: str) -> Grid:
         if key not in grids:
             source = SOURCES[key]
             own = None
+            values = None
+            keys: dict[Hashable, str] = {}
             if source.moment is not None:
                 own = own_counts(monthly.get(key, {}), units, source.organisation_only)
-            grids[key] = grid(source, units, period, tz, own, memo)
+                for month, found in digests.items():
+                    if key in found:
+                        keys[month] = _canonical([key, source.organisation_only, placed, found[key]])
+            elif key in ("overdue", "overdue_handler"):
+                if not overdue:
+                    overdue.append(Overdue.count())
+                own = own_counts(overdue[0].raw(key), units, source.organisation_only)
+                values = [False] if key == "overdue" else overdue[0].assignees()
+            grids[key] = grid(source, units, period, tz, own, memo, values, keys)
         return grids[key]
 
     # The same cases split three ways: one total for all three.

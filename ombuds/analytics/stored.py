@@ -24,6 +24,7 @@ directory it was made on (see suppress.Grid).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import zoneinfo
 from collections import defaultdict
@@ -106,8 +107,22 @@ def build_month(month: str, tz: zoneinfo.ZoneInfo) -> None:
             )
         MonthlyCount.objects.filter(month=month).delete()
         MonthlyDuration.objects.filter(month=month).delete()
+        Month.objects.filter(month=month).update(digests=rows_digests(counts))
         MonthlyCount.objects.bulk_create(counts, batch_size=2000)
         MonthlyDuration.objects.bulk_create(durations, batch_size=2000)
+
+
+def rows_digests(counts: Iterable[MonthlyCount]) -> dict[str, str]:
+    """Each dated dimension's SHA-256 of one month's stored rows (unit, value, count), in a fixed order."""
+    rows: dict[str, list[tuple[int | None, str, int]]] = {key: [] for key in DATED}
+    for row in counts:
+        rows.setdefault(row.dimension, []).append((row.unit, row.value, row.count))
+    return {
+        key: hashlib.sha256(
+            json.dumps(sorted(found, key=lambda r: (r[0] is not None, r[0] or 0, r[1])), separators=(",", ":")).encode()
+        ).hexdigest()
+        for key, found in rows.items()
+    }
 
 
 def ensure(period: Period, tz: zoneinfo.ZoneInfo) -> int:
@@ -173,17 +188,41 @@ def build_all() -> int:
 
 def counts(period: Period, tz: zoneinfo.ZoneInfo) -> dict[str, Raw]:
     """The stored counts of the period's months, by dimension: (directory unit or None, month, value) -> count."""
+    return counts_and_digests(period, tz)[0]
+
+
+def counts_and_digests(period: Period, tz: zoneinfo.ZoneInfo) -> tuple[dict[str, Raw], dict[str, dict[str, str]]]:
+    """The stored counts of the period's months (as `counts`), and each month's digests of them (Month.digests).
+
+    Read together: the months' rows are locked first (on PostgreSQL; SQLite reads in one
+    snapshot), so a month counted again at the same moment (build_month locks its row
+    first) is read wholly before or wholly after, and its digest names the rows read.
+    """
     ensure(period, tz)
     found: dict[str, Raw] = defaultdict(lambda: defaultdict(int))
     rows = MonthlyCount.objects.filter(month__in=period.months()).values_list(
         "dimension", "unit", "month", "value", "count"
     )
+    # Read through the cursor at once: a row a cell of every unit with cases, too many for
+    # the queryset's row by row conversion (the columns need none). The covering index
+    # analytics_count_cells answers it without the table.
+    sql, params = rows.query.sql_with_params()
+    with transaction.atomic():
+        digests: dict[str, dict[str, str]] = dict(
+            Month.objects.select_for_update()
+            .filter(month__in=period.months())
+            .order_by("month")
+            .values_list("month", "digests")
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            fetched = cursor.fetchall()
     decoded: dict[str, Any] = {}  # a handful of values, each read once
-    for dimension, unit, month, value, n in rows:
+    for dimension, unit, month, value, n in fetched:
         if value not in decoded:
             decoded[value] = json.loads(value)
         found[dimension][(unit, month, decoded[value])] += n
-    return found
+    return found, digests
 
 
 def durations(key: str, scope_units: list[int] | None, period: Period) -> list[tuple[int, int]]:

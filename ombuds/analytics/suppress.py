@@ -78,13 +78,17 @@ class Grid:
         own: Mapping[Key, int],
         empty: frozenset[int] = frozenset(),
         memo: Memo | None = None,
+        month_keys: Mapping[Hashable, str] | None = None,
     ) -> None:
         """`parents` maps each reporting unit to its parent (ROOT for the top); `own` counts each unit's own part.
 
         `empty` names the units with nobody of their own (everyone is in a sub-unit): a
         reader knows their own part is zero. `memo` keeps each month's decision for the
         exact inputs it was made on, so a month whose counts did not change is not
-        decided again.
+        decided again. `month_keys` names a month's counts instead of hashing them: a
+        text that changes whenever the month's `own` counts may change (see
+        figures.build, made from the stored month's digest); a month without one is
+        hashed from its counts.
         """
         self.empty = empty
         self.threshold = threshold
@@ -98,34 +102,37 @@ class Grid:
             kids.sort()
         self._own = own
         # Every cell starts at zero; each own count is then added to its unit and every
-        # unit above it (the work follows the counts, not the directory).
-        self._counts: dict[Key, int] = defaultdict(int)  # the cells above zero
+        # unit above it (the work follows the counts, not the directory). Each unit's line
+        # up to ROOT is found once, not once a count.
+        counts: dict[Key, int] = defaultdict(int)  # the cells above zero
+        self._counts = counts
         self._counted: dict[Hashable, list[Key]] = defaultdict(list)  # the same, by month
-        reachable = set(self._bottom_up())
         parent_of = dict(parents)
+        above: dict[int, tuple[int, ...]] = {}
+        for unit in self._bottom_up():
+            line = [unit]
+            while line[-1] != ROOT:
+                line.append(parent_of[line[-1]])
+            above[unit] = tuple(line)
         value_set = set(self.values)
         month_set = set(self.months)
+        self._month_keys = dict(month_keys or {})
+        self._own_by_month: dict[Hashable, list[tuple[int, Hashable, int]]] | None = None  # made when first needed
         for (unit, month, value), count in own.items():
-            if not count or unit not in reachable or value not in value_set or month not in month_set:
+            if not count:
                 continue
-            counted = self._counted[month]
-            seen = unit
-            while True:
-                for key in ((seen, month, value), (seen, month, TOTAL)):
-                    if key not in self._counts:
-                        counted.append(key)
-                    self._counts[key] += count
-                if seen == ROOT:
-                    break
-                seen = parent_of[seen]
+            chain = above.get(unit)
+            if chain is None or value not in value_set or month not in month_set:
+                continue
+            for seen in chain:
+                counts[(seen, month, value)] += count
+                counts[(seen, month, TOTAL)] += count
+        for key in counts:
+            self._counted[key[1]].append(key)
         self._relations: dict[Hashable, list[tuple[list[tuple[int, Key]], int]]] = {}
         # Each month's states; a cell not listed is shown.
         self._states: dict[Hashable, dict[Key, State]] = {month: {} for month in self.months}
         self.memo = memo
-        self._own_by_month: dict[Hashable, list[tuple[int, Hashable, int]]] = defaultdict(list)
-        for (unit, month, value), count in own.items():
-            if count:
-                self._own_by_month[month].append((unit, value, count))
         self._shape = _canonical([threshold, list(parents.items()), sorted(empty), self.values])
         self._month_text: dict[Hashable, str] = {}  # each month's part of its digests
         digests = {month: self.digest(month, frozenset()) for month in self.months} if memo is not None else {}
@@ -165,10 +172,17 @@ class Grid:
     def digest(self, month: Hashable, forced: frozenset[Key]) -> str:
         """What one month's decision depends on, hashed: the grid's shape, the month's counts, the forced cells."""
         if month not in self._month_text:
-            counts = sorted(
-                self._own_by_month.get(month, []), key=lambda row: (row[0], type(row[1]).__name__, str(row[1]))
-            )
-            self._month_text[month] = _canonical([self._shape, month, counts])
+            if month in self._month_keys:
+                # A list of two texts: never the list of [unit, value, count] lists below.
+                self._month_text[month] = _canonical([self._shape, month, ["stored", self._month_keys[month]]])
+            else:
+                if self._own_by_month is None:
+                    self._own_by_month = defaultdict(list)
+                    for (unit, seen, value), count in self._own.items():
+                        if count:
+                            self._own_by_month[seen].append((unit, value, count))
+                counts = _in_order(self._own_by_month.get(month, []))
+                self._month_text[month] = _canonical([self._shape, month, counts])
         text = _canonical([self._month_text[month], sorted(_canonical([k[0], k[2]]) for k in forced)])
         return hashlib.sha256(text.encode()).hexdigest()
 
@@ -186,10 +200,10 @@ class Grid:
 
     def _restore(self, month: Hashable, suppressed: Iterable[tuple[int, Hashable]]) -> dict[Key, State]:
         """A month's states from its kept decision: small cells follow from the counts, the rest are listed."""
-        states: dict[Key, State] = {}
-        for key in self._counted[month]:
-            if self._counts[key] < self.threshold:
-                states[key] = State.SMALL
+        counts = self._counts
+        threshold = self.threshold
+        small = State.SMALL
+        states: dict[Key, State] = {key: small for key in self._counted[month] if counts[key] < threshold}
         for unit, value in suppressed:
             states[(unit, month, value)] = State.SUPPRESSED
         return states
@@ -275,6 +289,19 @@ class Grid:
         else:
             state = State.SUPPRESSED
         return Cell(count, state)
+
+
+def _in_order(rows: list[tuple[int, Hashable, int]]) -> list[tuple[int, Hashable, int]]:
+    """A month's own counts (unit, value, count) in the order of its digest: by unit, the value's type, its text.
+
+    When every value is text, or every value a boolean, that is the tuples' own order
+    ("False" < "True" as False < True; a unit has each value once): sorted without a
+    key made for each row, which is most of the digest's time at a million cases.
+    """
+    kinds = {type(value) for _unit, value, _count in rows}
+    if kinds == {str} or kinds == {bool}:
+        return sorted(rows)
+    return sorted(rows, key=lambda row: (row[0], type(row[1]).__name__, str(row[1])))
 
 
 def _canonical(data: object) -> str:

@@ -18,8 +18,10 @@ import subprocess
 import sys
 import urllib.request
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
@@ -130,10 +132,29 @@ def reporter_writes(server: RealServer, receipt: str, body: str) -> None:
     post("/api/v1/reporter/messages", {"body": body}, token)
 
 
+def midday_zone(now: datetime) -> str:
+    """A fixed-offset time zone in which it is about noon at `now`.
+
+    The inbox says "due today" of a deadline at the end of the server's day: run near
+    midnight, the tests would see the day change under them (a case made due today
+    read "1 day left" a minute later). At noon the day has hours to go.
+    """
+    east = 12 - now.astimezone(UTC).hour  # from -11 to 12 hours east of UTC
+    # The Etc zones' signs are POSIX's: Etc/GMT-5 is five hours east of UTC.
+    return "Etc/GMT" if east == 0 else f"Etc/GMT{'-' if east > 0 else '+'}{abs(east)}"
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealServer]:
-    with running_server(tmp_path_factory.mktemp("workbench-server")) as running:
+    zone = {"OMBUDS_TIME_ZONE": midday_zone(datetime.now(UTC))}
+    with running_server(tmp_path_factory.mktemp("workbench-server"), zone) as running:
         yield running
+
+
+@pytest.mark.parametrize("hour", range(24))
+def test_the_servers_zone_puts_every_hour_of_the_day_near_noon(hour: int) -> None:
+    now = datetime(2026, 12, 1, hour, 59, 59, tzinfo=UTC)
+    assert now.astimezone(ZoneInfo(midday_zone(now))).hour == 12
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from django.db import connection
 
+from ombuds.lib import triggers
+
 SQLITE_TRIGGERS = {"audit_event_no_update", "audit_event_no_delete"}
 POSTGRES_TRIGGERS = {"audit_event_append_only"}
 
@@ -18,14 +20,5 @@ def missing_triggers() -> set[str] | None:
     tables = connection.introspection.table_names()
     if "audit_auditevent" not in tables:
         return None
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT tgname FROM pg_trigger WHERE tgrelid = 'audit_auditevent'::regclass AND NOT tgisinternal"
-            )
-            wanted = POSTGRES_TRIGGERS
-        else:
-            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_auditevent'")
-            wanted = SQLITE_TRIGGERS
-        present = {row[0] for row in cursor.fetchall()}
-    return wanted - present
+    wanted = POSTGRES_TRIGGERS if connection.vendor == "postgresql" else SQLITE_TRIGGERS
+    return wanted - {name for table, name in triggers.present(connection) if table == "audit_auditevent"}

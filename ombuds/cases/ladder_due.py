@@ -34,6 +34,7 @@ from django.conf import settings
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
+from ombuds.lib import triggers
 from ombuds.lib.durations import Duration
 
 # The case's own deadlines: (name, due column, met column), as models.DEADLINE_COLUMNS;
@@ -212,19 +213,7 @@ def remove(schema_editor: BaseDatabaseSchemaEditor) -> None:
 
 def missing(connection: BaseDatabaseWrapper) -> set[str]:
     """The triggers the database lacks; without them a moved deadline could be escalated late or never."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
-                " WHERE NOT t.tgisinternal AND c.relname = 'cases_case' AND t.tgname LIKE 'cases_ladder_due%'"
-            )
-        else:
-            cursor.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'cases_case'"
-                " AND name LIKE 'cases_ladder_due%'"
-            )
-        present = {row[0] for row in cursor.fetchall()}
-    return set(TRIGGERS) - present
+    return set(TRIGGERS) - {name for table, name in triggers.present(connection) if table == "cases_case"}
 
 
 def reset_sql(postgres: bool) -> str:

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
+from ombuds.lib import triggers
+
 # EventType.REPEAT_OFFENDER_ALERT, frozen here as the audit log freezes its numbers.
 REPEAT_OFFENDER_ALERT = 90
 
@@ -273,13 +275,4 @@ def missing(connection: BaseDatabaseWrapper) -> set[str] | None:
     """
     if "analytics_changedday" not in connection.introspection.table_names():
         return None
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
-                " WHERE NOT t.tgisinternal AND t.tgname LIKE 'analytics%'"
-            )
-        else:
-            cursor.execute("SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'analytics%'")
-        present = {(table, name) for table, name in cursor.fetchall()}
-    return {name for _table, name in TRIGGERS - present}
+    return {name for _table, name in TRIGGERS - triggers.present(connection)}

@@ -62,6 +62,16 @@ def test_a_migrated_database_has_the_ladder_triggers() -> None:
     assert ladder_due.missing(connection) == set()
 
 
+def test_serve_refuses_to_start_without_the_ladder_triggers() -> None:
+    from django.core.management import CommandError, call_command
+
+    ladder_due.remove(connection.schema_editor())
+    with pytest.raises(CommandError, match="cases_ladder_due_inserted"):
+        call_command("serve", "--no-worker")
+    ladder_due.add(connection.schema_editor())
+    assert ladder_due.missing(connection) == set()
+
+
 def test_the_triggers_watch_every_deadline_of_the_case() -> None:
     assert {name: (due, met) for name, due, met in ladder_due.DEADLINES} == DEADLINE_COLUMNS
     assert {column for pair in DEADLINE_COLUMNS.values() for column in pair} <= set(ladder_due.WATCHED)

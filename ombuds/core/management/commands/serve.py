@@ -15,6 +15,7 @@ from django.db import connection
 
 from ombuds.analytics.migrations import _change_triggers
 from ombuds.audit import checks
+from ombuds.cases import ladder_due
 
 BIND_TIMEOUT_S = 60.0
 
@@ -53,6 +54,13 @@ class Command(BaseCommand):
             raise CommandError(
                 f"the analytics' stored totals lack their change triggers ({', '.join(sorted(unrecorded))}); "
                 "run `ombuds migrate analytics 0001 && ombuds migrate analytics` and start again"
+            )
+        unguarded = ladder_due.missing(connection)
+        if unguarded:
+            raise CommandError(
+                "the cases lack the triggers that keep their escalation moments from being late "
+                f"({', '.join(sorted(unguarded))}); "
+                "run `ombuds migrate cases 0014 && ombuds migrate cases` and start again"
             )
         python = sys.executable
         commands = [

@@ -19,11 +19,16 @@ verify, whose ratio is the target, by processor time for the fast pass alone.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from benchmarks import Measurement
 from benchmarks.merkle import _fastest
+
+if TYPE_CHECKING:
+    from ombuds.audit.models import SignedTreeHead
 
 EVENTS = 1_000_000
 TREE_HEADS = 1_000
@@ -35,11 +40,9 @@ START = datetime(2026, 12, 1, tzinfo=UTC)
 
 def _write_log(key: object) -> list[bytes]:
     """1,000,000 events and 1,000 signed tree heads, written straight into the tables; the leaves."""
-    import base64
-
     from django.db import connection, transaction
 
-    from ombuds.audit import merkle, sth
+    from ombuds.audit import merkle
     from ombuds.audit.canonical import canonical
     from ombuds.audit.log import iso_utc, leaf_document
     from ombuds.audit.models import AuditEvent, AuditHead, AuditNode, EventType, SignedTreeHead
@@ -88,32 +91,21 @@ def _write_log(key: object) -> list[bytes]:
                 cursor.executemany(insert, rows)
         AuditHead.objects.update_or_create(pk=1, defaults={"size": tree.size, "frontier": b"".join(tree.subtree_roots)})
         AuditNode.objects.bulk_create([AuditNode(height=h, index=i, hash=root) for h, i, root in nodes])
-        heads = []
-        for size, root in merkle.roots_at(leaves, range(EVENTS // TREE_HEADS, EVENTS + 1, EVENTS // TREE_HEADS)):
-            signed = sth.sign(sth.TreeHead.at(START + timedelta(seconds=size), tree_size=size, root_hash=root), key)  # type: ignore[arg-type]
-            heads.append(
-                SignedTreeHead(
-                    tree_size=size,
-                    root_hash=root.hex(),
-                    timestamp=signed.head.timestamp,
-                    signature=base64.b64encode(signed.signature).decode(),
-                )
-            )
-        SignedTreeHead.objects.bulk_create(heads)
+        SignedTreeHead.objects.bulk_create(
+            _tree_heads(key, leaves, range(EVENTS // TREE_HEADS, EVENTS + 1, EVENTS // TREE_HEADS))
+        )
     return leaves
 
 
-def _add_tree_heads(key: object, leaves: list[bytes], *, every: int) -> int:
-    """Sign a tree head at every multiple of `every` events that has none yet; how many tree heads there are then."""
+def _tree_heads(key: object, leaves: list[bytes], sizes: Iterable[int]) -> list[SignedTreeHead]:
+    """Tree heads of the log of `leaves` at `sizes` (in order), signed with `key`, at START plus a second per event."""
     import base64
 
     from ombuds.audit import merkle, sth
     from ombuds.audit.models import SignedTreeHead
 
-    have = set(SignedTreeHead.objects.values_list("tree_size", flat=True))
-    wanted = [size for size in range(every, len(leaves) + 1, every) if size not in have]
     heads = []
-    for size, root in merkle.roots_at(leaves, wanted):
+    for size, root in merkle.roots_at(leaves, sizes):
         signed = sth.sign(sth.TreeHead.at(START + timedelta(seconds=size), tree_size=size, root_hash=root), key)  # type: ignore[arg-type]
         heads.append(
             SignedTreeHead(
@@ -123,6 +115,16 @@ def _add_tree_heads(key: object, leaves: list[bytes], *, every: int) -> int:
                 signature=base64.b64encode(signed.signature).decode(),
             )
         )
+    return heads
+
+
+def _add_tree_heads(key: object, leaves: list[bytes], *, every: int) -> int:
+    """Sign a tree head at every multiple of `every` events that has none yet; how many tree heads there are then."""
+    from ombuds.audit.models import SignedTreeHead
+
+    have = set(SignedTreeHead.objects.values_list("tree_size", flat=True))
+    wanted = [size for size in range(every, len(leaves) + 1, every) if size not in have]
+    heads = _tree_heads(key, leaves, wanted)
     SignedTreeHead.objects.bulk_create(heads, batch_size=5000)
     return len(have) + len(heads)
 

@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 import urllib.request
 from io import StringIO
 from pathlib import Path
@@ -126,3 +127,30 @@ def test_serve_runs_web_and_worker_and_ctrl_c_stops_both(tmp_path) -> None:
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
+
+
+def test_a_stop_kills_children_that_ignore_sigterm_within_one_allowance_for_all(monkeypatch) -> None:
+    """Three children that ignore SIGTERM share one allowance and are then killed, none left running."""
+    from ombuds.core.management.commands import serve
+
+    monkeypatch.setattr(serve, "STOP_SECONDS", 2)
+    stubborn = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print(flush=True); time.sleep(120)"
+    polite = "import time; print(flush=True); time.sleep(120)"
+    processes = [
+        subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE) for code in (stubborn, polite, stubborn)
+    ]
+    try:
+        for process in processes:
+            assert process.stdout is not None
+            process.stdout.readline()  # the handler is in place before the stop begins
+        started = time.monotonic()
+        serve._stop(processes)
+        elapsed = time.monotonic() - started
+        assert [p.returncode for p in processes] == [-signal.SIGKILL, -signal.SIGTERM, -signal.SIGKILL]
+        # One allowance for all, not one each: with one each the two stubborn ones took 4 s or more.
+        assert elapsed < 4
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()

@@ -18,6 +18,24 @@ from ombuds.audit import checks
 from ombuds.cases import ladder_due
 
 BIND_TIMEOUT_S = 60.0
+# How long the children have, together, to finish what they are doing after Ctrl-C or
+# SIGTERM before they are killed (gunicorn's own graceful_timeout is 10 s).
+STOP_SECONDS = 15
+
+
+def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM to every child still running, then SIGKILL to those not gone within STOP_SECONDS."""
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    # One allowance for all of them, not one each: a stop takes at most STOP_SECONDS.
+    deadline = time.monotonic() + STOP_SECONDS
+    for process in processes:
+        try:
+            process.wait(timeout=max(deadline - time.monotonic(), 0.1))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def _wait_for_port(bind: str, server: subprocess.Popen[bytes]) -> bool:
@@ -95,14 +113,7 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             pass
         finally:
-            for process in processes:
-                if process.poll() is None:
-                    process.send_signal(signal.SIGTERM)
-            for process in processes:
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+            _stop(processes)
         failed = [p.args for p in processes if p.returncode not in (0, -signal.SIGTERM, None)]
         if failed:
             raise SystemExit(1)

@@ -168,11 +168,28 @@ def import_directory(
     # cannot slip in between and make the checks stale.
     with transaction.atomic() if write else contextlib.nullcontext():
         _apply(parsed, result, errors, tracker, write=write, actor_id=actor_id, detail=detail or {})
+        if write:
+            _forget_kept_plans()
     # In file order, as the person fixing the file will work through them.
     result.errors = [message for _row, message in sorted(errors, key=lambda error: error[0])]
     if result.ok:
         tracker.finish()
     return result
+
+
+def _forget_kept_plans() -> None:
+    """On PostgreSQL, drop the query plans this connection keeps, before the manager checks run at commit.
+
+    PostgreSQL plans each foreign-key check once per connection and keeps the plan. Made
+    while the directory was a page or two (a small import earlier on the same worker),
+    it reads the whole table for every check: an import of 100,000 people then spent
+    minutes checking managers. Dropped here, the checks are planned for the table as it
+    is now, through its primary key. (ANALYZE would do it too, but needs the table's
+    owner, which the application must not be.)
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("DISCARD PLANS")
 
 
 # --- Reading ----------------------------------------------------------------------------

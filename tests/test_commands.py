@@ -84,6 +84,10 @@ def _children(pid: int) -> list[int]:
     return [int(line) for line in result.stdout.split()]
 
 
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 @pytest.mark.server
 def test_serve_runs_web_and_worker_and_ctrl_c_stops_both(tmp_path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OMBUDS_")}
@@ -106,6 +110,9 @@ def test_serve_runs_web_and_worker_and_ctrl_c_stops_both(tmp_path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
+        # As a job in the background of a script is started: with SIGINT ignored. Ctrl-C
+        # (SIGINT) must stop it all the same.
+        preexec_fn=_ignore_sigint,
     )
     try:
         assert process.stdout is not None

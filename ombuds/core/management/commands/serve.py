@@ -98,16 +98,24 @@ class Command(BaseCommand):
         if not options["no_worker"]:
             commands.append([python, "-m", "ombuds", "db_worker", "--no-reload"])
             commands.append([python, "-m", "ombuds", "sweep", "--loop"])
-        processes = [subprocess.Popen(cmd, env=os.environ.copy()) for cmd in commands]
-        # Say "serving" only once the port answers: before that a visitor would be refused.
-        if _wait_for_port(options["bind"], processes[0]):
-            self.stdout.write(f"ombuds is serving on http://{options['bind']}/ (Ctrl-C stops it)")
 
         def stop(signum: int, frame: object) -> None:
             raise KeyboardInterrupt
 
+        # Both signals handled here, whatever this process inherited: started in the
+        # background of a script, a process is given SIGINT ignored, and Python then
+        # leaves Ctrl-C ignored too. Set before the children start, so that a stop while
+        # the server is still starting stops them as well.
         signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        processes: list[subprocess.Popen[bytes]] = []
         try:
+            for cmd in commands:
+                processes.append(subprocess.Popen(cmd, env=os.environ.copy()))
+            # Say "serving" only once the port answers: before that a visitor would be refused.
+            if _wait_for_port(options["bind"], processes[0]):
+                self.stdout.write(f"ombuds is serving on http://{options['bind']}/ (Ctrl-C stops it)")
+                self.stdout.flush()
             while all(p.poll() is None for p in processes):
                 time.sleep(0.5)
         except KeyboardInterrupt:

@@ -553,18 +553,14 @@ def test_a_large_import_after_a_small_one_checks_managers_through_the_index(tmp_
         # What autovacuum leaves on a table that once held people and was emptied (the
         # test database after a test that committed): no ten-page floor in the estimates.
         cursor.execute(f"ANALYZE {Person._meta.db_table}")
-    first = tmp_path / "first.csv"
-    small = [["E0", "Person 0", "", "Org", "", "", "", ""]]
-    small += [[f"E{n}", f"Person {n}", "", "Org", "E0", "", "", ""] for n in range(1, 12)]
-    first.write_text(_csv(small))
-    assert import_directory(first).ok
+    small = [person("E0", unit="Org"), *(person(f"E{n}", unit="Org", manager_id="E0") for n in range(1, 12))]
+    assert import_directory(write(tmp_path / "first.csv", small)).ok
     # The manager checks run on a table of one page: past the fifth, PostgreSQL keeps one
     # plan for all that follow on this connection.
     connection.check_constraints()
-    rows = [["E0", "Person 0", "", "Org", "", "", "", ""]]
-    rows += [[f"E{n}", f"Person {n}", "", "Org", f"E{(n - 1) // 8}", "", "", ""] for n in range(1, 4000)]
-    large = tmp_path / "large.csv"
-    large.write_text(_csv(rows))
+    rows = [person("E0", unit="Org")]
+    rows += [person(f"E{n}", unit="Org", manager_id=f"E{(n - 1) // 8}") for n in range(1, 4000)]
+    large = write(tmp_path / "large.csv", rows)
     before = _person_scans()
 
     assert import_directory(large).ok
@@ -572,14 +568,6 @@ def test_a_large_import_after_a_small_one_checks_managers_through_the_index(tmp_
 
     # The importer's own reads of the table are a handful; a check kept on the old plan is one a row.
     assert _person_scans() - before < 50, f"{_person_scans() - before} reads of the whole table"
-
-
-def _csv(rows: list[list[str]]) -> str:
-    out = StringIO()
-    writer = csv.writer(out)
-    writer.writerow(COLUMNS)
-    writer.writerows(rows)
-    return out.getvalue()
 
 
 def _person_scans() -> int:

@@ -14,14 +14,13 @@ but their own count.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import zoneinfo
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.conf import settings
 from django.db.models import Case as Choose
@@ -44,7 +43,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ombuds.accounts.roles import Role
 from ombuds.analytics import references
-from ombuds.analytics.suppress import ROOT, TOTAL, Cell, Grid, Memo, State, _canonical, share_totals
+from ombuds.analytics.suppress import ROOT, TOTAL, Cell, Grid, Memo, State
 from ombuds.audit.models import AuditEvent, EventType
 from ombuds.cases.models import (
     Appeal,
@@ -62,6 +61,9 @@ from ombuds.directory.models import Person, PersonStatus, Unit
 from ombuds.linking.models import HeldReport, HoldState
 from ombuds.outcomes.models import Measure, MeasureKind
 from ombuds.watch.models import FlagState, RetaliationFlag
+
+if TYPE_CHECKING:
+    from ombuds.analytics.sheets import Cells as SheetCells
 
 NOW = "now"  # the one "month" of figures that describe the present (overdue cases, measures in force)
 
@@ -611,9 +613,25 @@ def _labels(key: str) -> dict[Hashable, str]:
     return {}
 
 
-def _table(key: str, g: Grid, scope: int, months: list[Hashable]) -> Figure:
+class _Cells(Protocol):
+    def cell(self, unit: int, months: Sequence[Hashable], value: Hashable) -> Cell: ...
+
+
+@dataclass(frozen=True)
+class _Dated:
+    """One dated dimension's cells, read from the months' sheets (ombuds.analytics.sheets)."""
+
+    key: str
+    sheets: SheetCells
+    values: list[Hashable]
+
+    def cell(self, unit: int, months: Sequence[Hashable], value: Hashable) -> Cell:
+        return self.sheets.cell(self.key, unit, months, value)
+
+
+def _table(key: str, g: _Cells, values: Sequence[Hashable], scope: int, months: list[Hashable]) -> Figure:
     labels = _labels(key)
-    rows = [Row(str(value), labels.get(value, str(value)), g.cell(scope, months, value)) for value in g.values]
+    rows = [Row(str(value), labels.get(value, str(value)), g.cell(scope, months, value)) for value in values]
     return Figure(key, str(TITLES[key]), rows, g.cell(scope, months, TOTAL), references.text(key))
 
 
@@ -634,68 +652,63 @@ def build(*, period: Period, scope: int, reduced: bool, units: Units | None = No
     months: list[Hashable] = list(period.months())
     figures: list[Figure] = []
     wanted = [key for key in TITLES if not reduced or key in REDUCED]
-    grids: dict[str, Grid] = {}
-    # The counts of each month, stored and kept current (ombuds.analytics.stored); each
-    # month's suppression is decided once for the counts it has.
-    from ombuds.analytics import stored
+    # The dated figures: each month's cells decided once for every unit and kept
+    # (ombuds.analytics.sheets); only this scope's are read.
+    from ombuds.analytics import sheets
 
-    monthly, digests = stored.counts_and_digests(period, tz)
-    # A month's own counts follow from its stored rows and where each directory unit is
-    # counted: those two name them for its kept suppression, instead of hashing them.
-    placed = hashlib.sha256(_canonical(sorted(units.reporting.items())).encode()).hexdigest()
-    memo = stored.DecisionMemo()
+    dated_cells, dated_values = sheets.cells(period, scope, units, tz)
+    dated = {key: _Dated(key, dated_cells, dated_values[key]) for key in dated_values}
+    grids: dict[str, Grid] = {}
+    memo = stored_memo()
     overdue: list[Overdue] = []  # counted once, when a figure of overdue cases first asks
 
     def grid_of(key: str) -> Grid:
+        """A figure of the present (overdue cases, measures in force, escrow), counted now."""
         if key not in grids:
             source = SOURCES[key]
             own = None
             values = None
-            keys: dict[Hashable, str] = {}
-            if source.moment is not None:
-                own = own_counts(monthly.get(key, {}), units, source.organisation_only)
-                for month, found in digests.items():
-                    if key in found:
-                        keys[month] = _canonical([key, source.organisation_only, placed, found[key]])
-            elif key in ("overdue", "overdue_handler"):
+            if key in ("overdue", "overdue_handler"):
                 if not overdue:
                     overdue.append(Overdue.count())
                 own = own_counts(overdue[0].raw(key), units, source.organisation_only)
                 values = [False] if key == "overdue" else overdue[0].assignees()
-            grids[key] = grid(source, units, period, tz, own, memo, values, keys)
+            grids[key] = grid(source, units, period, tz, own, memo, values)
         return grids[key]
 
-    # The same cases split three ways: one total for all three.
-    share_totals([grid_of(key) for key in SHARED_TOTALS])
     for key in wanted:
         if key == "month":
-            g = grid_of("category")
+            g = dated["category"]
             rows = [Row(str(m), str(m), g.cell(scope, [m], TOTAL)) for m in months]
             figures.append(Figure("month", str(TITLES["month"]), rows, g.cell(scope, months, TOTAL)))
         elif key == "overdue_unit":
-            g = grid_of("overdue")
-            rows = [Row(str(child), units.label(child), g.cell(child, [NOW], TOTAL)) for child in units.children(scope)]
+            now_grid = grid_of("overdue")
+            rows = [
+                Row(str(child), units.label(child), now_grid.cell(child, [NOW], TOTAL))
+                for child in units.children(scope)
+            ]
             note = str(_("Sub-units with fewer employees than the threshold are counted in their parent."))
-            figures.append(Figure(key, str(TITLES[key]), rows, g.cell(scope, [NOW], TOTAL), "", note))
+            figures.append(Figure(key, str(TITLES[key]), rows, now_grid.cell(scope, [NOW], TOTAL), "", note))
         elif key == "overdue_handler":
-            g = grid_of(key)
-            names = _handler_labels(g.values)
-            rows = [Row(str(pk), names[pk], g.cell(scope, [NOW], pk)) for pk in g.values]
-            figures.append(Figure(key, str(TITLES[key]), rows, g.cell(scope, [NOW], TOTAL)))
+            now_grid = grid_of(key)
+            names = _handler_labels(now_grid.values)
+            rows = [Row(str(pk), names[pk], now_grid.cell(scope, [NOW], pk)) for pk in now_grid.values]
+            figures.append(Figure(key, str(TITLES[key]), rows, now_grid.cell(scope, [NOW], TOTAL)))
         elif SOURCES[key].organisation_only and scope != ROOT:
             note = str(_("Counted for the whole organisation only."))
             figures.append(Figure(key, str(TITLES[key]), [], None, references.text(key), note))
         elif SOURCES[key].moment is None:
-            figures.append(_table(key, grid_of(key), scope, [NOW]))
+            now_grid = grid_of(key)
+            figures.append(_table(key, now_grid, now_grid.values, scope, [NOW]))
         else:
-            figures.append(_table(key, grid_of(key), scope, months))
+            figures.append(_table(key, dated[key], dated[key].values, scope, months))
 
     scope_units = None if scope == ROOT else units.within(scope)
     durations = [
         _duration(key, scope_units, period, limit) for key in DURATIONS if not reduced or key in REDUCED_DURATIONS
     ]
     head_count = units.head_count.get(scope, 0)
-    total = grid_of("category").cell(scope, months, TOTAL)
+    total = dated["category"].cell(scope, months, TOTAL)
     rates: dict[str, tuple[float | None, str]] = {}
     per_100 = None
     if total.shown and head_count >= limit:
@@ -703,12 +716,12 @@ def build(*, period: Period, scope: int, reduced: bool, units: Units | None = No
         per_100 = round(total.count / head_count * 100 / years, 2)
     rates["per_100"] = (per_100, references.text("per_100"))
     if not reduced:
-        anonymous = grid_of("anonymous").cell(scope, months, True)
+        anonymous = dated["anonymous"].cell(scope, months, True)
         rates["anonymous_share"] = (
             round(anonymous.count / total.count * 100, 1) if anonymous.shown and total.shown and total.count else None,
             references.text("anonymous_share"),
         )
-        findings = grid_of("finding")
+        findings = dated["finding"]
         found = findings.cell(scope, months, Finding.SUBSTANTIATED)
         decided = findings.cell(scope, months, TOTAL)
         rates["substantiation"] = (
@@ -726,6 +739,12 @@ def build(*, period: Period, scope: int, reduced: bool, units: Units | None = No
         durations=durations,
         rates=rates,
     )
+
+
+def stored_memo() -> Memo:
+    from ombuds.analytics import stored
+
+    return stored.DecisionMemo()
 
 
 def reduced_for(roles: frozenset[Role]) -> bool | None:

@@ -84,6 +84,29 @@ class Decision(models.Model):
         return self.digest
 
 
+class Sheet(models.Model):
+    """One reporting unit's suppressed cells of one month, for every dated dimension (ombuds.analytics.sheets).
+
+    `key` is the SHA-256 of everything the month's cells depend on (its stored counts as
+    Month.digests names them, the reporting units, the threshold, each dimension's
+    values); `cells` is JSON: dimension -> [[value, count, state], ...], only the cells
+    that count something or are hidden (any other is a shown zero). Counts and states
+    only. Every sheet has a row for the whole organisation (unit 0), which says it exists.
+    """
+
+    key = models.CharField(max_length=64)
+    month = models.CharField(max_length=7)
+    unit = models.BigIntegerField()  # a reporting unit; 0: the whole organisation
+    cells = models.TextField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["key", "unit"], name="analytics_sheet_once")]
+        indexes = [models.Index(fields=["month"], name="analytics_sheet_month")]
+
+    def __str__(self) -> str:
+        return f"{self.month} {self.unit}"
+
+
 class ChangedDay(models.Model):
     """A UTC calendar day on which a row the stored totals count was written, not yet taken into account.
 

@@ -157,7 +157,13 @@ def refresh(now: datetime, budget: float = REFRESH_SECONDS) -> int:
     absorb_changes()
     tz = figures.zone()
     current = now.astimezone(tz).strftime("%Y-%m")
-    due = list(Month.objects.filter(Q(stale=True) | ~Q(zone=tz.key)).order_by("-month").values_list("month", flat=True))
+    # Months counted before their digests were kept (analytics 0004) are counted again too,
+    # so that their suppression can be kept by digest (sheets).
+    due = list(
+        Month.objects.filter(Q(stale=True) | ~Q(zone=tz.key) | Q(digests={}))
+        .order_by("-month")
+        .values_list("month", flat=True)
+    )
     if Case.objects.exists() and not Month.objects.filter(month=current).exists():
         due.insert(0, current)
     started = monotonic()
@@ -199,20 +205,20 @@ def counts_and_digests(period: Period, tz: zoneinfo.ZoneInfo) -> tuple[dict[str,
     first) is read wholly before or wholly after, and its digest names the rows read.
     """
     ensure(period, tz)
+    return read_months(period.months())
+
+
+def read_months(months: Sequence[str]) -> tuple[dict[str, Raw], dict[str, dict[str, str]]]:
+    """The stored counts and digests of these months, read together (see counts_and_digests), without counting any."""
     found: dict[str, Raw] = defaultdict(lambda: defaultdict(int))
-    rows = MonthlyCount.objects.filter(month__in=period.months()).values_list(
-        "dimension", "unit", "month", "value", "count"
-    )
+    rows = MonthlyCount.objects.filter(month__in=months).values_list("dimension", "unit", "month", "value", "count")
     # Read through the cursor at once: a row a cell of every unit with cases, too many for
     # the queryset's row by row conversion (the columns need none). The covering index
     # analytics_count_cells answers it without the table.
     sql, params = rows.query.sql_with_params()
     with transaction.atomic():
         digests: dict[str, dict[str, str]] = dict(
-            Month.objects.select_for_update()
-            .filter(month__in=period.months())
-            .order_by("month")
-            .values_list("month", "digests")
+            Month.objects.select_for_update().filter(month__in=months).order_by("month").values_list("month", "digests")
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, params)

@@ -198,6 +198,23 @@ class Grid:
         self.memo.save({digest: _suppressed(states)})
         return states
 
+    def month_cells(self, month: Hashable) -> list[tuple[int, Hashable, int, State]]:
+        """One month's cells that count something or are not shown, as (unit, value, count, state).
+
+        Every other cell of the month is a zero, shown: with these, `cell` can be answered
+        for any unit and value of the month (ombuds.analytics.sheets keeps them).
+        """
+        states = self._states.get(month, {})
+        counts = self._counts
+        found = [(key[0], key[2], counts[key], states.get(key, State.SHOWN)) for key in self._counted[month]]
+        columns = {*self.values, TOTAL}
+        found.extend(
+            (key[0], key[2], 0, state)
+            for key, state in states.items()
+            if state is not State.SHOWN and key not in counts and key[2] in columns
+        )
+        return found
+
     def _restore(self, month: Hashable, suppressed: Iterable[tuple[int, Hashable]]) -> dict[Key, State]:
         """A month's states from its kept decision: small cells follow from the counts, the rest are listed."""
         counts = self._counts

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from ombuds.accounts.sweep import purge_login_records
+from ombuds.analytics import sheets as analytics_sheets
 from ombuds.analytics import stored as analytics_totals
 from ombuds.audit import log, tree_heads, witness
 from ombuds.cases import content
@@ -27,7 +28,8 @@ def run(now: datetime) -> case_sweeps.SweepResult:
     so the ladder's own events come after them; a tree head is signed over them at once,
     so a reporter's proof of filing is ready. Tree heads are signed at least every minute
     while the log grows, and sent to the witnesses on their schedule. Last, the
-    analytics' stale monthly totals are counted again, for a bounded time.
+    analytics' stale monthly totals are counted again, and the last twelve months' suppressed
+    cells decided where missing, each for a bounded time.
     """
     if log.release_pending(now):
         tree_heads.sign_current(now)
@@ -42,6 +44,7 @@ def run(now: datetime) -> case_sweeps.SweepResult:
     policy_actions.queue_due_reminders(now)
     # Last: the deadlines above never wait for the dashboard's counting.
     analytics_totals.refresh(now)
+    analytics_sheets.prepare(now)
     # A write on every pass, so the database files' times never show when a reporter last wrote.
     heartbeat.beat()
     return result

@@ -1,0 +1,214 @@
+"""Each month's suppressed cells, decided once for every unit and kept: a dashboard reads only its own unit's.
+
+A month's dated figures (reports by category, role and anonymity, outcomes, findings,
+escalations, appeals, flags, alerts) depend on nothing but the month's stored counts
+(which Month.digests names), on how the directory places units (which are merged into
+their parents, which have nobody of their own), on the threshold and on the values each
+dimension can take. Hashed together, these are the month's sheet key. For a key not yet
+kept, every dated dimension's grid is decided once for the month (suppress.Grid, with
+share_totals across the tables of received reports), and each reporting unit's cells are
+stored (Sheet: one row per unit that counts something or has a hidden cell, and always
+one for the whole organisation, which says the sheet exists).
+
+A dashboard then reads, for each month of its period, the row of the one unit it shows:
+its work no longer grows with the cases, the units or the months' rows. Over several
+months a cell is the sum of its months, shown only where shown in each month and marked
+small when the sum is below the threshold, exactly as suppress.Grid.cell gives it over
+the whole period's grids (tests/test_analytics_sheets.py compares the two).
+
+A month whose counts, directory placement or threshold changed has a new key: its
+sheet is decided again when first needed, and the sweeper decides the sheets of the
+last twelve months ahead (prepare), so the dashboard that oversight opens finds them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zoneinfo
+from collections.abc import Hashable, Mapping, Sequence
+from datetime import datetime
+from time import monotonic
+
+from django.db import transaction
+
+from ombuds.analytics import figures, stored
+from ombuds.analytics.figures import SOURCES, Period, Units
+from ombuds.analytics.models import Month, Sheet
+from ombuds.analytics.suppress import ROOT, Cell, Grid, State, _canonical, share_totals
+
+# Raised when what a sheet holds, or how its key is made, changes: old sheets are then never read.
+VERSION = 1
+DATED = stored.DATED
+
+# (unit, month) -> dimension -> value -> (count, state)
+Found = dict[tuple[int, str], dict[str, dict[Hashable, tuple[int, State]]]]
+
+
+def shape(units: Units) -> tuple[str, dict[str, list[Hashable]]]:
+    """The text of what every month's sheet depends on besides its counts, and each dated dimension's values."""
+    values = {key: list(SOURCES[key].values()) for key in DATED}
+    text = _canonical(
+        [
+            VERSION,
+            units.threshold,
+            sorted(units.reporting.items()),
+            sorted(units.parents.items()),
+            sorted(units.empty),
+            [[key, values[key]] for key in DATED],
+        ]
+    )
+    return text, values
+
+
+def key_of(shape_text: str, month: str, zone: str, digests: Mapping[str, str] | None) -> str | None:
+    """A month's sheet key; None when the month's counts have no digest for every dimension (not kept)."""
+    if not digests or any(key not in digests for key in DATED):
+        return None
+    return hashlib.sha256(_canonical([shape_text, month, zone, sorted(digests.items())]).encode()).hexdigest()
+
+
+def decide(
+    months: Sequence[str], units: Units, tz: zoneinfo.ZoneInfo, shape_text: str, values: dict[str, list[Hashable]]
+) -> tuple[Found, dict[str, str | None]]:
+    """Decide the months' grids from their stored counts: every unit's cells, and each month's key (None: not kept)."""
+    monthly, digests = stored.read_months(months)
+    placed = hashlib.sha256(_canonical(sorted(units.reporting.items())).encode()).hexdigest()
+    memo = stored.DecisionMemo()
+    grids: dict[str, Grid] = {}
+    for key in DATED:
+        source = SOURCES[key]
+        own = figures.own_counts(monthly.get(key, {}), units, source.organisation_only)
+        month_keys: dict[Hashable, str] = {
+            month: _canonical([key, source.organisation_only, placed, found[key]])
+            for month, found in digests.items()
+            if key in found
+        }
+        grids[key] = Grid(
+            threshold=units.threshold,
+            parents={} if source.organisation_only else units.parents,
+            months=list(months),
+            values=values[key],
+            own=own,
+            empty=frozenset() if source.organisation_only else frozenset(units.empty),
+            memo=memo,
+            month_keys=month_keys,
+        )
+    share_totals([grids[key] for key in figures.SHARED_TOTALS])
+    found: Found = {}
+    for month in months:
+        found[(ROOT, month)] = {}
+        for key, grid in grids.items():
+            for unit, value, count, state in grid.month_cells(month):
+                found.setdefault((unit, month), {}).setdefault(key, {})[value] = (count, state)
+    keys = {month: key_of(shape_text, month, tz.key, digests.get(month)) for month in months}
+    return found, keys
+
+
+def keep(found: Found, keys: Mapping[str, str | None]) -> None:
+    """Store the decided months' sheets under their keys, in place of any other sheet of the same months."""
+    rows: list[Sheet] = []
+    for (unit, month), cells in found.items():
+        key = keys.get(month)
+        if key is None:
+            continue
+        text = json.dumps(
+            {
+                dimension: [[value, n, state.value] for value, (n, state) in by_value.items()]
+                for dimension, by_value in cells.items()
+            },
+            separators=(",", ":"),
+        )
+        rows.append(Sheet(key=key, month=month, unit=unit, cells=text))
+    kept = {month: key for month, key in keys.items() if key is not None}
+    if not kept:
+        return
+    with transaction.atomic():
+        for month, key in kept.items():
+            Sheet.objects.filter(month=month).exclude(key=key).delete()
+        Sheet.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
+
+
+def _read(keys: Mapping[str, str], unit: int) -> Found:
+    """The kept rows of the whole organisation and of `unit` for these months' keys."""
+    month_of = {key: month for month, key in keys.items()}
+    found: Found = {}
+    for key, row_unit, text in Sheet.objects.filter(key__in=list(month_of), unit__in={ROOT, unit}).values_list(
+        "key", "unit", "cells"
+    ):
+        cells = json.loads(text)
+        found[(row_unit, month_of[key])] = {
+            dimension: {value: (n, State(state)) for value, n, state in rows} for dimension, rows in cells.items()
+        }
+    return found
+
+
+class Cells:
+    """The dated figures of one unit over some months, read from their sheets; answers as suppress.Grid.cell."""
+
+    def __init__(self, threshold: int, found: Found) -> None:
+        self.threshold = threshold
+        self.found = found
+
+    def cell(self, dimension: str, unit: int, months: Sequence[Hashable], value: Hashable) -> Cell:
+        count = 0
+        every_month_shown = True
+        for month in months:
+            n, state = self.found.get((unit, str(month)), {}).get(dimension, {}).get(value, (0, State.SHOWN))
+            count += n
+            if state is not State.SHOWN:
+                every_month_shown = False
+        if 0 < count < self.threshold:
+            return Cell(count, State.SMALL)
+        return Cell(count, State.SHOWN if every_month_shown else State.SUPPRESSED)
+
+
+def cells(period: Period, scope: int, units: Units, tz: zoneinfo.ZoneInfo) -> tuple[Cells, dict[str, list[Hashable]]]:
+    """The scope's dated cells over the period (its months' sheets, decided first where missing), and the values."""
+    stored.ensure(period, tz)
+    months = period.months()
+    shape_text, values = shape(units)
+    digests = dict(Month.objects.filter(month__in=months).values_list("month", "digests"))
+    keys = {month: key_of(shape_text, month, tz.key, digests.get(month)) for month in months}
+    found = _read({month: key for month, key in keys.items() if key is not None}, scope)
+    missing = [month for month in months if keys[month] is None or (ROOT, month) not in found]
+    if missing:
+        decided, decided_keys = decide(missing, units, tz, shape_text, values)
+        keep(decided, decided_keys)
+        found.update({place: cells for place, cells in decided.items() if place[0] in (ROOT, scope)})
+    return Cells(units.threshold, found), values
+
+
+# The sweeper decides sheets for at most about this long a pass.
+PREPARE_SECONDS = 20.0
+
+
+def prepare(now: datetime, budget: float = PREPARE_SECONDS) -> int:
+    """The sweeper's part: decide the missing sheets of the last twelve months, newest first, while the budget lasts.
+
+    Only months whose totals are current (stored.refresh counts them first): a stale
+    month would be decided on counts about to change. How many months were decided.
+    """
+    tz = figures.zone()
+    period = Period.last_twelve_months(now.astimezone(tz).date())
+    months = period.months()
+    fresh = dict(Month.objects.filter(month__in=months, zone=tz.key, stale=False).values_list("month", "digests"))
+    if not fresh:
+        return 0
+    units = Units.load(figures.threshold())
+    shape_text, values = shape(units)
+    keys = {month: key_of(shape_text, month, tz.key, digests) for month, digests in fresh.items()}
+    kept = set(
+        Sheet.objects.filter(key__in=[key for key in keys.values() if key], unit=ROOT).values_list("key", flat=True)
+    )
+    started = monotonic()
+    decided = 0
+    for month in sorted(keys, reverse=True):
+        if keys[month] is None or keys[month] in kept:
+            continue
+        found, month_keys = decide([month], units, tz, shape_text, values)
+        keep(found, month_keys)
+        decided += 1
+        if monotonic() - started >= budget:
+            break
+    return decided

@@ -1,0 +1,156 @@
+"""Each month's kept cells (ombuds.analytics.sheets) give exactly the figures of the whole period decided at once."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ombuds.analytics import figures, sheets, stored
+from ombuds.analytics.figures import SOURCES, Period, Units
+from ombuds.analytics.models import Month, MonthlyCount, Sheet
+from ombuds.analytics.suppress import ROOT, TOTAL, Grid, State, share_totals
+from ombuds.cases.models import Case, Category
+from ombuds.core import synthetic
+from ombuds.directory.models import Person, PersonStatus
+
+UNTIL = datetime(2026, 11, 1, tzinfo=UTC)
+PERIOD = Period(date(2026, 6, 1), date(2026, 10, 1))
+
+
+@pytest.fixture(autouse=True)
+def _var_dir(settings: Any, tmp_path: Path) -> None:
+    settings.VAR_DIR = tmp_path
+
+
+def _seed(seed: int) -> None:
+    synthetic.seed(synthetic.Options(cases=300, people=120, seed=seed, until=UNTIL, history_days=170))
+
+
+def _whole_period_grids(units: Units) -> dict[str, Grid]:
+    """The dated grids of the whole period decided at once, with no kept decision: what the dashboard used to do."""
+    tz = figures.zone()
+    monthly = stored.counts(PERIOD, tz)
+    grids = {}
+    for key in stored.DATED:
+        source = SOURCES[key]
+        grids[key] = figures.grid(
+            source, units, PERIOD, tz, figures.own_counts(monthly.get(key, {}), units, source.organisation_only)
+        )
+    share_totals([grids[key] for key in figures.SHARED_TOTALS])
+    return grids
+
+
+def _every_cell_agrees(units: Units) -> int:
+    """Compare every unit's every cell, month by month and over the period; how many cells were hidden."""
+    tz = figures.zone()
+    reference = _whole_period_grids(units)
+    months: list[Hashable] = list(PERIOD.months())
+    spans = [[month] for month in months] + [months, months[1:3]]
+    hidden = 0
+    for scope in [ROOT, *units.parents]:
+        kept, values = sheets.cells(PERIOD, scope, units, tz)
+        for key, grid in reference.items():
+            assert values[key] == grid.values
+            for value in [*grid.values, TOTAL]:
+                for span in spans:
+                    expected = grid.cell(scope, span, value)
+                    assert kept.cell(key, scope, span, value) == expected, (key, scope, span, value)
+                    hidden += expected.state is not State.SHOWN
+    return hidden
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("seed", "limit"), [(3, 5), (8, 3), (21, 7)])
+def test_kept_month_sheets_give_every_cell_the_whole_period_gives(settings: Any, seed: int, limit: int) -> None:
+    settings.OMBUDS_ANALYTICS_THRESHOLD = limit
+    _seed(seed)
+    units = Units.load(limit)
+    assert len(units.parents) >= 3  # sub-units to hide cells across
+    # Decided and kept on the first reading of each scope, read back for the others.
+    hidden = _every_cell_agrees(units)
+    assert hidden > 0  # the comparison met small and suppressed cells, not only shown ones
+    assert Sheet.objects.filter(unit=ROOT).count() == len(PERIOD.months())
+    # Read again from the kept rows alone: the same.
+    before = Sheet.objects.count()
+    assert _every_cell_agrees(units) == hidden
+    assert Sheet.objects.count() == before
+
+
+def _categories(scope: int = ROOT) -> dict[str, int]:
+    board = figures.build(period=PERIOD, scope=scope, reduced=False)
+    return {row.key: row.cell.count for row in board.figure("category").rows}
+
+
+@pytest.mark.django_db
+def test_a_changed_month_gets_a_new_sheet_and_the_others_are_kept() -> None:
+    _seed(5)
+    before = _categories()
+    kept = dict(Sheet.objects.filter(unit=ROOT).values_list("month", "key"))
+    case = Case.objects.filter(received_at__month=8, received_at__year=2026, held_in_escrow=False).first()
+    assert case is not None
+    other = next(category for category in Category.values if category != case.category)
+    Case.objects.filter(pk=case.pk).update(category=other)
+    after = _categories()
+    assert after[case.category] == before[case.category] - 1
+    assert after[other] == before[other] + 1
+    now = dict(Sheet.objects.filter(unit=ROOT).values_list("month", "key"))
+    changed = {month for month in kept if kept[month] != now[month]}
+    assert changed == {"2026-08"}
+    # The sheet of the changed month replaced the old one.
+    assert Sheet.objects.filter(month="2026-08").values("key").distinct().count() == 1
+
+
+@pytest.mark.django_db
+def test_a_directory_change_or_another_threshold_is_decided_again(settings: Any) -> None:
+    _seed(9)
+    units = Units.load(figures.threshold())
+    _every_cell_agrees(units)
+    first = set(Sheet.objects.filter(unit=ROOT).values_list("key", flat=True))
+    # Everyone of the largest sub-unit leaves: it is merged into its parent, and so are its cases.
+    largest = max(units.parents, key=lambda unit: units.head_count[unit])
+    Person.objects.filter(unit_id__in=units.within(largest)).update(status=PersonStatus.LEFT)
+    moved = Units.load(figures.threshold())
+    assert largest not in moved.parents
+    _every_cell_agrees(moved)
+    second = set(Sheet.objects.filter(unit=ROOT).values_list("key", flat=True))
+    assert not first & second
+    settings.OMBUDS_ANALYTICS_THRESHOLD = 3
+    lower = Units.load(3)
+    _every_cell_agrees(lower)
+    assert not second & set(Sheet.objects.filter(unit=ROOT).values_list("key", flat=True))
+
+
+@pytest.mark.django_db
+def test_the_sweeper_decides_the_last_twelve_months_ahead(monkeypatch: pytest.MonkeyPatch) -> None:
+    _seed(13)
+    stored.build_all()
+    now = datetime(2026, 10, 20, tzinfo=UTC)
+    assert sheets.prepare(now) == len(Month.objects.filter(month__gte="2025-11", month__lte="2026-10"))
+    assert sheets.prepare(now) == 0  # nothing left to decide
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the dashboard decided a month the sweeper had decided")
+
+    monkeypatch.setattr(sheets, "decide", refuse)
+    board = figures.build(period=PERIOD, scope=ROOT, reduced=False)
+    assert board.figure("category").total is not None
+
+
+@pytest.mark.django_db
+def test_a_month_without_digests_is_decided_but_not_kept() -> None:
+    _seed(17)
+    _categories()
+    Month.objects.filter(month="2026-09").update(digests={})
+    Sheet.objects.filter(month="2026-09").delete()
+    rows = MonthlyCount.objects.filter(month="2026-09", dimension="category")
+    expected = dict.fromkeys(Category.values, 0)
+    for value, n in rows.values_list("value", "count"):
+        expected[value.strip('"')] += n
+    board = figures.build(period=Period(date(2026, 9, 1), date(2026, 9, 1)), scope=ROOT, reduced=False)
+    shown = {row.key: row.cell.count for row in board.figure("category").rows}
+    assert shown == expected
+    assert not Sheet.objects.filter(month="2026-09").exists()

@@ -654,12 +654,12 @@ def build(*, period: Period, scope: int, reduced: bool, units: Units | None = No
     wanted = [key for key in TITLES if not reduced or key in REDUCED]
     # The dated figures: each month's cells decided once for every unit and kept
     # (ombuds.analytics.sheets); only this scope's are read.
-    from ombuds.analytics import sheets
+    from ombuds.analytics import sheets, stored
 
     dated_cells, dated_values = sheets.cells(period, scope, units, tz)
     dated = {key: _Dated(key, dated_cells, dated_values[key]) for key in dated_values}
     grids: dict[str, Grid] = {}
-    memo = stored_memo()
+    memo = stored.DecisionMemo()
     overdue: list[Overdue] = []  # counted once, when a figure of overdue cases first asks
 
     def grid_of(key: str) -> Grid:
@@ -739,12 +739,6 @@ def build(*, period: Period, scope: int, reduced: bool, units: Units | None = No
         durations=durations,
         rates=rates,
     )
-
-
-def stored_memo() -> Memo:
-    from ombuds.analytics import stored
-
-    return stored.DecisionMemo()
 
 
 def reduced_for(roles: frozenset[Role]) -> bool | None:

@@ -35,7 +35,7 @@ from django.db import transaction
 from ombuds.analytics import figures, stored
 from ombuds.analytics.figures import SOURCES, Period, Units
 from ombuds.analytics.models import Month, Sheet
-from ombuds.analytics.suppress import ROOT, Cell, Grid, State, _canonical, share_totals
+from ombuds.analytics.suppress import ROOT, Cell, Grid, State, _canonical, over_months, share_totals
 
 # Raised when what a sheet holds, or how its key is made, changes: old sheets are then never read.
 VERSION = 1
@@ -151,16 +151,13 @@ class Cells:
         self.found = found
 
     def cell(self, dimension: str, unit: int, months: Sequence[Hashable], value: Hashable) -> Cell:
-        count = 0
-        every_month_shown = True
-        for month in months:
-            n, state = self.found.get((unit, str(month)), {}).get(dimension, {}).get(value, (0, State.SHOWN))
-            count += n
-            if state is not State.SHOWN:
-                every_month_shown = False
-        if 0 < count < self.threshold:
-            return Cell(count, State.SMALL)
-        return Cell(count, State.SHOWN if every_month_shown else State.SUPPRESSED)
+        return over_months(
+            self.threshold,
+            (
+                self.found.get((unit, str(month)), {}).get(dimension, {}).get(value, (0, State.SHOWN))
+                for month in months
+            ),
+        )
 
 
 def cells(period: Period, scope: int, units: Units, tz: zoneinfo.ZoneInfo) -> tuple[Cells, dict[str, list[Hashable]]]:

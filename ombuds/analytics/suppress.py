@@ -293,19 +293,33 @@ class Grid:
 
     def cell(self, unit: int, months: Iterable[Hashable], value: Hashable) -> Cell:
         """The count for a unit (with its sub-units) over some months: shown only if shown in each month."""
-        count = 0
-        every_month_shown = True
-        for month in months:
-            count += self._counts.get((unit, month, value), 0)
-            if self._states.get(month, {}).get((unit, month, value), State.SHOWN) is not State.SHOWN:
-                every_month_shown = False
-        if 0 < count < self.threshold:
-            state = State.SMALL
-        elif every_month_shown:
-            state = State.SHOWN
-        else:
-            state = State.SUPPRESSED
-        return Cell(count, state)
+        return over_months(
+            self.threshold,
+            (
+                (
+                    self._counts.get((unit, month, value), 0),
+                    self._states.get(month, {}).get((unit, month, value), State.SHOWN),
+                )
+                for month in months
+            ),
+        )
+
+
+def over_months(threshold: int, months: Iterable[tuple[int, State]]) -> Cell:
+    """One cell over several months, from each month's count and state.
+
+    The sum is shown only where every month's cell is shown; a sum below the threshold
+    (and above nought) is marked small, whatever the months' states.
+    """
+    count = 0
+    every_month_shown = True
+    for n, state in months:
+        count += n
+        if state is not State.SHOWN:
+            every_month_shown = False
+    if 0 < count < threshold:
+        return Cell(count, State.SMALL)
+    return Cell(count, State.SHOWN if every_month_shown else State.SUPPRESSED)
 
 
 def _in_order(rows: list[tuple[int, Hashable, int]]) -> list[tuple[int, Hashable, int]]:

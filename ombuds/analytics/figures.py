@@ -57,7 +57,8 @@ from ombuds.cases.models import (
     Report,
     ReporterRole,
 )
-from ombuds.directory.models import Person, PersonStatus, Unit
+from ombuds.directory import head_count
+from ombuds.directory.models import Unit
 from ombuds.linking.models import HeldReport, HoldState
 from ombuds.outcomes.models import Measure, MeasureKind
 from ombuds.watch.models import FlagState, RetaliationFlag
@@ -138,11 +139,9 @@ class Units:
     def load(cls, limit: int) -> Units:
         rows = list(Unit.objects.values_list("pk", "path", "parent_id"))
         parent_of = {pk: parent for pk, _path, parent in rows}
-        own: dict[int | None, int] = defaultdict(int)
-        for unit_id, count in (
-            Person.objects.exclude(status=PersonStatus.LEFT).values_list("unit_id").annotate(n=Count("pk"))
-        ):
-            own[unit_id] += count
+        # Kept by the database as people are written (ombuds.directory.head_count): the
+        # directory is not counted again for each page.
+        own = head_count.counts()
         subtree: dict[int, int] = defaultdict(int)
         for pk in parent_of:
             seen: int | None = pk
@@ -169,9 +168,11 @@ class Units:
         units.head_count[ROOT] = sum(own.values())
         for pk in units.parents:
             units.head_count[pk] = subtree[pk]
+        below: dict[int, int] = defaultdict(int)  # each reporting unit's people in the reporting units just under it
+        for child, parent in units.parents.items():
+            below[parent] += units.head_count[child]
         for pk in units.parents:
-            below = sum(units.head_count[child] for child, parent in units.parents.items() if parent == pk)
-            if units.head_count[pk] == below:
+            if units.head_count[pk] == below[pk]:
                 units.empty.add(pk)
         return units
 

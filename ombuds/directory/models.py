@@ -50,6 +50,21 @@ class Person(models.Model):
         return f"{self.name} ({self.employee_id})"
 
 
+class HeadCount(models.Model):
+    """How many people a unit has (everyone not marked "left"), kept by the database's own triggers.
+
+    Written only by the triggers of ombuds.directory.head_count, never by Python; `unit`
+    is the unit's id, or head_count.NO_UNIT for the people placed in none. A unit whose
+    people all went away keeps a row of nought.
+    """
+
+    unit = models.BigIntegerField(unique=True)
+    people = models.IntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.unit}: {self.people}"
+
+
 class UploadState(models.TextChoices):
     CHECKED = "checked", _("Checked, waiting to be imported")
     REFUSED = "refused", _("Has errors; nothing was imported")

@@ -16,6 +16,7 @@ from django.db import connection
 from ombuds.analytics.migrations import _change_triggers
 from ombuds.audit import checks
 from ombuds.cases import ladder_due
+from ombuds.directory import head_count
 
 BIND_TIMEOUT_S = 60.0
 # How long the children have, together, to finish what they are doing after Ctrl-C or
@@ -79,6 +80,13 @@ class Command(BaseCommand):
                 "the cases lack the triggers that keep their escalation moments from being late "
                 f"({', '.join(sorted(unguarded))}); "
                 "run `ombuds migrate cases 0014 && ombuds migrate cases` and start again"
+            )
+        uncounted = head_count.missing(connection)
+        if uncounted:
+            raise CommandError(
+                "the directory lacks the triggers that keep each unit's head count "
+                f"({', '.join(sorted(uncounted))}); "
+                "run `ombuds migrate directory 0002 && ombuds migrate directory` and start again"
             )
         python = sys.executable
         commands = [

@@ -1,0 +1,130 @@
+"""How many people each unit has, kept by the database as people are written.
+
+The dashboard's figures per 100 employees, and the rule that merges a unit with fewer
+people than the threshold into its parent (ombuds.analytics.figures.Units), need every
+unit's head count: everyone not marked as having left, by the unit they are placed in.
+Counting the directory each time grows with it (a fifth of a second for 200,000 people),
+so the database keeps the counts itself (HeadCount): triggers on the directory's people
+add one to a unit when someone joins it or stops being "left", and take one away when
+someone leaves it, is marked "left" or is deleted. Every writer is seen (a form, an
+import's bulk statements, a queryset update, raw SQL), the counts are written in the
+same transaction as the change, and a rolled-back change takes its counts with it.
+
+SQLite drops a table's triggers when a migration rebuilds the table: a migration that
+alters directory_person calls `add` again, which also counts everyone afresh, and
+`ombuds serve` refuses to start without them (`missing`).
+"""
+
+from __future__ import annotations
+
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+
+from ombuds.lib import triggers
+
+# HeadCount.unit for the people placed in no unit: no unit has the id 0.
+NO_UNIT = 0
+
+TRIGGERS = ("directory_head_count_inserted", "directory_head_count_updated", "directory_head_count_deleted")
+
+# Frozen here as the migration that makes them: PersonStatus.LEFT.
+_LEFT = "left"
+
+
+def _counted(alias: str) -> str:
+    return f"{alias}.status <> '{_LEFT}'"
+
+
+def _unit(alias: str) -> str:
+    return f"COALESCE({alias}.unit_id, {NO_UNIT})"
+
+
+def _sqlite(alias: str, n: int) -> str:
+    """SQL (in a trigger's body) that adds n to the alias's unit when the alias is counted.
+
+    The SELECT has a WHERE clause, as SQLite's upsert after a SELECT needs.
+    """
+    return (
+        f"INSERT INTO directory_headcount (unit, people) SELECT {_unit(alias)}, {n} WHERE {_counted(alias)}"
+        " ON CONFLICT (unit) DO UPDATE SET people = people + excluded.people;"
+    )
+
+
+_MOVED = "OLD.unit_id IS NOT NEW.unit_id OR OLD.status IS NOT NEW.status"
+
+SQLITE_ADD = [
+    "CREATE TRIGGER directory_head_count_inserted AFTER INSERT ON directory_person FOR EACH ROW"
+    f" BEGIN {_sqlite('NEW', 1)} END",
+    f"CREATE TRIGGER directory_head_count_updated AFTER UPDATE ON directory_person FOR EACH ROW WHEN {_MOVED}"
+    f" BEGIN {_sqlite('OLD', -1)} {_sqlite('NEW', 1)} END",
+    "CREATE TRIGGER directory_head_count_deleted AFTER DELETE ON directory_person FOR EACH ROW"
+    f" BEGIN {_sqlite('OLD', -1)} END",
+]
+SQLITE_REMOVE = [f"DROP TRIGGER IF EXISTS {name}" for name in TRIGGERS]
+
+POSTGRES_ADD = [
+    f"""CREATE OR REPLACE FUNCTION directory_head_count_changed() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') AND {_counted("OLD")} THEN
+        INSERT INTO directory_headcount (unit, people) VALUES ({_unit("OLD")}, -1)
+        ON CONFLICT (unit) DO UPDATE SET people = directory_headcount.people - 1;
+    END IF;
+    IF TG_OP IN ('UPDATE', 'INSERT') AND {_counted("NEW")} THEN
+        INSERT INTO directory_headcount (unit, people) VALUES ({_unit("NEW")}, 1)
+        ON CONFLICT (unit) DO UPDATE SET people = directory_headcount.people + 1;
+    END IF;
+    RETURN NULL;
+END
+$$""",  # noqa: S608 - fixed SQL, nothing from outside
+    "CREATE TRIGGER directory_head_count_inserted AFTER INSERT ON directory_person FOR EACH ROW"
+    " EXECUTE FUNCTION directory_head_count_changed()",
+    "CREATE TRIGGER directory_head_count_updated AFTER UPDATE ON directory_person FOR EACH ROW"
+    " WHEN (OLD.unit_id IS DISTINCT FROM NEW.unit_id OR OLD.status IS DISTINCT FROM NEW.status)"
+    " EXECUTE FUNCTION directory_head_count_changed()",
+    "CREATE TRIGGER directory_head_count_deleted AFTER DELETE ON directory_person FOR EACH ROW"
+    " EXECUTE FUNCTION directory_head_count_changed()",
+]
+POSTGRES_REMOVE = [f"DROP TRIGGER IF EXISTS {name} ON directory_person" for name in TRIGGERS] + [
+    "DROP FUNCTION IF EXISTS directory_head_count_changed()"
+]
+
+# Everyone counted afresh, as the triggers would have counted them.
+RECOUNT = [
+    "DELETE FROM directory_headcount",
+    f"INSERT INTO directory_headcount (unit, people) SELECT {_unit('p')}, COUNT(*)"  # noqa: S608 - fixed SQL
+    f" FROM directory_person p WHERE {_counted('p')} GROUP BY {_unit('p')}",
+]
+
+
+def statements(vendor: str, *, adding: bool) -> list[str]:
+    if vendor == "postgresql":
+        return POSTGRES_ADD if adding else POSTGRES_REMOVE
+    return SQLITE_ADD if adding else SQLITE_REMOVE
+
+
+def add(schema_editor: BaseDatabaseSchemaEditor) -> None:
+    """Make the triggers (again) and count everyone afresh, in the migration's transaction."""
+    remove(schema_editor)
+    for statement in statements(schema_editor.connection.vendor, adding=True) + RECOUNT:
+        schema_editor.execute(statement)
+
+
+def remove(schema_editor: BaseDatabaseSchemaEditor) -> None:
+    for statement in statements(schema_editor.connection.vendor, adding=False):
+        schema_editor.execute(statement)
+
+
+def missing(connection: BaseDatabaseWrapper) -> set[str]:
+    """The triggers the database lacks; without them the head counts would drift from the directory."""
+    return set(TRIGGERS) - {name for table, name in triggers.present(connection) if table == "directory_person"}
+
+
+def counts() -> dict[int | None, int]:
+    """The people of each unit (None: placed in no unit), everyone but those who left; units with nobody left out."""
+    from ombuds.directory.models import HeadCount
+
+    return {
+        (None if unit == NO_UNIT else unit): people
+        for unit, people in HeadCount.objects.exclude(people=0).values_list("unit", "people")
+    }

@@ -381,17 +381,19 @@ def _assignees() -> list[Hashable]:
 class Overdue:
     """The cases overdue now, counted once by (directory unit, handler), for both figures of overdue cases.
 
-    One grouped query read from the covering partial index cases_case_overdue_idx, never
-    the table: the same counts as raw_counts gives for SOURCES "overdue" and
-    "overdue_handler", and the handlers of _assignees.
+    Read from the counts the database keeps up to a boundary an hour or less ago, and
+    the cases that fell due since, counted live (ombuds.analytics.overdue): the same
+    counts as raw_counts gives for SOURCES "overdue" and "overdue_handler", and the
+    handlers of _assignees.
     """
 
     rows: list[tuple[int | None, int | None, int]]
 
     @classmethod
     def count(cls) -> Overdue:
-        found = _overdue().order_by().values_list("reporting_unit", "assignee").annotate(_n=Count("*"))
-        return cls([(unit, who, n) for unit, who, n in found])
+        from ombuds.analytics import overdue
+
+        return cls(overdue.count(timezone.now()))
 
     def raw(self, key: str) -> Raw:
         raw: Raw = defaultdict(int)

@@ -127,3 +127,30 @@ class ChangedDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day:%Y-%m-%d}"
+
+
+class OverdueCount(models.Model):
+    """The open cases not held in escrow whose deadline is before the boundary, by unit and handler.
+
+    Written only by the database's triggers and the sweeper's fold (ombuds.analytics.overdue),
+    never by a request. `unit` and `assignee` are ids, overdue.NOBODY for none.
+    """
+
+    unit = models.BigIntegerField()
+    assignee = models.BigIntegerField()
+    cases = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["unit", "assignee"], name="analytics_overdue_once")]
+
+    def __str__(self) -> str:
+        return f"{self.unit}/{self.assignee}: {self.cases}"
+
+
+class OverdueBoundary(models.Model):
+    """The one row (id 1): OverdueCount counts the cases whose deadline is before this moment."""
+
+    boundary_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.boundary_at:%Y-%m-%d %H:%M}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from ombuds.accounts.sweep import purge_login_records
+from ombuds.analytics import overdue as analytics_overdue
 from ombuds.analytics import sheets as analytics_sheets
 from ombuds.analytics import stored as analytics_totals
 from ombuds.audit import log, tree_heads, witness
@@ -28,7 +29,8 @@ def run(now: datetime) -> case_sweeps.SweepResult:
     so the ladder's own events come after them; a tree head is signed over them at once,
     so a reporter's proof of filing is ready. Tree heads are signed at least every minute
     while the log grows, and sent to the witnesses on their schedule. Last, the
-    analytics' stale monthly totals are counted again, and the last twelve months' suppressed
+    cases that fell due in the hours since the last pass are added to the kept overdue
+    counts, the analytics' stale monthly totals are counted again, and the last twelve months' suppressed
     cells decided where missing, each for a bounded time.
     """
     if log.release_pending(now):
@@ -43,6 +45,7 @@ def run(now: datetime) -> case_sweeps.SweepResult:
     witness.send_if_due(now)
     policy_actions.queue_due_reminders(now)
     # Last: the deadlines above never wait for the dashboard's counting.
+    analytics_overdue.fold(now)
     analytics_totals.refresh(now)
     analytics_sheets.prepare(now)
     # A write on every pass, so the database files' times never show when a reporter last wrote.

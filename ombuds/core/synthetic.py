@@ -49,9 +49,10 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.utils import timezone
 from nacl import _sodium  # libsodium's own binding, without PyNaCl's checks per call
 
-from ombuds.analytics import stored
+from ombuds.analytics import overdue, stored
 from ombuds.analytics.migrations import _change_triggers
 from ombuds.analytics.models import Month
 from ombuds.audit.models import AuditEvent, AuditHead, AuditNode, EventType
@@ -1484,6 +1485,9 @@ def _load(world: World, workers: int, progress: Progress | None, timings: dict[s
         # written beside it; the insert trigger would only put a conservative one in its place.
         for statement in ladder_due.statements(connection.vendor, adding=False):
             loader.execute(statement)
+        # The overdue counts are counted afresh after the load (overdue.recount, below).
+        for statement in overdue.statements(connection.vendor, adding=False):
+            loader.execute(statement)
         loader.start_grants()
         done = 0
         made = chunks(world, workers)
@@ -1524,6 +1528,10 @@ def _load(world: World, workers: int, progress: Progress | None, timings: dict[s
             loader.execute(statement)
         for statement in ladder_due.statements(connection.vendor, adding=True):
             loader.execute(statement)
+        for statement in overdue.statements(connection.vendor, adding=True):
+            loader.execute(statement)
+        with connection.cursor() as cursor:
+            overdue.recount(cursor.execute, overdue.hour_of(timezone.now()))
         Month.objects.update(stale=True)  # whatever was stored before no longer counts these rows
         timings["building indexes"] += clock() - mark
         AuditHead.objects.filter(pk=1).update(size=tree.size, frontier=b"".join(tree.subtree_roots))

@@ -13,6 +13,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
+from ombuds.analytics import overdue
 from ombuds.analytics.migrations import _change_triggers
 from ombuds.audit import checks
 from ombuds.cases import ladder_due
@@ -80,6 +81,13 @@ class Command(BaseCommand):
                 "the cases lack the triggers that keep their escalation moments from being late "
                 f"({', '.join(sorted(unguarded))}); "
                 "run `ombuds migrate cases 0014 && ombuds migrate cases` and start again"
+            )
+        late = overdue.missing(connection)
+        if late:
+            raise CommandError(
+                "the cases lack the triggers that keep the dashboard's overdue counts "
+                f"({', '.join(sorted(late))}); "
+                "run `ombuds migrate analytics 0005 && ombuds migrate analytics` and start again"
             )
         uncounted = head_count.missing(connection)
         if uncounted:

@@ -1,0 +1,231 @@
+"""The cases overdue now, by unit and handler, kept by the database up to a boundary and counted live after it.
+
+A case is overdue when it is open, not held in escrow, and its next deadline has passed.
+Counting them on every dashboard reads every overdue case (67,000 at a million cases),
+and the set changes with time alone, without any write. So the count is split at a
+boundary moment B (OverdueBoundary, a whole UTC hour in the past):
+
+- the open cases not held in escrow whose deadline is before B, counted by (unit,
+  handler) in OverdueCount. Time passing adds nothing to this set; only writes do, and
+  triggers on the cases keep the counts as every writer changes a case's status,
+  escrow, deadline, unit or handler (a form, a queryset update, raw SQL), in the same
+  transaction;
+- the cases whose deadline is between B and now, counted live through the partial
+  index of the open cases (cases_case_overdue_idx): at most about an hour's deadlines.
+
+The sweeper moves B forward to the start of the current hour (`fold`): it adds the
+cases whose deadlines fell between the old and the new boundary to the counts. It holds
+the cases' writers off meanwhile (SQLite's writers take turns; on PostgreSQL a SHARE lock
+on cases_case, waiting at most a few seconds, else the fold is left for the next pass),
+so that no write can be judged by its trigger against the old boundary and missed by
+the fold. `count` reads both parts in one statement, so in one snapshot of the database.
+When "now" is before B (a clock set back), the cases between now and B are taken away
+from the counts instead.
+
+SQLite drops a table's triggers when a migration rebuilds it: a migration that alters
+cases_case calls `add` again (which also counts afresh); `ombuds serve` refuses to start
+without them; seed-synthetic lifts them for its bulk load and calls `add` after it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import DatabaseError, connection, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.utils import timezone
+
+from ombuds.lib import triggers
+
+NOBODY = 0  # OverdueCount.unit or .assignee for a case with none
+
+TRIGGERS = ("analytics_overdue_inserted", "analytics_overdue_updated", "analytics_overdue_deleted")
+
+_BOUNDARY = "(SELECT boundary_at FROM analytics_overdueboundary WHERE id = 1)"
+# Frozen here as the migration that makes them: Status.CLOSED.
+_CLOSED = "closed"
+WATCHED = ("status", "held_in_escrow", "next_deadline_at", "reporting_unit_id", "assignee_id")
+
+
+def _counted(alias: str) -> str:
+    """SQL: the case (as OLD or NEW) is counted in OverdueCount; NULL (not counted) without a deadline."""
+    return f"{alias}.status <> '{_CLOSED}' AND NOT {alias}.held_in_escrow AND {alias}.next_deadline_at < {_BOUNDARY}"
+
+
+def _key(alias: str) -> str:
+    return f"COALESCE({alias}.reporting_unit_id, {NOBODY}), COALESCE({alias}.assignee_id, {NOBODY})"
+
+
+def _sqlite(alias: str, n: int) -> str:
+    """SQL (in a trigger's body) that adds n to the case's (unit, handler) when it is counted."""
+    return (
+        f"INSERT INTO analytics_overduecount (unit, assignee, cases) SELECT {_key(alias)}, {n} WHERE {_counted(alias)}"
+        " ON CONFLICT (unit, assignee) DO UPDATE SET cases = cases + excluded.cases;"
+    )
+
+
+_SQLITE_CHANGED = " OR ".join(f"OLD.{column} IS NOT NEW.{column}" for column in WATCHED)
+_POSTGRES_CHANGED = (
+    f"ROW({', '.join(f'OLD.{c}' for c in WATCHED)}) IS DISTINCT FROM ROW({', '.join(f'NEW.{c}' for c in WATCHED)})"
+)
+
+SQLITE_ADD = [
+    f"CREATE TRIGGER analytics_overdue_inserted AFTER INSERT ON cases_case FOR EACH ROW BEGIN {_sqlite('NEW', 1)} END",
+    f"CREATE TRIGGER analytics_overdue_updated AFTER UPDATE ON cases_case FOR EACH ROW WHEN {_SQLITE_CHANGED}"
+    f" BEGIN {_sqlite('OLD', -1)} {_sqlite('NEW', 1)} END",
+    f"CREATE TRIGGER analytics_overdue_deleted AFTER DELETE ON cases_case FOR EACH ROW BEGIN {_sqlite('OLD', -1)} END",
+]
+SQLITE_REMOVE = [f"DROP TRIGGER IF EXISTS {name}" for name in TRIGGERS]
+
+POSTGRES_ADD = [
+    f"""CREATE OR REPLACE FUNCTION analytics_overdue_changed() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') AND {_counted("OLD")} THEN
+        INSERT INTO analytics_overduecount (unit, assignee, cases) VALUES ({_key("OLD")}, -1)
+        ON CONFLICT (unit, assignee) DO UPDATE SET cases = analytics_overduecount.cases - 1;
+    END IF;
+    IF TG_OP IN ('UPDATE', 'INSERT') AND {_counted("NEW")} THEN
+        INSERT INTO analytics_overduecount (unit, assignee, cases) VALUES ({_key("NEW")}, 1)
+        ON CONFLICT (unit, assignee) DO UPDATE SET cases = analytics_overduecount.cases + 1;
+    END IF;
+    RETURN NULL;
+END
+$$""",  # noqa: S608 - fixed SQL, nothing from outside
+    "CREATE TRIGGER analytics_overdue_inserted AFTER INSERT ON cases_case FOR EACH ROW"
+    " EXECUTE FUNCTION analytics_overdue_changed()",
+    f"CREATE TRIGGER analytics_overdue_updated AFTER UPDATE ON cases_case FOR EACH ROW WHEN ({_POSTGRES_CHANGED})"
+    " EXECUTE FUNCTION analytics_overdue_changed()",
+    "CREATE TRIGGER analytics_overdue_deleted AFTER DELETE ON cases_case FOR EACH ROW"
+    " EXECUTE FUNCTION analytics_overdue_changed()",
+]
+POSTGRES_REMOVE = [f"DROP TRIGGER IF EXISTS {name} ON cases_case" for name in TRIGGERS] + [
+    "DROP FUNCTION IF EXISTS analytics_overdue_changed()"
+]
+
+
+def _between(start: str, end: str) -> str:
+    """SQL: the open cases not held in escrow with a deadline in [start, end), by (unit, handler).
+
+    The condition is that of the partial index cases_case_overdue_idx, term for term, so
+    that only the index is read, and only the range between the two moments.
+    """
+    return (
+        f"SELECT COALESCE(reporting_unit_id, {NOBODY}) AS unit, COALESCE(assignee_id, {NOBODY}) AS assignee,"  # noqa: S608 - fixed SQL
+        " COUNT(*) AS cases FROM cases_case" + f" WHERE held_in_escrow = %s AND NOT (status = '{_CLOSED}')"
+        f" AND next_deadline_at >= {start} AND next_deadline_at < {end}"
+        f" GROUP BY COALESCE(reporting_unit_id, {NOBODY}), COALESCE(assignee_id, {NOBODY})"
+    )
+
+
+def _moment(value: datetime) -> Any:
+    """A moment as the database stores it (naive UTC text on SQLite), so that comparisons with stored ones hold."""
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def statements(vendor: str, *, adding: bool) -> list[str]:
+    if vendor == "postgresql":
+        return POSTGRES_ADD if adding else POSTGRES_REMOVE
+    return SQLITE_ADD if adding else SQLITE_REMOVE
+
+
+def hour_of(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def recount(run: Callable[..., Any], boundary: datetime) -> None:
+    """Count afresh every case overdue before `boundary`, and make it the boundary (the triggers in place).
+
+    `run` is a schema editor's execute or a cursor's.
+    """
+    run("DELETE FROM analytics_overduecount")
+    run(
+        "INSERT INTO analytics_overduecount (unit, assignee, cases) " + _between("%s", "%s"),
+        [False, _moment(datetime(1, 1, 1, tzinfo=UTC)), _moment(boundary)],
+    )
+    run("DELETE FROM analytics_overdueboundary")
+    run("INSERT INTO analytics_overdueboundary (id, boundary_at) VALUES (1, %s)", [_moment(boundary)])
+
+
+def add(schema_editor: BaseDatabaseSchemaEditor) -> None:
+    """Make the triggers (again) and count every case afresh up to the start of this hour."""
+    remove(schema_editor)
+    for statement in statements(schema_editor.connection.vendor, adding=True):
+        schema_editor.execute(statement)
+    recount(schema_editor.execute, hour_of(timezone.now()))
+
+
+def remove(schema_editor: BaseDatabaseSchemaEditor) -> None:
+    for statement in statements(schema_editor.connection.vendor, adding=False):
+        schema_editor.execute(statement)
+
+
+def missing(connection: BaseDatabaseWrapper) -> set[str]:
+    """The triggers the database lacks; without them the dashboard's overdue counts would drift."""
+    return set(TRIGGERS) - {name for table, name in triggers.present(connection) if table == "cases_case"}
+
+
+def count(now: datetime | None = None) -> list[tuple[int | None, int | None, int]]:
+    """The cases overdue at `now` (by default now): (directory unit, handler, count), None for none.
+
+    The kept counts before the boundary, and the cases between the boundary and now
+    added (or, with now before the boundary, taken away), in one statement.
+    """
+    now = now or timezone.now()
+    sql = (
+        "SELECT unit, assignee, SUM(cases) FROM ("  # noqa: S608 - fixed SQL
+        " SELECT unit, assignee, cases FROM analytics_overduecount WHERE cases <> 0"
+        f" UNION ALL SELECT unit, assignee, cases FROM ({_between(_BOUNDARY, '%s')}) AS ahead"
+        f" UNION ALL SELECT unit, assignee, -cases FROM ({_between('%s', _BOUNDARY)}) AS behind"
+        ") AS parts GROUP BY unit, assignee"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [False, _moment(now), False, _moment(now)])
+        rows = cursor.fetchall()
+    return [(None if unit == NOBODY else unit, None if who == NOBODY else who, int(n)) for unit, who, n in rows if n]
+
+
+# On PostgreSQL the fold waits at most this long for the cases' writers, then gives up until the next pass.
+LOCK_WAIT = "2s"
+
+
+def fold(now: datetime) -> bool:
+    """The sweeper's part: move the boundary to the start of this hour, adding the cases that fell due meanwhile.
+
+    True when the boundary moved.
+    """
+    boundary = hour_of(now)
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_WAIT}'")
+                cursor.execute("LOCK TABLE cases_case IN SHARE MODE")
+            cursor.execute("SELECT boundary_at FROM analytics_overdueboundary WHERE id = 1")
+            found = cursor.fetchone()
+            if found is None:
+                recount(cursor.execute, boundary)
+                return True
+            before = found[0]
+            if isinstance(before, str):  # SQLite, read by a plain cursor
+                before = datetime.fromisoformat(before)
+            if before.tzinfo is None:
+                before = before.replace(tzinfo=UTC)
+            if boundary <= before:
+                return False
+            cursor.execute(
+                "INSERT INTO analytics_overduecount (unit, assignee, cases) "
+                + _between("%s", "%s")
+                + " ON CONFLICT (unit, assignee)"
+                " DO UPDATE SET cases = analytics_overduecount.cases + excluded.cases",
+                [False, _moment(before), _moment(boundary)],
+            )
+            cursor.execute("UPDATE analytics_overdueboundary SET boundary_at = %s WHERE id = 1", [_moment(boundary)])
+            cursor.execute("DELETE FROM analytics_overduecount WHERE cases = 0")
+        return True
+    except DatabaseError:
+        if connection.vendor != "postgresql":
+            raise
+        return False  # the cases' writers held the table longer than LOCK_WAIT: the next pass folds

@@ -8,6 +8,8 @@ learns that a case exists by being refused.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Q, QuerySet
@@ -35,7 +37,7 @@ def visible_cases(user: User | AnonymousUser) -> QuerySet[Case]:
         return Case.objects.none()
     combined = Q()
     for part in reach:
-        combined |= part
+        combined |= part.walk & part.rest
     return _without_conflicts(Case.objects.filter(combined), user)
 
 
@@ -53,12 +55,37 @@ def visible_among(user: User | AnonymousUser, case_ids: Iterable[int]) -> set[in
     return set(visible_cases(user).filter(pk__in=wanted).values_list("pk", flat=True))
 
 
-def visible_case_parts(user: User | AnonymousUser) -> list[QuerySet[Case]]:
-    """The cases of visible_cases, as querysets that never share a case and together hold exactly those.
+@dataclass(frozen=True)
+class CasePart:
+    """One part of the cases a person may see (visible_case_parts).
+
+    `cases` are exactly the part's cases. `walk` is a plain condition on the case row
+    that every case of the part meets (assigned to her; unassigned; every case), one an
+    index serves in deadline order: a list can walk the cases meeting it in that order
+    and keep those of the part, stopping after a page, whatever the database expects of
+    the part's other conditions. Of the cases meeting `walk`, those in `checked` are the
+    part's: the other conditions only, so that the database finds the cases it is asked
+    about by their ids. `fixed` names the columns `walk` holds to one value (the
+    assignee): ordering by them first changes nothing, and tells the database that the
+    index's own order (assignee, deadline, id) is the order asked for, which it does not
+    infer from `assignee IS NULL`.
+    """
+
+    walk: Q
+    checked: QuerySet[Case]
+    fixed: tuple[str, ...] = ()
+
+    @property
+    def cases(self) -> QuerySet[Case]:
+        return self.checked.filter(self.walk)
+
+
+def visible_case_parts(user: User | AnonymousUser) -> list[CasePart]:
+    """The cases of visible_cases, as parts that never share a case and together hold exactly those.
 
     Each part is one simple condition (assigned to her; unassigned in her pools; ...), so
-    the database can walk an index in a part's order and stop after a page, where the
-    `OR` of them all makes it collect and sort every match first (the inbox).
+    the inbox can walk an index in a part's order and stop after a page, where the `OR`
+    of them all makes the database collect and sort every match first.
     """
     reach = _reach(user)
     if reach is None or not isinstance(user, User):
@@ -67,18 +94,27 @@ def visible_case_parts(user: User | AnonymousUser) -> list[QuerySet[Case]]:
     earlier = Q()
     for part in reach:
         # Each part leaves out what an earlier one holds, so no case is in two.
-        parts.append(_without_conflicts(Case.objects.filter(part & ~earlier if earlier else part), user))
-        earlier |= part
+        rest = part.rest & ~earlier if earlier else part.rest
+        checked = _without_conflicts(Case.objects.filter(rest), user)
+        parts.append(CasePart(walk=part.walk, checked=checked, fixed=part.fixed))
+        earlier |= part.walk & part.rest
     return parts
 
 
-def _reach(user: User | AnonymousUser) -> list[Q] | None:
+class _Part(NamedTuple):
+    # The cases a role reaches: those meeting both conditions (CasePart).
+    walk: Q
+    rest: Q
+    fixed: tuple[str, ...] = ()
+
+
+def _reach(user: User | AnonymousUser) -> list[_Part] | None:
     """The conditions (joined by OR) for the cases this person's roles reach; None for nothing at all."""
     roles = roles_of(user)
     if not isinstance(user, User) or not mfa.factor_in_place(user):
         return None
     if roles & SEES_ALL_CASES:
-        return [Q()]
+        return [_Part(walk=Q(), rest=Q())]
     if not roles & {Role.HANDLER, Role.INVESTIGATOR}:
         return None
     reach = []
@@ -86,9 +122,14 @@ def _reach(user: User | AnonymousUser) -> list[Q] | None:
         pooled = PoolMembership.objects.values("category")
         mine = PoolMembership.objects.filter(user=user).values("category")
         in_my_pool = Q(category__in=mine) | ~Q(category__in=pooled)
-        reach += [Q(assignee=user), Q(assignee__isnull=True) & in_my_pool]
+        reach += [
+            _Part(walk=Q(assignee=user), rest=Q(), fixed=("assignee_id",)),
+            _Part(walk=Q(assignee__isnull=True), rest=in_my_pool, fixed=("assignee_id",)),
+        ]
     if Role.INVESTIGATOR in roles:
-        reach.append(Q(pk__in=Investigator.objects.filter(user=user, released_at__isnull=True).values("case_id")))
+        # The few cases she is named to: walked as they are.
+        named = Q(pk__in=Investigator.objects.filter(user=user, released_at__isnull=True).values("case_id"))
+        reach.append(_Part(walk=named, rest=Q()))
     return reach
 
 

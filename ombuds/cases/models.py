@@ -208,7 +208,11 @@ class Case(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["status", "ack_due_at"]),
-            models.Index(fields=["assignee", "next_deadline_at"]),
+            # The inbox walks a handler's cases, and the unassigned ones, in its order
+            # (deadline, then id) through the first, and everyone's through the second, and
+            # stops after a page (selectors.inbox_page).
+            models.Index(fields=["assignee", "next_deadline_at", "id"], name="cases_case_inbox_idx"),
+            models.Index(fields=["next_deadline_at", "id"], name="cases_case_deadline_idx"),
             # The analytics' grouped queries read a period of cases by these moments (docs/analytics.md).
             models.Index(fields=["received_at"], name="cases_case_received_at_idx"),
             models.Index(fields=["closed_at"], name="cases_case_closed_at_idx"),

@@ -7,14 +7,18 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import User
-from django.db.models import F, QuerySet
+from django.db import connection
+from django.db.models import F, Q, QuerySet
 
 from ombuds.cases.models import Case, Organisation, Report
 from ombuds.lib import receipts
 from ombuds.lib.paging import PageLinks
+
+if TYPE_CHECKING:
+    from ombuds.cases.access import CasePart
 
 # The primary key of the one organisation row, created by migration cases.0002.
 ORGANISATION = 1
@@ -108,17 +112,112 @@ class InboxPage(PageLinks):
         return len(self.cases)
 
 
-def _deadline_order(case: Case) -> tuple[datetime, int]:
-    assert case.next_deadline_at is not None
-    return case.next_deadline_at, case.pk
+# Where a part's walk stands: cases with a deadline by (deadline, id), then those without by id.
+_Key = tuple[bool, datetime | None, int]
+
+# A walk's chunks read at least the first and at most the second of these many cases.
+_FIRST_CHUNK = 64
+_LARGEST_CHUNK = 1024
+
+# The inbox's filters on the columns of the index a walk reads (assignee, deadline, id),
+# and what they are relative to.
+_WALKED_FILTERS = {"user", "now", "overdue", "due_within", "mine", "unassigned"}
 
 
-def _id_order(case: Case) -> int:
-    return case.pk
+def _key(deadline: datetime | None, pk: int) -> _Key:
+    return deadline is None, deadline, pk
+
+
+class _Walk:
+    """One part of the inbox, read in inbox order, in chunks, only as far as asked.
+
+    A chunk is the next ids meeting the part's walk condition after the last one read,
+    in (deadline, id) order: a query of a plain condition on the columns of the index on
+    assignee, deadline and id (or the one on deadline and id) with a limit, which the
+    database answers from that index, in its order, stopping at the limit. The part's own
+    conditions (pools, conflicts, deleted content) and the inbox's other filters are then
+    checked for those ids only. So what the inbox reads grows with the page, not with the
+    history, whatever the database expects of those conditions: when it expected a
+    handful of matches it collected and sorted every one (docs/performance.md). A chunk
+    that finds few of the part's cases is followed by a larger one.
+    """
+
+    def __init__(self, part: CasePart, filters: dict[str, Any]) -> None:
+        walked = {name: value for name, value in filters.items() if name in _WALKED_FILTERS}
+        checked = {name: value for name, value in filters.items() if name not in _WALKED_FILTERS - {"user", "now"}}
+        self._walk = _filtered(Case.objects.filter(part.walk), **walked)
+        self._order = (*part.fixed, "next_deadline_at", "id")
+        # What a chunk's cases are checked against: the walk met its condition and the
+        # other filters, left out here so that the database finds the cases by their ids.
+        self.held = _filtered(part.checked, **checked)
+        # SQLite walks the index in this order for the part's own query and stops at the
+        # limit whatever the part's other conditions, so there the part is read as it is,
+        # in one query a chunk: checking the cases by id costs it more (docs/performance.md).
+        self._direct = connection.vendor == "sqlite"
+        self._cases = _filtered(part.cases, **filters)
+        self._found: list[_Key] = []
+        self._seen: set[int] = set()
+        self._after: _Key | None = None
+        self._read = 0
+        self._last = 0
+        self._nulls = False
+        self._done = False
+        # A filter on the deadline leaves out the cases without one.
+        self._with_deadline_only = bool(filters.get("overdue")) or filters.get("due_within") is not None
+
+    def first(self, count: int) -> list[_Key]:
+        """The first `count` cases of the part (fewer if it has no more), in inbox order."""
+        while len(self._found) < count and not self._done:
+            size = min(_LARGEST_CHUNK, max(_FIRST_CHUNK, self._chunk_for(count - len(self._found))))
+            if self._direct:
+                rows = list(self._next_chunk(self._cases).values_list("id", "next_deadline_at")[:size])
+                held = {pk for pk, _deadline in rows}
+            else:
+                rows = list(self._next_chunk(self._walk).values_list("id", "next_deadline_at")[:size])
+                # The part's cases among those: the database finds them by their ids.
+                ids = [pk for pk, _deadline in rows]
+                held = set(self.held.filter(pk__in=ids).values_list("id", flat=True)) if ids else set()
+            # A case whose deadline changed between two chunks may come again: once is enough.
+            found = [_key(deadline, pk) for pk, deadline in rows if pk in held and pk not in self._seen]
+            self._seen.update(key[2] for key in found)
+            self._found += found
+            self._read += len(rows)
+            self._last = size
+            if len(rows) == size:
+                self._after = _key(rows[-1][1], rows[-1][0])
+            elif self._nulls or self._with_deadline_only:
+                self._done = True
+            else:
+                # The cases without a deadline come next.
+                self._nulls, self._after = True, None
+        return self._found[:count]
+
+    def _chunk_for(self, missing: int) -> int:
+        # As many as the part's share of the cases read so far says will hold the missing
+        # ones, and half as many again; twice the last chunk when none was the part's.
+        if not self._read:
+            return missing
+        if not self._found:
+            return 2 * self._last
+        return math.ceil(missing * self._read / len(self._found) * 1.5)
+
+    def _next_chunk(self, rows: QuerySet[Case]) -> QuerySet[Case]:
+        rows = rows.filter(next_deadline_at__isnull=self._nulls)
+        if self._after is not None:
+            _nulls, deadline, pk = self._after
+            if self._nulls:
+                rows = rows.filter(id__gt=pk)
+            else:
+                rows = rows.filter(
+                    Q(next_deadline_at__gt=deadline) | Q(next_deadline_at=deadline, id__gt=pk),
+                    next_deadline_at__gte=deadline,
+                )
+        # Among cases without a deadline this is the order by id, in the index's own terms.
+        return rows.order_by(*self._order)
 
 
 def inbox_page(
-    parts: list[QuerySet[Case]],
+    parts: list[CasePart],
     *,
     number: object,
     page_size: int,
@@ -128,16 +227,15 @@ def inbox_page(
     """A page of the inbox (earliest pending deadline first, then cases without one, each by id).
 
     `parts` are the visible cases split so that no case is in two
-    (access.visible_case_parts). Each part is read in order, through the index on
-    assignee and deadline or the one on the deadline, only as far as the page needs,
-    and the parts are merged here: the `OR` of them in one query made the database
-    collect and sort every match, thousands on a large history, for 50 rows. For the
-    same reason the matches are counted only up to `counted_pages` pages, and the
-    page says "more than" beyond that.
+    (access.visible_case_parts). Each part is read in order, only as far as the page and
+    the count need (_Walk), and the parts are merged here: the `OR` of them in one query
+    made the database collect and sort every match, thousands on a large history, for 50
+    rows. For the same reason the matches are counted only up to `counted_pages` pages,
+    and the page says "more than" beyond that.
     """
-    parts = [_filtered(part, **filters).select_related("assignee") for part in parts]
+    walks = [_Walk(part, filters) for part in parts]
     limit = counted_pages * page_size
-    found = sum(part[: limit + 1].count() for part in parts)
+    found = sum(len(walk.first(limit + 1)) for walk in walks)
     more = found > limit
     num_pages = max(1, math.ceil(min(found, limit) / page_size))
     try:
@@ -146,24 +244,20 @@ def inbox_page(
         wanted = 1
     wanted = max(1, wanted if more else min(wanted, num_pages))
     need = wanted * page_size + 1  # one more than the page, to know whether a next page exists
-    rows = list(
-        heapq.merge(
-            *(part.filter(next_deadline_at__isnull=False).order_by("next_deadline_at", "id")[:need] for part in parts),
-            key=_deadline_order,
-        )
-    )[:need]
-    if len(rows) < need:
-        rows += list(
-            heapq.merge(
-                *(part.filter(next_deadline_at__isnull=True).order_by("id")[: need - len(rows)] for part in parts),
-                key=_id_order,
-            )
-        )[: need - len(rows)]
+    keys = list(heapq.merge(*(walk.first(need) for walk in walks)))[:need]
     start = (wanted - 1) * page_size
+    shown = keys[start : start + page_size]
+    by_id: dict[int, Case] = {}
+    for walk in walks:
+        # Each part's shown cases, checked again by id (a case may have changed since).
+        held = set(walk.first(need))
+        ids = [key[2] for key in shown if key in held]
+        if ids:
+            by_id.update((case.pk, case) for case in walk.held.filter(pk__in=ids).select_related("assignee"))
     return InboxPage(
-        cases=rows[start : start + page_size],
+        cases=[by_id[key[2]] for key in shown if key[2] in by_id],
         number=wanted,
-        has_next=len(rows) > start + page_size,
+        has_next=len(keys) > start + page_size,
         num_pages=num_pages,
         more=more,
     )

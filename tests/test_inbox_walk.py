@@ -134,3 +134,37 @@ def test_on_postgresql_the_inbox_reads_only_as_far_as_its_page(staff) -> None:
             largest.append((rows, [node["Node Type"] for node in nodes], query["sql"][:200]))
     assert largest
     assert max(rows for rows, _nodes, _sql in largest) <= 300, max(largest)
+
+
+def test_a_case_reassigned_after_the_walk_read_it_is_not_shown(staff, monkeypatch) -> None:
+    """Between a part's walk and the reading of the page, a case given to another handler leaves her inbox."""
+    now = timezone.now()
+    _cases(3, assignee=staff.handler, category="retaliation", deadline=lambda i: now - timedelta(hours=i + 1))
+    _cases(2, assignee=None, category="retaliation", deadline=lambda i: now - timedelta(hours=i + 10))
+    first = selectors._Walk.first
+    moved: list[str] = []
+
+    def first_then_reassign(self: Any, count: int) -> Any:
+        found = first(self, count)
+        if not moved:
+            # One of hers and one unassigned case, read by the walks, now go to her colleague.
+            for kind in (Case.objects.filter(assignee=staff.handler), Case.objects.filter(assignee=None)):
+                case = kind.order_by("pk").first()
+                assert case is not None
+                Case.objects.filter(pk=case.pk).update(assignee=staff.handler2)
+                moved.append(case.reference)
+        return found
+
+    monkeypatch.setattr(selectors._Walk, "first", first_then_reassign)
+    page = selectors.inbox_page(
+        access.visible_case_parts(staff.handler),
+        user=staff.handler,
+        now=now,
+        number=1,
+        page_size=50,
+        counted_pages=10,
+    )
+    shown = {case.reference for case in page}
+    assert len(moved) == 2
+    assert not shown & set(moved), "a case now another handler's was shown"
+    assert len(shown) == 3

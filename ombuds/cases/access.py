@@ -55,6 +55,13 @@ def visible_among(user: User | AnonymousUser, case_ids: Iterable[int]) -> set[in
     return set(visible_cases(user).filter(pk__in=wanted).values_list("pk", flat=True))
 
 
+class _Any:
+    """No condition on the assignee (the `walk` of a part is checked in the database)."""
+
+
+ANY = _Any()
+
+
 @dataclass(frozen=True)
 class CasePart:
     """One part of the cases a person may see (visible_case_parts).
@@ -74,6 +81,15 @@ class CasePart:
     walk: Q
     checked: QuerySet[Case]
     fixed: tuple[str, ...] = ()
+    # When `walk` is "assigned to this user" (None: to nobody), the user's id, so that a
+    # case read can be checked again in hand, without asking the database to walk again.
+    assignee: int | _Any | None = ANY
+
+    def still_held(self, cases: QuerySet[Case]) -> list[Case]:
+        """Those of `cases` (some of `checked`) that meet `walk`: checked in hand when it is an assignee."""
+        if self.assignee is ANY:
+            return list(cases.filter(self.walk))
+        return [case for case in cases if case.assignee_id == self.assignee]
 
     @property
     def cases(self) -> QuerySet[Case]:
@@ -96,7 +112,7 @@ def visible_case_parts(user: User | AnonymousUser) -> list[CasePart]:
         # Each part leaves out what an earlier one holds, so no case is in two.
         rest = part.rest & ~earlier if earlier else part.rest
         checked = _without_conflicts(Case.objects.filter(rest), user)
-        parts.append(CasePart(walk=part.walk, checked=checked, fixed=part.fixed))
+        parts.append(CasePart(walk=part.walk, checked=checked, fixed=part.fixed, assignee=part.assignee))
         earlier |= part.walk & part.rest
     return parts
 
@@ -106,6 +122,7 @@ class _Part(NamedTuple):
     walk: Q
     rest: Q
     fixed: tuple[str, ...] = ()
+    assignee: int | _Any | None = ANY
 
 
 def _reach(user: User | AnonymousUser) -> list[_Part] | None:
@@ -123,8 +140,8 @@ def _reach(user: User | AnonymousUser) -> list[_Part] | None:
         mine = PoolMembership.objects.filter(user=user).values("category")
         in_my_pool = Q(category__in=mine) | ~Q(category__in=pooled)
         reach += [
-            _Part(walk=Q(assignee=user), rest=Q(), fixed=("assignee_id",)),
-            _Part(walk=Q(assignee__isnull=True), rest=in_my_pool, fixed=("assignee_id",)),
+            _Part(walk=Q(assignee=user), rest=Q(), fixed=("assignee_id",), assignee=user.pk),
+            _Part(walk=Q(assignee__isnull=True), rest=in_my_pool, fixed=("assignee_id",), assignee=None),
         ]
     if Role.INVESTIGATOR in roles:
         # The few cases she is named to: walked as they are.

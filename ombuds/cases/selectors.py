@@ -143,6 +143,7 @@ class _Walk:
     """
 
     def __init__(self, part: CasePart, filters: dict[str, Any]) -> None:
+        self._part = part
         walked = {name: value for name, value in filters.items() if name in _WALKED_FILTERS}
         checked = {name: value for name, value in filters.items() if name not in _WALKED_FILTERS - {"user", "now"}}
         self._walk = _filtered(Case.objects.filter(part.walk), **walked)
@@ -191,6 +192,10 @@ class _Walk:
                 # The cases without a deadline come next.
                 self._nulls, self._after = True, None
         return self._found[:count]
+
+    def shown(self, ids: list[int]) -> list[Case]:
+        """The cases of these ids that are still the part's, read for the page."""
+        return self._part.still_held(self.held.filter(pk__in=ids).select_related("assignee"))
 
     def _chunk_for(self, missing: int) -> int:
         # As many as the part's share of the cases read so far says will hold the missing
@@ -249,11 +254,13 @@ def inbox_page(
     shown = keys[start : start + page_size]
     by_id: dict[int, Case] = {}
     for walk in walks:
-        # Each part's shown cases, checked again by id (a case may have changed since).
+        # Each part's shown cases, checked again by id (a case may have changed since):
+        # the part's conditions by the database, and its walk (assigned to her, to nobody)
+        # in hand, which read in the query made PostgreSQL walk her cases' index again.
         held = set(walk.first(need))
         ids = [key[2] for key in shown if key in held]
         if ids:
-            by_id.update((case.pk, case) for case in walk.held.filter(pk__in=ids).select_related("assignee"))
+            by_id.update((case.pk, case) for case in walk.shown(ids))
     return InboxPage(
         cases=[by_id[key[2]] for key in shown if key[2] in by_id],
         number=wanted,

@@ -154,3 +154,18 @@ class OverdueBoundary(models.Model):
 
     def __str__(self) -> str:
         return f"{self.boundary_at:%Y-%m-%d %H:%M}"
+
+
+class PeriodDurations(models.Model):
+    """One duration's histogram summed over a period's months and some units, kept by its key (stored.durations).
+
+    The key names the months' stored histograms (by their digests), the duration and the
+    units; `histogram` is JSON [[tenths of a day, count], ...]. Counts only.
+    """
+
+    key = models.CharField(max_length=64, unique=True)
+    histogram = models.TextField()
+    made_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.key

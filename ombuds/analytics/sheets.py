@@ -65,7 +65,9 @@ def key_of(shape_text: str, month: str, zone: str, digests: Mapping[str, str] | 
     """A month's sheet key; None when the month's counts have no digest for every dimension (not kept)."""
     if not digests or any(key not in digests for key in DATED):
         return None
-    return hashlib.sha256(_canonical([shape_text, month, zone, sorted(digests.items())]).encode()).hexdigest()
+    # The dated dimensions only: the durations' digests name their own kept sums (stored.durations).
+    dated = [[key, digests[key]] for key in DATED]
+    return hashlib.sha256(_canonical([shape_text, month, zone, dated]).encode()).hexdigest()
 
 
 def decide(

@@ -39,7 +39,7 @@ from django.utils import timezone
 
 from ombuds.analytics import figures
 from ombuds.analytics.figures import CUBES, DURATIONS, SOURCES, Period, Raw
-from ombuds.analytics.models import ChangedDay, Decision, Month, MonthlyCount, MonthlyDuration
+from ombuds.analytics.models import ChangedDay, Decision, Month, MonthlyCount, MonthlyDuration, PeriodDurations
 from ombuds.cases.models import Case
 
 # The dimensions placed in a month by a moment: these are stored.
@@ -107,7 +107,7 @@ def build_month(month: str, tz: zoneinfo.ZoneInfo) -> None:
             )
         MonthlyCount.objects.filter(month=month).delete()
         MonthlyDuration.objects.filter(month=month).delete()
-        Month.objects.filter(month=month).update(digests=rows_digests(counts))
+        Month.objects.filter(month=month).update(digests={**rows_digests(counts), **duration_digests(durations)})
         MonthlyCount.objects.bulk_create(counts, batch_size=2000)
         MonthlyDuration.objects.bulk_create(durations, batch_size=2000)
 
@@ -122,6 +122,17 @@ def rows_digests(counts: Iterable[MonthlyCount]) -> dict[str, str]:
             json.dumps(sorted(found, key=lambda r: (r[0] is not None, r[0] or 0, r[1])), separators=(",", ":")).encode()
         ).hexdigest()
         for key, found in rows.items()
+    }
+
+
+def duration_digests(rows: Iterable[MonthlyDuration]) -> dict[str, str]:
+    """Each duration's SHA-256 of one month's stored histograms, under "duration:KEY" (see durations)."""
+    found: dict[str, list[tuple[bool, int, int, int]]] = {key: [] for key in DURATIONS}
+    for row in rows:
+        found[row.key].append((row.whole, row.unit or 0, row.tenths, row.count))
+    return {
+        f"duration:{key}": hashlib.sha256(json.dumps(sorted(histograms), separators=(",", ":")).encode()).hexdigest()
+        for key, histograms in found.items()
     }
 
 
@@ -157,10 +168,13 @@ def refresh(now: datetime, budget: float = REFRESH_SECONDS) -> int:
     absorb_changes()
     tz = figures.zone()
     current = now.astimezone(tz).strftime("%Y-%m")
-    # Months counted before their digests were kept (analytics 0004) are counted again too,
-    # so that their suppression can be kept by digest (sheets).
+    # Months counted before their digests were kept (analytics 0004, and those of the
+    # durations later) are counted again too, so that their suppression and their
+    # periods' histograms can be kept by digest (sheets, durations).
     due = list(
-        Month.objects.filter(Q(stale=True) | ~Q(zone=tz.key) | Q(digests={}))
+        Month.objects.filter(
+            Q(stale=True) | ~Q(zone=tz.key) | Q(digests={}) | ~Q(digests__has_key=f"duration:{next(iter(DURATIONS))}")
+        )
         .order_by("-month")
         .values_list("month", flat=True)
     )
@@ -234,8 +248,40 @@ def read_months(months: Sequence[str]) -> tuple[dict[str, Raw], dict[str, dict[s
 def durations(key: str, scope_units: list[int] | None, period: Period) -> list[tuple[int, int]]:
     """One duration's histogram over the period and units (None: the whole organisation): (tenths, count), in order.
 
-    The months are those `counts` has just made current.
+    The months are those `counts` has just made current. Summing twelve months of a
+    large history reads tens of thousands of rows, so the sum is kept (PeriodDurations)
+    under a key made of the months' digests of their histograms (Month.digests,
+    "duration:KEY"), the duration and the units: a month counted again with other
+    histograms gives another key. Months without such a digest are summed every time.
     """
+    months = period.months()
+    digests = dict(Month.objects.filter(month__in=months).values_list("month", "digests"))
+    parts = [digests.get(month, {}).get(f"duration:{key}") for month in months]
+    kept_key = None
+    if all(parts):
+        units: object = "whole" if scope_units is None else sorted(scope_units)
+        text = json.dumps([KEPT_DURATIONS_VERSION, key, units, months, parts], separators=(",", ":"))
+        kept_key = hashlib.sha256(text.encode()).hexdigest()
+        kept = PeriodDurations.objects.filter(key=kept_key).values_list("histogram", flat=True).first()
+        if kept is not None:
+            return [(tenths, n) for tenths, n in json.loads(kept)]
+    histogram = summed_durations(key, scope_units, period)
+    if kept_key is not None:
+        PeriodDurations.objects.bulk_create(
+            [PeriodDurations(key=kept_key, histogram=json.dumps(histogram), made_at=timezone.now())],
+            ignore_conflicts=True,
+        )
+    return histogram
+
+
+# Raised when what a kept histogram holds, or how its key is made, changes.
+KEPT_DURATIONS_VERSION = 1
+# Kept histograms not made again within this long are dropped by the sweeper.
+KEPT_DURATIONS_FOR = timedelta(days=2)
+
+
+def summed_durations(key: str, scope_units: list[int] | None, period: Period) -> list[tuple[int, int]]:
+    """One duration's histogram summed by the database from the months' stored rows (see durations)."""
     rows = MonthlyDuration.objects.filter(month__in=period.months(), key=key, whole=scope_units is None)
     if scope_units is not None:
         rows = rows.filter(unit__in=scope_units)
@@ -247,6 +293,12 @@ def durations(key: str, scope_units: list[int] | None, period: Period) -> list[t
         .order_by("tenths")
         .values_list("tenths", "_n")
     ]
+
+
+def forget_kept_durations(now: datetime) -> int:
+    """The sweeper's part: drop kept histograms older than KEPT_DURATIONS_FOR (made again when next needed)."""
+    deleted, _by_model = PeriodDurations.objects.filter(made_at__lt=now - KEPT_DURATIONS_FOR).delete()
+    return deleted
 
 
 # --- Suppression decided once -------------------------------------------------------------

@@ -47,6 +47,7 @@ def run(now: datetime) -> case_sweeps.SweepResult:
     # Last: the deadlines above never wait for the dashboard's counting.
     analytics_overdue.fold(now)
     analytics_totals.refresh(now)
+    analytics_totals.forget_kept_durations(now)
     analytics_sheets.prepare(now)
     # A write on every pass, so the database files' times never show when a reporter last wrote.
     heartbeat.beat()

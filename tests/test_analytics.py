@@ -249,3 +249,33 @@ def test_the_dashboard_is_in_simplified_chinese(staff, file_report) -> None:
     html = html.replace("NAVEX Whistleblowing &amp; Incident Management Benchmark Report", "")
     html = html.replace("NAVEX Ethics &amp; Compliance Hotline &amp; Incident Management Benchmark Report", "")
     assert untranslated(html) == []
+
+
+@pytest.mark.usefixtures("seeded")
+def test_the_cases_overdue_now_are_counted_independently_by_unit_and_by_handler(staff) -> None:
+    # Some overdue cases assigned to nobody: the ones most in need of a look must be counted.
+    now = datetime.now(UTC)
+    late = Case.objects.filter(held_in_escrow=False, next_deadline_at__lt=now).exclude(status="closed")
+    Case.objects.filter(pk__in=list(late.order_by("pk").values_list("pk", flat=True)[::3])).update(assignee=None)
+    api = api_client_for(staff.oversight)
+    units = Units.load(figures.threshold())
+    unassigned_shown = 0
+    for scope, _label in units.choices():
+        data = api.get("/api/v1/analytics", {"unit": str(scope)}).json()
+        inside = late.all() if scope == ROOT else late.filter(reporting_unit__in=units.within(scope))
+        by_handler = Counter(
+            figures.UNASSIGNED if pk is None else str(pk) for pk in inside.values_list("assignee_id", flat=True)
+        )
+        assert sum(by_handler.values()) > 0 or scope != ROOT, "the seeded data must have cases overdue now"
+        handler = next(f for f in data["figures"] if f["key"] == "overdue_handler")
+        for row in handler["rows"]:
+            _check(row, by_handler[row["key"]], data["threshold"])
+            unassigned_shown += row["key"] == figures.UNASSIGNED and row["state"] == State.SHOWN and row["count"] > 0
+        _check(handler["total"], inside.count(), data["threshold"])
+        unit = next(f for f in data["figures"] if f["key"] == "overdue_unit")
+        _check(unit["total"], inside.count(), data["threshold"])
+        # The two figures split the same cases: their totals are one cell, hidden in both or in neither.
+        assert unit["total"] == handler["total"], scope
+        for row in unit["rows"]:
+            _check(row, late.filter(reporting_unit__in=units.within(int(row["key"]))).count(), data["threshold"])
+    assert unassigned_shown > 0, "the cases assigned to nobody must be shown somewhere"

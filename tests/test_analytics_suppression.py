@@ -141,3 +141,60 @@ def test_no_hidden_cell_can_be_recovered_by_differencing_anything_published() ->
     recovered = [name for name, vector, _state in hidden if span.contains(vector)]
     assert small_seen > 0, "the data must have small cells for the attack to mean anything"
     assert recovered == [], "\n".join(recovered)
+
+
+def test_no_hidden_count_of_cases_overdue_now_can_be_recovered_from_both_figures_of_them() -> None:
+    """The cases overdue now, by sub-unit and by handler (the unassigned ones too), for every unit in the chooser.
+
+    Both figures split the same cases: each shown number is a sum of atoms (a reporting
+    unit's own part, a handler), a total the sum over every handler.
+    """
+    # Large enough that, were the two figures decided apart, some unit's total would be shown
+    # in one and hidden in the other (this seed does that).
+    synthetic.seed(synthetic.Options(cases=600, people=120, seed=7, until=UNTIL, history_days=92))
+    from ombuds.cases.models import Case
+
+    late = Case.objects.filter(held_in_escrow=False, next_deadline_at__lt=datetime.now(UTC)).exclude(status="closed")
+    Case.objects.filter(pk__in=list(late.order_by("pk").values_list("pk", flat=True)[::4])).update(assignee=None)
+    staff = Personas()
+    units = Units.load(figures.threshold())
+    api = api_client_for(staff.oversight)
+    atom_ids: dict[tuple[int, Hashable], int] = {}
+
+    def members(scope: int) -> list[int]:
+        if scope == ROOT:
+            return [ROOT, *units.parents]
+        return sorted({units.reporting[u] for u in units.within(scope)})
+
+    def vector(scope: int, handlers: list[Hashable]) -> dict[int, int]:
+        return {
+            atom_ids.setdefault((unit, handler), len(atom_ids)): 1
+            for unit in members(scope)
+            if unit not in units.empty
+            for handler in handlers
+        }
+
+    shown: list[dict[int, int]] = []
+    hidden: list[tuple[str, dict[int, int]]] = []
+    small_seen = 0
+    for scope, label in units.choices():
+        data = api.get("/api/v1/analytics", {"unit": str(scope)}).json()
+        by_handler = next(f for f in data["figures"] if f["key"] == "overdue_handler")
+        by_unit = next(f for f in data["figures"] if f["key"] == "overdue_unit")
+        handlers = [row["key"] for row in by_handler["rows"]]
+        cells = [(f"handler {row['key']}", vector(scope, [row["key"]]), row) for row in by_handler["rows"]]
+        cells += [("total by handler", vector(scope, handlers), by_handler["total"])]
+        cells += [(f"sub-unit {row['key']}", vector(int(row["key"]), handlers), row) for row in by_unit["rows"]]
+        cells += [("total by unit", vector(scope, handlers), by_unit["total"])]
+        for name, sums, cell in cells:
+            if cell["state"] == State.SHOWN:
+                shown.append(sums)
+            else:
+                small_seen += cell["state"] == State.SMALL
+                hidden.append((f"{label}: {name}", sums))
+    span = Span()
+    for sums in shown:
+        span.add(sums)
+    recovered = [name for name, sums in hidden if span.contains(sums)]
+    assert small_seen > 0, "the data must have small cells for the attack to mean anything"
+    assert recovered == [], "\n".join(recovered)

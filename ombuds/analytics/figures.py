@@ -43,7 +43,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ombuds.accounts.roles import Role
 from ombuds.analytics import references
-from ombuds.analytics.suppress import ROOT, TOTAL, Cell, Grid, Memo, State
+from ombuds.analytics.suppress import ROOT, TOTAL, Cell, Grid, Memo, State, share_totals
 from ombuds.audit.models import AuditEvent, EventType
 from ombuds.cases.models import (
     Appeal,
@@ -261,6 +261,7 @@ class Source:
     case_ref: str
     values: Callable[[], Sequence[Hashable]]
     organisation_only: bool = False
+    none_as: Hashable = None  # the value a row without one is counted as (None: as None)
 
 
 Raw = dict[tuple[int | None, Hashable, Hashable], int]  # (directory unit or None, month, value) -> count
@@ -282,7 +283,8 @@ def raw_counts(source: Source, period: Period | None, tz: zoneinfo.ZoneInfo) -> 
     raw: Raw = defaultdict(int)
     for row in rows.order_by().values(*keys).annotate(_n=Count("pk")):
         month = row["_month"] if "_month" in annotations else NOW
-        raw[(row.get("_unit"), month, row[source.value])] += row["_n"]
+        value = row[source.value]
+        raw[(row.get("_unit"), month, source.none_as if value is None else value)] += row["_n"]
     return raw
 
 
@@ -373,8 +375,11 @@ def _overdue() -> QuerySet[Case]:
     return visible_cases().filter(next_deadline_at__lt=timezone.now()).exclude(status="closed")
 
 
+UNASSIGNED = "unassigned"  # the handler of the cases assigned to nobody, in the figure of overdue cases by handler
+
+
 def _assignees() -> list[Hashable]:
-    return [*sorted({pk for pk in _overdue().values_list("assignee_id", flat=True) if pk is not None}), "unassigned"]
+    return [*sorted({pk for pk in _overdue().values_list("assignee_id", flat=True) if pk is not None}), UNASSIGNED]
 
 
 @dataclass(frozen=True)
@@ -398,11 +403,11 @@ class Overdue:
     def raw(self, key: str) -> Raw:
         raw: Raw = defaultdict(int)
         for unit, who, n in self.rows:
-            raw[(unit, NOW, False if key == "overdue" else who)] += n
+            raw[(unit, NOW, False if key == "overdue" else UNASSIGNED if who is None else who)] += n
         return raw
 
     def assignees(self) -> list[Hashable]:
-        return [*sorted({who for _unit, who, _n in self.rows if who is not None}), "unassigned"]
+        return [*sorted({who for _unit, who, _n in self.rows if who is not None}), UNASSIGNED]
 
 
 SOURCES: dict[str, Source] = {
@@ -466,7 +471,9 @@ SOURCES: dict[str, Source] = {
         organisation_only=True,
     ),
     "overdue": Source(lambda: _overdue().annotate(_one=F("held_in_escrow")), None, "_one", "pk", lambda: [False]),
-    "overdue_handler": Source(lambda: _overdue().annotate(_who=F("assignee_id")), None, "_who", "pk", _assignees),
+    "overdue_handler": Source(
+        lambda: _overdue().annotate(_who=F("assignee_id")), None, "_who", "pk", _assignees, none_as=UNASSIGNED
+    ),
     "measures": Source(_in_force_measures, None, "_kind", "case_id", lambda: MeasureKind.values),
     "escrow": Source(
         lambda: HeldReport.objects.filter(state=HoldState.HELD).annotate(_one=F("state")),
@@ -594,6 +601,8 @@ TITLES: dict[str, Promise] = {
 REDUCED = ("category", "month", "overdue_unit", "escalation")
 # Figures that split the same cases (received in the period) and so share their total.
 SHARED_TOTALS = ("category", "role", "anonymous")
+# The same for the present: the cases overdue now, by unit and by handler (the unassigned ones too).
+OVERDUE = ("overdue", "overdue_handler")
 REDUCED_DURATIONS = ("acknowledge", "feedback", "close")
 
 
@@ -663,20 +672,20 @@ def build(*, period: Period, scope: int, reduced: bool, units: Units | None = No
     dated = {key: _Dated(key, dated_cells, dated_values[key]) for key in dated_values}
     grids: dict[str, Grid] = {}
     memo = stored.DecisionMemo()
-    overdue: list[Overdue] = []  # counted once, when a figure of overdue cases first asks
 
     def grid_of(key: str) -> Grid:
         """A figure of the present (overdue cases, measures in force, escrow), counted now."""
         if key not in grids:
-            source = SOURCES[key]
-            own = None
-            values = None
-            if key in ("overdue", "overdue_handler"):
-                if not overdue:
-                    overdue.append(Overdue.count())
-                own = own_counts(overdue[0].raw(key), units, source.organisation_only)
-                values = [False] if key == "overdue" else overdue[0].assignees()
-            grids[key] = grid(source, units, period, tz, own, memo, values)
+            if key in OVERDUE:
+                # The two figures of overdue cases split the same cases: one total, hidden in both if in either.
+                counted = Overdue.count()
+                for each in OVERDUE:
+                    own = own_counts(counted.raw(each), units, SOURCES[each].organisation_only)
+                    values = [False] if each == "overdue" else counted.assignees()
+                    grids[each] = grid(SOURCES[each], units, period, tz, own, memo, values)
+                share_totals([grids[each] for each in OVERDUE])
+            else:
+                grids[key] = grid(SOURCES[key], units, period, tz, None, memo)
         return grids[key]
 
     for key in wanted:

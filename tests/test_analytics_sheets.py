@@ -154,3 +154,97 @@ def test_a_month_without_digests_is_decided_but_not_kept() -> None:
     shown = {row.key: row.cell.count for row in board.figure("category").rows}
     assert shown == expected
     assert not Sheet.objects.filter(month="2026-09").exists()
+
+
+# --- The present's sheet -------------------------------------------------------------
+
+
+def _present_grids(units: Units) -> dict[str, Grid]:
+    """The present's grids counted from the cases themselves and decided at once: what the dashboard used to do."""
+    tz = figures.zone()
+    grids = {key: figures.grid(SOURCES[key], units, PERIOD, tz) for key in sheets.PRESENT}
+    share_totals([grids[key] for key in figures.OVERDUE])
+    return grids
+
+
+def _present_agrees(units: Units) -> int:
+    """Every unit's cells of the present, and its sub-units' totals, as read from the kept sheet; how many hidden."""
+    tz = figures.zone()
+    reference = _present_grids(units)
+    hidden = 0
+    for scope in [ROOT, *units.parents]:
+        kept, values = sheets.present(scope, units, tz)
+        for key, grid in reference.items():
+            assert values[key] == grid.values, key
+            for value in [*grid.values, TOTAL]:
+                expected = grid.cell(scope, [figures.NOW], value)
+                assert kept.cell(key, scope, [figures.NOW], value) == expected, (key, scope, value)
+                hidden += expected.state is not State.SHOWN
+            for child in units.children(scope):
+                assert kept.cell(key, child, [figures.NOW], TOTAL) == grid.cell(child, [figures.NOW], TOTAL)
+    return hidden
+
+
+def _late() -> Any:
+    return Case.objects.filter(held_in_escrow=False, next_deadline_at__lt=datetime.now(UTC)).exclude(status="closed")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("seed", "limit"), [(3, 5), (21, 3)])
+def test_the_kept_present_gives_every_cell_the_present_decided_at_once(
+    settings: Any, monkeypatch: pytest.MonkeyPatch, seed: int, limit: int
+) -> None:
+    settings.OMBUDS_ANALYTICS_THRESHOLD = limit
+    _seed(seed)
+    late = _late()
+    Case.objects.filter(pk__in=list(late.order_by("pk").values_list("pk", flat=True)[::3])).update(assignee=None)
+    assert late.count() >= 20, "the seeded data must have cases overdue now"
+    units = Units.load(limit)
+    hidden = _present_agrees(units)
+    assert hidden > 0  # the comparison met small and suppressed cells, not only shown ones
+    assert Sheet.objects.filter(month=figures.NOW, unit=ROOT).count() == 1
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the present was decided again for the same counts")
+
+    # Read again from the kept rows alone: the same.
+    monkeypatch.setattr(sheets, "decide_present", refuse)
+    assert _present_agrees(units) == hidden
+
+
+@pytest.mark.django_db
+def test_a_changed_present_gets_a_new_sheet_in_place_of_the_old(monkeypatch: pytest.MonkeyPatch) -> None:
+    _seed(5)
+    units = Units.load(figures.threshold())
+    tz = figures.zone()
+    sheets.present(ROOT, units, tz)
+    first = set(Sheet.objects.filter(month=figures.NOW).values_list("key", flat=True))
+    before = _late().count()
+    closed = _late().order_by("pk").first()
+    assert closed is not None
+    Case.objects.filter(pk=closed.pk).update(status="closed")
+    kept, _values = sheets.present(ROOT, units, tz)
+    assert kept.cell("overdue", ROOT, [figures.NOW], TOTAL).count == before - 1
+    second = set(Sheet.objects.filter(month=figures.NOW).values_list("key", flat=True))
+    assert len(first) == len(second) == 1 and first != second
+    _present_agrees(units)
+    # A directory change alone gives another key too.
+    largest = max(units.parents, key=lambda unit: units.head_count[unit])
+    Person.objects.filter(unit_id__in=units.within(largest)).update(status=PersonStatus.LEFT)
+    moved = Units.load(figures.threshold())
+    _present_agrees(moved)
+    assert set(Sheet.objects.filter(month=figures.NOW).values_list("key", flat=True)) not in (first, second)
+
+
+@pytest.mark.django_db
+def test_the_sweeper_keeps_the_present_for_the_next_dashboard(monkeypatch: pytest.MonkeyPatch) -> None:
+    _seed(13)
+    assert sheets.prepare_present() is True
+    assert sheets.prepare_present() is False  # the same counts: nothing to decide
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the dashboard decided the present the sweeper had kept")
+
+    monkeypatch.setattr(sheets, "decide_present", refuse)
+    board = figures.build(period=PERIOD, scope=ROOT, reduced=False)
+    assert board.figure("overdue_unit").total is not None

@@ -43,7 +43,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ombuds.accounts.roles import Role
 from ombuds.analytics import references
-from ombuds.analytics.suppress import ROOT, TOTAL, Cell, Grid, Memo, State, share_totals
+from ombuds.analytics.suppress import ROOT, TOTAL, Cell, Grid, Memo, State
 from ombuds.audit.models import AuditEvent, EventType
 from ombuds.cases.models import (
     Appeal,
@@ -630,8 +630,8 @@ class _Cells(Protocol):
 
 
 @dataclass(frozen=True)
-class _Dated:
-    """One dated dimension's cells, read from the months' sheets (ombuds.analytics.sheets)."""
+class _Kept:
+    """One dimension's cells, read from the kept sheets of its months, or of the present (ombuds.analytics.sheets)."""
 
     key: str
     sheets: SheetCells
@@ -665,28 +665,21 @@ def build(*, period: Period, scope: int, reduced: bool, units: Units | None = No
     figures: list[Figure] = []
     wanted = [key for key in TITLES if not reduced or key in REDUCED]
     # The dated figures: each month's cells decided once for every unit and kept
-    # (ombuds.analytics.sheets); only this scope's are read.
-    from ombuds.analytics import sheets, stored
+    # (ombuds.analytics.sheets); only this scope's are read. The present's figures the
+    # same, under the digest of their counts read now.
+    from ombuds.analytics import sheets
 
-    dated_cells, dated_values = sheets.cells(period, scope, units, tz)
-    dated = {key: _Dated(key, dated_cells, dated_values[key]) for key in dated_values}
-    grids: dict[str, Grid] = {}
-    memo = stored.DecisionMemo()
+    shaped = sheets.shape(units)
+    dated_cells, dated_values = sheets.cells(period, scope, units, tz, shaped)
+    dated = {key: _Kept(key, dated_cells, dated_values[key]) for key in dated_values}
+    present: dict[str, _Kept] = {}
 
-    def grid_of(key: str) -> Grid:
+    def now_cells(key: str) -> _Kept:
         """A figure of the present (overdue cases, measures in force, escrow), counted now."""
-        if key not in grids:
-            if key in OVERDUE:
-                # The two figures of overdue cases split the same cases: one total, hidden in both if in either.
-                counted = Overdue.count()
-                for each in OVERDUE:
-                    own = own_counts(counted.raw(each), units, SOURCES[each].organisation_only)
-                    values = [False] if each == "overdue" else counted.assignees()
-                    grids[each] = grid(SOURCES[each], units, period, tz, own, memo, values)
-                share_totals([grids[each] for each in OVERDUE])
-            else:
-                grids[key] = grid(SOURCES[key], units, period, tz, None, memo)
-        return grids[key]
+        if not present:
+            kept, values = sheets.present(scope, units, tz, shaped)
+            present.update({each: _Kept(each, kept, values[each]) for each in values})
+        return present[key]
 
     for key in wanted:
         if key == "month":
@@ -694,24 +687,23 @@ def build(*, period: Period, scope: int, reduced: bool, units: Units | None = No
             rows = [Row(str(m), str(m), g.cell(scope, [m], TOTAL)) for m in months]
             figures.append(Figure("month", str(TITLES["month"]), rows, g.cell(scope, months, TOTAL)))
         elif key == "overdue_unit":
-            now_grid = grid_of("overdue")
+            now = now_cells("overdue")
             rows = [
-                Row(str(child), units.label(child), now_grid.cell(child, [NOW], TOTAL))
-                for child in units.children(scope)
+                Row(str(child), units.label(child), now.cell(child, [NOW], TOTAL)) for child in units.children(scope)
             ]
             note = str(_("Sub-units with fewer employees than the threshold are counted in their parent."))
-            figures.append(Figure(key, str(TITLES[key]), rows, now_grid.cell(scope, [NOW], TOTAL), "", note))
+            figures.append(Figure(key, str(TITLES[key]), rows, now.cell(scope, [NOW], TOTAL), "", note))
         elif key == "overdue_handler":
-            now_grid = grid_of(key)
-            names = _handler_labels(now_grid.values)
-            rows = [Row(str(pk), names[pk], now_grid.cell(scope, [NOW], pk)) for pk in now_grid.values]
-            figures.append(Figure(key, str(TITLES[key]), rows, now_grid.cell(scope, [NOW], TOTAL)))
+            now = now_cells(key)
+            names = _handler_labels(now.values)
+            rows = [Row(str(pk), names[pk], now.cell(scope, [NOW], pk)) for pk in now.values]
+            figures.append(Figure(key, str(TITLES[key]), rows, now.cell(scope, [NOW], TOTAL)))
         elif SOURCES[key].organisation_only and scope != ROOT:
             note = str(_("Counted for the whole organisation only."))
             figures.append(Figure(key, str(TITLES[key]), [], None, references.text(key), note))
         elif SOURCES[key].moment is None:
-            now_grid = grid_of(key)
-            figures.append(_table(key, now_grid, now_grid.values, scope, [NOW]))
+            now = now_cells(key)
+            figures.append(_table(key, now, now.values, scope, [NOW]))
         else:
             figures.append(_table(key, dated[key], dated[key].values, scope, months))
 

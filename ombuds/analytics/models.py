@@ -92,6 +92,8 @@ class Sheet(models.Model):
     values); `cells` is JSON: dimension -> [[value, count, state], ...], only the cells
     that count something or are hidden (any other is a shown zero). Counts and states
     only. Every sheet has a row for the whole organisation (unit 0), which says it exists.
+    The month "now" holds the one sheet of the present's figures (cases overdue now,
+    measures in force, escrow), keyed by the counts it was decided on.
     """
 
     key = models.CharField(max_length=64)

@@ -169,23 +169,31 @@ def missing(connection: BaseDatabaseWrapper) -> set[str]:
 
 
 def count(now: datetime | None = None) -> list[tuple[int | None, int | None, int]]:
-    """The cases overdue at `now` (by default now): (directory unit, handler, count), None for none.
+    """The cases overdue at `now` (by default now): (directory unit, handler, count), None for none, in that order.
 
     The kept counts before the boundary, and the cases between the boundary and now
-    added (or, with now before the boundary, taken away), in one statement.
+    added (or, with now before the boundary, taken away), read in one statement (one
+    snapshot) and added up here: a GROUP BY over the union would sort every kept row
+    again in the database, which took most of the time at a million cases.
     """
     now = now or timezone.now()
     sql = (
-        "SELECT unit, assignee, SUM(cases) FROM ("  # noqa: S608 - fixed SQL
-        " SELECT unit, assignee, cases FROM analytics_overduecount WHERE cases <> 0"
+        "SELECT unit, assignee, cases FROM analytics_overduecount WHERE cases <> 0"  # noqa: S608 - fixed SQL
         f" UNION ALL SELECT unit, assignee, cases FROM ({_between(_BOUNDARY, '%s')}) AS ahead"
         f" UNION ALL SELECT unit, assignee, -cases FROM ({_between('%s', _BOUNDARY)}) AS behind"
-        ") AS parts GROUP BY unit, assignee"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [False, _moment(now), False, _moment(now)])
         rows = cursor.fetchall()
-    return [(None if unit == NOBODY else unit, None if who == NOBODY else who, int(n)) for unit, who, n in rows if n]
+    summed: dict[tuple[int, int], int] = {}
+    for unit, who, n in rows:
+        summed[(unit, who)] = summed.get((unit, who), 0) + int(n)
+    # Mostly in order already (the kept rows come by their unique index): sorting is nearly free.
+    return [
+        (None if unit == NOBODY else unit, None if who == NOBODY else who, n)
+        for (unit, who), n in sorted(summed.items())
+        if n
+    ]
 
 
 # On PostgreSQL the fold waits at most this long for the cases' writers, then gives up until the next pass.

@@ -26,14 +26,16 @@ from __future__ import annotations
 import hashlib
 import json
 import zoneinfo
-from collections.abc import Hashable, Mapping, Sequence
+from array import array
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from time import monotonic
 
 from django.db import transaction
 
 from ombuds.analytics import figures, stored
-from ombuds.analytics.figures import SOURCES, Period, Units
+from ombuds.analytics.figures import NOW, SOURCES, Overdue, Period, Raw, Units
 from ombuds.analytics.models import Month, Sheet
 from ombuds.analytics.suppress import ROOT, Cell, Grid, State, _canonical, over_months, share_totals
 
@@ -131,11 +133,12 @@ def keep(found: Found, keys: Mapping[str, str | None]) -> None:
         Sheet.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
 
 
-def _read(keys: Mapping[str, str], unit: int) -> Found:
-    """The kept rows of the whole organisation and of `unit` for these months' keys."""
+def _read(keys: Mapping[str, str], units: Iterable[int]) -> Found:
+    """The kept rows of the whole organisation and of these units for these months' keys."""
     month_of = {key: month for month, key in keys.items()}
     found: Found = {}
-    for key, row_unit, text in Sheet.objects.filter(key__in=list(month_of), unit__in={ROOT, unit}).values_list(
+    wanted = sorted({ROOT, *units})
+    for key, row_unit, text in Sheet.objects.filter(key__in=list(month_of), unit__in=wanted).values_list(
         "key", "unit", "cells"
     ):
         cells = json.loads(text)
@@ -162,14 +165,23 @@ class Cells:
         )
 
 
-def cells(period: Period, scope: int, units: Units, tz: zoneinfo.ZoneInfo) -> tuple[Cells, dict[str, list[Hashable]]]:
-    """The scope's dated cells over the period (its months' sheets, decided first where missing), and the values."""
+def cells(
+    period: Period,
+    scope: int,
+    units: Units,
+    tz: zoneinfo.ZoneInfo,
+    shaped: tuple[str, dict[str, list[Hashable]]] | None = None,
+) -> tuple[Cells, dict[str, list[Hashable]]]:
+    """The scope's dated cells over the period (its months' sheets, decided first where missing), and the values.
+
+    `shaped` is shape(units) when the caller made it already.
+    """
     stored.ensure(period, tz)
     months = period.months()
-    shape_text, values = shape(units)
+    shape_text, values = shaped or shape(units)
     digests = dict(Month.objects.filter(month__in=months).values_list("month", "digests"))
     keys = {month: key_of(shape_text, month, tz.key, digests.get(month)) for month in months}
-    found = _read({month: key for month, key in keys.items() if key is not None}, scope)
+    found = _read({month: key for month, key in keys.items() if key is not None}, [scope])
     missing = [month for month in months if keys[month] is None or (ROOT, month) not in found]
     if missing:
         decided, decided_keys = decide(missing, units, tz, shape_text, values)
@@ -211,3 +223,112 @@ def prepare(now: datetime, budget: float = PREPARE_SECONDS) -> int:
         if monotonic() - started >= budget:
             break
     return decided
+
+
+# --- The present ------------------------------------------------------------------------
+#
+# The figures of the present (cases overdue now, by unit and by handler; interim measures
+# in force; reports held in escrow) have one "month", NOW. Their counts move with the
+# clock and with every case, so they are read each time (cheaply: the overdue ones are
+# kept by the database, ombuds.analytics.overdue). Deciding their suppression for every
+# unit takes time that grows with the directory and the handlers, so the decided cells
+# are kept too: one sheet, under the SHA-256 of the counts they were decided on and of
+# the directory's shape. A dashboard whose counts are those of the kept sheet reads the
+# rows of its unit and of the sub-units it lists; any other count gives another key, and
+# the present is decided again and replaces the sheet. A sheet is only ever read under
+# the key of the counts just read, so it is never older than they are.
+
+PRESENT = ("overdue", "overdue_handler", "measures", "escrow")
+
+
+def _or_less(pk: int | None) -> int:
+    return -1 if pk is None else pk
+
+
+@dataclass(frozen=True)
+class Present:
+    """The present's counts as read now: the cases overdue by (unit, handler), and the other figures' raw counts."""
+
+    overdue: Overdue
+    raw: dict[str, Raw]
+
+    @classmethod
+    def count(cls, tz: zoneinfo.ZoneInfo) -> Present:
+        others = {key: figures.raw_counts(SOURCES[key], None, tz) for key in PRESENT if key not in figures.OVERDUE}
+        return cls(Overdue.count(), others)
+
+    def raw_of(self, key: str) -> Raw:
+        return self.overdue.raw(key) if key in figures.OVERDUE else self.raw[key]
+
+    def values(self) -> dict[str, list[Hashable]]:
+        found: dict[str, list[Hashable]] = {"overdue": [False], "overdue_handler": self.overdue.assignees()}
+        for key in self.raw:
+            found[key] = list(SOURCES[key].values())
+        return found
+
+    def key(self, shape_text: str) -> str:
+        """The SHA-256 of everything the present's cells depend on: the directory's shape, the values, the counts."""
+        # The overdue counts come in (unit, handler) order, nobody first: their integers,
+        # nobody as 0 (no row's key), in that order, are hashed as they are.
+        overdue = hashlib.sha256(
+            array("q", [number for unit, who, n in self.overdue.rows for number in (unit or 0, who or 0, n)]).tobytes()
+        ).hexdigest()
+        others = [
+            [key, sorted([_or_less(unit), str(value), n] for (unit, _now, value), n in raw.items() if n)]
+            for key, raw in sorted(self.raw.items())
+        ]
+        values = [[key, [str(value) for value in found]] for key, found in sorted(self.values().items())]
+        text = _canonical([VERSION, NOW, shape_text, values, overdue, others])
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def decide_present(present: Present, units: Units) -> Found:
+    """Every reporting unit's cells of the present, decided from these counts (no kept decision is read)."""
+    values = present.values()
+    grids: dict[str, Grid] = {}
+    for key in PRESENT:
+        source = SOURCES[key]
+        grids[key] = Grid(
+            threshold=units.threshold,
+            parents={} if source.organisation_only else units.parents,
+            months=[NOW],
+            values=values[key],
+            own=figures.own_counts(present.raw_of(key), units, source.organisation_only),
+            empty=frozenset() if source.organisation_only else frozenset(units.empty),
+        )
+    # The two figures of overdue cases split the same cases: one total, hidden in both if in either.
+    share_totals([grids[key] for key in figures.OVERDUE])
+    found: Found = {(ROOT, NOW): {}}
+    for key, grid in grids.items():
+        for unit, value, count, state in grid.month_cells(NOW):
+            found.setdefault((unit, NOW), {}).setdefault(key, {})[value] = (count, state)
+    return found
+
+
+def present(
+    scope: int,
+    units: Units,
+    tz: zoneinfo.ZoneInfo,
+    shaped: tuple[str, dict[str, list[Hashable]]] | None = None,
+) -> tuple[Cells, dict[str, list[Hashable]]]:
+    """The present's cells of the scope and of its sub-units (decided and kept first if these counts have none)."""
+    counted = Present.count(tz)
+    shape_text, _dated_values = shaped or shape(units)
+    key = counted.key(shape_text)
+    found = _read({NOW: key}, [scope, *units.children(scope)])
+    if (ROOT, NOW) not in found:
+        found = decide_present(counted, units)
+        keep(found, {NOW: key})
+    return Cells(units.threshold, found), counted.values()
+
+
+def prepare_present(tz: zoneinfo.ZoneInfo | None = None) -> bool:
+    """The sweeper's part: keep the present's sheet of the counts now, for the next dashboard; whether it decided."""
+    tz = tz or figures.zone()
+    units = Units.load(figures.threshold())
+    counted = Present.count(tz)
+    key = counted.key(shape(units)[0])
+    if Sheet.objects.filter(key=key, month=NOW, unit=ROOT).exists():
+        return False
+    keep(decide_present(counted, units), {NOW: key})
+    return True

@@ -49,6 +49,7 @@ def run(now: datetime) -> case_sweeps.SweepResult:
     analytics_totals.refresh(now)
     analytics_totals.forget_kept_durations(now)
     analytics_sheets.prepare(now)
+    analytics_sheets.prepare_present()
     # A write on every pass, so the database files' times never show when a reporter last wrote.
     heartbeat.beat()
     return result

@@ -34,7 +34,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import DatabaseError, connection, transaction
-from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.utils import timezone
 
@@ -72,15 +71,15 @@ _POSTGRES_CHANGED = (
     f"ROW({', '.join(f'OLD.{c}' for c in WATCHED)}) IS DISTINCT FROM ROW({', '.join(f'NEW.{c}' for c in WATCHED)})"
 )
 
-SQLITE_ADD = [
+SQLITE_ADD = (
     f"CREATE TRIGGER analytics_overdue_inserted AFTER INSERT ON cases_case FOR EACH ROW BEGIN {_sqlite('NEW', 1)} END",
     f"CREATE TRIGGER analytics_overdue_updated AFTER UPDATE ON cases_case FOR EACH ROW WHEN {_SQLITE_CHANGED}"
     f" BEGIN {_sqlite('OLD', -1)} {_sqlite('NEW', 1)} END",
     f"CREATE TRIGGER analytics_overdue_deleted AFTER DELETE ON cases_case FOR EACH ROW BEGIN {_sqlite('OLD', -1)} END",
-]
-SQLITE_REMOVE = [f"DROP TRIGGER IF EXISTS {name}" for name in TRIGGERS]
+)
+SQLITE_REMOVE = tuple(f"DROP TRIGGER IF EXISTS {name}" for name in TRIGGERS)
 
-POSTGRES_ADD = [
+POSTGRES_ADD = (
     f"""CREATE OR REPLACE FUNCTION analytics_overdue_changed() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -101,10 +100,11 @@ $$""",  # noqa: S608 - fixed SQL, nothing from outside
     " EXECUTE FUNCTION analytics_overdue_changed()",
     "CREATE TRIGGER analytics_overdue_deleted AFTER DELETE ON cases_case FOR EACH ROW"
     " EXECUTE FUNCTION analytics_overdue_changed()",
-]
-POSTGRES_REMOVE = [f"DROP TRIGGER IF EXISTS {name} ON cases_case" for name in TRIGGERS] + [
-    "DROP FUNCTION IF EXISTS analytics_overdue_changed()"
-]
+)
+POSTGRES_REMOVE = (
+    *(f"DROP TRIGGER IF EXISTS {name} ON cases_case" for name in TRIGGERS),
+    "DROP FUNCTION IF EXISTS analytics_overdue_changed()",
+)
 
 
 def _between(start: str, end: str) -> str:
@@ -126,12 +126,6 @@ def _moment(value: datetime) -> Any:
     return connection.ops.adapt_datetimefield_value(value)
 
 
-def statements(vendor: str, *, adding: bool) -> list[str]:
-    if vendor == "postgresql":
-        return POSTGRES_ADD if adding else POSTGRES_REMOVE
-    return SQLITE_ADD if adding else SQLITE_REMOVE
-
-
 def hour_of(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
@@ -150,22 +144,27 @@ def recount(run: Callable[..., Any], boundary: datetime) -> None:
     run("INSERT INTO analytics_overdueboundary (id, boundary_at) VALUES (1, %s)", [_moment(boundary)])
 
 
-def add(schema_editor: BaseDatabaseSchemaEditor) -> None:
-    """Make the triggers (again) and count every case afresh up to the start of this hour."""
-    remove(schema_editor)
-    for statement in statements(schema_editor.connection.vendor, adding=True):
-        schema_editor.execute(statement)
+def _recount_now(schema_editor: BaseDatabaseSchemaEditor) -> None:
+    """Count every case afresh up to the start of this hour."""
     recount(schema_editor.execute, hour_of(timezone.now()))
 
 
-def remove(schema_editor: BaseDatabaseSchemaEditor) -> None:
-    for statement in statements(schema_editor.connection.vendor, adding=False):
-        schema_editor.execute(statement)
-
-
-def missing(connection: BaseDatabaseWrapper) -> set[str]:
-    """The triggers the database lacks; without them the dashboard's overdue counts would drift."""
-    return set(TRIGGERS) - {name for table, name in triggers.present(connection) if table == "cases_case"}
+# `add` makes them (again) and counts every case afresh up to the start of this hour.
+# Without them the dashboard's overdue counts would drift.
+TRIGGER_SET = triggers.TriggerSet(
+    triggers=frozenset(("cases_case", name) for name in TRIGGERS),
+    sqlite_add=SQLITE_ADD,
+    sqlite_remove=SQLITE_REMOVE,
+    postgres_add=POSTGRES_ADD,
+    postgres_remove=POSTGRES_REMOVE,
+    after_add=_recount_now,
+    lacking="the cases lack the triggers that keep the dashboard's overdue counts",
+    migrate_back_to=("analytics", "0005"),
+)
+statements = TRIGGER_SET.statements
+add = TRIGGER_SET.add
+remove = TRIGGER_SET.remove
+missing = TRIGGER_SET.missing
 
 
 def count(now: datetime | None = None) -> list[tuple[int | None, int | None, int]]:

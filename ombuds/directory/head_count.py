@@ -17,7 +17,6 @@ alters directory_person calls `add` again, which also counts everyone afresh, an
 
 from __future__ import annotations
 
-from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
 from ombuds.lib import triggers
@@ -52,17 +51,17 @@ def _sqlite(alias: str, n: int) -> str:
 
 _MOVED = "OLD.unit_id IS NOT NEW.unit_id OR OLD.status IS NOT NEW.status"
 
-SQLITE_ADD = [
+SQLITE_ADD = (
     "CREATE TRIGGER directory_head_count_inserted AFTER INSERT ON directory_person FOR EACH ROW"
     f" BEGIN {_sqlite('NEW', 1)} END",
     f"CREATE TRIGGER directory_head_count_updated AFTER UPDATE ON directory_person FOR EACH ROW WHEN {_MOVED}"
     f" BEGIN {_sqlite('OLD', -1)} {_sqlite('NEW', 1)} END",
     "CREATE TRIGGER directory_head_count_deleted AFTER DELETE ON directory_person FOR EACH ROW"
     f" BEGIN {_sqlite('OLD', -1)} END",
-]
-SQLITE_REMOVE = [f"DROP TRIGGER IF EXISTS {name}" for name in TRIGGERS]
+)
+SQLITE_REMOVE = tuple(f"DROP TRIGGER IF EXISTS {name}" for name in TRIGGERS)
 
-POSTGRES_ADD = [
+POSTGRES_ADD = (
     f"""CREATE OR REPLACE FUNCTION directory_head_count_changed() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -84,10 +83,11 @@ $$""",  # noqa: S608 - fixed SQL, nothing from outside
     " EXECUTE FUNCTION directory_head_count_changed()",
     "CREATE TRIGGER directory_head_count_deleted AFTER DELETE ON directory_person FOR EACH ROW"
     " EXECUTE FUNCTION directory_head_count_changed()",
-]
-POSTGRES_REMOVE = [f"DROP TRIGGER IF EXISTS {name} ON directory_person" for name in TRIGGERS] + [
-    "DROP FUNCTION IF EXISTS directory_head_count_changed()"
-]
+)
+POSTGRES_REMOVE = (
+    *(f"DROP TRIGGER IF EXISTS {name} ON directory_person" for name in TRIGGERS),
+    "DROP FUNCTION IF EXISTS directory_head_count_changed()",
+)
 
 # Everyone counted afresh, as the triggers would have counted them.
 RECOUNT = [
@@ -97,27 +97,26 @@ RECOUNT = [
 ]
 
 
-def statements(vendor: str, *, adding: bool) -> list[str]:
-    if vendor == "postgresql":
-        return POSTGRES_ADD if adding else POSTGRES_REMOVE
-    return SQLITE_ADD if adding else SQLITE_REMOVE
-
-
-def add(schema_editor: BaseDatabaseSchemaEditor) -> None:
-    """Make the triggers (again) and count everyone afresh, in the migration's transaction."""
-    remove(schema_editor)
-    for statement in statements(schema_editor.connection.vendor, adding=True) + RECOUNT:
+def _recount(schema_editor: BaseDatabaseSchemaEditor) -> None:
+    for statement in RECOUNT:
         schema_editor.execute(statement)
 
 
-def remove(schema_editor: BaseDatabaseSchemaEditor) -> None:
-    for statement in statements(schema_editor.connection.vendor, adding=False):
-        schema_editor.execute(statement)
-
-
-def missing(connection: BaseDatabaseWrapper) -> set[str]:
-    """The triggers the database lacks; without them the head counts would drift from the directory."""
-    return set(TRIGGERS) - {name for table, name in triggers.present(connection) if table == "directory_person"}
+# `add` makes them (again) and counts everyone afresh, in the migration's transaction.
+# Without them the head counts would drift from the directory.
+TRIGGER_SET = triggers.TriggerSet(
+    triggers=frozenset(("directory_person", name) for name in TRIGGERS),
+    sqlite_add=SQLITE_ADD,
+    sqlite_remove=SQLITE_REMOVE,
+    postgres_add=POSTGRES_ADD,
+    postgres_remove=POSTGRES_REMOVE,
+    after_add=_recount,
+    lacking="the directory lacks the triggers that keep each unit's head count",
+    migrate_back_to=("directory", "0002"),
+)
+add = TRIGGER_SET.add
+remove = TRIGGER_SET.remove
+missing = TRIGGER_SET.missing
 
 
 def counts() -> dict[int | None, int]:

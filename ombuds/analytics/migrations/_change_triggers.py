@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
 from ombuds.lib import triggers
@@ -237,42 +236,32 @@ def _postgres_remove() -> list[str]:
     return statements
 
 
-SQLITE_ADD = _sqlite_add()
-SQLITE_REMOVE = _sqlite_remove()
-POSTGRES_ADD = _postgres_add()
-POSTGRES_REMOVE = _postgres_remove()
 # (table, trigger) of every trigger `add` makes, on either database.
 TRIGGERS = frozenset(
     (counted.table, f"analytics_{counted.name}_{suffix}") for counted in COUNTED for suffix, *_ in _EVENTS
 )
 
 
-def statements(vendor: str, *, adding: bool) -> list[str]:
-    """The statements that make (or drop) every trigger on this database."""
-    if vendor == "postgresql":
-        return POSTGRES_ADD if adding else POSTGRES_REMOVE
-    return SQLITE_ADD if adding else SQLITE_REMOVE
-
-
-def add(schema_editor: BaseDatabaseSchemaEditor) -> None:
-    """Make every trigger (again): what the totals stored before can no longer be trusted, so every month is stale."""
-    remove(schema_editor)
-    for statement in statements(schema_editor.connection.vendor, adding=True):
-        schema_editor.execute(statement)
+def _every_month_stale(schema_editor: BaseDatabaseSchemaEditor) -> None:
+    """Every month stale: the totals stored before the triggers were made can no longer be trusted."""
     schema_editor.execute("UPDATE analytics_month SET stale = %s", [True])
 
 
-def remove(schema_editor: BaseDatabaseSchemaEditor) -> None:
-    for statement in statements(schema_editor.connection.vendor, adding=False):
-        schema_editor.execute(statement)
-
-
-def missing(connection: BaseDatabaseWrapper) -> set[str] | None:
-    """The triggers the database lacks (None before the stored totals' tables exist).
-
-    Without them the dashboard would keep showing months it believes current: `ombuds
-    serve` refuses to start, and the test suite checks a freshly migrated database.
-    """
-    if "analytics_changedday" not in connection.introspection.table_names():
-        return None
-    return {name for _table, name in TRIGGERS - triggers.present(connection)}
+# Without them the dashboard would keep showing months it believes current: `ombuds
+# serve` refuses to start, and the test suite checks a freshly migrated database. Before
+# the stored totals' tables exist nothing is missing yet.
+TRIGGER_SET = triggers.TriggerSet(
+    triggers=TRIGGERS,
+    sqlite_add=tuple(_sqlite_add()),
+    sqlite_remove=tuple(_sqlite_remove()),
+    postgres_add=tuple(_postgres_add()),
+    postgres_remove=tuple(_postgres_remove()),
+    after_add=_every_month_stale,
+    needs_table="analytics_changedday",
+    lacking="the analytics' stored totals lack their change triggers",
+    migrate_back_to=("analytics", "0001"),
+)
+statements = TRIGGER_SET.statements
+add = TRIGGER_SET.add
+remove = TRIGGER_SET.remove
+missing = TRIGGER_SET.missing

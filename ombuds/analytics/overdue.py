@@ -41,8 +41,6 @@ from ombuds.lib import triggers
 
 NOBODY = 0  # OverdueCount.unit or .assignee for a case with none
 
-TRIGGERS = ("analytics_overdue_inserted", "analytics_overdue_updated", "analytics_overdue_deleted")
-
 _BOUNDARY = "(SELECT boundary_at FROM analytics_overdueboundary WHERE id = 1)"
 # Frozen here as the migration that makes them: Status.CLOSED.
 _CLOSED = "closed"
@@ -58,52 +56,16 @@ def _key(alias: str) -> str:
     return f"COALESCE({alias}.reporting_unit_id, {NOBODY}), COALESCE({alias}.assignee_id, {NOBODY})"
 
 
-def _sqlite(alias: str, n: int) -> str:
-    """SQL (in a trigger's body) that adds n to the case's (unit, handler) when it is counted."""
-    return (
-        f"INSERT INTO analytics_overduecount (unit, assignee, cases) SELECT {_key(alias)}, {n} WHERE {_counted(alias)}"
-        " ON CONFLICT (unit, assignee) DO UPDATE SET cases = cases + excluded.cases;"
-    )
-
-
-_SQLITE_CHANGED = " OR ".join(f"OLD.{column} IS NOT NEW.{column}" for column in WATCHED)
-_POSTGRES_CHANGED = (
-    f"ROW({', '.join(f'OLD.{c}' for c in WATCHED)}) IS DISTINCT FROM ROW({', '.join(f'NEW.{c}' for c in WATCHED)})"
-)
-
-SQLITE_ADD = (
-    f"CREATE TRIGGER analytics_overdue_inserted AFTER INSERT ON cases_case FOR EACH ROW BEGIN {_sqlite('NEW', 1)} END",
-    f"CREATE TRIGGER analytics_overdue_updated AFTER UPDATE ON cases_case FOR EACH ROW WHEN {_SQLITE_CHANGED}"
-    f" BEGIN {_sqlite('OLD', -1)} {_sqlite('NEW', 1)} END",
-    f"CREATE TRIGGER analytics_overdue_deleted AFTER DELETE ON cases_case FOR EACH ROW BEGIN {_sqlite('OLD', -1)} END",
-)
-SQLITE_REMOVE = tuple(f"DROP TRIGGER IF EXISTS {name}" for name in TRIGGERS)
-
-POSTGRES_ADD = (
-    f"""CREATE OR REPLACE FUNCTION analytics_overdue_changed() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') AND {_counted("OLD")} THEN
-        INSERT INTO analytics_overduecount (unit, assignee, cases) VALUES ({_key("OLD")}, -1)
-        ON CONFLICT (unit, assignee) DO UPDATE SET cases = analytics_overduecount.cases - 1;
-    END IF;
-    IF TG_OP IN ('UPDATE', 'INSERT') AND {_counted("NEW")} THEN
-        INSERT INTO analytics_overduecount (unit, assignee, cases) VALUES ({_key("NEW")}, 1)
-        ON CONFLICT (unit, assignee) DO UPDATE SET cases = analytics_overduecount.cases + 1;
-    END IF;
-    RETURN NULL;
-END
-$$""",  # noqa: S608 - fixed SQL, nothing from outside
-    "CREATE TRIGGER analytics_overdue_inserted AFTER INSERT ON cases_case FOR EACH ROW"
-    " EXECUTE FUNCTION analytics_overdue_changed()",
-    f"CREATE TRIGGER analytics_overdue_updated AFTER UPDATE ON cases_case FOR EACH ROW WHEN ({_POSTGRES_CHANGED})"
-    " EXECUTE FUNCTION analytics_overdue_changed()",
-    "CREATE TRIGGER analytics_overdue_deleted AFTER DELETE ON cases_case FOR EACH ROW"
-    " EXECUTE FUNCTION analytics_overdue_changed()",
-)
-POSTGRES_REMOVE = (
-    *(f"DROP TRIGGER IF EXISTS {name} ON cases_case" for name in TRIGGERS),
-    "DROP FUNCTION IF EXISTS analytics_overdue_changed()",
+_COUNT = triggers.KeptCount(
+    name="analytics_overdue",
+    table="cases_case",
+    into="analytics_overduecount",
+    key=("unit", "assignee"),
+    count="cases",
+    key_of=_key,
+    counted=_counted,
+    sqlite_changed=triggers.changed(WATCHED, postgres=False),
+    postgres_changed=triggers.changed(WATCHED, postgres=True),
 )
 
 
@@ -151,12 +113,7 @@ def _recount_now(schema_editor: BaseDatabaseSchemaEditor) -> None:
 
 # `add` makes them (again) and counts every case afresh up to the start of this hour.
 # Without them the dashboard's overdue counts would drift.
-TRIGGER_SET = triggers.TriggerSet(
-    triggers=frozenset(("cases_case", name) for name in TRIGGERS),
-    sqlite_add=SQLITE_ADD,
-    sqlite_remove=SQLITE_REMOVE,
-    postgres_add=POSTGRES_ADD,
-    postgres_remove=POSTGRES_REMOVE,
+TRIGGER_SET = _COUNT.trigger_set(
     after_add=_recount_now,
     lacking="the cases lack the triggers that keep the dashboard's overdue counts",
     migrate_back_to=("analytics", "0005"),

@@ -133,14 +133,6 @@ def earliest_unmet(alias: str, postgres: bool) -> str:
     return "(SELECT min(m) FROM (" + " UNION ALL ".join(f"SELECT {part} AS m" for part in parts) + "))"  # noqa: S608 - fixed SQL
 
 
-def _changed(postgres: bool) -> str:
-    if postgres:
-        old = ", ".join(f"OLD.{column}" for column in WATCHED)
-        new = ", ".join(f"NEW.{column}" for column in WATCHED)
-        return f"ROW({old}) IS DISTINCT FROM ROW({new})"
-    return " OR ".join(f"OLD.{column} IS NOT NEW.{column}" for column in WATCHED)
-
-
 TRIGGERS = ("cases_ladder_due_inserted", "cases_ladder_due_updated")
 
 _SQLITE_LOWER = (
@@ -156,7 +148,7 @@ SQLITE_ADD = (
     f" UPDATE cases_case SET ladder_due_at = {earliest_unmet('NEW', postgres=False)} WHERE id = NEW.id; END",
     # Only lowered: a later moment written with the same watched columns is the pass's own.
     "CREATE TRIGGER cases_ladder_due_updated AFTER UPDATE ON cases_case FOR EACH ROW"
-    f" WHEN {_changed(postgres=False)} BEGIN "
+    f" WHEN {triggers.changed(WATCHED, postgres=False)} BEGIN "
     + _SQLITE_LOWER.format(earliest=earliest_unmet("NEW", postgres=False))
     + " END",
 )
@@ -179,7 +171,7 @@ $$""",
     "CREATE TRIGGER cases_ladder_due_inserted BEFORE INSERT ON cases_case FOR EACH ROW"
     " EXECUTE FUNCTION cases_ladder_due_lower()",
     "CREATE TRIGGER cases_ladder_due_updated BEFORE UPDATE ON cases_case FOR EACH ROW"
-    f" WHEN ({_changed(postgres=True)}) EXECUTE FUNCTION cases_ladder_due_lower()",
+    f" WHEN ({triggers.changed(WATCHED, postgres=True)}) EXECUTE FUNCTION cases_ladder_due_lower()",
 )
 POSTGRES_REMOVE = (
     *(f"DROP TRIGGER IF EXISTS {name} ON cases_case" for name in TRIGGERS),

@@ -105,16 +105,6 @@ def _of(sql: str, alias: str) -> str:
     return sql.replace("X.", f"{alias}.")
 
 
-def _changed(columns: tuple[str, ...], postgres: bool) -> str:
-    """SQL: true when one of these columns differs between OLD and NEW (NULLs compared as values)."""
-    if postgres:
-        old = ", ".join(f"OLD.{column}" for column in columns)
-        new = ", ".join(f"NEW.{column}" for column in columns)
-        return f"ROW({old}) IS DISTINCT FROM ROW({new})"
-    # SQLite compares row values with IS NOT only one by one.
-    return " OR ".join(f"OLD.{column} IS NOT NEW.{column}" for column in columns)
-
-
 def _when(counted: Counted, event: str, postgres: bool) -> str:
     """The trigger's condition: the row is counted, and (on update) a column the totals read changed."""
     parts = []
@@ -122,7 +112,7 @@ def _when(counted: Counted, event: str, postgres: bool) -> str:
         aliases = {"INSERT": ("NEW",), "UPDATE": ("OLD", "NEW"), "DELETE": ("OLD",)}[event]
         parts.append("(" + " OR ".join(_of(counted.only, alias) for alias in aliases) + ")")
     if event == "UPDATE":
-        parts.append(f"({_changed(counted.columns, postgres)})")
+        parts.append(f"({triggers.changed(counted.columns, postgres=postgres)})")
     return " AND ".join(parts)
 
 
@@ -137,7 +127,7 @@ def _sqlite_rows(counted: Counted, aliases: tuple[str, ...]) -> str:
     """SELECTs of the moments to record, one per alias and moment; on update only the moments whose columns changed."""
     selects = []
     for moment in counted.moments:
-        condition = f" WHERE {_changed(moment.columns, postgres=False)}" if len(aliases) == 2 else ""
+        condition = f" WHERE {triggers.changed(moment.columns, postgres=False)}" if len(aliases) == 2 else ""
         selects += [f"SELECT {_of(moment.sql, alias)} AS m{condition}" for alias in aliases]
     return " UNION ALL ".join(selects)
 
@@ -151,7 +141,7 @@ def _sqlite_add() -> list[str]:
                 dependants = f"SELECT date(m), 0 FROM ({_DEPENDANTS}) WHERE m IS NOT NULL"  # noqa: S608 - fixed SQL, nothing from outside
                 body.append(
                     f"INSERT OR IGNORE INTO analytics_changedday (day, writer) {dependants}"
-                    f" AND ({_changed(_MOVES_A_CASE, postgres=False)});"
+                    f" AND ({triggers.changed(_MOVES_A_CASE, postgres=False)});"
                 )
             when = _when(counted, event, postgres=False)
             statements.append(
@@ -187,14 +177,14 @@ def _postgres_function(counted: Counted) -> str:
     deleted = ", ".join(_of(moment.sql, "OLD") for moment in counted.moments)
     updated = "".join(
         f"""
-        IF {_changed(moment.columns, postgres=True)} THEN
+        IF {triggers.changed(moment.columns, postgres=True)} THEN
             PERFORM analytics_record_days({_of(moment.sql, "OLD")}, {_of(moment.sql, "NEW")});
         END IF;"""
         for moment in counted.moments
     )
     if counted.name == "case":
         updated += f"""
-        IF {_changed(_MOVES_A_CASE, postgres=True)} THEN
+        IF {triggers.changed(_MOVES_A_CASE, postgres=True)} THEN
             PERFORM analytics_record_days(VARIADIC ARRAY(SELECT m FROM ({_DEPENDANTS}) AS dependants));
         END IF;"""  # noqa: S608 - fixed SQL, nothing from outside
     return f"""CREATE OR REPLACE FUNCTION analytics_{counted.name}_changed() RETURNS trigger

@@ -34,15 +34,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import DatabaseError, connection, transaction
-from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.utils import timezone
 
 from ombuds.lib import triggers
 
 NOBODY = 0  # OverdueCount.unit or .assignee for a case with none
-
-TRIGGERS = ("analytics_overdue_inserted", "analytics_overdue_updated", "analytics_overdue_deleted")
 
 _BOUNDARY = "(SELECT boundary_at FROM analytics_overdueboundary WHERE id = 1)"
 # Frozen here as the migration that makes them: Status.CLOSED.
@@ -59,52 +56,17 @@ def _key(alias: str) -> str:
     return f"COALESCE({alias}.reporting_unit_id, {NOBODY}), COALESCE({alias}.assignee_id, {NOBODY})"
 
 
-def _sqlite(alias: str, n: int) -> str:
-    """SQL (in a trigger's body) that adds n to the case's (unit, handler) when it is counted."""
-    return (
-        f"INSERT INTO analytics_overduecount (unit, assignee, cases) SELECT {_key(alias)}, {n} WHERE {_counted(alias)}"
-        " ON CONFLICT (unit, assignee) DO UPDATE SET cases = cases + excluded.cases;"
-    )
-
-
-_SQLITE_CHANGED = " OR ".join(f"OLD.{column} IS NOT NEW.{column}" for column in WATCHED)
-_POSTGRES_CHANGED = (
-    f"ROW({', '.join(f'OLD.{c}' for c in WATCHED)}) IS DISTINCT FROM ROW({', '.join(f'NEW.{c}' for c in WATCHED)})"
+_COUNT = triggers.KeptCount(
+    name="analytics_overdue",
+    table="cases_case",
+    into="analytics_overduecount",
+    key=("unit", "assignee"),
+    count="cases",
+    key_of=_key,
+    counted=_counted,
+    sqlite_changed=triggers.changed(WATCHED, postgres=False),
+    postgres_changed=triggers.changed(WATCHED, postgres=True),
 )
-
-SQLITE_ADD = [
-    f"CREATE TRIGGER analytics_overdue_inserted AFTER INSERT ON cases_case FOR EACH ROW BEGIN {_sqlite('NEW', 1)} END",
-    f"CREATE TRIGGER analytics_overdue_updated AFTER UPDATE ON cases_case FOR EACH ROW WHEN {_SQLITE_CHANGED}"
-    f" BEGIN {_sqlite('OLD', -1)} {_sqlite('NEW', 1)} END",
-    f"CREATE TRIGGER analytics_overdue_deleted AFTER DELETE ON cases_case FOR EACH ROW BEGIN {_sqlite('OLD', -1)} END",
-]
-SQLITE_REMOVE = [f"DROP TRIGGER IF EXISTS {name}" for name in TRIGGERS]
-
-POSTGRES_ADD = [
-    f"""CREATE OR REPLACE FUNCTION analytics_overdue_changed() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') AND {_counted("OLD")} THEN
-        INSERT INTO analytics_overduecount (unit, assignee, cases) VALUES ({_key("OLD")}, -1)
-        ON CONFLICT (unit, assignee) DO UPDATE SET cases = analytics_overduecount.cases - 1;
-    END IF;
-    IF TG_OP IN ('UPDATE', 'INSERT') AND {_counted("NEW")} THEN
-        INSERT INTO analytics_overduecount (unit, assignee, cases) VALUES ({_key("NEW")}, 1)
-        ON CONFLICT (unit, assignee) DO UPDATE SET cases = analytics_overduecount.cases + 1;
-    END IF;
-    RETURN NULL;
-END
-$$""",  # noqa: S608 - fixed SQL, nothing from outside
-    "CREATE TRIGGER analytics_overdue_inserted AFTER INSERT ON cases_case FOR EACH ROW"
-    " EXECUTE FUNCTION analytics_overdue_changed()",
-    f"CREATE TRIGGER analytics_overdue_updated AFTER UPDATE ON cases_case FOR EACH ROW WHEN ({_POSTGRES_CHANGED})"
-    " EXECUTE FUNCTION analytics_overdue_changed()",
-    "CREATE TRIGGER analytics_overdue_deleted AFTER DELETE ON cases_case FOR EACH ROW"
-    " EXECUTE FUNCTION analytics_overdue_changed()",
-]
-POSTGRES_REMOVE = [f"DROP TRIGGER IF EXISTS {name} ON cases_case" for name in TRIGGERS] + [
-    "DROP FUNCTION IF EXISTS analytics_overdue_changed()"
-]
 
 
 def _between(start: str, end: str) -> str:
@@ -126,12 +88,6 @@ def _moment(value: datetime) -> Any:
     return connection.ops.adapt_datetimefield_value(value)
 
 
-def statements(vendor: str, *, adding: bool) -> list[str]:
-    if vendor == "postgresql":
-        return POSTGRES_ADD if adding else POSTGRES_REMOVE
-    return SQLITE_ADD if adding else SQLITE_REMOVE
-
-
 def hour_of(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
@@ -150,22 +106,22 @@ def recount(run: Callable[..., Any], boundary: datetime) -> None:
     run("INSERT INTO analytics_overdueboundary (id, boundary_at) VALUES (1, %s)", [_moment(boundary)])
 
 
-def add(schema_editor: BaseDatabaseSchemaEditor) -> None:
-    """Make the triggers (again) and count every case afresh up to the start of this hour."""
-    remove(schema_editor)
-    for statement in statements(schema_editor.connection.vendor, adding=True):
-        schema_editor.execute(statement)
+def _recount_now(schema_editor: BaseDatabaseSchemaEditor) -> None:
+    """Count every case afresh up to the start of this hour."""
     recount(schema_editor.execute, hour_of(timezone.now()))
 
 
-def remove(schema_editor: BaseDatabaseSchemaEditor) -> None:
-    for statement in statements(schema_editor.connection.vendor, adding=False):
-        schema_editor.execute(statement)
-
-
-def missing(connection: BaseDatabaseWrapper) -> set[str]:
-    """The triggers the database lacks; without them the dashboard's overdue counts would drift."""
-    return set(TRIGGERS) - {name for table, name in triggers.present(connection) if table == "cases_case"}
+# `add` makes them (again) and counts every case afresh up to the start of this hour.
+# Without them the dashboard's overdue counts would drift.
+TRIGGER_SET = _COUNT.trigger_set(
+    after_add=_recount_now,
+    lacking="the cases lack the triggers that keep the dashboard's overdue counts",
+    migrate_back_to=("analytics", "0005"),
+)
+statements = TRIGGER_SET.statements
+add = TRIGGER_SET.add
+remove = TRIGGER_SET.remove
+missing = TRIGGER_SET.missing
 
 
 def count(now: datetime | None = None) -> list[tuple[int | None, int | None, int]]:

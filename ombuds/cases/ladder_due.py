@@ -31,8 +31,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
 from ombuds.lib import triggers
 from ombuds.lib.durations import Duration
@@ -135,14 +133,6 @@ def earliest_unmet(alias: str, postgres: bool) -> str:
     return "(SELECT min(m) FROM (" + " UNION ALL ".join(f"SELECT {part} AS m" for part in parts) + "))"  # noqa: S608 - fixed SQL
 
 
-def _changed(postgres: bool) -> str:
-    if postgres:
-        old = ", ".join(f"OLD.{column}" for column in WATCHED)
-        new = ", ".join(f"NEW.{column}" for column in WATCHED)
-        return f"ROW({old}) IS DISTINCT FROM ROW({new})"
-    return " OR ".join(f"OLD.{column} IS NOT NEW.{column}" for column in WATCHED)
-
-
 TRIGGERS = ("cases_ladder_due_inserted", "cases_ladder_due_updated")
 
 _SQLITE_LOWER = (
@@ -150,7 +140,7 @@ _SQLITE_LOWER = (
     " UNION ALL SELECT {earliest})) WHERE id = NEW.id;"
 )
 
-SQLITE_ADD = [
+SQLITE_ADD = (
     # An inserted case with a moment keeps it (seed-synthetic computes it from the
     # escalations it writes); one without gets its earliest unmet deadline.
     "CREATE TRIGGER cases_ladder_due_inserted AFTER INSERT ON cases_case FOR EACH ROW"  # noqa: S608 - fixed SQL
@@ -158,13 +148,13 @@ SQLITE_ADD = [
     f" UPDATE cases_case SET ladder_due_at = {earliest_unmet('NEW', postgres=False)} WHERE id = NEW.id; END",
     # Only lowered: a later moment written with the same watched columns is the pass's own.
     "CREATE TRIGGER cases_ladder_due_updated AFTER UPDATE ON cases_case FOR EACH ROW"
-    f" WHEN {_changed(postgres=False)} BEGIN "
+    f" WHEN {triggers.changed(WATCHED, postgres=False)} BEGIN "
     + _SQLITE_LOWER.format(earliest=earliest_unmet("NEW", postgres=False))
     + " END",
-]
-SQLITE_REMOVE = [f"DROP TRIGGER IF EXISTS {name}" for name in TRIGGERS]
+)
+SQLITE_REMOVE = tuple(f"DROP TRIGGER IF EXISTS {name}" for name in TRIGGERS)
 
-POSTGRES_ADD = [
+POSTGRES_ADD = (
     f"""CREATE OR REPLACE FUNCTION cases_ladder_due_lower() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -181,39 +171,29 @@ $$""",
     "CREATE TRIGGER cases_ladder_due_inserted BEFORE INSERT ON cases_case FOR EACH ROW"
     " EXECUTE FUNCTION cases_ladder_due_lower()",
     "CREATE TRIGGER cases_ladder_due_updated BEFORE UPDATE ON cases_case FOR EACH ROW"
-    f" WHEN ({_changed(postgres=True)}) EXECUTE FUNCTION cases_ladder_due_lower()",
-]
-POSTGRES_REMOVE = [f"DROP TRIGGER IF EXISTS {name} ON cases_case" for name in TRIGGERS] + [
-    "DROP FUNCTION IF EXISTS cases_ladder_due_lower()"
-]
+    f" WHEN ({triggers.changed(WATCHED, postgres=True)}) EXECUTE FUNCTION cases_ladder_due_lower()",
+)
+POSTGRES_REMOVE = (
+    *(f"DROP TRIGGER IF EXISTS {name} ON cases_case" for name in TRIGGERS),
+    "DROP FUNCTION IF EXISTS cases_ladder_due_lower()",
+)
 
-
-def statements(vendor: str, *, adding: bool) -> list[str]:
-    if vendor == "postgresql":
-        return POSTGRES_ADD if adding else POSTGRES_REMOVE
-    return SQLITE_ADD if adding else SQLITE_REMOVE
-
-
-def add(schema_editor: BaseDatabaseSchemaEditor) -> None:
-    """Make the triggers (again).
-
-    SQLite drops them when a migration rebuilds cases_case: such a migration calls this,
-    and tests/test_ladder_due.py checks a migrated database has them.
-    """
-    for statement in statements(schema_editor.connection.vendor, adding=False):
-        schema_editor.execute(statement)
-    for statement in statements(schema_editor.connection.vendor, adding=True):
-        schema_editor.execute(statement)
-
-
-def remove(schema_editor: BaseDatabaseSchemaEditor) -> None:
-    for statement in statements(schema_editor.connection.vendor, adding=False):
-        schema_editor.execute(statement)
-
-
-def missing(connection: BaseDatabaseWrapper) -> set[str]:
-    """The triggers the database lacks; without them a moved deadline could be escalated late or never."""
-    return set(TRIGGERS) - {name for table, name in triggers.present(connection) if table == "cases_case"}
+# SQLite drops them when a migration rebuilds cases_case: such a migration calls `add`,
+# and tests/test_ladder_due.py checks a migrated database has them. Without them a moved
+# deadline could be escalated late or never.
+TRIGGER_SET = triggers.TriggerSet(
+    triggers=frozenset(("cases_case", name) for name in TRIGGERS),
+    sqlite_add=SQLITE_ADD,
+    sqlite_remove=SQLITE_REMOVE,
+    postgres_add=POSTGRES_ADD,
+    postgres_remove=POSTGRES_REMOVE,
+    lacking="the cases lack the triggers that keep their escalation moments from being late",
+    migrate_back_to=("cases", "0014"),
+)
+statements = TRIGGER_SET.statements
+add = TRIGGER_SET.add
+remove = TRIGGER_SET.remove
+missing = TRIGGER_SET.missing
 
 
 def reset_sql(postgres: bool) -> str:

@@ -17,15 +17,12 @@ alters directory_person calls `add` again, which also counts everyone afresh, an
 
 from __future__ import annotations
 
-from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
 from ombuds.lib import triggers
 
 # HeadCount.unit for the people placed in no unit: no unit has the id 0.
 NO_UNIT = 0
-
-TRIGGERS = ("directory_head_count_inserted", "directory_head_count_updated", "directory_head_count_deleted")
 
 # Frozen here as the migration that makes them: PersonStatus.LEFT.
 _LEFT = "left"
@@ -39,55 +36,17 @@ def _unit(alias: str) -> str:
     return f"COALESCE({alias}.unit_id, {NO_UNIT})"
 
 
-def _sqlite(alias: str, n: int) -> str:
-    """SQL (in a trigger's body) that adds n to the alias's unit when the alias is counted.
-
-    The SELECT has a WHERE clause, as SQLite's upsert after a SELECT needs.
-    """
-    return (
-        f"INSERT INTO directory_headcount (unit, people) SELECT {_unit(alias)}, {n} WHERE {_counted(alias)}"
-        " ON CONFLICT (unit) DO UPDATE SET people = people + excluded.people;"
-    )
-
-
-_MOVED = "OLD.unit_id IS NOT NEW.unit_id OR OLD.status IS NOT NEW.status"
-
-SQLITE_ADD = [
-    "CREATE TRIGGER directory_head_count_inserted AFTER INSERT ON directory_person FOR EACH ROW"
-    f" BEGIN {_sqlite('NEW', 1)} END",
-    f"CREATE TRIGGER directory_head_count_updated AFTER UPDATE ON directory_person FOR EACH ROW WHEN {_MOVED}"
-    f" BEGIN {_sqlite('OLD', -1)} {_sqlite('NEW', 1)} END",
-    "CREATE TRIGGER directory_head_count_deleted AFTER DELETE ON directory_person FOR EACH ROW"
-    f" BEGIN {_sqlite('OLD', -1)} END",
-]
-SQLITE_REMOVE = [f"DROP TRIGGER IF EXISTS {name}" for name in TRIGGERS]
-
-POSTGRES_ADD = [
-    f"""CREATE OR REPLACE FUNCTION directory_head_count_changed() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') AND {_counted("OLD")} THEN
-        INSERT INTO directory_headcount (unit, people) VALUES ({_unit("OLD")}, -1)
-        ON CONFLICT (unit) DO UPDATE SET people = directory_headcount.people - 1;
-    END IF;
-    IF TG_OP IN ('UPDATE', 'INSERT') AND {_counted("NEW")} THEN
-        INSERT INTO directory_headcount (unit, people) VALUES ({_unit("NEW")}, 1)
-        ON CONFLICT (unit) DO UPDATE SET people = directory_headcount.people + 1;
-    END IF;
-    RETURN NULL;
-END
-$$""",  # noqa: S608 - fixed SQL, nothing from outside
-    "CREATE TRIGGER directory_head_count_inserted AFTER INSERT ON directory_person FOR EACH ROW"
-    " EXECUTE FUNCTION directory_head_count_changed()",
-    "CREATE TRIGGER directory_head_count_updated AFTER UPDATE ON directory_person FOR EACH ROW"
-    " WHEN (OLD.unit_id IS DISTINCT FROM NEW.unit_id OR OLD.status IS DISTINCT FROM NEW.status)"
-    " EXECUTE FUNCTION directory_head_count_changed()",
-    "CREATE TRIGGER directory_head_count_deleted AFTER DELETE ON directory_person FOR EACH ROW"
-    " EXECUTE FUNCTION directory_head_count_changed()",
-]
-POSTGRES_REMOVE = [f"DROP TRIGGER IF EXISTS {name} ON directory_person" for name in TRIGGERS] + [
-    "DROP FUNCTION IF EXISTS directory_head_count_changed()"
-]
+_COUNT = triggers.KeptCount(
+    name="directory_head_count",
+    table="directory_person",
+    into="directory_headcount",
+    key=("unit",),
+    count="people",
+    key_of=_unit,
+    counted=_counted,
+    sqlite_changed="OLD.unit_id IS NOT NEW.unit_id OR OLD.status IS NOT NEW.status",
+    postgres_changed="OLD.unit_id IS DISTINCT FROM NEW.unit_id OR OLD.status IS DISTINCT FROM NEW.status",
+)
 
 # Everyone counted afresh, as the triggers would have counted them.
 RECOUNT = [
@@ -97,27 +56,21 @@ RECOUNT = [
 ]
 
 
-def statements(vendor: str, *, adding: bool) -> list[str]:
-    if vendor == "postgresql":
-        return POSTGRES_ADD if adding else POSTGRES_REMOVE
-    return SQLITE_ADD if adding else SQLITE_REMOVE
-
-
-def add(schema_editor: BaseDatabaseSchemaEditor) -> None:
-    """Make the triggers (again) and count everyone afresh, in the migration's transaction."""
-    remove(schema_editor)
-    for statement in statements(schema_editor.connection.vendor, adding=True) + RECOUNT:
+def _recount(schema_editor: BaseDatabaseSchemaEditor) -> None:
+    for statement in RECOUNT:
         schema_editor.execute(statement)
 
 
-def remove(schema_editor: BaseDatabaseSchemaEditor) -> None:
-    for statement in statements(schema_editor.connection.vendor, adding=False):
-        schema_editor.execute(statement)
-
-
-def missing(connection: BaseDatabaseWrapper) -> set[str]:
-    """The triggers the database lacks; without them the head counts would drift from the directory."""
-    return set(TRIGGERS) - {name for table, name in triggers.present(connection) if table == "directory_person"}
+# `add` makes them (again) and counts everyone afresh, in the migration's transaction.
+# Without them the head counts would drift from the directory.
+TRIGGER_SET = _COUNT.trigger_set(
+    after_add=_recount,
+    lacking="the directory lacks the triggers that keep each unit's head count",
+    migrate_back_to=("directory", "0002"),
+)
+add = TRIGGER_SET.add
+remove = TRIGGER_SET.remove
+missing = TRIGGER_SET.missing
 
 
 def counts() -> dict[int | None, int]:

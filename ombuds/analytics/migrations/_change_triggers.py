@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
 from ombuds.lib import triggers
@@ -106,16 +105,6 @@ def _of(sql: str, alias: str) -> str:
     return sql.replace("X.", f"{alias}.")
 
 
-def _changed(columns: tuple[str, ...], postgres: bool) -> str:
-    """SQL: true when one of these columns differs between OLD and NEW (NULLs compared as values)."""
-    if postgres:
-        old = ", ".join(f"OLD.{column}" for column in columns)
-        new = ", ".join(f"NEW.{column}" for column in columns)
-        return f"ROW({old}) IS DISTINCT FROM ROW({new})"
-    # SQLite compares row values with IS NOT only one by one.
-    return " OR ".join(f"OLD.{column} IS NOT NEW.{column}" for column in columns)
-
-
 def _when(counted: Counted, event: str, postgres: bool) -> str:
     """The trigger's condition: the row is counted, and (on update) a column the totals read changed."""
     parts = []
@@ -123,7 +112,7 @@ def _when(counted: Counted, event: str, postgres: bool) -> str:
         aliases = {"INSERT": ("NEW",), "UPDATE": ("OLD", "NEW"), "DELETE": ("OLD",)}[event]
         parts.append("(" + " OR ".join(_of(counted.only, alias) for alias in aliases) + ")")
     if event == "UPDATE":
-        parts.append(f"({_changed(counted.columns, postgres)})")
+        parts.append(f"({triggers.changed(counted.columns, postgres=postgres)})")
     return " AND ".join(parts)
 
 
@@ -138,7 +127,7 @@ def _sqlite_rows(counted: Counted, aliases: tuple[str, ...]) -> str:
     """SELECTs of the moments to record, one per alias and moment; on update only the moments whose columns changed."""
     selects = []
     for moment in counted.moments:
-        condition = f" WHERE {_changed(moment.columns, postgres=False)}" if len(aliases) == 2 else ""
+        condition = f" WHERE {triggers.changed(moment.columns, postgres=False)}" if len(aliases) == 2 else ""
         selects += [f"SELECT {_of(moment.sql, alias)} AS m{condition}" for alias in aliases]
     return " UNION ALL ".join(selects)
 
@@ -152,7 +141,7 @@ def _sqlite_add() -> list[str]:
                 dependants = f"SELECT date(m), 0 FROM ({_DEPENDANTS}) WHERE m IS NOT NULL"  # noqa: S608 - fixed SQL, nothing from outside
                 body.append(
                     f"INSERT OR IGNORE INTO analytics_changedday (day, writer) {dependants}"
-                    f" AND ({_changed(_MOVES_A_CASE, postgres=False)});"
+                    f" AND ({triggers.changed(_MOVES_A_CASE, postgres=False)});"
                 )
             when = _when(counted, event, postgres=False)
             statements.append(
@@ -188,14 +177,14 @@ def _postgres_function(counted: Counted) -> str:
     deleted = ", ".join(_of(moment.sql, "OLD") for moment in counted.moments)
     updated = "".join(
         f"""
-        IF {_changed(moment.columns, postgres=True)} THEN
+        IF {triggers.changed(moment.columns, postgres=True)} THEN
             PERFORM analytics_record_days({_of(moment.sql, "OLD")}, {_of(moment.sql, "NEW")});
         END IF;"""
         for moment in counted.moments
     )
     if counted.name == "case":
         updated += f"""
-        IF {_changed(_MOVES_A_CASE, postgres=True)} THEN
+        IF {triggers.changed(_MOVES_A_CASE, postgres=True)} THEN
             PERFORM analytics_record_days(VARIADIC ARRAY(SELECT m FROM ({_DEPENDANTS}) AS dependants));
         END IF;"""  # noqa: S608 - fixed SQL, nothing from outside
     return f"""CREATE OR REPLACE FUNCTION analytics_{counted.name}_changed() RETURNS trigger
@@ -237,42 +226,32 @@ def _postgres_remove() -> list[str]:
     return statements
 
 
-SQLITE_ADD = _sqlite_add()
-SQLITE_REMOVE = _sqlite_remove()
-POSTGRES_ADD = _postgres_add()
-POSTGRES_REMOVE = _postgres_remove()
 # (table, trigger) of every trigger `add` makes, on either database.
 TRIGGERS = frozenset(
     (counted.table, f"analytics_{counted.name}_{suffix}") for counted in COUNTED for suffix, *_ in _EVENTS
 )
 
 
-def statements(vendor: str, *, adding: bool) -> list[str]:
-    """The statements that make (or drop) every trigger on this database."""
-    if vendor == "postgresql":
-        return POSTGRES_ADD if adding else POSTGRES_REMOVE
-    return SQLITE_ADD if adding else SQLITE_REMOVE
-
-
-def add(schema_editor: BaseDatabaseSchemaEditor) -> None:
-    """Make every trigger (again): what the totals stored before can no longer be trusted, so every month is stale."""
-    remove(schema_editor)
-    for statement in statements(schema_editor.connection.vendor, adding=True):
-        schema_editor.execute(statement)
+def _every_month_stale(schema_editor: BaseDatabaseSchemaEditor) -> None:
+    """Every month stale: the totals stored before the triggers were made can no longer be trusted."""
     schema_editor.execute("UPDATE analytics_month SET stale = %s", [True])
 
 
-def remove(schema_editor: BaseDatabaseSchemaEditor) -> None:
-    for statement in statements(schema_editor.connection.vendor, adding=False):
-        schema_editor.execute(statement)
-
-
-def missing(connection: BaseDatabaseWrapper) -> set[str] | None:
-    """The triggers the database lacks (None before the stored totals' tables exist).
-
-    Without them the dashboard would keep showing months it believes current: `ombuds
-    serve` refuses to start, and the test suite checks a freshly migrated database.
-    """
-    if "analytics_changedday" not in connection.introspection.table_names():
-        return None
-    return {name for _table, name in TRIGGERS - triggers.present(connection)}
+# Without them the dashboard would keep showing months it believes current: `ombuds
+# serve` refuses to start, and the test suite checks a freshly migrated database. Before
+# the stored totals' tables exist nothing is missing yet.
+TRIGGER_SET = triggers.TriggerSet(
+    triggers=TRIGGERS,
+    sqlite_add=tuple(_sqlite_add()),
+    sqlite_remove=tuple(_sqlite_remove()),
+    postgres_add=tuple(_postgres_add()),
+    postgres_remove=tuple(_postgres_remove()),
+    after_add=_every_month_stale,
+    needs_table="analytics_changedday",
+    lacking="the analytics' stored totals lack their change triggers",
+    migrate_back_to=("analytics", "0001"),
+)
+statements = TRIGGER_SET.statements
+add = TRIGGER_SET.add
+remove = TRIGGER_SET.remove
+missing = TRIGGER_SET.missing

@@ -23,6 +23,13 @@ BIND_TIMEOUT_S = 60.0
 # How long the children have, together, to finish what they are doing after Ctrl-C or
 # SIGTERM before they are killed (gunicorn's own graceful_timeout is 10 s).
 STOP_SECONDS = 15
+# The triggers the code relies on besides the audit table's, checked in this order before starting.
+TRIGGER_SETS = (
+    _change_triggers.TRIGGER_SET,
+    ladder_due.TRIGGER_SET,
+    overdue.TRIGGER_SET,
+    head_count.TRIGGER_SET,
+)
 
 
 def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
@@ -69,33 +76,12 @@ class Command(BaseCommand):
                 f"the audit table lacks its append-only triggers ({', '.join(sorted(missing))}); "
                 "run `ombuds migrate` and start again"
             )
-        unrecorded = _change_triggers.missing(connection)
-        if unrecorded:
-            raise CommandError(
-                f"the analytics' stored totals lack their change triggers ({', '.join(sorted(unrecorded))}); "
-                "run `ombuds migrate analytics 0001 && ombuds migrate analytics` and start again"
-            )
-        unguarded = ladder_due.missing(connection)
-        if unguarded:
-            raise CommandError(
-                "the cases lack the triggers that keep their escalation moments from being late "
-                f"({', '.join(sorted(unguarded))}); "
-                "run `ombuds migrate cases 0014 && ombuds migrate cases` and start again"
-            )
-        late = overdue.missing(connection)
-        if late:
-            raise CommandError(
-                "the cases lack the triggers that keep the dashboard's overdue counts "
-                f"({', '.join(sorted(late))}); "
-                "run `ombuds migrate analytics 0005 && ombuds migrate analytics` and start again"
-            )
-        uncounted = head_count.missing(connection)
-        if uncounted:
-            raise CommandError(
-                "the directory lacks the triggers that keep each unit's head count "
-                f"({', '.join(sorted(uncounted))}); "
-                "run `ombuds migrate directory 0002 && ombuds migrate directory` and start again"
-            )
+        for trigger_set in TRIGGER_SETS:
+            lacking = trigger_set.missing(connection)
+            if lacking:
+                raise CommandError(
+                    f"{trigger_set.lacking} ({', '.join(sorted(lacking))}); run `{trigger_set.remedy}` and start again"
+                )
         python = sys.executable
         commands = [
             [

@@ -361,7 +361,8 @@ def cube(name: str, period: Period, tz: zoneinfo.ZoneInfo) -> dict[str, Raw]:
 
 
 def _in_force_measures() -> QuerySet[Measure]:
-    today = timezone.localdate()
+    # The organisation's day, whoever asks: the dashboard and the sweeper count the same measures.
+    today = timezone.localdate(timezone=zone())
     return (
         Measure.objects.filter(case__held_in_escrow=False, starts_on__lte=today, ended_at__isnull=True)
         .exclude(ends_on__lt=today)

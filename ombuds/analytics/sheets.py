@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 import zoneinfo
 from array import array
 from collections.abc import Hashable, Iterable, Mapping, Sequence
@@ -32,7 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from time import monotonic
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from ombuds.analytics import figures, stored
 from ombuds.analytics.figures import NOW, SOURCES, Overdue, Period, Raw, Units
@@ -127,10 +128,33 @@ def keep(found: Found, keys: Mapping[str, str | None]) -> None:
     kept = {month: key for month, key in keys.items() if key is not None}
     if not kept:
         return
+    rows.sort(key=lambda row: (row.key, row.unit))  # every writer inserts in the same order
     with transaction.atomic():
+        for month in sorted(kept):
+            _take_turns(month)
+        # A sheet another writer kept meanwhile under the same key is whole: it stays as it is.
+        whole = set(Sheet.objects.filter(key__in=list(kept.values()), unit=ROOT).values_list("key", flat=True))
         for month, key in kept.items():
             Sheet.objects.filter(month=month).exclude(key=key).delete()
-        Sheet.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
+        Sheet.objects.bulk_create([row for row in rows if row.key not in whole], batch_size=500, ignore_conflicts=True)
+
+
+# The first number of the PostgreSQL advisory locks by which the writers of a month's sheets take turns.
+_SHEET_LOCKS = 7207
+
+
+def _take_turns(month: str) -> None:
+    """Hold off, until this transaction ends, every other writer of this month's sheets.
+
+    Without it, on PostgreSQL a writer deleting the month's other sheets could miss the
+    rows another was inserting meanwhile under a key a third had kept, and leave that
+    sheet with its organisation's row but not every unit's: a unit's hidden cell would
+    then read as a shown zero. SQLite's writers take turns already.
+    """
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_SHEET_LOCKS, month])
 
 
 def _read(keys: Mapping[str, str], units: Iterable[int]) -> Found:
@@ -270,9 +294,10 @@ class Present:
         """The SHA-256 of everything the present's cells depend on: the directory's shape, the values, the counts."""
         # The overdue counts come in (unit, handler) order, nobody first: their integers,
         # nobody as 0 (no row's key), in that order, are hashed as they are.
-        overdue = hashlib.sha256(
-            array("q", [number for unit, who, n in self.overdue.rows for number in (unit or 0, who or 0, n)]).tobytes()
-        ).hexdigest()
+        numbers = array("q", [number for unit, who, n in self.overdue.rows for number in (unit or 0, who or 0, n)])
+        if sys.byteorder == "big":
+            numbers.byteswap()  # the same key on every machine: little-endian
+        overdue = hashlib.sha256(numbers.tobytes()).hexdigest()
         others = [
             [key, sorted([_or_less(unit), str(value), n] for (unit, _now, value), n in raw.items() if n)]
             for key, raw in sorted(self.raw.items())

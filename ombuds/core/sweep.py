@@ -31,7 +31,7 @@ def run(now: datetime) -> case_sweeps.SweepResult:
     while the log grows, and sent to the witnesses on their schedule. Last, the
     cases that fell due in the hours since the last pass are added to the kept overdue
     counts, the analytics' stale monthly totals are counted again, and the last twelve months' suppressed
-    cells decided where missing, each for a bounded time.
+    cells decided where missing, each for a bounded time, and the present's cells for the counts of now.
     """
     if log.release_pending(now):
         tree_heads.sign_current(now)

@@ -13,6 +13,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.db import connection, connections
 from hypothesis import HealthCheck, given
@@ -119,7 +120,45 @@ def test_any_changes_and_folds_keep_the_count_equal_to_the_cases(steps: list[Ste
             now += hours * HOUR  # the clock moves, forward or back, and the sweeper folds
             overdue.fold(now)
         assert _kept(now) == _by_hand(now), (what, now)
+        # The handlers the dashboard lists, found from the read without adding it up, are those with cases overdue.
+        assert overdue.read(now).handlers() == {who for (_unit, who) in _by_hand(now) if who is not None}
     assert not OverdueCount.objects.filter(cases__lt=0).exists()
+
+
+def _alone_with(case: Case, deadline: datetime) -> int:
+    """Give the case, open and not held, to a handler with no other case, with this deadline; that handler."""
+    who = User.objects.exclude(pk__in=Case.objects.exclude(assignee=None).values("assignee")).order_by(
+        "pk"
+    ).first() or User.objects.create_user(username="alone@example.org", email="alone@example.org")
+    Case.objects.filter(pk=case.pk).update(
+        assignee=who, next_deadline_at=deadline, status="in_progress", held_in_escrow=False
+    )
+    return who.pk
+
+
+@pytest.mark.django_db
+def test_the_handlers_read_are_those_with_cases_overdue_in_the_live_part_and_not_those_it_takes_away() -> None:
+    _seed()
+    boundary = OverdueBoundary.objects.get(pk=1).boundary_at
+    case = Case.objects.order_by("pk").first()
+    assert case is not None
+    # Fell due after the boundary: counted live only, its handler named by no kept row.
+    who = _alone_with(case, boundary + timedelta(minutes=30))
+    now = boundary + timedelta(minutes=45)
+    found = overdue.read(now)
+    assert who not in {int(pk) for pk in found.kept[1].split(",")}, "the case must not be among the kept counts"
+    assert who in found.handlers()
+    assert (case.reporting_unit_id, who, 1) in found.rows()
+    assert found.digest() == overdue.read(now).digest()  # the same read, the same digest
+    # Fell due before the boundary, read at a moment before the case's deadline (a clock set back): the
+    # kept row is taken away again, and the handler has nothing overdue.
+    Case.objects.filter(pk=case.pk).update(next_deadline_at=boundary - timedelta(minutes=30))
+    now = boundary - timedelta(minutes=45)
+    found = overdue.read(now)
+    assert who in {int(pk) for pk in found.kept[1].split(",")}, "the case must be among the kept counts"
+    assert who not in found.handlers()
+    assert who not in {pk for _unit, pk, _n in found.rows()}
+    assert found.digest() != overdue.read(boundary + timedelta(minutes=45)).digest()
 
 
 @pytest.mark.django_db

@@ -20,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol
 
 from django.conf import settings
@@ -64,6 +65,7 @@ from ombuds.outcomes.models import Measure, MeasureKind
 from ombuds.watch.models import FlagState, RetaliationFlag
 
 if TYPE_CHECKING:
+    from ombuds.analytics import overdue
     from ombuds.analytics.sheets import Cells as SheetCells
 
 NOW = "now"  # the one "month" of figures that describe the present (overdue cases, measures in force)
@@ -393,13 +395,18 @@ class Overdue:
     handlers of _assignees.
     """
 
-    rows: list[tuple[int | None, int | None, int]]
+    read: overdue.Read
 
     @classmethod
     def count(cls) -> Overdue:
         from ombuds.analytics import overdue
 
-        return cls(overdue.count(timezone.now()))
+        return cls(overdue.read(timezone.now()))
+
+    @cached_property
+    def rows(self) -> list[tuple[int | None, int | None, int]]:
+        """(directory unit, handler, count), None for none, in that order: added up only when asked for."""
+        return self.read.rows()
 
     def raw(self, key: str) -> Raw:
         raw: Raw = defaultdict(int)
@@ -408,7 +415,7 @@ class Overdue:
         return raw
 
     def assignees(self) -> list[Hashable]:
-        return [*sorted({who for _unit, who, _n in self.rows if who is not None}), UNASSIGNED]
+        return [*sorted(self.read.handlers()), UNASSIGNED]
 
 
 SOURCES: dict[str, Source] = {

@@ -25,9 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 import zoneinfo
-from array import array
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -292,12 +290,9 @@ class Present:
 
     def key(self, shape_text: str) -> str:
         """The SHA-256 of everything the present's cells depend on: the directory's shape, the values, the counts."""
-        # The overdue counts come in (unit, handler) order, nobody first: their integers,
-        # nobody as 0 (no row's key), in that order, are hashed as they are.
-        numbers = array("q", [number for unit, who, n in self.overdue.rows for number in (unit or 0, who or 0, n)])
-        if sys.byteorder == "big":
-            numbers.byteswap()  # the same key on every machine: little-endian
-        overdue = hashlib.sha256(numbers.tobytes()).hexdigest()
+        # The overdue counts as read (the kept ones as the database's text, and the live
+        # part): the same read gives the same counts, so the same cells.
+        overdue = self.overdue.read.digest()
         others = [
             [key, sorted([_or_less(unit), str(value), n] for (unit, _now, value), n in raw.items() if n)]
             for key, raw in sorted(self.raw.items())

@@ -51,17 +51,17 @@ def _kept(now: datetime) -> dict[tuple[int | None, int | None], int]:
 
 @pytest.mark.django_db
 def test_a_migrated_database_has_the_overdue_triggers() -> None:
-    assert overdue.missing(connection) == set()
+    assert overdue.TRIGGER_SET.missing(connection) == set()
     assert OverdueBoundary.objects.filter(pk=1).exists()
 
 
 @pytest.mark.django_db
 def test_serve_refuses_to_start_without_the_overdue_triggers() -> None:
-    overdue.remove(connection.schema_editor())
+    overdue.TRIGGER_SET.remove(connection.schema_editor())
     with pytest.raises(CommandError, match="analytics_overdue_updated"):
         call_command("serve", "--no-worker")
-    overdue.add(connection.schema_editor())
-    assert overdue.missing(connection) == set()
+    overdue.TRIGGER_SET.add(connection.schema_editor())
+    assert overdue.TRIGGER_SET.missing(connection) == set()
 
 
 @pytest.mark.django_db

@@ -454,14 +454,14 @@ def test_the_migrated_database_has_every_change_trigger(db: None) -> None:
     from ombuds.analytics.migrations import _change_triggers
     from ombuds.audit.models import EventType
 
-    assert _change_triggers.missing(connection) == set()
+    assert _change_triggers.TRIGGER_SET.missing(connection) == set()
     assert len(_change_triggers.TRIGGERS) == 18
     assert int(EventType.REPEAT_OFFENDER_ALERT) == _change_triggers.REPEAT_OFFENDER_ALERT
     with connection.cursor() as cursor:
         cursor.execute(
             "DROP TRIGGER analytics_case_updated" + (" ON cases_case" if connection.vendor == "postgresql" else "")
         )
-    assert _change_triggers.missing(connection) == {"analytics_case_updated"}
+    assert _change_triggers.TRIGGER_SET.missing(connection) == {"analytics_case_updated"}
 
 
 # serialized_rollback as every transactional test here: without it the flush afterwards
@@ -495,12 +495,12 @@ def test_serve_refuses_to_start_without_the_change_triggers(db: None) -> None:
     from ombuds.analytics.migrations import _change_triggers
 
     with connection.cursor() as cursor:
-        for statement in _change_triggers.statements(connection.vendor, adding=False):
+        for statement in _change_triggers.TRIGGER_SET.statements(connection.vendor, adding=False):
             cursor.execute(statement)
     with pytest.raises(CommandError, match="analytics_case_inserted"):
         call_command("serve", "--no-worker")
-    _change_triggers.add(connection.schema_editor())
-    assert _change_triggers.missing(connection) == set()
+    _change_triggers.TRIGGER_SET.add(connection.schema_editor())
+    assert _change_triggers.TRIGGER_SET.missing(connection) == set()
 
 
 @pytest.mark.usefixtures("seeded")

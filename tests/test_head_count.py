@@ -44,15 +44,15 @@ def _person(number: int, unit: Unit | None, status: str = PersonStatus.ACTIVE) -
 
 
 def test_a_migrated_database_has_the_head_count_triggers() -> None:
-    assert head_count.missing(connection) == set()
+    assert head_count.TRIGGER_SET.missing(connection) == set()
 
 
 def test_serve_refuses_to_start_without_the_head_count_triggers() -> None:
-    head_count.remove(connection.schema_editor())
+    head_count.TRIGGER_SET.remove(connection.schema_editor())
     with pytest.raises(CommandError, match="directory_head_count_updated"):
         call_command("serve", "--no-worker")
-    head_count.add(connection.schema_editor())
-    assert head_count.missing(connection) == set()
+    head_count.TRIGGER_SET.add(connection.schema_editor())
+    assert head_count.TRIGGER_SET.missing(connection) == set()
 
 
 def test_every_kind_of_writer_keeps_the_counts() -> None:
@@ -109,10 +109,10 @@ def test_a_rolled_back_change_takes_its_counts_with_it() -> None:
 def test_adding_the_triggers_again_counts_everyone_afresh() -> None:
     """What a migration that rebuilt the table on SQLite does: people written without the triggers are counted."""
     (sales,) = _units(1)
-    head_count.remove(connection.schema_editor())
+    head_count.TRIGGER_SET.remove(connection.schema_editor())
     Person.objects.bulk_create([_person(n, sales) for n in range(7)])
     assert head_count.counts() == {}  # nobody kept them
-    head_count.add(connection.schema_editor())
+    head_count.TRIGGER_SET.add(connection.schema_editor())
     assert head_count.counts() == _counted_afresh() == {sales.pk: 7}
 
 

@@ -59,17 +59,17 @@ def _assert_fast_finds_what_full_finds(*moments: datetime) -> None:
 
 
 def test_a_migrated_database_has_the_ladder_triggers() -> None:
-    assert ladder_due.missing(connection) == set()
+    assert ladder_due.TRIGGER_SET.missing(connection) == set()
 
 
 def test_serve_refuses_to_start_without_the_ladder_triggers() -> None:
     from django.core.management import CommandError, call_command
 
-    ladder_due.remove(connection.schema_editor())
+    ladder_due.TRIGGER_SET.remove(connection.schema_editor())
     with pytest.raises(CommandError, match="cases_ladder_due_inserted"):
         call_command("serve", "--no-worker")
-    ladder_due.add(connection.schema_editor())
-    assert ladder_due.missing(connection) == set()
+    ladder_due.TRIGGER_SET.add(connection.schema_editor())
+    assert ladder_due.TRIGGER_SET.missing(connection) == set()
 
 
 def test_the_triggers_watch_every_deadline_of_the_case() -> None:
@@ -278,7 +278,7 @@ def test_seed_synthetic_stores_each_case_s_exact_moment(settings: Any, tmp_path:
     settings.VAR_DIR = tmp_path  # the command writes the staff logins under var/
     until = datetime(2026, 11, 1, tzinfo=UTC)
     synthetic.seed(synthetic.Options(cases=60, people=60, seed=3, until=until))
-    assert ladder_due.missing(connection) == set()  # put back after the bulk load
+    assert ladder_due.TRIGGER_SET.missing(connection) == set()  # put back after the bulk load
     for case in Case.objects.all():
         assert case.ladder_due_at == _true_moment(case), case.reference
     assert Case.objects.exclude(status=Status.CLOSED).filter(ladder_due_at__isnull=False).exists()

@@ -23,8 +23,9 @@ When "now" is before B (a clock set back), the cases between now and B are taken
 from the counts instead.
 
 SQLite drops a table's triggers when a migration rebuilds it: a migration that alters
-cases_case calls `add` again (which also counts afresh); `ombuds serve` refuses to start
-without them; seed-synthetic lifts them for its bulk load and calls `add` after it.
+cases_case calls `TRIGGER_SET.add` again (which also counts afresh); `ombuds serve`
+refuses to start without them; seed-synthetic lifts them for its bulk load and makes
+them again after it (`TRIGGER_SET.statements`, then `recount`).
 """
 
 from __future__ import annotations
@@ -114,17 +115,13 @@ def _recount_now(schema_editor: BaseDatabaseSchemaEditor) -> None:
     recount(schema_editor.execute, hour_of(timezone.now()))
 
 
-# `add` makes them (again) and counts every case afresh up to the start of this hour.
+# Its `add` makes them (again) and counts every case afresh up to the start of this hour.
 # Without them the dashboard's overdue counts would drift.
 TRIGGER_SET = _COUNT.trigger_set(
     after_add=_recount_now,
     lacking="the cases lack the triggers that keep the dashboard's overdue counts",
     migrate_back_to=("analytics", "0005"),
 )
-statements = TRIGGER_SET.statements
-add = TRIGGER_SET.add
-remove = TRIGGER_SET.remove
-missing = TRIGGER_SET.missing
 
 
 def _kept_sql() -> str:

@@ -178,9 +178,9 @@ POSTGRES_REMOVE = (
     "DROP FUNCTION IF EXISTS cases_ladder_due_lower()",
 )
 
-# SQLite drops them when a migration rebuilds cases_case: such a migration calls `add`,
-# and tests/test_ladder_due.py checks a migrated database has them. Without them a moved
-# deadline could be escalated late or never.
+# SQLite drops them when a migration rebuilds cases_case: such a migration calls
+# `TRIGGER_SET.add`, and tests/test_ladder_due.py checks a migrated database has them.
+# Without them a moved deadline could be escalated late or never.
 TRIGGER_SET = triggers.TriggerSet(
     triggers=frozenset(("cases_case", name) for name in TRIGGERS),
     sqlite_add=SQLITE_ADD,
@@ -190,10 +190,6 @@ TRIGGER_SET = triggers.TriggerSet(
     lacking="the cases lack the triggers that keep their escalation moments from being late",
     migrate_back_to=("cases", "0014"),
 )
-statements = TRIGGER_SET.statements
-add = TRIGGER_SET.add
-remove = TRIGGER_SET.remove
-missing = TRIGGER_SET.missing
 
 
 def reset_sql(postgres: bool) -> str:

@@ -1479,14 +1479,14 @@ def _load(world: World, workers: int, progress: Progress | None, timings: dict[s
         recreate = loader.drop_indexes([model._meta.db_table for model in BULK_MODELS])
         # The analytics' change triggers would record a day for each of millions of rows; the
         # months are counted afresh after the load instead (seed, stored.build_all).
-        for statement in _change_triggers.statements(connection.vendor, adding=False):
+        for statement in _change_triggers.TRIGGER_SET.statements(connection.vendor, adding=False):
             loader.execute(statement)
         # Each case row carries its exact ladder moment, computed from the escalations
         # written beside it; the insert trigger would only put a conservative one in its place.
-        for statement in ladder_due.statements(connection.vendor, adding=False):
+        for statement in ladder_due.TRIGGER_SET.statements(connection.vendor, adding=False):
             loader.execute(statement)
         # The overdue counts are counted afresh after the load (overdue.recount, below).
-        for statement in overdue.statements(connection.vendor, adding=False):
+        for statement in overdue.TRIGGER_SET.statements(connection.vendor, adding=False):
             loader.execute(statement)
         loader.start_grants()
         done = 0
@@ -1524,11 +1524,11 @@ def _load(world: World, workers: int, progress: Progress | None, timings: dict[s
         loader.end_grants()
         for statement in recreate:
             loader.execute(statement)
-        for statement in _change_triggers.statements(connection.vendor, adding=True):
+        for statement in _change_triggers.TRIGGER_SET.statements(connection.vendor, adding=True):
             loader.execute(statement)
-        for statement in ladder_due.statements(connection.vendor, adding=True):
+        for statement in ladder_due.TRIGGER_SET.statements(connection.vendor, adding=True):
             loader.execute(statement)
-        for statement in overdue.statements(connection.vendor, adding=True):
+        for statement in overdue.TRIGGER_SET.statements(connection.vendor, adding=True):
             loader.execute(statement)
         with connection.cursor() as cursor:
             overdue.recount(cursor.execute, overdue.hour_of(timezone.now()))

@@ -11,8 +11,8 @@ import's bulk statements, a queryset update, raw SQL), the counts are written in
 same transaction as the change, and a rolled-back change takes its counts with it.
 
 SQLite drops a table's triggers when a migration rebuilds the table: a migration that
-alters directory_person calls `add` again, which also counts everyone afresh, and
-`ombuds serve` refuses to start without them (`missing`).
+alters directory_person calls `TRIGGER_SET.add` again, which also counts everyone
+afresh, and `ombuds serve` refuses to start without them (`TRIGGER_SET.missing`).
 """
 
 from __future__ import annotations
@@ -61,16 +61,13 @@ def _recount(schema_editor: BaseDatabaseSchemaEditor) -> None:
         schema_editor.execute(statement)
 
 
-# `add` makes them (again) and counts everyone afresh, in the migration's transaction.
+# Its `add` makes them (again) and counts everyone afresh, in the migration's transaction.
 # Without them the head counts would drift from the directory.
 TRIGGER_SET = _COUNT.trigger_set(
     after_add=_recount,
     lacking="the directory lacks the triggers that keep each unit's head count",
     migrate_back_to=("directory", "0002"),
 )
-add = TRIGGER_SET.add
-remove = TRIGGER_SET.remove
-missing = TRIGGER_SET.missing
 
 
 def counts() -> dict[int | None, int]:

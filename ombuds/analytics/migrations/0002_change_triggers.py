@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.RunPython(
-            lambda apps, schema_editor: _change_triggers.add(schema_editor),
-            lambda apps, schema_editor: _change_triggers.remove(schema_editor),
+            lambda apps, schema_editor: _change_triggers.TRIGGER_SET.add(schema_editor),
+            lambda apps, schema_editor: _change_triggers.TRIGGER_SET.remove(schema_editor),
         ),
     ]

@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.RunPython(
-            lambda apps, schema_editor: overdue.add(schema_editor),
-            lambda apps, schema_editor: overdue.remove(schema_editor),
+            lambda apps, schema_editor: overdue.TRIGGER_SET.add(schema_editor),
+            lambda apps, schema_editor: overdue.TRIGGER_SET.remove(schema_editor),
         ),
     ]

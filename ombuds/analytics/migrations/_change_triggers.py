@@ -9,9 +9,9 @@ changes nothing counted (a new deadline, a sealed field) records nothing.
 ombuds.analytics.stored.absorb_changes turns the days into stale months.
 
 SQLite drops a table's triggers when a migration rebuilds the table: every migration
-that alters one of these tables on SQLite puts them back with `add` (and
-tests/test_analytics_stored.py checks the migrated database has them all). `add` and
-`remove` are also used by seed-synthetic around its bulk load.
+that alters one of these tables on SQLite puts them back with `TRIGGER_SET.add` (and
+tests/test_analytics_stored.py checks the migrated database has them all).
+seed-synthetic drops and makes them around its bulk load with `TRIGGER_SET.statements`.
 """
 
 from __future__ import annotations
@@ -226,7 +226,7 @@ def _postgres_remove() -> list[str]:
     return statements
 
 
-# (table, trigger) of every trigger `add` makes, on either database.
+# (table, trigger) of every trigger `TRIGGER_SET.add` makes, on either database.
 TRIGGERS = frozenset(
     (counted.table, f"analytics_{counted.name}_{suffix}") for counted in COUNTED for suffix, *_ in _EVENTS
 )
@@ -251,7 +251,3 @@ TRIGGER_SET = triggers.TriggerSet(
     lacking="the analytics' stored totals lack their change triggers",
     migrate_back_to=("analytics", "0001"),
 )
-statements = TRIGGER_SET.statements
-add = TRIGGER_SET.add
-remove = TRIGGER_SET.remove
-missing = TRIGGER_SET.missing

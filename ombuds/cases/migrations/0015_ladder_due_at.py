@@ -65,7 +65,7 @@ class Migration(migrations.Migration):
             index=models.Index(fields=["ladder_due_at", "id"], name="cases_case_ladder_due_idx"),
         ),
         migrations.RunPython(
-            lambda apps, schema_editor: ladder_due.add(schema_editor),
-            lambda apps, schema_editor: ladder_due.remove(schema_editor),
+            lambda apps, schema_editor: ladder_due.TRIGGER_SET.add(schema_editor),
+            lambda apps, schema_editor: ladder_due.TRIGGER_SET.remove(schema_editor),
         ),
     ]

@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
             ],
         ),
         migrations.RunPython(
-            lambda apps, schema_editor: head_count.add(schema_editor),
-            lambda apps, schema_editor: head_count.remove(schema_editor),
+            lambda apps, schema_editor: head_count.TRIGGER_SET.add(schema_editor),
+            lambda apps, schema_editor: head_count.TRIGGER_SET.remove(schema_editor),
         ),
     ]

@@ -127,8 +127,11 @@ TRIGGER_SET = _COUNT.trigger_set(
 def _kept_sql() -> str:
     """SQL: the kept counts as three texts, of their units, handlers and counts, each joined by commas in one order.
 
-    The rows are joined in the order the table is read, the same for the same rows: no
-    sort, and no text made per row, which cost more than the rest of the read.
+    The rows are joined in the order the table is read: no sort, and no text made per
+    row, which cost more than the rest of the read. The three aggregates take the rows
+    of one scan, in one order, so their texts line up. The same texts are the same
+    counts; the same counts need not give the same texts (on PostgreSQL the order follows
+    the rows' updates), which costs only a decision more.
     """
     join = "string_agg({}::text, ',')" if connection.vendor == "postgresql" else "group_concat({})"
     parts = ", ".join(join.format(column) for column in ("unit", "assignee", "cases"))

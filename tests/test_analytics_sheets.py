@@ -264,6 +264,34 @@ def test_the_sweeper_keeps_the_present_for_the_next_dashboard(monkeypatch: pytes
             assert "overdue_unit" in keys
 
 
+@pytest.mark.django_db
+def test_a_lead_handlers_dashboard_neither_reads_nor_decides_the_present_it_does_not_show(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The reduced dashboard shows the cases overdue now and no other figure of the present: its work on the
+    present must not depend on the others (a report held in escrow, measures), so it reads only their sheet."""
+    _seed(13)
+    counted: list[str] = []
+    real = sheets.Present.count
+
+    def count(tz: Any, part: str = figures.NOW) -> sheets.Present:
+        counted.append(part)
+        return real(tz, part)
+
+    monkeypatch.setattr(sheets.Present, "count", staticmethod(count))
+    staff = Personas()
+    units = Units.load(figures.threshold())
+    scope = max(units.parents, key=lambda unit: units.head_count[unit])
+    for member, parts in ((staff.lead, {figures.NOW}), (staff.oversight, {figures.NOW, sheets.REST})):
+        for unit in (ROOT, scope):
+            counted.clear()
+            answer = api_client_for(member).get("/api/v1/analytics", {"unit": str(unit)})
+            assert answer.status_code == 200, answer.content
+            assert set(counted) == parts, (member, unit)
+    # Each part is kept in a sheet of its own, under its own key.
+    assert set(Sheet.objects.filter(unit=ROOT).values_list("month", flat=True)) >= {figures.NOW, sheets.REST}
+
+
 # serialized_rollback as every transactional test (see tests/test_analytics_stored.py).
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite's writers take turns")

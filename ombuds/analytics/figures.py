@@ -683,9 +683,13 @@ def build(*, period: Period, scope: int, reduced: bool, units: Units | None = No
     present: dict[str, _Kept] = {}
 
     def now_cells(key: str) -> _Kept:
-        """A figure of the present (overdue cases, measures in force, escrow), counted now."""
-        if not present:
-            kept, values = sheets.present(scope, units, tz, shaped)
+        """A figure of the present (overdue cases, measures in force, escrow), counted now.
+
+        Only the sheet of the figures shown is read (or decided): a reduced dashboard's
+        work does not depend on the present's figures it does not show.
+        """
+        if key not in present:
+            kept, values = sheets.present(scope, units, tz, shaped, parts=[sheets.part_of(key)])
             present.update({each: _Kept(each, kept, values[each]) for each in values})
         return present[key]
 

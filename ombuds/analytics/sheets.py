@@ -254,13 +254,26 @@ def prepare(now: datetime, budget: float = PREPARE_SECONDS) -> int:
 # clock and with every case, so they are read each time (cheaply: the overdue ones are
 # kept by the database, ombuds.analytics.overdue). Deciding their suppression for every
 # unit takes time that grows with the directory and the handlers, so the decided cells
-# are kept too: one sheet, under the SHA-256 of the counts they were decided on and of
-# the directory's shape. A dashboard whose counts are those of the kept sheet reads the
-# rows of its unit and of the sub-units it lists; any other count gives another key, and
-# the present is decided again and replaces the sheet. A sheet is only ever read under
+# are kept too, in two sheets, each under the SHA-256 of the counts it was decided on and
+# of the directory's shape: the cases overdue now under the month NOW, the other figures
+# under REST. A dashboard whose counts are those of a kept sheet reads the rows of its
+# unit and of the sub-units it lists; any other count gives another key, and that part
+# of the present is decided again and replaces its sheet. A sheet is only ever read under
 # the key of the counts just read, so it is never older than they are.
+#
+# Two sheets, so that a lead handler's reduced dashboard, which shows the cases overdue
+# now by unit and no other figure of the present, reads and decides only the first: the
+# time it takes does not depend on counts it does not show, such as a report held in
+# escrow (which nobody may learn of before it is released).
 
-PRESENT = ("overdue", "overdue_handler", "measures", "escrow")
+REST = "others"  # Sheet.month holds at most seven characters
+PARTS: dict[str, tuple[str, ...]] = {NOW: figures.OVERDUE, REST: ("measures", "escrow")}
+PRESENT = tuple(key for keys in PARTS.values() for key in keys)
+
+
+def part_of(key: str) -> str:
+    """The sheet (NOW or REST) a figure of the present is kept in."""
+    return next(part for part, keys in PARTS.items() if key in keys)
 
 
 def _or_less(pk: int | None) -> int:
@@ -269,44 +282,50 @@ def _or_less(pk: int | None) -> int:
 
 @dataclass(frozen=True)
 class Present:
-    """The present's counts as read now: the cases overdue by (unit, handler), and the other figures' raw counts."""
+    """One part's counts as read now: the cases overdue by (unit, handler) (NOW), or the other figures' raw counts."""
 
-    overdue: Overdue
+    part: str
+    overdue: Overdue | None
     raw: dict[str, Raw]
 
     @classmethod
-    def count(cls, tz: zoneinfo.ZoneInfo) -> Present:
-        others = {key: figures.raw_counts(SOURCES[key], None, tz) for key in PRESENT if key not in figures.OVERDUE}
-        return cls(Overdue.count(), others)
+    def count(cls, tz: zoneinfo.ZoneInfo, part: str = NOW) -> Present:
+        if part == NOW:
+            return cls(part, Overdue.count(), {})
+        return cls(part, None, {key: figures.raw_counts(SOURCES[key], None, tz) for key in PARTS[part]})
 
     def raw_of(self, key: str) -> Raw:
-        return self.overdue.raw(key) if key in figures.OVERDUE else self.raw[key]
+        if key in figures.OVERDUE and self.overdue is not None:
+            return self.overdue.raw(key)
+        return self.raw[key]
 
     def values(self) -> dict[str, list[Hashable]]:
-        found: dict[str, list[Hashable]] = {"overdue": [False], "overdue_handler": self.overdue.assignees()}
+        found: dict[str, list[Hashable]] = {}
+        if self.overdue is not None:
+            found.update({"overdue": [False], "overdue_handler": self.overdue.assignees()})
         for key in self.raw:
             found[key] = list(SOURCES[key].values())
         return found
 
     def key(self, shape_text: str) -> str:
-        """The SHA-256 of everything the present's cells depend on: the directory's shape, the values, the counts."""
+        """The SHA-256 of everything the part's cells depend on: the directory's shape, the values, the counts."""
         # The overdue counts as read (the kept ones as the database's text, and the live
         # part): the same read gives the same counts, so the same cells.
-        overdue = self.overdue.read.digest()
+        overdue = self.overdue.read.digest() if self.overdue is not None else None
         others = [
             [key, sorted([_or_less(unit), str(value), n] for (unit, _now, value), n in raw.items() if n)]
             for key, raw in sorted(self.raw.items())
         ]
         values = [[key, [str(value) for value in found]] for key, found in sorted(self.values().items())]
-        text = _canonical([VERSION, NOW, shape_text, values, overdue, others])
+        text = _canonical([VERSION, self.part, shape_text, values, overdue, others])
         return hashlib.sha256(text.encode()).hexdigest()
 
 
 def decide_present(present: Present, units: Units) -> Found:
-    """Every reporting unit's cells of the present, decided from these counts (no kept decision is read)."""
+    """Every reporting unit's cells of the part's figures, decided from these counts (no kept decision is read)."""
     values = present.values()
     grids: dict[str, Grid] = {}
-    for key in PRESENT:
+    for key in PARTS[present.part]:
         source = SOURCES[key]
         grids[key] = Grid(
             threshold=units.threshold,
@@ -316,8 +335,9 @@ def decide_present(present: Present, units: Units) -> Found:
             own=figures.own_counts(present.raw_of(key), units, source.organisation_only),
             empty=frozenset() if source.organisation_only else frozenset(units.empty),
         )
-    # The two figures of overdue cases split the same cases: one total, hidden in both if in either.
-    share_totals([grids[key] for key in figures.OVERDUE])
+    if present.part == NOW:
+        # The two figures of overdue cases split the same cases: one total, hidden in both if in either.
+        share_totals([grids[key] for key in figures.OVERDUE])
     found: Found = {(ROOT, NOW): {}}
     for key, grid in grids.items():
         for unit, value, count, state in grid.month_cells(NOW):
@@ -325,30 +345,48 @@ def decide_present(present: Present, units: Units) -> Found:
     return found
 
 
+def _as_month(found: Found, month: str) -> Found:
+    """The same cells under another month: a part's sheet is kept under its own (NOW or REST), read as NOW."""
+    return {(unit, month): cells for (unit, _month), cells in found.items()}
+
+
 def present(
     scope: int,
     units: Units,
     tz: zoneinfo.ZoneInfo,
     shaped: tuple[str, dict[str, list[Hashable]]] | None = None,
+    parts: Iterable[str] = tuple(PARTS),
 ) -> tuple[Cells, dict[str, list[Hashable]]]:
-    """The present's cells of the scope and of its sub-units (decided and kept first if these counts have none)."""
-    counted = Present.count(tz)
+    """These parts' cells of the scope and of its sub-units (each decided and kept first if its counts have none)."""
     shape_text, _dated_values = shaped or shape(units)
-    key = counted.key(shape_text)
-    found = _read({NOW: key}, [scope, *units.children(scope)])
-    if (ROOT, NOW) not in found:
-        found = decide_present(counted, units)
-        keep(found, {NOW: key})
-    return Cells(units.threshold, found), counted.values()
+    found: Found = {}
+    values: dict[str, list[Hashable]] = {}
+    for part in parts:
+        counted = Present.count(tz, part)
+        key = counted.key(shape_text)
+        kept = _read({part: key}, [scope, *units.children(scope)])
+        if (ROOT, part) in kept:
+            decided = _as_month(kept, NOW)
+        else:
+            decided = decide_present(counted, units)
+            keep(_as_month(decided, part), {part: key})
+        for place, cells in decided.items():
+            found.setdefault(place, {}).update(cells)
+        values.update(counted.values())
+    return Cells(units.threshold, found), values
 
 
 def prepare_present(tz: zoneinfo.ZoneInfo | None = None) -> bool:
-    """The sweeper's part: keep the present's sheet of the counts now, for the next dashboard; whether it decided."""
+    """The sweeper's part: keep the present's sheets of the counts now, for the next dashboard; whether it decided."""
     tz = tz or figures.zone()
     units = Units.load(figures.threshold())
-    counted = Present.count(tz)
-    key = counted.key(shape(units)[0])
-    if Sheet.objects.filter(key=key, month=NOW, unit=ROOT).exists():
-        return False
-    keep(decide_present(counted, units), {NOW: key})
-    return True
+    shape_text = shape(units)[0]
+    decided = False
+    for part in PARTS:
+        counted = Present.count(tz, part)
+        key = counted.key(shape_text)
+        if Sheet.objects.filter(key=key, month=part, unit=ROOT).exists():
+            continue
+        keep(_as_month(decide_present(counted, units), part), {part: key})
+        decided = True
+    return decided

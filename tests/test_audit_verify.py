@@ -367,6 +367,26 @@ def test_the_fast_pass_refuses_a_column_that_disagrees_with_its_leaf_and_verify_
     assert f"event {event.seq}: its columns do not match its leaf" in err
 
 
+def test_the_fast_pass_refuses_numbers_changed_without_their_leaves_and_verify_names_them(
+    written_log: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The ends the fast pass compares take each event's number from its seq column, once
+    # the joined numbers were found to be the positions: two neighbours inside one range (so
+    # that the range's first and last rows stay where they were) whose numbers alone were
+    # exchanged must fail it all the same.
+    monkeypatch.setattr(verify, "BLOCK", 2)
+    monkeypatch.setattr(verify, "TASK", 4)
+    first = (_signed_size(1) // 4 + 1) * 4 + 1
+    assert first + 1 < written_log
+    with _triggers_lifted():
+        AuditEvent.objects.filter(seq=first).update(seq=10**9)
+        AuditEvent.objects.filter(seq=first + 1).update(seq=first)
+        AuditEvent.objects.filter(seq=10**9).update(seq=first + 1)
+    assert verify._fast_scan(written_log, [written_log], None, None) is None
+    err = _fails_at(first)
+    assert f"event {first}: its columns do not match its leaf" in err
+
+
 @pytest.mark.parametrize(("column", "value"), [("case_id", "12x"), ("actor_id", "staff"), ("event_type", "seen")])
 def test_the_fast_pass_refuses_a_column_that_holds_no_number_and_verify_names_it(
     written_log: int, monkeypatch: pytest.MonkeyPatch, column: str, value: str

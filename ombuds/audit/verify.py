@@ -42,7 +42,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import chain, starmap
+from itertools import chain, repeat, starmap
 from typing import NamedTuple
 
 from django.db import DatabaseError, connection, connections, transaction
@@ -64,6 +64,8 @@ TASK = 64 * BLOCK
 Progress = Callable[[int, int], None]
 
 _sha256 = hashlib.sha256
+# The digest method of a hash object, to map over many of them.
+_digest = type(_sha256()).digest
 
 
 @dataclass(frozen=True)
@@ -501,6 +503,30 @@ def _range_sql() -> str:
     """  # noqa: S608 - no outside value
 
 
+# "000" to "999": the last three digits of every number, written once.
+_THOUSAND = [f"{number:03d}" for number in range(1000)]
+
+
+def _numbers_text(start: int, end: int) -> str:
+    """The numbers start, start + 1, …, end - 1 as text joined by commas: ",".join(map(str, range(start, end))).
+
+    Written a thousand at a time, each thousand one join of its digits before the last
+    three with those three, instead of one conversion of an int to text per number.
+    """
+    parts = []
+    number = start
+    while number < end:
+        high, low = divmod(number, 1000)
+        stop = min(end, (high + 1) * 1000)
+        if high:
+            head = str(high)
+            parts.append(head + ("," + head).join(_THOUSAND[low : stop - high * 1000]))
+        else:
+            parts.append(",".join(map(str, range(number, stop))))
+        number = stop
+    return ",".join(parts)
+
+
 def _scan_range(task: tuple[int, int, list[int]]) -> _Range | None:
     """Check the events [start, end) and reduce them to block roots; None when any of them fails."""
     start, end, sizes = task
@@ -511,13 +537,15 @@ def _scan_range(task: tuple[int, int, list[int]]) -> _Range | None:
         return None  # one is missing or out of place (the numbers are unique, so none can be there twice)
     if not count:
         return _Range(start, end, [], (), {})
-    if numbers != ",".join(map(str, range(start, end))):
+    if numbers != _numbers_text(start, end):
         return None
-    # Each piece is 0x00 ‖ leaf, the input of its leaf hash (see _range_sql).
-    leaves = (b"\x00" + bytes(joined_leaves)).split(b"\n")
+    # Each piece but the first is 0x00 ‖ leaf, the input of its leaf hash (see _range_sql);
+    # the first gets its 0x00 here (one short copy, not one of the whole range).
+    leaves = bytes(joined_leaves).split(b"\n")
     if len(leaves) != count:
         return None
-    hashes = [_sha256(leaf).digest() for leaf in leaves]
+    leaves[0] = b"\x00" + leaves[0]
+    hashes = list(map(_digest, map(_sha256, leaves)))
     if b"".join(hashes) != bytes(stored):
         return None
     columns = [
@@ -535,18 +563,26 @@ def _scan_range(task: tuple[int, int, list[int]]) -> _Range | None:
         map(bytes.startswith, leaves, map(_prefixes.__getitem__, zip(event_types, actor_kinds, actor_ids, strict=True)))
     ):
         return None
-    # … and ends with its number, object and time, all of them written out at once by one
-    # formatting of one string. A time stored on a whole second has no fraction; the leaf
-    # has six zeros.
+    # … and ends with its number, object and time. The pieces of every end are laid out in
+    # one list (a slice assignment per column, no work per event in this process), joined
+    # at once and split into one end per event. The numbers are those just checked against
+    # the positions. A time stored on a whole second has no fraction; the leaf has six zeros.
     times = [moment if len(moment) != 19 else moment + ".000000" for moment in times]
-    values = tuple(chain.from_iterable(zip(range(start, end), map(_objects.__getitem__, case_ids), times, strict=True)))
-    ends = ("\n".join([',"index":%d,"object":%s,"time":"%sZ"}'] * count) % values).encode().split(b"\n")
-    if len(ends) != count or not all(map(bytes.endswith, leaves, ends)):
+    pieces = [',"index":', "", ',"object":', "", ',"time":"', "", 'Z"}\n'] * count
+    pieces[1::7] = numbers.split(",")
+    pieces[3::7] = map(_objects.__getitem__, case_ids)
+    pieces[5::7] = times
+    ends = "".join(pieces).encode().split(b"\n")
+    # The last piece is the empty one after the last end's line break.
+    if len(ends) != count + 1 or not all(map(bytes.endswith, leaves, ends)):
         return None
     full = len(hashes) // BLOCK * BLOCK
     level = hashes[:full]
     for _height in range(BLOCK.bit_length() - 1):
-        level = [_sha256(b"\x01" + left + right).digest() for left, right in zip(level[0::2], level[1::2], strict=True)]
+        # Each node hashes 0x01 ‖ left ‖ right: the pairs taken from one iterator over the
+        # level, every call made from C (map), none through a line of Python per node.
+        pairs = iter(level)
+        level = list(map(_digest, map(_sha256, map(b"".join, zip(repeat(b"\x01"), pairs, pairs)))))
     tail = merkle.CompactRange()
     tail.extend(hashes[full:])
     # The compact range of the leaves before each size inside a block: one range per block,

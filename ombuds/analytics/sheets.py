@@ -357,22 +357,24 @@ def present(
     shaped: tuple[str, dict[str, list[Hashable]]] | None = None,
     parts: Iterable[str] = tuple(PARTS),
 ) -> tuple[Cells, dict[str, list[Hashable]]]:
-    """These parts' cells of the scope and of its sub-units (each decided and kept first if its counts have none)."""
+    """These parts' cells of the scope and of its sub-units (each decided and kept first if its counts have none).
+
+    The parts' kept sheets are read in one query, each under its own key.
+    """
     shape_text, _dated_values = shaped or shape(units)
+    counted = {part: Present.count(tz, part) for part in parts}
+    keys = {part: part_now.key(shape_text) for part, part_now in counted.items()}
+    kept = _read(keys, [scope, *units.children(scope)])
     found: Found = {}
     values: dict[str, list[Hashable]] = {}
-    for part in parts:
-        counted = Present.count(tz, part)
-        key = counted.key(shape_text)
-        kept = _read({part: key}, [scope, *units.children(scope)])
+    for part, part_now in counted.items():
         if (ROOT, part) in kept:
-            decided = _as_month(kept, NOW)
+            decided = _as_month({place: cells for place, cells in kept.items() if place[1] == part}, NOW)
         else:
-            decided = decide_present(counted, units)
-            keep(_as_month(decided, part), {part: key})
+            decided = _decide_and_keep(part_now, units, keys[part])
         for place, cells in decided.items():
             found.setdefault(place, {}).update(cells)
-        values.update(counted.values())
+        values.update(part_now.values())
     return Cells(units.threshold, found), values
 
 
@@ -385,8 +387,14 @@ def prepare_present(tz: zoneinfo.ZoneInfo | None = None) -> bool:
     for part in PARTS:
         counted = Present.count(tz, part)
         key = counted.key(shape_text)
-        if Sheet.objects.filter(key=key, month=part, unit=ROOT).exists():
-            continue
-        keep(_as_month(decide_present(counted, units), part), {part: key})
-        decided = True
+        if not Sheet.objects.filter(key=key, month=part, unit=ROOT).exists():
+            _decide_and_keep(counted, units, key)
+            decided = True
+    return decided
+
+
+def _decide_and_keep(counted: Present, units: Units, key: str) -> Found:
+    """Decide the part's cells from its counts and keep them under its key; the cells, read as NOW."""
+    decided = decide_present(counted, units)
+    keep(_as_month(decided, counted.part), {counted.part: key})
     return decided

@@ -88,6 +88,17 @@ def test_it_documents_every_setting() -> None:
     assert missing == [], f"not documented in docs/configuration.md: {', '.join(missing)}"
 
 
+def test_it_documents_every_setting_of_the_registry_service() -> None:
+    """The shared registry's own settings module, documented in docs/registry.md."""
+    reads = _SettingsReads()
+    path = ROOT / "ombuds" / "registry_service" / "settings.py"
+    reads.visit(ast.parse(path.read_text(encoding="utf-8"), filename=str(path)))
+    assert "OMBUDS_REGISTRY_SERVICE_LOG_DAYS" in reads.names and reads.unreadable == []
+    documentation = (ROOT / "docs" / "registry.md").read_text(encoding="utf-8")
+    missing = sorted(name for name in reads.names if f"`{name}`" not in documentation)
+    assert missing == [], f"not documented in docs/registry.md: {', '.join(missing)}"
+
+
 def test_it_documents_the_file_form_of_every_secret() -> None:
     documentation = CONFIGURATION.read_text(encoding="utf-8")
     missing = sorted(name for name in _settings_reads().secrets if f"`{name}_FILE`" not in documentation)

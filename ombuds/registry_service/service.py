@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 
 from django.db import transaction
@@ -149,9 +149,19 @@ def hits_on(member: Member, since: datetime | None = None) -> list[Hit]:
     return list(hits.order_by("-log__at")[:1000])
 
 
-def purge(today: date) -> int:
-    """Empty the keys of expired entries; their rows stay, so the log can still name their holder."""
+def purge(today: date) -> tuple[int, int]:
+    """Empty the keys of expired entries, and erase the log's lines older than the log is kept; how many of each.
+
+    An expired entry's row stays, so the log can still name its holder. A log line
+    older than OMBUDS_REGISTRY_SERVICE_LOG_DAYS days goes with the hits it found: who
+    asked, and which entry it hit, is kept no longer than that.
+    """
+    days = registry_settings.OMBUDS_REGISTRY_SERVICE_LOG_DAYS
+    kept_from = datetime.combine(today - timedelta(days=days), time.min, UTC)
     with transaction.atomic():
         count = Entry.objects.filter(expires_on__lte=today).exclude(key="").update(key="")
+        old = LogEntry.objects.filter(at__lt=kept_from)
+        Hit.objects.filter(log__in=old).delete()
+        erased, _by_model = old.delete()
         LogEntry.objects.create(at=timezone.now(), kind=LogKind.PURGE, count=count)
-    return count
+    return count, erased

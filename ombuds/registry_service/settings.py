@@ -13,18 +13,17 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from ombuds.lib.env import env_bool, env_int, env_list, env_optional, env_str
+from ombuds.lib.env import env_int, env_list, env_optional, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("OMBUDS_REGISTRY_SERVICE_VAR_DIR", str(BASE_DIR / "var" / "registry")))
-PRODUCTION = env_bool("OMBUDS_REGISTRY_SERVICE_PRODUCTION", False)
 
 # The VOPRF key of the registry, in a file outside the database: with the database alone
 # no one can test a guess against the entries. Made by `ombuds registry keygen`.
 OMBUDS_REGISTRY_SERVICE_KEY_FILE = Path(env_str("OMBUDS_REGISTRY_SERVICE_KEY_FILE", str(VAR_DIR / "voprf_key")))
 # How long an entry may be kept at most, whatever the member asks (the default of members is 5 years).
 OMBUDS_REGISTRY_SERVICE_MAX_YEARS = env_int("OMBUDS_REGISTRY_SERVICE_MAX_YEARS", 10, minimum=1, maximum=30)
-# How long the registry keeps its log of queries and hits.
+# How long the registry keeps its log of requests and hits: `ombuds registry purge` erases older lines.
 OMBUDS_REGISTRY_SERVICE_LOG_DAYS = env_int("OMBUDS_REGISTRY_SERVICE_LOG_DAYS", 730, minimum=30, maximum=3650)
 
 # No sessions, cookies or signed values: members prove who they are by signing each request.

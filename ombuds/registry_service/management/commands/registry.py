@@ -36,7 +36,7 @@ class Command(BaseCommand):
         sub.add_parser("members", help="list the members")
         remove = sub.add_parser("remove-member", help="remove a member and withdraw its entries")
         remove.add_argument("member_id", type=int)
-        sub.add_parser("purge", help="empty expired entries (run it daily, e.g. from a timer)")
+        sub.add_parser("purge", help="empty expired entries and erase old log lines (run it daily, e.g. from a timer)")
         log = sub.add_parser("log", help="print the registry's log of requests")
         log.add_argument("--limit", type=int, default=50)
 
@@ -109,7 +109,8 @@ class Command(BaseCommand):
         self.stdout.write(f"member {member.pk} removed; {withdrawn} entries withdrawn")
 
     def do_purge(self, options: dict[str, Any]) -> None:
-        self.stdout.write(f"{service.purge(timezone.now().date())} expired entries emptied")
+        emptied, erased = service.purge(timezone.now().date())
+        self.stdout.write(f"{emptied} expired entries emptied, {erased} log lines older than the log is kept erased")
 
     def do_log(self, options: dict[str, Any]) -> None:
         from ombuds.registry_service.models import LogEntry

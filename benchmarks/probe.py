@@ -217,8 +217,9 @@ def analytics(until: str) -> dict[str, Any]:
     """Seconds to compute the oversight dashboard for the whole organisation over the year before `until`.
 
     The median of three runs in this process: the grouped queries and the suppression, not the page.
-    The first run also decides and keeps the months' sheets (ombuds.analytics.sheets), as
-    the sweeper does ahead of a real dashboard; its time is reported as `first_seconds`.
+    seed-synthetic decides and keeps the months' sheets (ombuds.analytics.sheets) as the
+    sweeper does ahead of a real dashboard; the first run decides whatever is left (the
+    present, if its counts moved since) and its time is reported as `first_seconds`.
     """
     from datetime import date
 

@@ -241,3 +241,28 @@ def test_no_staff_password_drawn_can_be_refused_as_too_similar_to_its_account() 
     assert result.logins
     for login in result.logins:
         assert 2 * longest / (len(login.password) + longest) < limit
+
+
+def test_the_first_dashboard_after_the_command_decides_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """seed-synthetic leaves the dashboard's cells decided, as the sweeper would: none is decided in a request."""
+    from ombuds.analytics import figures, sheets
+    from ombuds.analytics.figures import Period
+    from ombuds.analytics.suppress import ROOT
+
+    out = StringIO()
+    call_command(
+        "seed-synthetic", "--cases", "60", "--people", "60", "--seed", "3", "--workers", "0",
+        "--until", "2026-11-01", stdout=out, stderr=StringIO(),
+    )  # fmt: skip
+    assert "then the dashboard's cells in" in out.getvalue()
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the dashboard decided cells in its request")
+
+    for name in ("decide", "decide_present"):
+        monkeypatch.setattr(sheets, name, refused)
+    today = datetime.now(UTC).astimezone(figures.zone()).date()
+    for reduced in (False, True):
+        board = figures.build(period=Period.last_twelve_months(today), scope=ROOT, reduced=reduced)
+        # The seeded cases are on it: its cells were read, not left empty.
+        assert any(row.cell.count for figure in board.figures for row in figure.rows)

@@ -190,13 +190,15 @@ def refresh(now: datetime, budget: float = REFRESH_SECONDS) -> int:
     return counted
 
 
-def build_all() -> int:
-    """Count every month from the first case to now (after a bulk load, such as seed-synthetic); how many."""
+def build_all(now: datetime | None = None) -> int:
+    """Count every month from the first case to the last one, or to now if later (after a bulk load); how many."""
     tz = figures.zone()
     found = Case.objects.aggregate(first=Min("received_at"), received=Max("received_at"), closed=Max("closed_at"))
     if found["first"] is None:
         return 0
-    last = max(moment.astimezone(tz).date() for moment in (found["received"], found["closed"]) if moment is not None)
+    last = max(
+        moment.astimezone(tz).date() for moment in (found["received"], found["closed"], now) if moment is not None
+    )
     first = found["first"].astimezone(tz).date()
     total = 0
     while first <= last:  # in spans of ten years at most, as a Period is

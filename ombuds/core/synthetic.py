@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import multiprocessing
 import os
 import pickle
@@ -52,7 +53,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from nacl import _sodium  # libsodium's own binding, without PyNaCl's checks per call
 
-from ombuds.analytics import overdue, stored
+from ombuds.analytics import overdue, sheets, stored
 from ombuds.analytics.migrations import _change_triggers
 from ombuds.analytics.models import Month
 from ombuds.audit.models import AuditEvent, AuditHead, AuditNode, EventType
@@ -1418,6 +1419,19 @@ def seed(options: Options, progress: Progress | None = None) -> Result:
     stored.build_all()
     result.seconds = time.perf_counter() - started
     return result
+
+
+def prepare_dashboard(now: datetime) -> None:
+    """Count the months up to now and decide the dashboard's cells, as the sweeper would over its first passes.
+
+    The sweeper decides the suppressed cells of the last twelve months and of the present
+    a little each pass. Right after a bulk load none are decided, and the first dashboard
+    would decide them all in its request: minutes at a million cases, longer than a web
+    worker may take (`ombuds seed-synthetic` calls this after seed()).
+    """
+    stored.build_all(now)
+    sheets.prepare(now, budget=math.inf)
+    sheets.prepare_present()
 
 
 class _bulk_settings:

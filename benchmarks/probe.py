@@ -219,7 +219,8 @@ def analytics(until: str) -> dict[str, Any]:
     The median of three runs in this process: the grouped queries and the suppression, not the page.
     seed-synthetic decides and keeps the months' sheets (ombuds.analytics.sheets) as the
     sweeper does ahead of a real dashboard; the first run decides whatever is left (the
-    present, if its counts moved since) and its time is reported as `first_seconds`.
+    present, if its counts moved since, or a month the preparation's period did not
+    cover) and its time is reported as `first_seconds`.
     """
     from datetime import date
 

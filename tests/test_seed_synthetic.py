@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
@@ -249,11 +250,15 @@ def test_the_first_dashboard_after_the_command_decides_nothing(monkeypatch: pyte
     from ombuds.analytics.figures import Period
     from ombuds.analytics.suppress import ROOT
 
+    # A fixed clock: two weeks after the history ends, so the months since are empty and
+    # the last twelve hold the seeded cases, whatever the day the test runs.
+    now = datetime(2026, 11, 15, 12, tzinfo=UTC)
     out = StringIO()
-    call_command(
-        "seed-synthetic", "--cases", "60", "--people", "60", "--seed", "3", "--workers", "0",
-        "--until", "2026-11-01", stdout=out, stderr=StringIO(),
-    )  # fmt: skip
+    with time_machine.travel(now, tick=False):
+        call_command(
+            "seed-synthetic", "--cases", "60", "--people", "60", "--seed", "3", "--workers", "0",
+            "--until", "2026-11-01", stdout=out, stderr=StringIO(),
+        )  # fmt: skip
     assert "then the dashboard's cells in" in out.getvalue()
 
     def refused(*args: object, **kwargs: object) -> None:
@@ -261,8 +266,9 @@ def test_the_first_dashboard_after_the_command_decides_nothing(monkeypatch: pyte
 
     for name in ("decide", "decide_present"):
         monkeypatch.setattr(sheets, name, refused)
-    today = datetime.now(UTC).astimezone(figures.zone()).date()
+    today = now.astimezone(figures.zone()).date()
     for reduced in (False, True):
-        board = figures.build(period=Period.last_twelve_months(today), scope=ROOT, reduced=reduced)
+        with time_machine.travel(now, tick=False):
+            board = figures.build(period=Period.last_twelve_months(today), scope=ROOT, reduced=reduced)
         # The seeded cases are on it: its cells were read, not left empty.
         assert any(row.cell.count for figure in board.figures for row in figure.rows)

@@ -359,7 +359,9 @@ def present(
 ) -> tuple[Cells, dict[str, list[Hashable]]]:
     """These parts' cells of the scope and of its sub-units (each decided and kept first if its counts have none).
 
-    The parts' kept sheets are read in one query, each under its own key.
+    The parts asked for are read in one query, each under its own key. The dashboard
+    (figures.build) asks for one part at a time, that of the figure it shows next, so a
+    lead handler's reduced dashboard reads and decides only NOW.
     """
     shape_text, _dated_values = shaped or shape(units)
     counted = {part: Present.count(tz, part) for part in parts}

@@ -567,7 +567,10 @@ def _scan_range(task: tuple[int, int, list[int]]) -> _Range | None:
     # one list (a slice assignment per column, no work per event in this process), joined
     # at once and split into one end per event. The numbers are those just checked against
     # the positions. A time stored on a whole second has no fraction; the leaf has six zeros.
-    if len(moments) != 27 * count - 1:  # not every time has its fraction: one went in on a whole second
+    # The database writes a time as 19 characters on a whole second, else 26. When the
+    # joined length is that of 26 each, the fix-up is skipped: a time of any other length
+    # fails the comparison with its leaf below either way, as it should.
+    if len(moments) != 27 * count - 1:
         times = [moment if len(moment) != 19 else moment + ".000000" for moment in times]
     pieces = [',"index":', "", ',"object":', "", ',"time":"', "", 'Z"}\n'] * count
     pieces[1::7] = numbers.split(",")

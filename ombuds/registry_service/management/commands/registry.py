@@ -110,7 +110,8 @@ class Command(BaseCommand):
 
     def do_purge(self, options: dict[str, Any]) -> None:
         emptied, erased = service.purge(timezone.now().date())
-        self.stdout.write(f"{emptied} expired entries emptied, {erased} log lines older than the log is kept erased")
+        days = registry_settings.OMBUDS_REGISTRY_SERVICE_LOG_DAYS
+        self.stdout.write(f"{emptied} expired entries emptied, {erased} log lines older than {days} days erased")
 
     def do_log(self, options: dict[str, Any]) -> None:
         from ombuds.registry_service.models import LogEntry

@@ -26,9 +26,10 @@ from ombuds.cases.models import Case, Category, Conflict, ConflictReason, Organi
 from ombuds.core.sweep import run as sweep
 from ombuds.directory.linking import link_staff_by_email
 from ombuds.directory.models import Person
+from ombuds.watch import accountability
 from ombuds.watch import actions as watch_actions
 from ombuds.watch.models import LinkedCase, LinkKind
-from tests.support import client_for, make_staff, opened
+from tests.support import client_for, make_staff, opened, rewrite_detail_column
 
 pytestmark = pytest.mark.django_db
 
@@ -85,6 +86,27 @@ def test_one_action_opens_a_case_against_those_who_let_the_deadline_pass(escalat
     assert client.get(f"/staff/cases/{new.reference}/").status_code == 200
     # Nobody unconflicted could handle it, so it went to the oversight body.
     assert new.routed_to_oversight
+
+
+def test_who_was_told_is_read_from_the_signed_log_not_from_the_copy_beside_it(escalated) -> None:
+    def told() -> tuple[list[str], list[tuple[str, list[str]]]]:
+        found = accountability.history(escalated.case)
+        steps = [(step.step, sorted(user.email for user in step.notified or [])) for step in found.steps]
+        return sorted(user.email for user in found.concerned), steps
+
+    before = told()
+    assert escalated.lead.email in before[0] and escalated.handler.email in before[0]
+    # Someone with the database's keys empties the lists of who was told in the detail column:
+    # the signed leaves stay, and so do the people who let the deadline pass.
+    emptied = rewrite_detail_column(
+        AuditEvent.objects.filter(case_id=escalated.case.pk, detail__has_key="notified"),
+        lambda detail: {**detail, "notified": []},
+    )
+    assert emptied >= 2
+    assert told() == before
+    new = watch_actions.open_accountability_case(case=escalated.case, actor=escalated.oversight)
+    accused = Conflict.objects.filter(case=new, reason=ConflictReason.ACCUSED)
+    assert set(accused.values_list("person__employee_id", flat=True)) == {"S0", "S1", "S2"}
 
 
 def test_the_new_case_is_pre_filled_with_the_escalation_history_as_sealed_content(escalated) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from io import StringIO
 from pathlib import Path
@@ -23,12 +22,11 @@ from nacl.signing import SigningKey
 
 from ombuds.audit import merkle, sth, tree_heads, verify
 from ombuds.audit.canonical import canonical
-from ombuds.audit.migrations import _append_only
 from ombuds.audit.models import AuditEvent, AuditHead, EventType, SignedTreeHead
 from ombuds.audit.signing_key import signing_key
 from ombuds.cases import actions
 from tests.independent_verifier import verify_export
-from tests.support import release_audit_batch
+from tests.support import audit_triggers_lifted, release_audit_batch
 
 pytestmark = pytest.mark.django_db
 
@@ -82,18 +80,6 @@ def _fails_at(index: int, *args: str) -> str:
     with pytest.raises(CommandError, match=rf"does not hold from event {index} on"):
         call_command("audit", "verify", *args, stdout=StringIO(), stderr=err)
     return err.getvalue()
-
-
-@contextmanager
-def _triggers_lifted() -> Iterator[None]:
-    postgres = connection.vendor == "postgresql"
-    with connection.cursor() as cursor:
-        for statement in _append_only.POSTGRES_REMOVE if postgres else _append_only.SQLITE_REMOVE:
-            cursor.execute(statement)
-    yield
-    with connection.cursor() as cursor:
-        for statement in _append_only.POSTGRES_ADD if postgres else _append_only.SQLITE_ADD:
-            cursor.execute(statement)
 
 
 def _sign_everything_again(key: SigningKey, *, from_size: int) -> None:
@@ -172,7 +158,7 @@ def test_it_passes_against_the_published_key_given_on_the_command_line(written_l
 def test_it_names_the_event_of_which_one_byte_was_changed(written_log: int) -> None:
     event = AuditEvent.objects.get(seq=3)
     forged = _one_byte_changed(event.leaf)
-    with _triggers_lifted():
+    with audit_triggers_lifted():
         AuditEvent.objects.filter(pk=event.pk).update(leaf=forged)
     err = _fails_at(3)
     assert "event 3: its leaf does not match its leaf hash" in err
@@ -182,7 +168,7 @@ def test_it_names_a_changed_event_even_when_its_leaf_hash_was_changed_with_it(wr
     at = _signed_size(2)
     event = AuditEvent.objects.get(seq=at)
     forged = _one_byte_changed(event.leaf)
-    with _triggers_lifted():
+    with audit_triggers_lifted():
         AuditEvent.objects.filter(pk=event.pk).update(leaf=forged, leaf_hash=merkle.leaf_hash(forged.encode()))
     err = _fails_at(at)
     assert f"event {at}: its columns do not match its leaf" in err
@@ -190,7 +176,7 @@ def test_it_names_a_changed_event_even_when_its_leaf_hash_was_changed_with_it(wr
 
 
 def test_it_names_a_deleted_event(written_log: int) -> None:
-    with _triggers_lifted():
+    with audit_triggers_lifted():
         AuditEvent.objects.filter(seq=5).delete()
     err = _fails_at(5)
     assert "event 5 is missing (the next one stored is 6)" in err
@@ -199,7 +185,7 @@ def test_it_names_a_deleted_event(written_log: int) -> None:
 def test_it_names_the_first_of_two_swapped_events(written_log: int) -> None:
     first = _signed_size(1)
     second = first + 2
-    with _triggers_lifted():
+    with audit_triggers_lifted():
         AuditEvent.objects.filter(seq=first).update(seq=10**9)
         AuditEvent.objects.filter(seq=second).update(seq=first)
         AuditEvent.objects.filter(seq=10**9).update(seq=second)
@@ -212,7 +198,7 @@ def test_it_names_where_an_event_was_slipped_in_and_the_rest_renumbered(written_
     """The forger renumbers, re-encodes and re-hashes every later event: only the tree heads can tell."""
     at = _signed_size(2)
     later = list(AuditEvent.objects.filter(seq__gte=at).order_by("-seq"))
-    with _triggers_lifted():
+    with audit_triggers_lifted():
         for event in later:
             _rewrite(event, event.seq + 1)
         victim = later[-1]
@@ -245,7 +231,7 @@ def test_it_names_where_an_event_was_slipped_in_and_the_rest_renumbered(written_
 def test_it_names_where_the_tail_was_rewritten_and_signed_with_another_key(written_log: int) -> None:
     at = _signed_size(3)
     published = sth.public_key_text(signing_key().verify_key)
-    with _triggers_lifted():
+    with audit_triggers_lifted():
         for event in AuditEvent.objects.filter(seq__gte=at).order_by("seq"):
             _rewrite(event, event.seq, detail={"rewritten": True})
         _rebuild_head()
@@ -288,7 +274,7 @@ def test_an_export_of_a_changed_log_fails_the_independent_verifier_at_the_change
     at = _signed_size(1)
     event = AuditEvent.objects.get(seq=at)
     forged = _one_byte_changed(event.leaf)
-    with _triggers_lifted():
+    with audit_triggers_lifted():
         AuditEvent.objects.filter(pk=event.pk).update(leaf=forged, leaf_hash=merkle.leaf_hash(forged.encode()))
     call_command("audit", "export", str(tmp_path / "export"), stdout=StringIO(), stderr=StringIO())
     verdict = verify_export(tmp_path / "export", sth.public_key_text(signing_key().verify_key))
@@ -360,7 +346,7 @@ def test_the_fast_pass_refuses_a_column_that_disagrees_with_its_leaf_and_verify_
     monkeypatch.setattr(verify, "TASK", 4)
     event = AuditEvent.objects.filter(case_id__isnull=False, actor_kind="staff").order_by("seq").first()
     assert event is not None
-    with _triggers_lifted():
+    with audit_triggers_lifted():
         AuditEvent.objects.filter(pk=event.pk).update(**change)
     assert verify._fast_scan(written_log, [written_log], None, None) is None
     err = _fails_at(event.seq)
@@ -378,7 +364,7 @@ def test_the_fast_pass_refuses_numbers_changed_without_their_leaves_and_verify_n
     monkeypatch.setattr(verify, "TASK", 4)
     first = (_signed_size(1) // 4 + 1) * 4 + 1
     assert first + 1 < written_log
-    with _triggers_lifted():
+    with audit_triggers_lifted():
         AuditEvent.objects.filter(seq=first).update(seq=10**9)
         AuditEvent.objects.filter(seq=first + 1).update(seq=first)
         AuditEvent.objects.filter(seq=10**9).update(seq=first + 1)
@@ -398,7 +384,7 @@ def test_the_fast_pass_refuses_a_column_that_holds_no_number_and_verify_names_it
     event = AuditEvent.objects.filter(case_id__isnull=False, actor_kind="staff").order_by("seq").first()
     assert event is not None
     table = AuditEvent._meta.db_table
-    with _triggers_lifted(), connection.cursor() as cursor:
+    with audit_triggers_lifted(), connection.cursor() as cursor:
         cursor.execute(f"UPDATE {table} SET {column} = %s WHERE id = %s", [value, event.pk])  # noqa: S608 - test's own names
     try:
         assert verify._fast_scan(written_log, [written_log], None, None) is None
@@ -406,7 +392,7 @@ def test_the_fast_pass_refuses_a_column_that_holds_no_number_and_verify_names_it
         assert f"event {event.seq}: its columns do not match its leaf" in err
     finally:
         # The foreign keys are checked when the test ends: the row gets its own value back.
-        with _triggers_lifted(), connection.cursor() as cursor:
+        with audit_triggers_lifted(), connection.cursor() as cursor:
             cursor.execute(f"UPDATE {table} SET {column} = %s WHERE id = %s", [getattr(event, column), event.pk])  # noqa: S608
 
 
@@ -420,7 +406,7 @@ def test_a_log_whose_rows_are_stored_out_of_order_still_passes_with_the_right_ro
     event = AuditEvent.objects.get(seq=3)
     last = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
     assert last is not None
-    with _triggers_lifted():
+    with audit_triggers_lifted():
         AuditEvent.objects.filter(pk=event.pk).update(id=last + 100)
     sizes = list(range(written_log + 1))
     scanned = verify._fast_scan(written_log, sizes, None, None)
@@ -438,7 +424,7 @@ def test_the_fast_pass_refuses_a_leaf_with_a_line_break_whose_hash_was_changed_w
     monkeypatch.setattr(verify, "TASK", 4)
     event = AuditEvent.objects.get(seq=2)
     forged = event.leaf.replace(',"details":', ',\n"details":')
-    with _triggers_lifted():
+    with audit_triggers_lifted():
         AuditEvent.objects.filter(pk=event.pk).update(leaf=forged, leaf_hash=merkle.leaf_hash(forged.encode()))
     assert verify._fast_scan(written_log, [written_log], None, None) is None
     verdict = verify.verify(signing_key().verify_key)
@@ -450,7 +436,7 @@ def test_the_fast_pass_refuses_a_leaf_with_a_line_break_whose_hash_was_changed_w
 def _committed_events_removed_afterwards(transactional_db: None) -> Iterator[None]:
     """The flush after a transactional test deletes every row, which the audit log's triggers refuse on SQLite."""
     yield
-    with _triggers_lifted():
+    with audit_triggers_lifted():
         AuditEvent.objects.all().delete()
 
 
@@ -483,7 +469,7 @@ def test_the_fast_pass_runs_in_processes_of_its_own(written_log: int, monkeypatc
     # A signature that does not hold is found by them too.
     third = SignedTreeHead.objects.order_by("tree_size")[2]
     forged = base64.b64encode(bytes(64)).decode()
-    with _triggers_lifted():
+    with audit_triggers_lifted():
         SignedTreeHead.objects.filter(pk=third.pk).update(signature=forged)
     try:
         verdict = verify.verify(signing_key().verify_key, processes=2)
@@ -492,14 +478,14 @@ def test_the_fast_pass_runs_in_processes_of_its_own(written_log: int, monkeypatc
         assert verdict.first_bad_index == previous
         assert any("the signature does not match the public key" in p.message for p in verdict.problems)
     finally:
-        with _triggers_lifted():
+        with audit_triggers_lifted():
             SignedTreeHead.objects.filter(pk=third.pk).update(signature=third.signature)
     event = AuditEvent.objects.get(seq=5)
-    with _triggers_lifted():
+    with audit_triggers_lifted():
         AuditEvent.objects.filter(pk=event.pk).update(seq=10**9)
     try:
         verdict = verify.verify(signing_key().verify_key, processes=2)
         assert verdict.first_bad_index == 5
     finally:
-        with _triggers_lifted():
+        with audit_triggers_lifted():
             AuditEvent.objects.filter(pk=event.pk).update(seq=5)

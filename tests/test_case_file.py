@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -24,11 +25,12 @@ from ombuds.accounts import keys as staff_keys
 from ombuds.accounts import tokens
 from ombuds.audit.models import AuditEvent, EventType
 from ombuds.casefile import document, sections
+from ombuds.casefile.core import audit_context
 from ombuds.cases import actions
 from ombuds.cases.models import Case
 from ombuds.directory.linking import link_staff_by_email
 from ombuds.directory.models import Person
-from tests.support import client_for, make_staff
+from tests.support import client_for, make_staff, rewrite_detail_column
 
 pytestmark = pytest.mark.django_db
 
@@ -168,6 +170,22 @@ def test_it_holds_the_decisions_timeline_and_audit_excerpt(staff, file_report) -
         < html.index('id="timeline"')
         < html.index('id="audit"')
     )
+
+
+def test_the_audit_excerpt_shows_the_signed_details_not_the_copy_beside_them(staff, file_report) -> None:
+    case = file_report(anonymous=False, reporter_name="Mei").case
+    actions.acknowledge_case(case=case, actor=staff.handler)
+    signed = {
+        event.seq: json.dumps(event.details(), sort_keys=True, separators=(",", ":"))
+        for event in AuditEvent.objects.filter(case=case)
+        if event.details()
+    }
+    assert signed
+    # Someone with the database's keys rewrites the detail column: the signed leaves stay.
+    assert rewrite_detail_column(AuditEvent.objects.filter(case=case), lambda _detail: {"forged": "yes"}) >= len(signed)
+    rows = audit_context(case, staff.oversight)["events"]
+    assert {row.seq: row.detail for row in rows if row.detail} == signed
+    assert "forged" not in document.html(case, staff.oversight, now=T0)
 
 
 def test_another_app_plugs_a_section_in_with_one_registration(

@@ -18,7 +18,7 @@ from ombuds.audit.models import AuditEvent, EventType
 from ombuds.audit.signing_key import signing_key
 from ombuds.core import sweep
 from ombuds.intake import access
-from tests.support import receipt_from
+from tests.support import receipt_from, rewrite_detail_column
 
 pytestmark = pytest.mark.django_db
 
@@ -98,6 +98,35 @@ def test_a_named_reporter_downloads_a_proof_that_verifies_offline(tmp_path: Path
     )
     assert "FAIL" not in out
     assert "ok   the report text and random value give this commitment" in out
+    assert out.strip().endswith("OK: the proof of filing holds.")
+
+
+def test_her_proof_takes_its_commitment_from_the_signed_log_not_from_the_copy_beside_it(tmp_path: Path) -> None:
+    client = Client()
+    _file(client, anonymous=False)
+    event = AuditEvent.objects.get(event_type=EventType.REPORT_FILED)
+    signed = event.details()["commitment"]
+    # Someone with the database's keys changes the commitment and the report's number in
+    # the detail column: the signed leaf stays.
+    changed = rewrite_detail_column(
+        AuditEvent.objects.filter(pk=event.pk), lambda detail: {**detail, "commitment": "0" * 64, "report": 0}
+    )
+    assert changed == 1 and AuditEvent.objects.get(pk=event.pk).detail["commitment"] == "0" * 64
+    text = _download(client)
+    proof = receipt_proof.parse(text)
+    assert proof["commitment"] == signed != "0" * 64
+    path = tmp_path / "proof.txt"
+    path.write_text(text, encoding="utf-8")
+    (tmp_path / "narrative.txt").write_text(NARRATIVE + "\n", encoding="utf-8")
+    out = _verify_receipt(
+        path,
+        "--public-key",
+        sth.public_key_text(signing_key().verify_key),
+        "--text",
+        str(tmp_path / "narrative.txt"),
+        "--random",
+        _random_value(client),
+    )
     assert out.strip().endswith("OK: the proof of filing holds.")
 
 

@@ -20,7 +20,7 @@ from ombuds.investigations import actions as investigation
 from ombuds.investigations import view
 from ombuds.investigations.casefile import casefile_context
 from ombuds.investigations.models import EvidenceItem, Integrity
-from tests.support import case_key, client_for, investigate, opened
+from tests.support import case_key, client_for, investigate, opened, rewrite_detail_column
 
 pytestmark = pytest.mark.django_db
 
@@ -228,6 +228,33 @@ def test_the_chain_of_custody_lists_the_intake_and_every_access(case, staff) -> 
     # The events name the item, who and how: never its content.
     for event in AuditEvent.objects.filter(detail__evidence=item.pk):
         assert set(event.detail) <= {"evidence", "via", "result", "kind", "size"}
+
+
+def test_the_chain_of_custody_is_read_from_the_signed_log_not_from_the_copy_beside_it(case, staff) -> None:
+    item = _add_file(case, staff.investigator)
+    other = _add_file(case, staff.investigator, data=b"the other file", name="other.txt")
+    web = client_for(staff.lead)
+    base = f"/staff/cases/{case.reference}/investigation/evidence"
+    assert web.get(f"{base}/{item.pk}/download/").status_code == 200
+    assert web.post(f"{base}/{item.pk}/verify/").status_code == 302
+
+    def entries(of: EvidenceItem) -> list[tuple[str, str, str, str]]:
+        found = view.custody(of, staff.investigator)
+        assert found is not None
+        return [(entry.action, entry.by, entry.via, entry.result) for entry in found.entries]
+
+    before = entries(item)
+    assert [row[0] for row in before] == ["added", "verified", "downloaded", "verified"]
+    assert before[-1][3] == "intact"
+    # Someone with the database's keys moves the item's events to the other item in the
+    # detail column, and rewrites how and with what result: the signed leaves stay.
+    moved = rewrite_detail_column(
+        AuditEvent.objects.filter(case_id=case.pk, detail__evidence=item.pk),
+        lambda detail: {**detail, "evidence": other.pk, "via": "nowhere", "result": "mismatch"},
+    )
+    assert moved == len(before)
+    assert entries(item) == before
+    assert [row[0] for row in entries(other)] == ["added"]
 
 
 def test_a_large_upload_encrypted_as_it_arrived_gets_the_digest_of_its_bytes(case, staff, settings) -> None:

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import base64
 import enum
+import json
 from datetime import UTC
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -190,7 +192,9 @@ class AuditEvent(models.Model):
     actor_kind = models.CharField(max_length=16, choices=ActorKind.choices)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
     case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    # Identifiers and counts only, never report content.
+    # Identifiers and counts only, never report content. A copy of the leaf's "details"
+    # for querying; `ombuds audit verify` does not compare it with the leaf, so whatever a
+    # person relies on (a proof, custody, who was told) reads details() instead.
     detail = models.JSONField(default=dict)
     # The canonical JSON of the event (ombuds.audit.log.leaf_document), as written.
     leaf = models.TextField()
@@ -202,6 +206,16 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{EventType(self.event_type).name} at {self.at:%Y-%m-%d}"
+
+    def details(self) -> dict[str, Any]:
+        """The event's details as its signed leaf states them (see `detail`)."""
+        return leaf_details(self.leaf)
+
+
+def leaf_details(leaf: str) -> dict[str, Any]:
+    """The "details" of a leaf (the canonical JSON of an event); empty if it has none."""
+    found = json.loads(leaf).get("details")
+    return found if isinstance(found, dict) else {}
 
 
 class AuditHead(models.Model):

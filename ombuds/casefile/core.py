@@ -185,7 +185,7 @@ def audit_context(case: Case, user: User) -> Mapping[str, Any]:
             at=event.at,
             action=EventType(event.event_type).name.lower(),
             actor=event.actor.email if event.actor else event.actor_kind,
-            detail=json.dumps(event.detail, sort_keys=True, separators=(",", ":")) if event.detail else "",
+            detail=json.dumps(details, sort_keys=True, separators=(",", ":")) if (details := event.details()) else "",
         )
         for event in events
     ]

@@ -78,7 +78,7 @@ def for_report(report: Report) -> Ready | NotReady:
     event, head = found
     _root, path = tree_heads.inclusion(event.seq, head.tree_size)
     proof = receipt_proof.document(
-        commitment=str(event.detail["commitment"]),
+        commitment=str(event.details()["commitment"]),
         leaf_index=event.seq,
         leaf=event.leaf,
         tree_head=head.signed(),
@@ -119,6 +119,8 @@ def _located(report: Report) -> tuple[AuditEvent, SignedTreeHead] | NotReady:
 def _filed_event(report: Report) -> AuditEvent | None:
     events = AuditEvent.objects.filter(case_id=report.case_id, event_type=EventType.REPORT_FILED).order_by("seq")
     for event in events:
-        if event.detail.get("report") == report.pk and "commitment" in event.detail:
+        # The signed leaf's details, not the detail column (which verify does not compare with it).
+        detail = event.details()
+        if detail.get("report") == report.pk and "commitment" in detail:
             return event
     return None

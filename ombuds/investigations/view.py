@@ -506,28 +506,31 @@ def custody(item: EvidenceItem, user: User) -> Custody | None:
     row = evidence_for_staff(item, user)
     if row is None:
         return None
+    # The item each event concerns, and how, are read from its signed leaf: the detail
+    # column is not compared with the leaf by verify, and a changed copy must not hide an
+    # access or turn a mismatch into "intact".
     events = (
-        AuditEvent.objects.filter(
-            case_id=item.case_id, event_type__in=[int(e) for e in _CUSTODY_EVENTS], detail__evidence=item.pk
-        )
+        AuditEvent.objects.filter(case_id=item.case_id, event_type__in=[int(e) for e in _CUSTODY_EVENTS])
         .select_related("actor")
         .order_by("seq")
     )
-    return Custody(
-        item=row,
-        entries=[
+    entries = []
+    for event in events:
+        detail = event.details()
+        if detail.get("evidence") != item.pk:
+            continue
+        entries.append(
             CustodyEntry(
                 seq=event.seq,
                 at=event.at,
                 action=_CUSTODY_EVENTS[EventType(event.event_type)],
                 by=_who(event.actor),
                 by_id=event.actor_id,
-                via=str(event.detail.get("via", "")),
-                result=str(event.detail.get("result", "")),
+                via=str(detail.get("via", "")),
+                result=str(detail.get("result", "")),
             )
-            for event in events
-        ],
-    )
+        )
+    return Custody(item=row, entries=entries)
 
 
 # --- The reporter's own interview -------------------------------------------------------------------

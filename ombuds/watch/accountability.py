@@ -15,7 +15,7 @@ from datetime import datetime
 
 from django.contrib.auth.models import User
 
-from ombuds.audit.models import AuditEvent, EventType
+from ombuds.audit.models import AuditEvent, EventType, leaf_details
 from ombuds.cases import ladder
 from ombuds.cases.models import Case, Escalation, LadderStep
 
@@ -56,7 +56,10 @@ class History:
 def _notified_by_step(case: Case) -> dict[tuple[str, str, str, datetime], list[int]]:
     found: dict[tuple[str, str, str, datetime], list[int]] = {}
     events = AuditEvent.objects.filter(case_id=case.pk, event_type__in=[int(e) for e in _EVENT_STEPS])
-    for event_type, detail in events.values_list("event_type", "detail"):
+    # From the signed leaf, not the detail column, which verify does not compare with it:
+    # who was told decides who is named as concerned.
+    for event_type, leaf in events.values_list("event_type", "leaf"):
+        detail = leaf_details(leaf)
         if "notified" not in detail:
             continue
         key = (

@@ -189,6 +189,38 @@ def test_every_staff_route_and_api_call_answers_404_for_a_held_case(
     assert api.get(f"/api/v1/cases/{held.case.reference}").status_code == 200
 
 
+@pytest.mark.parametrize("persona", ["auditor", "oversight"])
+def test_the_audit_trail_and_its_proofs_show_nothing_of_a_held_report_until_it_is_released(
+    file_report: FileReport, staff: Personas, persona: str
+) -> None:
+    held = file_report(people=accused(email=MAX), escrow=True)
+    release_audit_batch()
+    events = AuditEvent.objects.filter(case=held.case)
+    assert events.exists()
+    filed = events.order_by("seq").first()
+    assert filed is not None
+    size = AuditEvent.objects.count()
+    user = getattr(staff, persona)
+    web = staff.client_for(user)
+    api = api_client_for(user)
+    proof = f"/api/v1/audit/proofs/inclusion?index={filed.seq}&tree_size={size}"
+
+    def shown() -> tuple[bool, int, int]:
+        trail = web.get("/staff/audit/")
+        assert trail.status_code == 200
+        return (
+            held.case.reference in trail.content.decode(),
+            web.get(f"/staff/audit/proofs/{filed.seq}/").status_code,
+            api.get(proof).status_code,
+        )
+
+    assert shown() == (False, 404, 404)
+    # The check can fail: released, the report's events show with their proofs.
+    actions.release_held_report(report=held.report)
+    release_audit_batch()
+    assert shown() == (True, 200, 200)
+
+
 def test_a_report_already_filed_by_someone_else_releases_a_new_held_report_at_once(
     file_report: FileReport, staff: Personas
 ) -> None:

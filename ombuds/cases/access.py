@@ -158,12 +158,16 @@ def _without_conflicts(cases: QuerySet[Case], user: User) -> QuerySet[Case]:
 
 
 def visible_audit_events(user: User | AnonymousUser) -> QuerySet[AuditEvent]:
-    """The audit trail for auditors and oversight, without events of cases they are conflicted on."""
+    """The audit trail for auditors and oversight, without events of cases they are conflicted on.
+
+    Nor of a report held in escrow: nobody may hear of it until it is released, oversight
+    only counts them (its events enter the log all the same, and show once it is released).
+    """
     if not isinstance(user, User) or not roles_of(user) & AUDIT_READERS:
         return AuditEvent.objects.none()
     if not mfa.factor_in_place(user):
         return AuditEvent.objects.none()
-    return AuditEvent.objects.exclude(case__conflicts__person__user=user)
+    return AuditEvent.objects.exclude(case__conflicts__person__user=user).exclude(case__held_in_escrow=True)
 
 
 def case_for_staff(user: User | AnonymousUser, reference: str) -> Case:

@@ -210,13 +210,17 @@ class Personas:
         return [actions.NewPerson(name="Alex Accused", role="accused", employee_id=self.ACCUSED_ID)]
 
 
-def investigate(case: Any, actor: Any, *investigators: Any, conduct: str = "", name: str = "The team manager") -> Any:
+def investigate(
+    case: Any, actor: Any, *investigators: Any, conduct: str = "", name: str = "The team manager", employee_id: str = ""
+) -> Any:
     """Open an investigation through the real action: the investigators named, one allegation against `name`."""
     from ombuds.cases import actions
     from ombuds.investigations.helpers import NewAllegation
 
     allegation = NewAllegation(
-        conduct=conduct or "Touched her shoulders in meetings after being asked to stop.", name=name
+        conduct=conduct or "Touched her shoulders in meetings after being asked to stop.",
+        name=name,
+        employee_id=employee_id,
     )
     return actions.open_investigation(
         case=case, actor=actor, investigators=list(investigators), allegations=[allegation]

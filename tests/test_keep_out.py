@@ -14,7 +14,9 @@ from ombuds.cases import actions, routing
 from ombuds.cases.models import Case, Conflict, KeepOutProposal, Organisation, Status
 from ombuds.directory.linking import link_staff_by_email
 from ombuds.directory.models import Person
-from tests.support import make_staff
+from ombuds.investigations import actions as investigation
+from ombuds.investigations.helpers import NewAllegation
+from tests.support import investigate, make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -139,3 +141,70 @@ def test_the_reporters_own_keep_out_applies_at_once_and_may_exclude_oversight(or
     client.post("/return/", {"receipt": filed.receipt})
     page = client.get("/status/").content.decode()
     assert "The external ombudsperson, +44 20 0000 0000" in page
+
+
+def test_one_handler_cannot_keep_oversight_or_a_lead_out_by_linking_a_name_or_alleging(org, file_report) -> None:
+    """The second review's attack: naming the oversight body or the strict lead as the accused, alone."""
+    filed = file_report(anonymous=False, reporter_name="Mei", people=[actions.NewPerson(name="Him", role="accused")])
+    case = filed.case
+    mention = filed.report.people.get()
+    for target in [org.oversight, org.board2, org.lead]:
+        with pytest.raises(actions.ActionError, match="One person alone may not do that"):
+            actions.link_person(mention=mention, actor=org.handler, person=_person(target))
+    mention.refresh_from_db()
+    assert mention.person_id is None and not Conflict.objects.filter(case=case).exists()
+    # Nor by adding the person as accused when opening an investigation, or later.
+    actions.acknowledge_case(case=case, actor=org.handler)
+    actions.begin_assessment(case=case, actor=org.handler)
+    with pytest.raises(actions.ActionError, match="One person alone may not do that"):
+        investigate(case, org.handler, org.investigator, name="Oversight member", employee_id="S3")
+    investigate(case, org.handler, org.investigator)
+    for employee_id in ["S2", "S3", "S5"]:  # the lead and both oversight members
+        with pytest.raises(actions.ActionError, match="One person alone may not do that"):
+            investigation.add_allegation(
+                case=case,
+                actor=org.handler,
+                allegation=NewAllegation(conduct="Covered it up.", name="Someone", employee_id=employee_id),
+            )
+    assert not Conflict.objects.filter(case=case).exists()
+    assert {u.pk for u in routing.oversight(case)} == {org.oversight.pk, org.board2.pk} and routing.leads(case)
+    # A colleague who is not a lead or oversight member can be named so, alone (R3 at once).
+    investigation.add_allegation(
+        case=case, actor=org.handler, allegation=NewAllegation(conduct="Joined in.", name="Him", employee_id="S1")
+    )
+    assert Conflict.objects.filter(case=case, person=_person(org.handler2)).exists()
+
+
+def test_once_a_second_person_approves_the_keep_out_the_link_can_be_made(org, file_report) -> None:
+    filed = file_report(anonymous=False, reporter_name="Mei", people=[actions.NewPerson(name="Him", role="accused")])
+    case = filed.case
+    proposal = actions.propose_keep_out(
+        case=case, actor=org.handler, person=_person(org.board2), note="He is the one she names."
+    )
+    actions.decide_keep_out(proposal=proposal, actor=org.lead, approve=True)
+    linked = actions.link_person(mention=filed.report.people.get(), actor=org.handler, person=_person(org.board2))
+    assert linked.person == _person(org.board2)
+    assert [u.pk for u in routing.oversight(case)] == [org.oversight.pk]
+    # A lead may name himself.
+    other = file_report(anonymous=False, reporter_name="Ann", people=[actions.NewPerson(name="Me", role="accused")])
+    actions.link_person(mention=other.report.people.get(), actor=org.lead, person=_person(org.lead))
+    assert org.lead.pk not in [u.pk for u in routing.leads(other.case)]
+
+
+def test_a_link_keeps_the_accuseds_managers_out_at_once_but_never_the_whole_oversight_body(org, file_report) -> None:
+    board2 = _person(org.board2)
+    board2.manager = _person(org.oversight)
+    board2.save()
+    mine = Person.objects.create(
+        employee_id="E8", name="Reports to the first board member", manager=_person(org.oversight)
+    )
+    theirs = Person.objects.create(employee_id="E9", name="Reports to the second", manager=board2)
+    # Her manager is on the oversight body: he is kept out at once, the other member stays.
+    filed = file_report(anonymous=False, reporter_name="Mei", people=[actions.NewPerson(name="Her", role="accused")])
+    actions.link_person(mention=filed.report.people.get(), actor=org.handler, person=mine)
+    assert [u.pk for u in routing.oversight(filed.case)] == [org.board2.pk]
+    # His chain holds the whole oversight body: one handler alone may not shut it out.
+    other = file_report(anonymous=False, reporter_name="Ann", people=[actions.NewPerson(name="Him", role="accused")])
+    with pytest.raises(actions.ActionError, match="without anyone on the oversight body"):
+        actions.link_person(mention=other.report.people.get(), actor=org.handler, person=theirs)
+    assert not Conflict.objects.filter(case=other.case).exists()

@@ -37,7 +37,7 @@ from ombuds.cases.actions._base import (
     staff_box,
     staff_record,
 )
-from ombuds.cases.actions._routing import recompute_conflicts
+from ombuds.cases.actions._routing import recompute_conflicts, refuse_keeping_out_approvers
 from ombuds.cases.models import Attachment, Case, Finding, InvolvedPerson, Report, Status
 from ombuds.cases.permissions import Act, Part
 from ombuds.investigations import evidence, fetch
@@ -168,6 +168,7 @@ def add_allegation(*, case: Case, actor: User, allegation: NewAllegation) -> All
         box = staff_box(actor, case)
         recorded, added = allege(case, allegation, actor=actor, now=now, box=box)
         if added:
+            refuse_keeping_out_approvers(case, actor=actor)
             recompute_conflicts(case, at=now, actor=actor)
     return recorded
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from ombuds.audit.models import EventType
 from ombuds.cases import keyring, notify, permissions, routing, units
 from ombuds.cases.actions._base import MAX_NARRATIVE, ActionError, check, clean_text, locked, staff_box, staff_record
-from ombuds.cases.actions._routing import recompute_conflicts, route_around_conflicts
+from ombuds.cases.actions._routing import recompute_conflicts, refuse_keeping_out_approvers, route_around_conflicts
 from ombuds.cases.models import Case, Conflict, ConflictReason, InvolvedPerson, KeepOutAction, KeepOutProposal
 from ombuds.cases.permissions import Act
 from ombuds.directory.models import Person
@@ -32,6 +32,7 @@ def link_person(*, mention: InvolvedPerson, actor: User, person: Person) -> Invo
         mention.person = person
         mention.save(update_fields=["person"])
         units.refresh(case.pk)
+        refuse_keeping_out_approvers(case, actor=actor)
         staff_record(EventType.PERSON_LINKED, case=case, actor=actor, at=now, mention=mention.pk, person=person.pk)
         recompute_conflicts(case, at=now, actor=actor)
     return mention

@@ -35,7 +35,7 @@ from ombuds.cases.actions._base import (
     target_status,
     tell_reporter,
 )
-from ombuds.cases.actions._routing import recompute_conflicts
+from ombuds.cases.actions._routing import recompute_conflicts, refuse_keeping_out_approvers
 from ombuds.cases.models import (
     Appeal,
     Case,
@@ -153,6 +153,7 @@ def open_investigation(
             case, actor=actor, investigators=investigators, allegations=allegations, now=now, box=box
         )
         if added:
+            refuse_keeping_out_approvers(case, actor=actor)
             recompute_conflicts(case, at=now, actor=actor)
         investigation.check_opened(case)
         keyring.sync_grants(case, box.key, now=now, by=actor)

@@ -14,6 +14,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.models import Count
 from django.test import Client, TestCase
+from django.utils import timezone
 
 from ombuds.audit.models import AuditEvent, EventType
 from ombuds.cases import actions
@@ -338,16 +339,17 @@ def test_the_subject_access_command_writes_the_same_document(
 def test_periods_follow_the_category_rule_and_whether_the_case_was_investigated(staff: Personas) -> None:
     closed = Case(category="bullying", status=Status.CLOSED, closed_at=T0, outcome="closed_without_investigation")
     decided = Case(category="bullying", status=Status.CLOSED, closed_at=T0, outcome="decided", finding="substantiated")
-    assert rules.delete_after(closed) == datetime(2026, 5, 2, 9, tzinfo=UTC)
-    assert rules.delete_after(decided) == datetime(2031, 3, 2, 9, tzinfo=UTC)
-    assert rules.delete_after(Case(category="bullying", status=Status.ASSESSMENT)) is None
+    now = timezone.now()
+    assert rules.delete_after(closed, now) == datetime(2026, 5, 2, 9, tzinfo=UTC)
+    assert rules.delete_after(decided, now) == datetime(2031, 3, 2, 9, tzinfo=UTC)
+    assert rules.delete_after(Case(category="bullying", status=Status.ASSESSMENT), now) is None
     admin = staff.client_for(staff.admin)
     changed = admin.post(
         "/staff/admin/retention/", {"category": "bullying", "without_investigation": "p6m", "after_decision": "P7Y"}
     )
     assert changed.status_code == 302
-    assert rules.delete_after(closed) == datetime(2026, 9, 2, 9, tzinfo=UTC)
-    assert rules.delete_after(decided) == datetime(2033, 3, 2, 9, tzinfo=UTC)
+    assert rules.delete_after(closed, now) == datetime(2026, 9, 2, 9, tzinfo=UTC)
+    assert rules.delete_after(decided, now) == datetime(2033, 3, 2, 9, tzinfo=UTC)
     refused = admin.post(
         "/staff/admin/retention/",
         {"category": "bullying", "without_investigation": "two months", "after_decision": "P7Y"},
@@ -357,6 +359,40 @@ def test_periods_follow_the_category_rule_and_whether_the_case_was_investigated(
     assert AuditEvent.objects.filter(event_type=EventType.RETENTION_RULE_CHANGED).count() == 1
     for persona in ("oversight", "lead", "outsider"):
         assert staff.client_for(getattr(staff, persona)).get("/staff/admin/retention/").status_code == 404
+
+
+def test_no_period_is_under_a_month_and_a_shortened_one_takes_nothing_for_thirty_days(
+    file_report: FileReport, staff: Personas
+) -> None:
+    """The review's attack: one administrator set a period of a second, and the next sweep shredded closed cases."""
+    case = Case.objects.get(pk=_closed_case(file_report, staff).case.pk)  # closed at T0, without investigation: two months
+    admin = staff.client_for(staff.admin)
+    for short in ("PT1S", "P30D", "P4W", "PT743H"):
+        refused = admin.post(
+            "/staff/admin/retention/",
+            {"category": "sexual_harassment", "without_investigation": short, "after_decision": "P5Y"},
+        )
+        assert refused.status_code == 400 and "may not be shorter than" in refused.content.decode(), short
+    assert rules.periods()["sexual_harassment"].without_investigation == "P2M"
+    # A month is allowed, but it deletes nothing earlier than two months would have for
+    # thirty days after the change, while oversight can see it and place holds.
+    changed_at = T0 + timedelta(days=40)
+    with time_machine.travel(changed_at, tick=False):
+        changed = admin.post(
+            "/staff/admin/retention/",
+            {"category": "sexual_harassment", "without_investigation": "P1M", "after_decision": "P5Y"},
+        )
+    assert changed.status_code == 302
+    assert rules.delete_after(case, changed_at) == datetime(2026, 5, 2, 9, tzinfo=UTC)
+    _sweep(changed_at + timedelta(days=1))
+    assert not Erasure.objects.filter(case=case).exists()
+    # Past the old period, it goes, as it would have anyway.
+    _sweep(datetime(2026, 5, 2, 10, tzinfo=UTC))
+    assert Erasure.objects.filter(case=case).exists()
+    # After the notice, only the new period counts.
+    assert rules.delete_after(case, changed_at + rules.NOTICE + timedelta(seconds=1)) == datetime(
+        2026, 4, 2, 9, tzinfo=UTC
+    )
 
 
 def test_an_investigated_case_and_its_rehire_entry_are_kept_five_years_then_deleted_and_expired(

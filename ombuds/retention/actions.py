@@ -5,7 +5,7 @@ event (identifiers and dates only) in the same transaction.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -36,11 +36,11 @@ from ombuds.cases.models import (
 )
 from ombuds.crypto import filestore
 from ombuds.investigations.models import EvidenceItem
-from ombuds.lib.durations import Duration, InvalidDuration
+from ombuds.lib.durations import Duration, InvalidDuration, describe
 from ombuds.linking.models import Mention, NamedReporter
 from ombuds.outcomes.models import RehireEntry, RehireIdentifier
 from ombuds.retention import rules
-from ombuds.retention.models import Erasure, LegalHold, RetentionRule
+from ombuds.retention.models import MINIMUM_PERIOD, Erasure, LegalHold, RetentionRule
 
 BATCH = 200
 MAX_REASON = 4000
@@ -57,16 +57,23 @@ def due_for_deletion(now: datetime, *, limit: int = BATCH) -> list[int]:
     """
     in_force = LegalHold.objects.filter(case=models.OuterRef("pk"), lifted_at__isnull=True)
     found: list[int] = []
-    for category, chosen in rules.periods().items():
-        for investigated, period in ((False, chosen.without_investigation), (True, chosen.after_decision)):
+    for category, held in rules.erasing_periods(now).items():
+        for investigated in (False, True):
             kind = rules.INVESTIGATED if investigated else ~rules.INVESTIGATED
+            # Every period that holds content back must have passed (a recent change: both).
+            cutoff = min(
+                rules.before(
+                    now, Duration.parse(chosen.after_decision if investigated else chosen.without_investigation)
+                )
+                for chosen in held
+            )
             cases = (
                 Case.objects.filter(
                     kind,
                     status=Status.CLOSED,
                     category=category,
                     held_in_escrow=False,
-                    closed_at__lte=rules.before(now, Duration.parse(period)),
+                    closed_at__lte=cutoff,
                     erasure__isnull=True,
                 )
                 .exclude(models.Exists(in_force))
@@ -103,7 +110,7 @@ def erase_case(case_id: int, *, now: datetime) -> bool:
             or LegalHold.objects.filter(case=case, lifted_at__isnull=True).exists()
         ):
             return False
-        ends = rules.delete_after(case)
+        ends = rules.delete_after(case, now)
         if ends is None or ends > now:
             return False
         accused = (
@@ -241,14 +248,24 @@ def notify_reviews_due(now: datetime) -> int:
 
 
 def configure_rule(*, category: str, without_investigation: str, after_decision: str, acting_user: User) -> None:
-    """Set one category's retention periods (ISO 8601 durations); refused when not a duration."""
+    """Set one category's retention periods (ISO 8601 durations); refused when not one, or below MINIMUM_PERIOD.
+
+    The periods before the change are kept beside it: for rules.NOTICE, they still hold
+    content back (rules.erasing_periods).
+    """
     if category not in Category.values:
         raise ActionError(_("There is no such category."))
+    minimum = Duration.parse(MINIMUM_PERIOD)
     for value in (without_investigation, after_decision):
         try:
-            Duration.parse(value)
+            duration = Duration.parse(value)
         except InvalidDuration:
             raise ActionError(_("Write each period as an ISO 8601 duration, such as P2M or P5Y.")) from None
+        # At least a calendar month, or as many days as the longest month has.
+        if duration.months < minimum.months and duration.exact < timedelta(days=31 * minimum.months):
+            raise ActionError(
+                _("A retention period may not be shorter than %(minimum)s.") % {"minimum": describe(minimum)}
+            )
     without_investigation = without_investigation.strip().upper()
     after_decision = after_decision.strip().upper()
     current = rules.periods()[category]
@@ -261,6 +278,8 @@ def configure_rule(*, category: str, without_investigation: str, after_decision:
             defaults={
                 "without_investigation": without_investigation,
                 "after_decision": after_decision,
+                "previous_without_investigation": current.without_investigation,
+                "previous_after_decision": current.after_decision,
                 "changed_at": now,
                 "changed_by": acting_user,
             },

@@ -17,6 +17,9 @@ from ombuds.lib.ids import random_id
 # The defaults when an administrator has set nothing for a category (docs/retention.md says why).
 DEFAULT_WITHOUT_INVESTIGATION = "P2M"
 DEFAULT_AFTER_DECISION = "P5Y"
+# No period is shorter (configure_rule refuses it): one administrator could otherwise wipe
+# every closed case of a category at the next sweep.
+MINIMUM_PERIOD = "P1M"
 
 
 class RetentionRule(models.Model):
@@ -31,6 +34,10 @@ class RetentionRule(models.Model):
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # The periods before the last change: for rules.NOTICE after it, a case's content is
+    # deleted only once both the periods before and after the change have passed.
+    previous_without_investigation = models.CharField(max_length=40, blank=True, default="")
+    previous_after_decision = models.CharField(max_length=40, blank=True, default="")
 
     def __str__(self) -> str:
         return f"retention of {self.category}"

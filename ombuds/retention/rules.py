@@ -3,13 +3,16 @@
 Closed without investigation, or referred elsewhere, two months by default; investigated
 and decided, five years by default. Administrators set other periods per category
 (ombuds.retention.actions.configure_rule); a category without a rule keeps the defaults.
+A change deletes nothing earlier than the periods before it would have for NOTICE after
+it is made, so that the oversight body can see it in the audit trail and place legal
+holds before a shortened period takes any content.
 """
 
 from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import Q
 
@@ -39,6 +42,24 @@ def periods() -> dict[str, Periods]:
     }
 
 
+# For this long after a change, the periods before it still hold content back.
+NOTICE = timedelta(days=30)
+
+
+def erasing_periods(now: datetime) -> dict[str, tuple[Periods, ...]]:
+    """Every category's periods that must all have passed before content is deleted at `now`.
+
+    The periods set now; for NOTICE after a change, the periods before it too.
+    """
+    table = periods()
+    found: dict[str, tuple[Periods, ...]] = {category: (chosen,) for category, chosen in table.items()}
+    recent = RetentionRule.objects.filter(changed_at__gt=now - NOTICE).exclude(previous_without_investigation="")
+    for rule in recent:
+        before_change = Periods(rule.category, rule.previous_without_investigation, rule.previous_after_decision)
+        found[rule.category] = (table[rule.category], before_change)
+    return found
+
+
 # An investigated case: decided (its outcome), or with a finding recorded before it was closed.
 INVESTIGATED = Q(outcome=Outcome.DECIDED) | ~Q(finding="")
 
@@ -52,11 +73,14 @@ def period_of(case: Case, table: dict[str, Periods] | None = None) -> Duration:
     return Duration.parse(chosen.after_decision if was_investigated(case) else chosen.without_investigation)
 
 
-def delete_after(case: Case, table: dict[str, Periods] | None = None) -> datetime | None:
-    """When the case's content is deleted, once closed; None while it is open."""
+def delete_after(case: Case, now: datetime) -> datetime | None:
+    """When the case's content is deleted, as the rules stand at `now`, once closed; None while it is open."""
     if case.status != Status.CLOSED or case.closed_at is None:
         return None
-    return period_of(case, table).after(case.closed_at)
+    closed_at = case.closed_at
+    return max(
+        period_of(case, {case.category: chosen}).after(closed_at) for chosen in erasing_periods(now)[case.category]
+    )
 
 
 def before(now: datetime, duration: Duration) -> datetime:

@@ -89,7 +89,7 @@ def _hold_page(request: HttpRequest, user: User, case: Case, form: HoldForm) -> 
             "hold": hold,
             "reason": _reason(user, hold) if hold is not None else "",
             "review_due": hold is not None and hold.review_due(timezone.localdate()),
-            "delete_after": rules.delete_after(case),
+            "delete_after": rules.delete_after(case, timezone.now()),
             "form": form,
         },
         status=400 if form.errors else 200,

@@ -14,6 +14,7 @@ from ombuds.audit.models import AuditEvent, EventType
 from ombuds.cases import actions
 from ombuds.cases.models import Case, Notice
 from ombuds.crypto import match_keys
+from ombuds.directory.models import Person
 from ombuds.linking import matching
 from ombuds.linking.models import Mention, NamedReporter
 from tests.support import FileReport, Personas, receipt_from, release_audit_batch
@@ -107,8 +108,11 @@ def test_witnesses_are_not_matched(file_report: FileReport, staff: Personas) -> 
 def test_a_conflicted_lead_neither_hears_of_nor_sees_the_link(file_report: FileReport, staff: Personas) -> None:
     # Picked from the directory: his manager (a lead handler) is kept out of this case.
     picked = file_report(people=staff.name_the_accused())
-    # Typed by e-mail: nobody is kept out of this one, but the directory's e-mail links it.
+    # Typed by an e-mail address two directory records share: nobody is kept out of this
+    # one (an address only he has would link him as if picked), but the address links it.
+    Person.objects.create(employee_id="E-TEAM", name="Team inbox", email="accused@example.org")
     typed = file_report(people=accused(email="accused@example.org"))
+    assert typed.report.people.get().person is None
 
     [alert] = alerts()
     assert alert.detail["cases"] == sorted([picked.case.pk, typed.case.pk])

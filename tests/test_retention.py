@@ -365,7 +365,9 @@ def test_no_period_is_under_a_month_and_a_shortened_one_takes_nothing_for_thirty
     file_report: FileReport, staff: Personas
 ) -> None:
     """The review's attack: one administrator set a period of a second, and the next sweep shredded closed cases."""
-    case = Case.objects.get(pk=_closed_case(file_report, staff).case.pk)  # closed at T0, without investigation: two months
+    case = Case.objects.get(
+        pk=_closed_case(file_report, staff).case.pk
+    )  # closed at T0, without investigation: two months
     admin = staff.client_for(staff.admin)
     for short in ("PT1S", "P30D", "P4W", "PT743H"):
         refused = admin.post(

@@ -274,3 +274,21 @@ def test_a_directory_import_that_moves_the_accused_updates_access_at_once(compan
     assert _client(staff["director"]).get(f"/staff/cases/{filed.case.reference}/").status_code == 200
     assert AuditEvent.objects.filter(event_type=EventType.DIRECTORY_IMPORTED).exists()
     assert AuditEvent.objects.filter(case=filed.case, event_type=EventType.CONFLICTS_CHANGED).count() >= 2
+
+
+def test_a_person_she_identifies_by_e_mail_or_employee_number_is_kept_out_at_once(company, file_report) -> None:
+    """The accused need not be picked from the directory: his address or number links him, as her pick would."""
+    people, staff = company
+    filed = file_report(people=[actions.NewPerson(name="my manager", role="accused", email="Manager@Example.org")])
+    assert filed.report.people.get().person == people["manager"]
+    for who in ("manager", "director", "ceo"):  # he and his chain
+        assert _client(staff[who]).get(f"/staff/cases/{filed.case.reference}/").status_code == 404, who
+    assert _client(staff["board"]).get(f"/staff/cases/{filed.case.reference}/").status_code == 200
+    kept = file_report(people=[actions.NewPerson(name="the director", role="keep_out", employee_number="E2")])
+    assert kept.report.people.get().person == people["director"]
+    assert _client(staff["director"]).get(f"/staff/cases/{kept.case.reference}/").status_code == 404
+    assert _client(staff["manager"]).get(f"/staff/cases/{kept.case.reference}/").status_code == 200
+    # An address two directory people share, or none has, links nobody.
+    Person.objects.create(employee_id="E9", name="Shared inbox", email="manager@example.org")
+    unsure = file_report(people=[actions.NewPerson(name="someone", role="accused", email="manager@example.org")])
+    assert unsure.report.people.get().person is None

@@ -103,6 +103,29 @@ class FiledReport:
     case: Case = field(repr=False)
 
 
+def _identified_in_directory(people: list[NewPerson]) -> dict[int, Person]:
+    """The directory person of each accused or kept-out person she identified without picking them, by position.
+
+    An employee number the directory holds, or else an e-mail address exactly one directory
+    person has (capitalisation aside), links the name as her pick would. Otherwise an
+    accused staff member she identified so would read her report, with her name, until a
+    handler linked it, and could link his own name to someone else first.
+    """
+    found: dict[int, Person] = {}
+    for index, person in enumerate(people, start=1):
+        if person.employee_id or person.role not in (PersonRole.ACCUSED, PersonRole.KEEP_OUT):
+            continue
+        match = None
+        if person.employee_number:
+            match = Person.objects.filter(employee_id=person.employee_number).first()
+        if match is None and person.email:
+            same = list(Person.objects.filter(email__iexact=person.email)[:2])
+            match = same[0] if len(same) == 1 else None
+        if match is not None:
+            found[index] = match
+    return found
+
+
 def new_reference() -> str:
     return "C-" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
 
@@ -277,6 +300,7 @@ def file_report(
                 employee_id__in=[p.employee_id for p in cleaned_people if p.employee_id]
             )
         }
+        identified = _identified_in_directory(cleaned_people)
         InvolvedPerson.objects.bulk_create(
             [
                 InvolvedPerson(
@@ -284,7 +308,7 @@ def file_report(
                     position=index,
                     name=box.seal(p.name, InvolvedPerson, "name"),
                     role=p.role,
-                    person=picked.get(p.employee_id),
+                    person=picked.get(p.employee_id) or identified.get(index),
                 )
                 for index, p in enumerate(cleaned_people, start=1)
             ]

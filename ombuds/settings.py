@@ -320,9 +320,10 @@ if OMBUDS_TRUSTED_PROXIES:
 ALLAUTH_TRUSTED_PROXY_COUNT = OMBUDS_TRUSTED_PROXIES
 
 # --- Deadlines (defaults for a new organisation; changed per organisation later) ------
-OMBUDS_ACK_DEADLINE = env_duration("OMBUDS_ACK_DEADLINE", "P7D")
-OMBUDS_FEEDBACK_DEADLINE = env_duration("OMBUDS_FEEDBACK_DEADLINE", "P3M")
-OMBUDS_ASSAULT_FIRST_ACTION_DEADLINE = env_duration("OMBUDS_ASSAULT_FIRST_ACTION_DEADLINE", "PT24H")
+# At most what the organisation's page allows (ombuds.cases.actions.organisation.LONGEST_DEADLINES).
+OMBUDS_ACK_DEADLINE = env_duration("OMBUDS_ACK_DEADLINE", "P7D", longest="P7D")
+OMBUDS_FEEDBACK_DEADLINE = env_duration("OMBUDS_FEEDBACK_DEADLINE", "P3M", longest="P3M")
+OMBUDS_ASSAULT_FIRST_ACTION_DEADLINE = env_duration("OMBUDS_ASSAULT_FIRST_ACTION_DEADLINE", "PT24H", longest="P7D")
 # The retaliation watch: how long after a case was filed a change to the directory record
 # of its named reporter or a witness raises a flag for oversight (ombuds.watch).
 OMBUDS_RETALIATION_WINDOW = env_duration("OMBUDS_RETALIATION_WINDOW", "P24M")

@@ -10,7 +10,7 @@ from django.test import Client
 
 from ombuds.audit.models import AuditEvent, EventType
 from ombuds.cases import actions, notify, routing
-from ombuds.cases.models import Case, Escalation, Notice
+from ombuds.cases.models import Case, Escalation, Notice, Organisation
 from ombuds.core.sweep import run as sweep
 from ombuds.directory.linking import link_staff_by_email
 from ombuds.directory.models import Person
@@ -163,6 +163,38 @@ def test_an_absurd_deadline_is_refused_before_it_can_break_filing() -> None:
         actions.configure_organisation(ack_deadline="PT99999999999999H")
     actions.file_report(category="other", role="witness", narrative="still works", anonymous=True)
 
+
+@pytest.mark.parametrize(
+    ("field", "too_long", "longest"),
+    [
+        ("ack_deadline", "P8D", "PT168H"),
+        ("ack_deadline", "P10Y", "P1W"),
+        ("feedback_deadline", "P13W", "P12W"),
+        ("feedback_deadline", "P3M1D", "P89D"),
+        ("assault_first_action_deadline", "P2W", "P7D"),
+    ],
+)
+def test_no_deadline_may_be_set_past_what_the_law_allows(field: str, too_long: str, longest: str) -> None:
+    """The review's attack: one administrator set the deadlines to ten years, and nothing ever escalated."""
+    before = Organisation.objects.values_list(field, flat=True).get(pk=1)
+    with pytest.raises(actions.ActionError, match="may be at most"):
+        actions.configure_organisation(**{field: too_long})
+    assert Organisation.objects.values_list(field, flat=True).get(pk=1) == before
+    actions.configure_organisation(**{field: longest})
+    assert Organisation.objects.values_list(field, flat=True).get(pk=1) == longest
+
+
+
+def test_the_first_deadlines_from_the_environment_have_the_same_ceiling(monkeypatch: pytest.MonkeyPatch) -> None:
+    from django.core.exceptions import ImproperlyConfigured
+
+    from ombuds.lib.env import env_duration
+
+    monkeypatch.setenv("OMBUDS_ACK_DEADLINE", "P8D")
+    with pytest.raises(ImproperlyConfigured, match="OMBUDS_ACK_DEADLINE may be at most P7D"):
+        env_duration("OMBUDS_ACK_DEADLINE", "P7D", longest="P7D")
+    monkeypatch.setenv("OMBUDS_ACK_DEADLINE", "PT168H")
+    assert env_duration("OMBUDS_ACK_DEADLINE", "P7D", longest="P7D") == "PT168H"
 
 def test_configuration_changes_are_audited(staff) -> None:
     actions.configure_organisation(ack_deadline="P5D")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 _PATTERN = re.compile(
     r"^P(?!$)(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
@@ -64,6 +64,12 @@ class Duration:
             day = min(moment.day, calendar.monthrange(year, month)[1])
             moment = moment.replace(year=year, month=month, day=day)
         return moment + self.exact
+
+
+def longer_than(duration: Duration, limit: Duration) -> bool:
+    """Whether `duration` ends after `limit` from some day (every day of a leap year and the next is tried)."""
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    return any(duration.after(day) > limit.after(day) for day in (start + timedelta(days=n) for n in range(731)))
 
 
 def describe(duration: Duration) -> str:

@@ -115,12 +115,13 @@ def env_secret(name: str) -> str | None:
     return direct
 
 
-def env_duration(name: str, default: str, *, exact: bool = False) -> str:
+def env_duration(name: str, default: str, *, exact: bool = False, longest: str | None = None) -> str:
     """An ISO 8601 duration such as P7D, P3M or PT24H (validated; returned as written).
 
-    `exact` refuses months and years, for durations that are subtracted from a moment.
+    `exact` refuses months and years, for durations that are subtracted from a moment;
+    `longest` refuses a duration that can end later than it.
     """
-    from ombuds.lib.durations import Duration, InvalidDuration
+    from ombuds.lib.durations import Duration, InvalidDuration, longer_than
 
     value = env_str(name, default)
     try:
@@ -129,4 +130,6 @@ def env_duration(name: str, default: str, *, exact: bool = False) -> str:
         raise ImproperlyConfigured(f"{name}: {exc}") from None
     if exact and duration.months:
         raise ImproperlyConfigured(f"{name} must be given in weeks, days, hours, minutes or seconds, not months")
+    if longest is not None and longer_than(duration, Duration.parse(longest)):
+        raise ImproperlyConfigured(f"{name} may be at most {longest}")
     return value

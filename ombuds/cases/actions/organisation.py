@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from ombuds.accounts.roles import ASSIGNABLE, roles_of
 from ombuds.audit import log
@@ -17,11 +18,23 @@ from ombuds.audit.models import EventType
 from ombuds.cases import keyring, routing
 from ombuds.cases.actions._base import ActionError, clean_text, system_record
 from ombuds.cases.models import Case, Category, Organisation, PoolMembership, Status
-from ombuds.lib.durations import Duration, InvalidDuration
+from ombuds.lib.durations import Duration, InvalidDuration, describe, longer_than
 
 
 class NothingToChange(ActionError):
     """The settings already have the values given (the administration page saves other settings then)."""
+
+
+# The longest each deadline may be set to. The EU Whistleblower Directive (art. 9(1)(b),
+# (f)) asks for an acknowledgement within seven days and feedback within three months;
+# a serious report's first action is never later than the acknowledgement. Without a
+# ceiling, one administrator could set years and no case would ever escalate (R2).
+LONGEST_DEADLINES = {"ack_deadline": "P7D", "feedback_deadline": "P3M", "assault_first_action_deadline": "P7D"}
+DEADLINE_NAMES = {
+    "ack_deadline": _lazy("The acknowledgement deadline"),
+    "feedback_deadline": _lazy("The feedback deadline"),
+    "assault_first_action_deadline": _lazy("The first-action deadline for sexual assault"),
+}
 
 
 def configure_organisation(
@@ -54,9 +67,15 @@ def configure_organisation(
         if value is None:
             continue
         try:
-            Duration.parse(value)
+            duration = Duration.parse(value)
         except InvalidDuration as exc:
             raise ActionError(str(exc)) from None
+        longest = Duration.parse(LONGEST_DEADLINES[field])
+        if longer_than(duration, longest):
+            raise ActionError(
+                _("%(deadline)s may be at most %(longest)s: the law sets it, and a longer one would never escalate.")
+                % {"deadline": DEADLINE_NAMES[field], "longest": describe(longest)}
+            )
         values[field] = value.strip().upper()
     if name is not None:
         values["name"] = clean_text(name, name=_("name"), max_length=200, required=True)

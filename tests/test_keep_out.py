@@ -208,3 +208,19 @@ def test_a_link_keeps_the_accuseds_managers_out_at_once_but_never_the_whole_over
     with pytest.raises(actions.ActionError, match="without anyone on the oversight body"):
         actions.link_person(mention=other.report.people.get(), actor=org.handler, person=theirs)
     assert not Conflict.objects.filter(case=other.case).exists()
+
+
+def test_a_decoy_record_with_the_accuseds_address_does_not_take_his_account(staff, file_report) -> None:
+    """The review's attack: beside his own record, a second one with his address; his account linked to it."""
+    own = Person.objects.create(employee_id="S0", name="The handler", email=staff.handler.email)
+    Person.objects.create(employee_id="D1", name="Decoy", email=staff.handler.email.upper())
+    assert link_staff_by_email() == 0
+    assert not Person.objects.filter(user=staff.handler).exists()
+    filed = file_report(people=[actions.NewPerson(name="Him", role="accused", employee_id="S0")])
+    # Once the address is his record's alone, his account is linked to it, and kept out.
+    Person.objects.filter(employee_id="D1").delete()
+    assert link_staff_by_email() == 1
+    own.refresh_from_db()
+    assert own.user == staff.handler
+    actions.directory_changed()
+    assert staff.client_for(staff.handler).get(f"/staff/cases/{filed.case.reference}/").status_code == 404

@@ -321,6 +321,42 @@ def test_the_subject_access_document_holds_the_persons_data_but_not_the_reporter
     assert REPORTER not in event.leaf and Personas.ACCUSED_ID not in event.leaf
 
 
+
+def test_the_subject_access_document_removes_her_name_in_any_form_she_or_the_directory_gives(
+    file_report: FileReport, staff: Personas
+) -> None:
+    """The review's attack: a two-character name, a first name alone, her name as the directory has it."""
+    from ombuds.directory.models import Person
+    from ombuds.watch import actions as watch_actions
+
+    Person.objects.create(employee_id="E-WF", name="Fang Wang", email="fang@example.org")
+    filed = file_report(
+        anonymous=False,
+        reporter_name="王芳",
+        people=[*staff.name_the_accused(), actions.NewPerson(name="Jane Doe", role="witness")],
+    )
+    case = filed.case
+    watch_actions.link_reporter(case=case, actor=staff.handler, person=Person.objects.get(employee_id="E-WF"))
+    actions.acknowledge_case(case=case, actor=staff.handler)
+    actions.begin_assessment(case=case, actor=staff.handler)
+    conduct = "推了王芳. Jane saw it, and Ms Doe; Fang told HR. At the annual review, Janet and Does were there."
+    actions.open_investigation(
+        case=case,
+        actor=staff.lead,
+        investigators=[staff.investigator],
+        allegations=[NewAllegation(conduct=conduct, person_id=filed.report.people.get(role="accused").pk)],
+    )
+    response = staff.client_for(staff.oversight).post(
+        "/staff/retention/subject-access/", {"employee_id": Personas.ACCUSED_ID}
+    )
+    assert response.status_code == 200
+    [part] = json.loads(response.content)["cases"]
+    assert part["allegations"][0]["conduct"] == (
+        "推了[removed]. [removed] saw it, and Ms [removed]; [removed] told HR. "
+        "At the annual review, Janet and Does were there."
+    )
+
+
 def test_the_subject_access_command_writes_the_same_document(
     file_report: FileReport, staff: Personas, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -31,20 +31,38 @@ from ombuds.cases.models import Case, InvolvedPerson, Report
 from ombuds.directory.models import Person
 from ombuds.investigations.models import Allegation, ConcernedResponse, Interview
 from ombuds.outcomes.models import AccusedOutcome
+from ombuds.watch.models import ReporterLink
 
 REMOVED = "[removed]"
 FORMAT = "ombuds-subject-access-v1"
 
 
 def _redactor(names: set[str]) -> re.Pattern[str] | None:
-    # Longest first, so "Ann Lee" goes before "Ann"; words of fewer than 3 letters are never names here.
-    usable = sorted({n.strip() for n in names if len(n.strip()) >= 3}, key=len, reverse=True)
+    """What removes the names: each whole, and each of their words alone ("Jane" and "Doe" of "Jane Doe").
+
+    A word in Latin letters counts from 3 letters and only as a whole word (not "Ann"
+    inside "Annual"); one in another script from 2 (a Chinese name is often two
+    characters, and such scripts put no spaces between words). Longest first, so
+    "Ann Lee" goes before "Ann". Removing too much is the safe side here.
+    """
+    words: set[str] = set()
+    for name in names:
+        name = name.strip()
+        words.update([name, *name.split()])
+    usable = sorted({w for w in words if len(w) >= (3 if w.isascii() else 2)}, key=len, reverse=True)
     if not usable:
         return None
-    return re.compile("|".join(re.escape(n) for n in usable), re.IGNORECASE)
+    return re.compile("|".join(_as_word(w) for w in usable), re.IGNORECASE)
 
 
-def _others(case: Case, box: Box, own: set[int]) -> set[str]:
+def _as_word(word: str) -> str:
+    """The word's pattern: bounded by non-letters where it starts or ends with a Latin letter or digit."""
+    start = r"(?<![A-Za-z0-9])" if word[0].isascii() and word[0].isalnum() else ""
+    end = r"(?![A-Za-z0-9])" if word[-1].isascii() and word[-1].isalnum() else ""
+    return start + re.escape(word) + end
+
+
+def _others(case: Case, box: Box, own: set[int], own_people: set[int]) -> set[str]:
     """The names of everyone but the person: the reporters (name and contact), the others named, other interviewees."""
     names: set[str] = set()
     for report in Report.objects.filter(case=case):
@@ -56,6 +74,11 @@ def _others(case: Case, box: Box, own: set[int]) -> set[str]:
             names.add(named.person.name)
     for interview in Interview.objects.filter(case=case).exclude(interviewee_person__in=own):
         names.add(box.open(interview.interviewee_name, Interview, "interviewee_name"))
+    # A named reporter's directory record, once staff linked her: her name as the directory has it.
+    for link in ReporterLink.objects.filter(case=case):
+        record = Person.objects.filter(employee_id=box.open(link.employee_id, ReporterLink, "employee_id")).first()
+        if record is not None and record.pk not in own_people:
+            names.add(record.name)
     return names
 
 
@@ -64,7 +87,7 @@ def _case_part(case: Case, person: Person, actor: User) -> dict[str, Any]:
     mine = list(InvolvedPerson.objects.filter(report__case=case, person=person))
     own = {m.pk for m in mine}
     own_names = {box.open(m.name, InvolvedPerson, "name") for m in mine} | {person.name}
-    pattern = _redactor(_others(case, box, own) - own_names)
+    pattern = _redactor(_others(case, box, own, {person.pk}) - own_names)
 
     def text(value: str, model: type[Any], field: str) -> str:
         opened = box.open(value, model, field)

@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import stat
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -270,3 +271,18 @@ def test_it_uses_the_configured_directory_by_default(settings: Any, tmp_path: Pa
     settings.OMBUDS_FILE_STORE_DIR = tmp_path / "configured"
     blob_id = FileStore().put(key, [b"x"], AD)
     assert (tmp_path / "configured" / blob_id).is_file()
+
+
+def test_a_blob_and_the_store_show_the_next_batch_boundary_not_the_second_it_came(
+    store: FileStore, key: DataKey, settings
+) -> None:
+    """A file's modification time, kept by tar and rsync, would tell when an anonymous reporter uploaded it."""
+    settings.OMBUDS_ANONYMOUS_NOTICE_BATCH_SECONDS = 3600
+    before = time.time()
+    blob_id = store.put(key, [b"a photo"], b"ctx")
+    after = time.time()
+    for path in (store.path(blob_id), store.directory):
+        stamp = path.stat().st_mtime
+        assert stamp % 3600 == 0, path
+        assert before <= stamp <= after + 3600, path
+    assert b"".join(store.open(blob_id, key, b"ctx")) == b"a photo"

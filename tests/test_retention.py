@@ -321,7 +321,6 @@ def test_the_subject_access_document_holds_the_persons_data_but_not_the_reporter
     assert REPORTER not in event.leaf and Personas.ACCUSED_ID not in event.leaf
 
 
-
 def test_the_subject_access_document_removes_her_name_in_any_form_she_or_the_directory_gives(
     file_report: FileReport, staff: Personas
 ) -> None:

@@ -184,7 +184,6 @@ def test_no_deadline_may_be_set_past_what_the_law_allows(field: str, too_long: s
     assert Organisation.objects.values_list(field, flat=True).get(pk=1) == longest
 
 
-
 def test_the_first_deadlines_from_the_environment_have_the_same_ceiling(monkeypatch: pytest.MonkeyPatch) -> None:
     from django.core.exceptions import ImproperlyConfigured
 
@@ -195,6 +194,7 @@ def test_the_first_deadlines_from_the_environment_have_the_same_ceiling(monkeypa
         env_duration("OMBUDS_ACK_DEADLINE", "P7D", longest="P7D")
     monkeypatch.setenv("OMBUDS_ACK_DEADLINE", "PT168H")
     assert env_duration("OMBUDS_ACK_DEADLINE", "P7D", longest="P7D") == "PT168H"
+
 
 def test_configuration_changes_are_audited(staff) -> None:
     actions.configure_organisation(ack_deadline="P5D")

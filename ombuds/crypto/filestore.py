@@ -18,10 +18,12 @@ spare young blobs: a blob is written before the row that refers to it is committ
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import secrets
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -66,6 +68,19 @@ def blob_context(associated_data: bytes, blob_id: str) -> bytes:
     return associated_data + b":blob:" + check_blob_id(blob_id).encode("ascii")
 
 
+
+def _stamp() -> int:
+    """The times a new blob (and the store's directory) are given: the next batch boundary, not the second.
+
+    A file's modification time would tell when an anonymous reporter uploaded it, to
+    whoever reads the store or a backup of it (tar and rsync keep it); the boundary tells
+    no more than her batched notices do (OMBUDS_ANONYMOUS_NOTICE_BATCH_SECONDS). Later,
+    not earlier: the orphan sweep spares young files, and this one's row may not be
+    committed yet. The inode's change time cannot be set by a program (docs/security.md).
+    """
+    batch = settings.OMBUDS_ANONYMOUS_NOTICE_BATCH_SECONDS
+    return math.ceil(time.time() / batch) * batch
+
 class FileStore:
     """Encrypted blobs in directory (OMBUDS_FILE_STORE_DIR unless given), created on first write."""
 
@@ -95,6 +110,8 @@ class FileStore:
             with os.fdopen(fd, "wb") as out:
                 encrypt_stream(key, chunks, out, blob_context(associated_data, blob_id))
                 out.flush()
+                stamp = _stamp()
+                os.utime(out.fileno(), (stamp, stamp))
                 os.fsync(out.fileno())
             # 128 random bits: an existing blob of the same name is not a case to handle.
             os.rename(partial, self.path(blob_id))
@@ -102,6 +119,7 @@ class FileStore:
             # The failure is raised on; only the partial file goes, so nothing is left behind.
             partial.unlink(missing_ok=True)
             raise
+        os.utime(self.directory, (stamp, stamp))
         _fsync_directory(self.directory)
         return blob_id
 

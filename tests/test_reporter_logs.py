@@ -139,6 +139,34 @@ def test_it_keeps_a_server_error_on_a_reporter_page_without_its_path_and_with_on
     assert "/staff/cases/C-1/" in staff_line
 
 
+
+@pytest.mark.django_db
+def test_a_report_that_could_not_be_stored_is_logged_with_its_day_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The page asks her to try again in a minute: a line to the second would time her filing."""
+    from django.db import DatabaseError
+
+    private = secrets.token_hex(8)
+
+    def refuse(**_kwargs: object) -> None:
+        raise DatabaseError(private)
+
+    monkeypatch.setattr("ombuds.intake.views.actions.file_report", refuse)
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(HideReporterRequests())
+    handler.addFilter(StripRequest())
+    handler.setFormatter(Formatter(FORMAT))
+    logger = logging.getLogger("ombuds.intake.views")
+    monkeypatch.setattr(logger, "handlers", [handler])
+    monkeypatch.setattr(logger, "propagate", False)
+    form = {"category": "other", "role": "witness", "narrative": "Something private.", "anonymous": "true"}
+    response = Client().post("/report/", form)
+    assert response.status_code in (400, 503) and "nothing was saved" in response.content.decode()
+    line = stream.getvalue().split("\n")[0]
+    assert DAY_ONLY.match(line), line
+    assert private not in stream.getvalue()
+    assert "DatabaseError" in stream.getvalue()  # still locatable
+
 def _gunicorn_record(message: str, *args: object) -> logging.LogRecord:
     return logging.LogRecord("gunicorn.error", logging.ERROR, __file__, 1, message, args, None)
 

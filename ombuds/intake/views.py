@@ -202,7 +202,8 @@ def report(request: HttpRequest) -> HttpResponse:
         return render(request, "intake/report.html", {"form": form}, status=400)
     except DatabaseError:
         # Nothing was stored (the transaction rolled back). Her text stays in the form.
-        logger.exception("a report could not be stored")
+        # With the request, so the log keeps only the day (ombuds.core.logging.HideReporterRequests).
+        logger.exception("a report could not be stored", extra={"request": request})
         form.add_error(
             None,
             _(

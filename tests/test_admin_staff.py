@@ -30,7 +30,7 @@ from ombuds.administration import staff as staff_changes
 from ombuds.audit.models import AuditEvent, EventType
 from ombuds.cases.models import PendingGrant
 from ombuds.directory.models import Person
-from tests.support import client_for, totp_code
+from tests.support import client_for, make_staff, totp_code
 
 pytestmark = pytest.mark.django_db
 
@@ -301,6 +301,23 @@ def test_an_administrator_cannot_deactivate_herself(staff) -> None:
     staff.admin.refresh_from_db()
     assert staff.admin.is_active
 
+
+
+def test_the_last_active_oversight_member_is_neither_deactivated_nor_stripped_of_the_role(staff) -> None:
+    """The review's attack: deactivate the oversight body, give roles unseen, reactivate it."""
+    admin = client_for(staff.admin)
+    response = admin.post(f"/staff/admin/staff/{staff.oversight.pk}/deactivate/")
+    assert response.status_code == 400 and "last active member of the oversight body" in response.content.decode()
+    status, _out, err = run("staff", "roles", "oversight@example.org", "--remove", "oversight")
+    assert status == 1 and "last active member of the oversight body" in err
+    staff.oversight.refresh_from_db()
+    assert staff.oversight.is_active and staff.oversight.groups.filter(name="oversight").exists()
+    # With a second member, either may go.
+    board = make_staff("board2@example.org", "oversight")
+    assert admin.post(f"/staff/admin/staff/{staff.oversight.pk}/deactivate/").status_code == 302
+    assert run("staff", "roles", "board2@example.org", "--remove", "oversight")[0] == 1
+    board.refresh_from_db()
+    assert board.groups.filter(name="oversight").exists()
 
 def test_an_unknown_account_is_refused_by_the_command(staff) -> None:
     for argv in (["roles", "nobody@example.org", "--add", "handler"], ["reactivate", "nobody@example.org"]):

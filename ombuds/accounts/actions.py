@@ -47,6 +47,23 @@ def _actor_id(acting_user: User | None) -> int | None:
     return acting_user.pk if acting_user is not None else None
 
 
+def _keep_the_oversight_body(user: User) -> None:
+    """Refuse to take the oversight role from its last active holder, inside the caller's transaction.
+
+    Otherwise one administrator could silence the body that watches the handling (R2):
+    nobody would be told of roles given meanwhile, nor read a case escalated to it.
+    """
+    holders = User.objects.select_for_update(of=("self",)).filter(is_active=True, groups__name=Role.OVERSIGHT.value)
+    members = set(holders.values_list("pk", flat=True))
+    if user.pk in members and len(members) == 1:
+        raise AccountError(
+            _(
+                "This is the last active member of the oversight body. Give the role to someone else "
+                "first: a case must always have someone to escalate to."
+            )
+        )
+
+
 def _not_yourself(user: User, acting_user: User | None, message: str) -> None:
     if acting_user is not None and acting_user.pk == user.pk:
         raise AccountError(message)
@@ -200,6 +217,8 @@ def change_roles(
         removed = [role for role in removed if role.value in held]
         if not added and not removed:
             raise AccountError(_("Nothing to change: the account already has these roles and not the others."))
+        if Role.OVERSIGHT in removed:
+            _keep_the_oversight_body(user)
         _add_groups(user, added)
         for role in removed:
             user.groups.remove(*Group.objects.filter(name=role.value))
@@ -224,6 +243,7 @@ def deactivate_staff(*, user: User, acting_user: User | None = None) -> int:
     """
     _not_yourself(user, acting_user, _("You cannot deactivate your own account."))
     with transaction.atomic(durable=True):
+        _keep_the_oversight_body(user)
         if not User.objects.filter(pk=user.pk, is_active=True).update(is_active=False):
             raise AccountError(_("This account is deactivated already."))
         user.is_active = False

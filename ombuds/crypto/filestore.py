@@ -68,7 +68,6 @@ def blob_context(associated_data: bytes, blob_id: str) -> bytes:
     return associated_data + b":blob:" + check_blob_id(blob_id).encode("ascii")
 
 
-
 def _stamp() -> int:
     """The times a new blob (and the store's directory) are given: the next batch boundary, not the second.
 
@@ -80,6 +79,7 @@ def _stamp() -> int:
     """
     batch = settings.OMBUDS_ANONYMOUS_NOTICE_BATCH_SECONDS
     return math.ceil(time.time() / batch) * batch
+
 
 class FileStore:
     """Encrypted blobs in directory (OMBUDS_FILE_STORE_DIR unless given), created on first write."""

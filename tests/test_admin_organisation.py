@@ -8,6 +8,7 @@ languages.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from io import StringIO
 
@@ -75,6 +76,10 @@ def test_the_settings_are_changed_on_the_page_and_audited(staff) -> None:
     assert event.actor_id == staff.admin.pk
     assert event.detail["changed"] == ["ack_deadline", "name", "oversight_contact", "oversight_name", "time_zone"]
     assert "Acme" not in event.leaf  # names of settings and deadlines, never the free text
+    assert "audit.committee" not in event.leaf
+    # The contact reporters are shown, as a digest: what they read on a day can be proved.
+    shown = hashlib.sha256(b"audit.committee@acme.example").hexdigest()
+    assert event.details()["contacts"] == {"oversight_contact": shown}
     # Reporters read the oversight body's contact on the start page.
     assert "audit.committee@acme.example" in Client().get("/").content.decode()
 

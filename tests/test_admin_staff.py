@@ -302,7 +302,6 @@ def test_an_administrator_cannot_deactivate_herself(staff) -> None:
     assert staff.admin.is_active
 
 
-
 def test_the_last_active_oversight_member_is_neither_deactivated_nor_stripped_of_the_role(staff) -> None:
     """The review's attack: deactivate the oversight body, give roles unseen, reactivate it."""
     admin = client_for(staff.admin)
@@ -318,6 +317,7 @@ def test_the_last_active_oversight_member_is_neither_deactivated_nor_stripped_of
     assert run("staff", "roles", "board2@example.org", "--remove", "oversight")[0] == 1
     board.refresh_from_db()
     assert board.groups.filter(name="oversight").exists()
+
 
 def test_an_unknown_account_is_refused_by_the_command(staff) -> None:
     for argv in (["roles", "nobody@example.org", "--add", "handler"], ["reactivate", "nobody@example.org"]):

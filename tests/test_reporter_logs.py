@@ -139,7 +139,6 @@ def test_it_keeps_a_server_error_on_a_reporter_page_without_its_path_and_with_on
     assert "/staff/cases/C-1/" in staff_line
 
 
-
 @pytest.mark.django_db
 def test_a_report_that_could_not_be_stored_is_logged_with_its_day_only(monkeypatch: pytest.MonkeyPatch) -> None:
     """The page asks her to try again in a minute: a line to the second would time her filing."""
@@ -166,6 +165,7 @@ def test_a_report_that_could_not_be_stored_is_logged_with_its_day_only(monkeypat
     assert DAY_ONLY.match(line), line
     assert private not in stream.getvalue()
     assert "DatabaseError" in stream.getvalue()  # still locatable
+
 
 def _gunicorn_record(message: str, *args: object) -> logging.LogRecord:
     return logging.LogRecord("gunicorn.error", logging.ERROR, __file__, 1, message, args, None)

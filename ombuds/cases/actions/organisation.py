@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import zoneinfo
 from collections.abc import Mapping, Sequence
 
@@ -111,6 +112,13 @@ def configure_organisation(
             time_zone=org.zone_name(),
             languages=[code for code, _name in org.offered_languages()],
             reporters_may_search_directory=org.reporters_may_search_directory,
+            # What reporters are shown to reach oversight, or when it is conflicted: a digest of
+            # each new text, so that what they were shown on a day can be proved later.
+            contacts={
+                field: hashlib.sha256(getattr(org, field).encode()).hexdigest()
+                for field in ("oversight_contact", "fallback_contact")
+                if field in changed
+            },
         )
     return org
 

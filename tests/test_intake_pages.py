@@ -339,3 +339,12 @@ def test_a_browser_form_post_without_referrer_passes_csrf_only_from_our_own_orig
     elsewhere = client.post("/report/", data, headers={"Origin": "https://evil.example"}, secure=True, follow=True)
     assert elsewhere.status_code == 403
     assert Case.objects.count() == 1
+
+
+def test_the_form_says_when_large_files_are_stored_as_they_came(client: Client, settings) -> None:
+    """Files larger than the memory limit are encrypted as they arrive, before anything could clean them."""
+    assert "are stored exactly as they are too" not in client.get("/report/").content.decode()
+    settings.OMBUDS_MAX_ATTACHMENT_BYTES = 64 * 1024 * 1024
+    settings.OMBUDS_UPLOAD_MEMORY_BYTES = 16 * 1024 * 1024
+    page = client.get("/report/").content.decode()
+    assert "Files larger than 16.0" in page and "are stored exactly as they are too, photos included" in page

@@ -8,6 +8,8 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.template.defaultfilters import filesizeformat
+from django.utils.functional import lazy
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -108,11 +110,25 @@ def keep_metadata_field() -> forms.BooleanField:
     )
 
 
-FILES_HELP = _(
-    "Before storing them, ombuds removes hidden details, such as where and when a photo was taken or who wrote "
-    "a document, from photos (JPEG, PNG, WebP, GIF, TIFF) and PDFs. Other files, and files it cannot read, are "
-    "stored exactly as they are."
-)
+def _files_help() -> str:
+    """What happens to her files; names the size above which none is cleaned, when the limits allow such files."""
+    said = str(
+        _(
+            "Before storing them, ombuds removes hidden details, such as where and when a photo was taken or who "
+            "wrote a document, from photos (JPEG, PNG, WebP, GIF, TIFF) and PDFs. Other files, and files it cannot "
+            "read, are stored exactly as they are."
+        )
+    )
+    if settings.OMBUDS_MAX_ATTACHMENT_BYTES > settings.OMBUDS_UPLOAD_MEMORY_BYTES:
+        # Larger files are encrypted as they arrive (ombuds.intake.uploads), before anything could clean them.
+        said += " " + str(
+            _("Files larger than %(size)s are stored exactly as they are too, photos included.")
+            % {"size": filesizeformat(settings.OMBUDS_UPLOAD_MEMORY_BYTES)}
+        )
+    return said
+
+
+FILES_HELP = lazy(_files_help, str)()
 
 
 class ReportForm(forms.Form):

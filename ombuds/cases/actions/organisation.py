@@ -11,7 +11,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from ombuds.accounts.roles import ASSIGNABLE, roles_of
 from ombuds.audit import log
@@ -32,9 +32,9 @@ class NothingToChange(ActionError):
 # ceiling, one administrator could set years and no case would ever escalate (R2).
 LONGEST_DEADLINES = {"ack_deadline": "P7D", "feedback_deadline": "P3M", "assault_first_action_deadline": "P7D"}
 DEADLINE_NAMES = {
-    "ack_deadline": _lazy("The acknowledgement deadline"),
-    "feedback_deadline": _lazy("The feedback deadline"),
-    "assault_first_action_deadline": _lazy("The first-action deadline for sexual assault"),
+    "ack_deadline": gettext_lazy("The acknowledgement deadline"),
+    "feedback_deadline": gettext_lazy("The feedback deadline"),
+    "assault_first_action_deadline": gettext_lazy("The first-action deadline for sexual assault"),
 }
 
 

@@ -11,13 +11,22 @@ import pytest
 from django.db import models
 
 from ombuds.cases import actions
-from ombuds.cases.models import Appeal, Attachment, Case, InvolvedPerson, Message, Report
+from ombuds.cases.models import Appeal, Attachment, Case, CaseKeyGrant, InvolvedPerson, Message, PendingGrant, Report
 from ombuds.lib.ids import random_id
 from tests.support import client_for
 
 pytestmark = pytest.mark.django_db
 
-REPORTER_SIDE: list[type[models.Model]] = [Case, Report, InvolvedPerson, Message, Attachment, Appeal]
+REPORTER_SIDE: list[type[models.Model]] = [
+    Case,
+    Report,
+    InvolvedPerson,
+    Message,
+    Attachment,
+    Appeal,
+    CaseKeyGrant,
+    PendingGrant,
+]
 
 
 @pytest.mark.parametrize("model", REPORTER_SIDE, ids=lambda m: m.__name__)
@@ -52,3 +61,13 @@ def test_the_conversation_keeps_its_order_by_position_not_by_id(file_report: Any
     assert places == sorted(places)
     positions = list(case.messages.order_by("position").values_list("pk", flat=True))
     assert positions != sorted(positions)
+
+
+def test_the_key_grants_of_her_filing_cannot_be_placed_among_others_by_their_ids(file_report: Any, staff: Any) -> None:
+    ids = []
+    for _turn in range(6):
+        case = file_report(anonymous=True).case
+        ids += list(CaseKeyGrant.objects.filter(case=case).values_list("pk", flat=True))
+    assert len(ids) >= 12
+    assert ids != sorted(ids), "identifiers follow the order of writing"
+    assert all(0 < pk < 2**53 for pk in ids)

@@ -647,6 +647,9 @@ class CaseKeyGrant(models.Model):
     leave the organisation. Conflicted people never get one.
     """
 
+    # Random, not sequential (ombuds.lib.ids): the grants made when she files would otherwise
+    # sit, by number, between staff grants whose times are exact.
+    id = models.BigIntegerField(primary_key=True, default=random_id, editable=False)
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="key_grants")
     holder = models.CharField(max_length=16, choices=GrantHolder.choices)
     user = models.ForeignKey(
@@ -676,6 +679,8 @@ class PendingGrant(models.Model):
     next person who can read the case and uses ombuds makes it (keyring.grant_pending).
     """
 
+    # Random, as CaseKeyGrant's.
+    id = models.BigIntegerField(primary_key=True, default=random_id, editable=False)
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField()

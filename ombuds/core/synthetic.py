@@ -1096,11 +1096,16 @@ BULK_MODELS = (
     AuditEvent,
 )
 AUDIT_COLUMNS = ("seq", "at", "event_type", "actor_kind", "detail", "actor_id", "case_id", "leaf", "leaf_hash")
+# Grant ids are random, as ombuds.lib.ids.random_id makes them (1 to 2**53 - 1), drawn by the database.
 _GRANTS_SQL = (
-    "INSERT INTO {grants} (case_id, holder, sealed, granted_at, user_id) "
-    "SELECT r.case_id, 'staff', k.sealed, r.granted_at, k.user_id "
+    "INSERT INTO {grants} (id, case_id, holder, sealed, granted_at, user_id) "
+    "SELECT {random_id}, r.case_id, 'staff', k.sealed, r.granted_at, k.user_id "
     "FROM synthetic_readers r JOIN synthetic_keys k ON k.readers = r.readers"
 )
+_RANDOM_ID = {
+    "sqlite": "1 + (random() & 9007199254740990)",
+    "postgresql": "1 + floor(random() * 9007199254740990)::bigint",
+}
 
 
 class Loader:
@@ -1166,7 +1171,7 @@ class Loader:
         """One grant per reader of each case: the chunk's sealed keys joined with its cases' readers, in SQL."""
         self.insert("synthetic_readers", COLUMNS["readers"], readers)
         self.insert("synthetic_keys", COLUMNS["sealed_keys"], sealed_keys)
-        self.execute(_GRANTS_SQL.format(grants=CaseKeyGrant._meta.db_table))
+        self.execute(_GRANTS_SQL.format(grants=CaseKeyGrant._meta.db_table, random_id=_RANDOM_ID[connection.vendor]))
         self.execute("DELETE FROM synthetic_readers")
         self.execute("DELETE FROM synthetic_keys")
 

@@ -106,12 +106,13 @@ def test_witnesses_are_not_matched(file_report: FileReport, staff: Personas) -> 
 
 
 def test_a_conflicted_lead_neither_hears_of_nor_sees_the_link(file_report: FileReport, staff: Personas) -> None:
-    # Picked from the directory: his manager (a lead handler) is kept out of this case.
-    picked = file_report(people=staff.name_the_accused())
-    # Typed by an e-mail address two directory records share: nobody is kept out of this
-    # one (an address only he has would link him as if picked), but the address links it.
-    Person.objects.create(employee_id="E-TEAM", name="Team inbox", email="accused@example.org")
-    typed = file_report(people=accused(email="accused@example.org"))
+    # The first reporter keeps his manager (a lead handler) out of her case.
+    assert staff.manager is not None
+    keep_out = actions.NewPerson(name="Morgan", role="keep_out", employee_id=Personas.MANAGER_ID)
+    picked = file_report(people=[*accused(email=MAX), keep_out])
+    # The second names the same person by the same address, which the directory does not
+    # hold: nobody is kept out of this one, but the address links the two.
+    typed = file_report(people=accused(email=MAX))
     assert typed.report.people.get().person is None
 
     [alert] = alerts()
@@ -268,3 +269,24 @@ def test_the_form_keeps_her_text_and_the_api_answers_422_for_identifiers_it_cann
     assert api.status_code == 422
     assert "e-mail address" in api.content.decode()
     assert not Case.objects.exists()
+
+
+def test_an_accused_named_by_phone_alone_is_kept_out_as_the_report_that_picked_him(
+    file_report: FileReport, staff: Personas
+) -> None:
+    """Her phone number for him is the one another reporter gave when she picked him from the directory."""
+    phone = "+442079460958"
+    assert staff.accused is not None  # in the directory, under his manager
+    picked = file_report(
+        people=[actions.NewPerson(name="Alex", role="accused", employee_id=Personas.ACCUSED_ID, phone=phone)]
+    )
+    him = picked.report.people.get().person
+    assert him is not None
+    typed = file_report(people=accused(phone=phone))
+    assert typed.report.people.get().person == him
+    for case in (picked.case, typed.case):  # his manager, a lead handler, is kept out of both
+        assert staff.client_for(staff.manager).get(f"/staff/cases/{case.reference}/").status_code == 404
+    # Another number links nobody.
+    other = file_report(people=accused(phone="+442079460959"))
+    assert other.report.people.get().person is None
+    assert staff.client_for(staff.manager).get(f"/staff/cases/{other.case.reference}/").status_code == 200

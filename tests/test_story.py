@@ -289,6 +289,8 @@ def test_a_person_she_identifies_by_e_mail_or_employee_number_is_kept_out_at_onc
     assert _client(staff["director"]).get(f"/staff/cases/{kept.case.reference}/").status_code == 404
     assert _client(staff["manager"]).get(f"/staff/cases/{kept.case.reference}/").status_code == 200
     # An address two directory people share, or none has, links nobody.
-    Person.objects.create(employee_id="E9", name="Shared inbox", email="manager@example.org")
-    unsure = file_report(people=[actions.NewPerson(name="someone", role="accused", email="manager@example.org")])
-    assert unsure.report.people.get().person is None
+    Person.objects.create(employee_id="E8", name="Team inbox", email="team@example.org")
+    Person.objects.create(employee_id="E9", name="Team inbox too", email="TEAM@example.org")
+    for address in ("team@example.org", "nobody@example.org"):
+        unsure = file_report(people=[actions.NewPerson(name="someone", role="accused", email=address)])
+        assert unsure.report.people.get().person is None

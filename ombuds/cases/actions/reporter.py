@@ -53,7 +53,7 @@ from ombuds.lib import receipts
 from ombuds.lib.ids import random_id
 from ombuds.linking import escrow as linking_escrow
 from ombuds.linking import matching
-from ombuds.linking.models import HoldState
+from ombuds.linking.models import HoldState, Mention
 from ombuds.questionnaire import answers as questionnaire_answers
 from ombuds.questionnaire import selectors as questionnaire
 from ombuds.questionnaire.models import Version
@@ -124,6 +124,36 @@ def _identified_in_directory(people: list[NewPerson]) -> dict[int, Person]:
         if match is not None:
             found[index] = match
     return found
+
+
+def _link_as_named_elsewhere(report: Report, matched: matching.Prepared) -> None:
+    """Link an accused she did not pick to the directory person other reports link the same identifiers to.
+
+    The phone number she gives for him, say, is the one another reporter gave when she
+    picked him from the directory: the match identifiers say it is the same person, so he
+    and his chain are kept out of her case too (R3). Only when all such reports point to
+    one directory person; reports held in escrow are not looked at (nobody may know them).
+    """
+    for position, match_ids in matched.people.items():
+        mention = InvolvedPerson.objects.filter(report=report, position=position, person__isnull=True).first()
+        if mention is None or not match_ids:
+            continue
+        elsewhere = (
+            Mention.objects.filter(match_id__in=match_ids)
+            .exclude(report=report)
+            .exclude(case__held_in_escrow=True)
+            .values_list("report_id", "position")
+        )
+        people: set[int] = set()
+        for report_id, their_position in set(elsewhere):
+            people |= set(
+                InvolvedPerson.objects.filter(
+                    report_id=report_id, position=their_position, role=PersonRole.ACCUSED, person__isnull=False
+                ).values_list("person_id", flat=True)
+            )
+        if len(people) == 1:
+            mention.person_id = people.pop()
+            mention.save(update_fields=["person"])
 
 
 def new_reference() -> str:
@@ -313,6 +343,7 @@ def file_report(
                 for index, p in enumerate(cleaned_people, start=1)
             ]
         )
+        _link_as_named_elsewhere(report, matched)
         units.refresh(case.pk)
         held = _escrow_step(matched, escrow=escrow, case=case, report=report, key=key, at=at)
         matching.record(matched, case=case, report=report, at=at)

@@ -228,8 +228,6 @@ def test_the_deployment_check_names_a_missing_match_key_file_in_production(setti
 
 
 def test_a_malformed_address_in_the_directory_does_not_stop_a_report(file_report: FileReport) -> None:
-    from ombuds.directory.models import Person
-
     Person.objects.create(employee_id="E-7", name="Max", email="not an address")
     picked = [actions.NewPerson(name="Max", role="accused", employee_id="E-7")]
     file_report(people=picked)

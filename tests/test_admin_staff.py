@@ -209,11 +209,51 @@ def test_roles_are_changed_on_the_page_and_the_oversight_body_is_told(staff, smt
     assert "handler@example.org" in body and "Lead handler" in body and "admin@example.org" in body
 
 
-def test_taking_a_role_away_is_audited_but_tells_nobody(staff) -> None:
+def _send_account_notices() -> None:
+    """Run the queued account notices, as the task worker would."""
+    for row in DBTaskResult.objects.filter(task_path="ombuds.accounts.mail.send_account_notice"):
+        mail.send_account_notice.call(**row.args_kwargs["kwargs"])
+        row.delete()
+
+
+def test_taking_a_role_away_is_audited_and_told_to_oversight(staff, smtp) -> None:
     client_for(staff.admin).post(f"/staff/admin/staff/{staff.lead.pk}/roles/", {"roles": ["handler"]})
     assert {g.name for g in staff.lead.groups.all()} == {"handler"}
     assert events(EventType.STAFF_ROLES_CHANGED)[0].detail["removed"] == ["lead_handler"]
     assert not DBTaskResult.objects.filter(task_path="ombuds.accounts.mail.send_role_notice").exists()
+    _send_account_notices()
+    [message] = smtp.messages
+    assert message["To"] == "oversight@example.org"
+    body = message.get_content()
+    assert "lead@example.org no longer has these roles: Lead handler." in body and "admin@example.org" in body
+
+
+def test_deactivation_reactivation_and_a_second_factor_reset_are_told_to_oversight(staff, smtp) -> None:
+    """The review's attack: one administrator locked oversight out, or changed accounts, and nobody heard."""
+    board = make_staff("board2@example.org", "oversight")
+    admin = client_for(staff.admin)
+    assert admin.post(f"/staff/admin/staff/{staff.handler2.pk}/deactivate/").status_code == 302
+    # Told to whoever was on the oversight body when it was done, even if deactivated since.
+    assert admin.post(f"/staff/admin/staff/{board.pk}/deactivate/").status_code == 302
+    _send_account_notices()
+    told = sorted((to, m.get_content().splitlines()[0]) for m in smtp.messages for to in m["To"].split(", "))
+    assert told == [
+        ("board2@example.org", "handler2@example.org was deactivated: the account can no longer log in."),
+        ("oversight@example.org", "board2@example.org was deactivated: the account can no longer log in."),
+        ("oversight@example.org", "handler2@example.org was deactivated: the account can no longer log in."),
+    ]
+    smtp.messages.clear()
+    assert admin.post(f"/staff/admin/staff/{staff.handler2.pk}/reactivate/").status_code == 302
+    assert run("staff", "reset-mfa", "handler@example.org")[0] == 0
+    _send_account_notices()
+    lines = sorted(m.get_content().splitlines()[0] for m in smtp.messages)
+    assert lines == [
+        "The second factor of handler@example.org was reset: the account cannot log in until a new one is "
+        "set up with a one-time link.",
+        "handler2@example.org was reactivated: the account can log in again, with its roles.",
+    ]
+    # The reset by the server's operator is said so.
+    assert any("the server's operator" in m.get_content() for m in smtp.messages)
 
 
 def test_an_administrator_cannot_give_herself_a_role(staff) -> None:

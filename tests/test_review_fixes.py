@@ -2,6 +2,7 @@
 
 import logging
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import time_machine
@@ -177,10 +178,12 @@ def test_an_absurd_deadline_is_refused_before_it_can_break_filing() -> None:
 def test_no_deadline_may_be_set_past_what_the_law_allows(field: str, too_long: str, longest: str) -> None:
     """The review's attack: one administrator set the deadlines to ten years, and nothing ever escalated."""
     before = Organisation.objects.values_list(field, flat=True).get(pk=1)
+    too_long_setting: dict[str, Any] = {field: too_long}
     with pytest.raises(actions.ActionError, match="may be at most"):
-        actions.configure_organisation(**{field: too_long})
+        actions.configure_organisation(**too_long_setting)
     assert Organisation.objects.values_list(field, flat=True).get(pk=1) == before
-    actions.configure_organisation(**{field: longest})
+    longest_setting: dict[str, Any] = {field: longest}
+    actions.configure_organisation(**longest_setting)
     assert Organisation.objects.values_list(field, flat=True).get(pk=1) == longest
 
 

@@ -231,6 +231,8 @@ def change_roles(
             removed=[r.value for r in removed],
         )
         mail.queue_role_notice(user=user, added=added, acting_user=acting_user)
+        if removed:
+            mail.queue_account_notice(user=user, change="roles_removed", acting_user=acting_user, roles=removed)
     return roles_of(user)
 
 
@@ -250,6 +252,7 @@ def deactivate_staff(*, user: User, acting_user: User | None = None) -> int:
         forget_roles(user)
         revoked = tokens.revoke_all(user=user, reason="deactivated")
         log.record_system(EventType.STAFF_DEACTIVATED, actor_id=_actor_id(acting_user), user=user.pk, tokens=revoked)
+        mail.queue_account_notice(user=user, change="deactivated", acting_user=acting_user)
     return revoked
 
 
@@ -266,6 +269,7 @@ def reactivate_staff(*, user: User, acting_user: User | None = None) -> None:
         user.is_active = True
         forget_roles(user)
         log.record_system(EventType.STAFF_REACTIVATED, actor_id=_actor_id(acting_user), user=user.pk)
+        mail.queue_account_notice(user=user, change="reactivated", acting_user=acting_user)
 
 
 def reset_second_factor(*, user: User, acting_user: User | None = None) -> enrolment.IssuedLink:

@@ -70,6 +70,8 @@ def reset_second_factor(*, user: User, acting_user: User | None = None) -> Issue
 
     `acting_user` is the administrator who asked for it in the browser, or None on the server.
     """
+    from ombuds.accounts import mail  # it imports this module for the link it sends
+
     now = timezone.now()
     actor_id = acting_user.pk if acting_user is not None else None
     with transaction.atomic(durable=True):
@@ -82,6 +84,7 @@ def reset_second_factor(*, user: User, acting_user: User | None = None) -> Issue
         log.record_system(
             EventType.STAFF_MFA_RESET, actor_id=actor_id, user=user.pk, removed=removed, tokens_revoked=revoked
         )
+        mail.queue_account_notice(user=user, change="second_factor_reset", acting_user=acting_user)
         return issue_link(user=user, purpose=LinkPurpose.RESET, actor_id=actor_id, now=now)
 
 

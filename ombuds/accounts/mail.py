@@ -1,4 +1,4 @@
-"""E-mail about staff accounts: the invitation to a new account, and the notice to oversight of roles given.
+"""E-mail about staff accounts: the invitation to a new account, and the notices to oversight of changes to accounts.
 
 The invitation carries a one-time link whose secret is stored nowhere, so it is sent
 at once, from the request that made it, never through the task queue (whose rows
@@ -18,6 +18,7 @@ from django.core.mail import send_mail
 from django.tasks import task
 from django.utils import formats
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ombuds.accounts.enrolment import IssuedLink
 from ombuds.accounts.roles import Role
@@ -91,6 +92,75 @@ def send_role_notice(*, user_id: int, roles: list[str], actor_id: int | None) ->
             _(
                 "You receive this because you are on the oversight body: every role given in ombuds is "
                 "reported to you. If it was not expected, ask the administrator why; the audit trail "
+                "lists every change to staff accounts: %(trail)s"
+            )
+            % {"trail": settings.OMBUDS_BASE_URL.rstrip("/") + "/staff/audit/"},
+        ]
+    )
+    return send_mail(subject, body + "\n", None, recipients)
+
+
+# What the oversight body is told of each change to an account that is not a role given.
+ACCOUNT_CHANGES = {
+    "deactivated": gettext_lazy("%(email)s was deactivated: the account can no longer log in."),
+    "reactivated": gettext_lazy("%(email)s was reactivated: the account can log in again, with its roles."),
+    "second_factor_reset": gettext_lazy(
+        "The second factor of %(email)s was reset: the account cannot log in until a new one is set up "
+        "with a one-time link."
+    ),
+    "roles_removed": gettext_lazy("%(email)s no longer has these roles: %(roles)s."),
+}
+
+
+def queue_account_notice(*, user: User, change: str, acting_user: User | None, roles: Iterable[Role] = ()) -> None:
+    """Queue an e-mail to the oversight body about a change to an account; run inside the change's transaction.
+
+    Who is told is decided now, not when the task runs: a change made while the body's
+    members are deactivated would otherwise reach nobody.
+    """
+    if change not in ACCOUNT_CHANGES:
+        raise ValueError(f"unknown change {change!r}")
+    recipients = sorted(
+        User.objects.filter(is_active=True, groups__name=Role.OVERSIGHT.value)
+        .exclude(pk=user.pk)
+        .exclude(email="")
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    if recipients:
+        send_account_notice.enqueue(
+            user_id=user.pk,
+            change=change,
+            roles=sorted(role.value for role in roles),
+            actor_id=acting_user.pk if acting_user is not None else None,
+            recipient_ids=recipients,
+        )
+
+
+@task()
+def send_account_notice(
+    *, user_id: int, change: str, roles: list[str], actor_id: int | None, recipient_ids: list[int]
+) -> int:
+    """Tell the oversight members chosen when the change was made (those still with an address) of it."""
+    user = User.objects.filter(pk=user_id).first()
+    if user is None:
+        return 0
+    recipients = sorted(
+        set(User.objects.filter(pk__in=recipient_ids).exclude(email="").values_list("email", flat=True))
+    )
+    if not recipients:
+        return 0
+    actor = User.objects.filter(pk=actor_id).first() if actor_id is not None else None
+    by = actor.email if actor is not None else _("the server's operator, with a command")
+    labels = ", ".join(Role(role).label for role in roles)
+    subject = _("[ombuds] Change to the staff account %(email)s") % {"email": user.email}
+    body = "\n\n".join(
+        [
+            str(ACCOUNT_CHANGES[change]) % {"email": user.email, "roles": labels},
+            _("Changed by: %(by)s.") % {"by": by},
+            _(
+                "You receive this because you are on the oversight body: every change to a staff account "
+                "is reported to you. If it was not expected, ask the administrator why; the audit trail "
                 "lists every change to staff accounts: %(trail)s"
             )
             % {"trail": settings.OMBUDS_BASE_URL.rstrip("/") + "/staff/audit/"},

@@ -445,3 +445,18 @@ def test_a_typo_in_an_email_is_visible_on_the_account_page(staff) -> None:
     page = client_for(staff.admin).get(f"/staff/admin/staff/{staff.handler.pk}/").content.decode()
     assert "Nobody in the directory has this e-mail address" in page
     assert "Check the address for a typing error" in page
+
+
+def test_a_role_notice_reaches_the_oversight_members_of_the_moment_the_role_was_given(staff, smtp) -> None:
+    """Deactivating a member before the notice goes does not keep it from her."""
+    board = make_staff("board2@example.org", "oversight")
+    admin = client_for(staff.admin)
+    assert (
+        admin.post(f"/staff/admin/staff/{staff.handler.pk}/roles/", {"roles": ["handler", "lead_handler"]}).status_code
+        == 302
+    )
+    assert admin.post(f"/staff/admin/staff/{board.pk}/deactivate/").status_code == 302
+    for row in DBTaskResult.objects.filter(task_path="ombuds.accounts.mail.send_role_notice"):
+        mail.send_role_notice.call(**row.args_kwargs["kwargs"])
+    [notice] = [m for m in smtp.messages if "Roles given" in m["Subject"]]
+    assert sorted(notice["To"].split(", ")) == ["board2@example.org", "oversight@example.org"]

@@ -61,24 +61,32 @@ def queue_role_notice(*, user: User, added: Iterable[Role], acting_user: User | 
     roles = sorted(role.value for role in added)
     if roles:
         send_role_notice.enqueue(
-            user_id=user.pk, roles=roles, actor_id=acting_user.pk if acting_user is not None else None
+            user_id=user.pk,
+            roles=roles,
+            actor_id=acting_user.pk if acting_user is not None else None,
+            recipient_ids=_oversight_now(user),
         )
 
 
+def _oversight_now(user: User) -> list[int]:
+    """The active oversight members apart from `user`, chosen when a change is made, not when its notice goes."""
+    members = User.objects.filter(is_active=True, groups__name=Role.OVERSIGHT.value).exclude(pk=user.pk)
+    return sorted(set(members.exclude(email="").values_list("pk", flat=True)))
+
+
 @task()
-def send_role_notice(*, user_id: int, roles: list[str], actor_id: int | None) -> int:
-    """Tell every active oversight member, apart from the account itself, of the roles it was given."""
+def send_role_notice(
+    *, user_id: int, roles: list[str], actor_id: int | None, recipient_ids: list[int] | None = None
+) -> int:
+    """Tell the oversight members chosen when the roles were given (all active ones for a notice queued before)."""
     user = User.objects.filter(pk=user_id).first()
     if user is None:
         return 0
     actor = User.objects.filter(pk=actor_id).first() if actor_id is not None else None
+    if recipient_ids is None:
+        recipient_ids = _oversight_now(user)
     recipients = sorted(
-        set(
-            User.objects.filter(is_active=True, groups__name=Role.OVERSIGHT.value)
-            .exclude(pk=user_id)
-            .exclude(email="")
-            .values_list("email", flat=True)
-        )
+        set(User.objects.filter(pk__in=recipient_ids).exclude(email="").values_list("email", flat=True))
     )
     if not recipients:
         return 0
@@ -120,13 +128,7 @@ def queue_account_notice(*, user: User, change: str, acting_user: User | None, r
     """
     if change not in ACCOUNT_CHANGES:
         raise ValueError(f"unknown change {change!r}")
-    recipients = sorted(
-        User.objects.filter(is_active=True, groups__name=Role.OVERSIGHT.value)
-        .exclude(pk=user.pk)
-        .exclude(email="")
-        .values_list("pk", flat=True)
-        .distinct()
-    )
+    recipients = _oversight_now(user)
     if recipients:
         send_account_notice.enqueue(
             user_id=user.pk,

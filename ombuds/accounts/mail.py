@@ -1,9 +1,11 @@
-"""E-mail about staff accounts: the invitation to a new account, and the notices to oversight of changes to accounts.
+"""E-mail about staff accounts and settings: the invitation to a new account, and the notices to oversight.
 
 The invitation carries a one-time link whose secret is stored nowhere, so it is sent
 at once, from the request that made it, never through the task queue (whose rows
-would keep the link). The notice to oversight holds no secret and goes through the
-queue like every other staff e-mail, queued in the transaction of the change.
+would keep the link). The notices to oversight (of changes to accounts, and of changes
+to the settings that decide who sees reports, when cases escalate and how long they
+are kept) hold no secret and go through the queue like every other staff e-mail,
+queued in the transaction of the change, to the members active at that moment.
 """
 
 from __future__ import annotations
@@ -68,9 +70,11 @@ def queue_role_notice(*, user: User, added: Iterable[Role], acting_user: User | 
         )
 
 
-def _oversight_now(user: User) -> list[int]:
-    """The active oversight members apart from `user`, chosen when a change is made, not when its notice goes."""
-    members = User.objects.filter(is_active=True, groups__name=Role.OVERSIGHT.value).exclude(pk=user.pk)
+def _oversight_now(user: User | None = None) -> list[int]:
+    """The active oversight members (apart from `user`), chosen when a change is made, not when its notice goes."""
+    members = User.objects.filter(is_active=True, groups__name=Role.OVERSIGHT.value)
+    if user is not None:
+        members = members.exclude(pk=user.pk)
     return sorted(set(members.exclude(email="").values_list("pk", flat=True)))
 
 
@@ -85,27 +89,39 @@ def send_role_notice(
     actor = User.objects.filter(pk=actor_id).first() if actor_id is not None else None
     if recipient_ids is None:
         recipient_ids = _oversight_now(user)
-    recipients = sorted(
-        set(User.objects.filter(pk__in=recipient_ids).exclude(email="").values_list("email", flat=True))
-    )
-    if not recipients:
-        return 0
     labels = ", ".join(Role(role).label for role in roles)
-    by = actor.email if actor is not None else _("the server's operator, with a command")
-    subject = _("[ombuds] Roles given to %(email)s") % {"email": user.email}
-    body = "\n\n".join(
+    return _tell_oversight(
+        recipient_ids,
+        _("[ombuds] Roles given to %(email)s") % {"email": user.email},
         [
             _("%(email)s was given these roles: %(roles)s.") % {"email": user.email, "roles": labels},
-            _("Given by: %(by)s.") % {"by": by},
+            _("Given by: %(by)s.") % {"by": _by(actor)},
             _(
                 "You receive this because you are on the oversight body: every role given in ombuds is "
                 "reported to you. If it was not expected, ask the administrator why; the audit trail "
                 "lists every change to staff accounts: %(trail)s"
             )
-            % {"trail": settings.OMBUDS_BASE_URL.rstrip("/") + "/staff/audit/"},
-        ]
+            % {"trail": _trail()},
+        ],
     )
-    return send_mail(subject, body + "\n", None, recipients)
+
+
+def _by(actor: User | None) -> str:
+    return actor.email if actor is not None else _("the server's operator, with a command")
+
+
+def _trail() -> str:
+    return settings.OMBUDS_BASE_URL.rstrip("/") + "/staff/audit/"
+
+
+def _tell_oversight(recipient_ids: Iterable[int], subject: str, paragraphs: list[str]) -> int:
+    """Send one notice to the oversight members given (those still with an address); how many were sent."""
+    recipients = sorted(
+        set(User.objects.filter(pk__in=list(recipient_ids)).exclude(email="").values_list("email", flat=True))
+    )
+    if not recipients:
+        return 0
+    return send_mail(subject, "\n\n".join(paragraphs) + "\n", None, recipients)
 
 
 # What the oversight body is told of each change to an account that is not a role given.
@@ -147,25 +163,97 @@ def send_account_notice(
     user = User.objects.filter(pk=user_id).first()
     if user is None:
         return 0
-    recipients = sorted(
-        set(User.objects.filter(pk__in=recipient_ids).exclude(email="").values_list("email", flat=True))
-    )
-    if not recipients:
-        return 0
     actor = User.objects.filter(pk=actor_id).first() if actor_id is not None else None
-    by = actor.email if actor is not None else _("the server's operator, with a command")
     labels = ", ".join(Role(role).label for role in roles)
-    subject = _("[ombuds] Change to the staff account %(email)s") % {"email": user.email}
-    body = "\n\n".join(
+    return _tell_oversight(
+        recipient_ids,
+        _("[ombuds] Change to the staff account %(email)s") % {"email": user.email},
         [
             str(ACCOUNT_CHANGES[change]) % {"email": user.email, "roles": labels},
-            _("Changed by: %(by)s.") % {"by": by},
+            _("Changed by: %(by)s.") % {"by": _by(actor)},
             _(
                 "You receive this because you are on the oversight body: every change to a staff account "
                 "is reported to you. If it was not expected, ask the administrator why; the audit trail "
                 "lists every change to staff accounts: %(trail)s"
             )
-            % {"trail": settings.OMBUDS_BASE_URL.rstrip("/") + "/staff/audit/"},
-        ]
+            % {"trail": _trail()},
+        ],
     )
-    return send_mail(subject, body + "\n", None, recipients)
+
+
+# --- Changes to the settings ----------------------------------------------------------------
+
+# What the oversight body is told of each change to a setting that decides who sees
+# reports, what reporters are told, when cases escalate, or how long content is kept.
+# One administrator can make each of these alone (R8): the body hears of every one.
+SETTINGS_CHANGES = {
+    "oversight_contact": gettext_lazy(
+        "The contact reporters are shown to reach the oversight body is now: %(text)s (it was: %(old)s)"
+    ),
+    "fallback_contact": gettext_lazy(
+        "The contact reporters are shown when the oversight body is conflicted is now: %(text)s (it was: %(old)s)"
+    ),
+    "deadline": gettext_lazy("%(deadline)s is now %(new)s (it was %(old)s)."),
+    "directory_search_on": gettext_lazy("Reporters may now search the directory for the people they report."),
+    "directory_search_off": gettext_lazy("Reporters may no longer search the directory for the people they report."),
+    "pool_in": gettext_lazy(
+        "%(email)s was put in the pool of %(category)s: they see its new cases that nobody handles yet, "
+        "and hear of each one."
+    ),
+    "pool_out": gettext_lazy("%(email)s was taken out of the pool of %(category)s."),
+    "retention": gettext_lazy(
+        "The retention periods of %(category)s are now %(without)s for a case closed without an "
+        "investigation and %(after)s after a decision (they were %(old_without)s and %(old_after)s). "
+        "Until %(until)s nothing is deleted earlier than the old periods would have deleted it: "
+        "a legal hold keeps a case's content for as long as it is needed."
+    ),
+    "directory_imported": gettext_lazy(
+        "The directory was imported (%(rows)s rows): %(created)s people added, %(updated)s changed, "
+        "%(moves)s given a new manager. A person's managers are kept out of reports about them, and "
+        "a change of manager changes who may read those reports."
+    ),
+    "directory_staff_moved": gettext_lazy("Staff accounts whose own manager the import changed: %(emails)s."),
+    "directory_staff_managing": gettext_lazy(
+        "Staff accounts the import made the new manager of someone: %(emails)s. They are kept out of "
+        "reports about the people below them from now on."
+    ),
+}
+
+
+def queue_settings_notice(*, facts: list[tuple[str, dict[str, str]]], acting_user: User | None) -> None:
+    """Queue an e-mail to the oversight body about changes to settings; run inside the change's transaction.
+
+    `facts` are keys of SETTINGS_CHANGES with their values, as text (no report content).
+    """
+    unknown = [key for key, _values in facts if key not in SETTINGS_CHANGES]
+    if unknown:
+        raise ValueError(f"unknown settings change {unknown[0]!r}")
+    recipients = _oversight_now()
+    if facts and recipients:
+        send_settings_notice.enqueue(
+            facts=[[key, values] for key, values in facts],
+            actor_id=acting_user.pk if acting_user is not None else None,
+            recipient_ids=recipients,
+        )
+
+
+@task()
+def send_settings_notice(*, facts: list[list[object]], actor_id: int | None, recipient_ids: list[int]) -> int:
+    """Tell the oversight members chosen when the settings were changed (those still with an address) of it."""
+    actor = User.objects.filter(pk=actor_id).first() if actor_id is not None else None
+    lines = [str(SETTINGS_CHANGES[str(key)]) % values for key, values in facts]
+    return _tell_oversight(
+        recipient_ids,
+        _("[ombuds] Change to the settings"),
+        [
+            *lines,
+            _("Changed by: %(by)s.") % {"by": _by(actor)},
+            _(
+                "You receive this because you are on the oversight body: every change to who sees "
+                "reports, what reporters are told, when cases escalate and how long content is kept is "
+                "reported to you. If it was not expected, ask the administrator why; the audit trail "
+                "lists every change: %(trail)s"
+            )
+            % {"trail": _trail()},
+        ],
+    )

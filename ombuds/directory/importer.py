@@ -32,11 +32,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from ombuds.accounts.mail import queue_settings_notice
 from ombuds.audit import log
 from ombuds.audit.models import EventType
 from ombuds.directory import observers
@@ -400,6 +402,7 @@ def _apply(
         )
         assert event is not None  # only an anonymous reporter's events are deferred
         result.import_id = event.seq
+        _tell_oversight(result, actor_id)
         unit_path_of = {pk: path for path, pk in directory.unit_ids.items()}
         for observer, person_ids in watched:
             records = [
@@ -407,6 +410,45 @@ def _apply(
             ]
             if records:
                 observer.changed(records, import_id=event.seq, at=at)
+
+
+# The most staff accounts a notice of an import names in each list (the rest are counted).
+NAMED_IN_NOTICE = 50
+
+
+def _tell_oversight(result: ImportResult, actor_id: int | None) -> None:
+    """Queue the oversight body's notice of an import: its counts, and the staff whose place in the tree moved.
+
+    Managers are kept out of reports about the people below them, so one import can let a
+    manager read a report, or keep an oversight member out of one (docs/conflicts.md).
+    """
+    moved = {move.employee_id for move in result.manager_moves}
+    managing = {move.new_manager_id for move in result.manager_moves if move.new_manager_id}
+    staff = dict(
+        Person.objects.filter(employee_id__in=moved | managing, user__isnull=False)
+        .exclude(user__email="")
+        .values_list("employee_id", "user__email")
+    )
+    facts: list[tuple[str, dict[str, str]]] = [
+        (
+            "directory_imported",
+            {
+                "rows": str(result.rows),
+                "created": str(result.created),
+                "updated": str(result.updated),
+                "moves": str(len(result.manager_changes)),
+            },
+        )
+    ]
+    for key, among in (("directory_staff_moved", moved), ("directory_staff_managing", managing)):
+        emails = sorted(email for employee_id, email in staff.items() if employee_id in among)
+        if emails:
+            named = ", ".join(emails[:NAMED_IN_NOTICE])
+            if len(emails) > NAMED_IN_NOTICE:
+                named += f" (+{len(emails) - NAMED_IN_NOTICE})"
+            facts.append((key, {"emails": named}))
+    actor = User.objects.filter(pk=actor_id).first() if actor_id is not None else None
+    queue_settings_notice(facts=facts, acting_user=actor)
 
 
 def _plan(rows: list[_Row], directory: _Directory, result: ImportResult) -> _Plan:

@@ -5,14 +5,15 @@ event (identifiers and dates only) in the same transaction.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import models, transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from ombuds.accounts.mail import queue_settings_notice
 from ombuds.accounts.roles import Role, roles_of
 from ombuds.audit import log
 from ombuds.audit.models import ActorKind, EventType
@@ -36,7 +37,7 @@ from ombuds.cases.models import (
 )
 from ombuds.crypto import filestore
 from ombuds.investigations.models import EvidenceItem
-from ombuds.lib.durations import Duration, InvalidDuration, describe
+from ombuds.lib.durations import Duration, InvalidDuration, describe, longer_than
 from ombuds.linking.models import Mention, NamedReporter
 from ombuds.outcomes.models import RehireEntry, RehireIdentifier
 from ombuds.retention import rules
@@ -261,8 +262,8 @@ def configure_rule(*, category: str, without_investigation: str, after_decision:
             duration = Duration.parse(value)
         except InvalidDuration:
             raise ActionError(_("Write each period as an ISO 8601 duration, such as P2M or P5Y.")) from None
-        # At least a calendar month, or as many days as the longest month has.
-        if duration.months < minimum.months and duration.exact < timedelta(days=31 * minimum.months):
+        # Never shorter than the minimum from any day: a calendar month, or as many days as the longest month has.
+        if longer_than(minimum, duration):
             raise ActionError(
                 _("A retention period may not be shorter than %(minimum)s.") % {"minimum": describe(minimum)}
             )
@@ -283,6 +284,17 @@ def configure_rule(*, category: str, without_investigation: str, after_decision:
                 "changed_at": now,
                 "changed_by": acting_user,
             },
+        )
+        until = formats.date_format(timezone.localdate(now + rules.NOTICE), "DATE_FORMAT")
+        periods = {
+            "without": describe(Duration.parse(without_investigation)),
+            "after": describe(Duration.parse(after_decision)),
+            "old_without": describe(Duration.parse(current.without_investigation)),
+            "old_after": describe(Duration.parse(current.after_decision)),
+        }
+        queue_settings_notice(
+            facts=[("retention", {"category": str(Category(category).label), "until": until, **periods})],
+            acting_user=acting_user,
         )
         log.record_system(
             EventType.RETENTION_RULE_CHANGED,

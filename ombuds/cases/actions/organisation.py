@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from ombuds.accounts.mail import queue_settings_notice
 from ombuds.accounts.roles import ASSIGNABLE, roles_of
 from ombuds.audit import log
 from ombuds.audit.models import EventType
@@ -99,9 +100,11 @@ def configure_organisation(
         changed = sorted(field for field, value in values.items() if getattr(org, field) != value)
         if not changed:
             raise NothingToChange(_("Nothing to change: the settings already have these values."))
+        before = {field: getattr(org, field) for field in changed}
         for field in changed:
             setattr(org, field, values[field])
         org.save(update_fields=changed)
+        queue_settings_notice(facts=_settings_facts(org, before), acting_user=acting_user)
         log.record_system(
             EventType.ORGANISATION_CONFIGURED,
             actor_id=acting_user.pk if acting_user is not None else None,
@@ -121,6 +124,22 @@ def configure_organisation(
             },
         )
     return org
+
+
+def _settings_facts(org: Organisation, before: Mapping[str, object]) -> list[tuple[str, dict[str, str]]]:
+    """What the oversight body is told of a change to the settings (accounts.mail.SETTINGS_CHANGES)."""
+    facts: list[tuple[str, dict[str, str]]] = []
+    for field in ("oversight_contact", "fallback_contact"):
+        if field in before:
+            facts.append((field, {"text": getattr(org, field) or "—", "old": str(before[field]) or "—"}))
+    for field, name in DEADLINE_NAMES.items():
+        if field in before:
+            new, old = Duration.parse(getattr(org, field)), Duration.parse(str(before[field]))
+            facts.append(("deadline", {"deadline": str(name), "new": describe(new), "old": describe(old)}))
+    if "reporters_may_search_directory" in before:
+        on = org.reporters_may_search_directory
+        facts.append(("directory_search_on" if on else "directory_search_off", {}))
+    return facts
 
 
 NAME_KINDS = ("name", "oversight_name")
@@ -187,6 +206,9 @@ def set_pool_membership(*, category: str, user: User, member: bool, acting_user:
                 raise ActionError(_("%(email)s is in this pool already.") % {"email": user.email})
         elif not PoolMembership.objects.filter(category=category, user=user).delete()[0]:
             raise ActionError(_("%(email)s is not in this pool.") % {"email": user.email})
+        change = "pool_in" if member else "pool_out"
+        label = str(Category(category).label)
+        queue_settings_notice(facts=[(change, {"email": user.email, "category": label})], acting_user=acting_user)
         log.record_system(
             EventType.POOL_CHANGED,
             actor_id=acting_user.pk if acting_user is not None else None,

@@ -1,0 +1,169 @@
+"""The oversight body hears of every change to the settings one administrator can make alone.
+
+The review's attack: an administrator pointed the oversight contact reporters are shown
+at his own address, put a friend in a category's pool (who then sees its new cases),
+shortened a retention period and waited out the thirty days' notice, or imported a
+directory that made an oversight member the manager of an accused (who is then kept out
+of the report). Each was audited, but nobody was told. Now each is e-mailed to the
+oversight members active when it is made, as changes to staff accounts are.
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import time_machine
+from django_tasks_db.models import DBTaskResult
+
+from ombuds.accounts import mail
+from ombuds.cases import actions
+from ombuds.cases.models import Organisation
+from ombuds.directory.importer import COLUMNS, import_directory
+from ombuds.directory.linking import link_staff_by_email
+from ombuds.directory.models import Person
+from tests.support import Personas, make_staff
+
+pytestmark = pytest.mark.django_db
+
+TASK = "ombuds.accounts.mail.send_settings_notice"
+
+
+def _send() -> None:
+    """Run the queued settings notices as the worker would."""
+    for row in DBTaskResult.objects.filter(task_path=TASK):
+        mail.send_settings_notice.call(**row.args_kwargs["kwargs"])
+        row.delete()
+
+
+def _told(smtp) -> list[tuple[str, str]]:
+    """(recipient, body) of every message received, sorted."""
+    return sorted((to, message.get_content()) for message in smtp.messages for to in message["To"].split(", "))
+
+
+def test_a_new_oversight_contact_and_longer_deadlines_are_told_to_oversight(staff: Personas, smtp) -> None:
+    board = make_staff("board2@example.org", "oversight")
+    old_contact = Organisation.objects.get().oversight_contact
+    actions.configure_organisation(
+        oversight_contact="Write to it-desk@example.org",
+        ack_deadline="P7D",
+        feedback_deadline="P2M",
+        reporters_may_search_directory=not Organisation.objects.get().reporters_may_search_directory,
+        acting_user=staff.admin,
+    )
+    # Told to the members of the moment, even one deactivated before the worker sends it.
+    board.is_active = False
+    board.save()
+    _send()
+    told = _told(smtp)
+    assert [to for to, _body in told] == ["board2@example.org", "oversight@example.org"]
+    body = told[1][1]
+    assert smtp.messages[0]["Subject"] == "[ombuds] Change to the settings"
+    assert "reach the oversight body is now: Write to it-desk@example.org" in body
+    assert f"(it was: {old_contact or '—'})" in body
+    assert "The feedback deadline is now 2 months (it was 3 months)." in body
+    assert "Reporters may" in body and "search the directory" in body
+    assert "Changed by: admin@example.org." in body
+    # What did not change is not said.
+    assert "acknowledgement deadline" not in body
+
+
+def test_renaming_the_organisation_alone_tells_nobody(staff: Personas, smtp) -> None:
+    actions.configure_organisation(name="Acme Renamed Ltd", acting_user=staff.admin)
+    assert not DBTaskResult.objects.filter(task_path=TASK).exists()
+
+
+def test_a_pool_change_is_told_to_oversight(staff: Personas, smtp) -> None:
+    actions.set_pool_membership(category="sexual_harassment", user=staff.handler2, member=True, acting_user=staff.admin)
+    actions.set_pool_membership(
+        category="sexual_harassment", user=staff.handler2, member=False, acting_user=staff.admin
+    )
+    _send()
+    bodies = sorted(body for _to, body in _told(smtp))
+    assert len(bodies) == 2
+    assert bodies[0].startswith("handler2@example.org was put in the pool of Sexual harassment:")
+    assert bodies[1].startswith("handler2@example.org was taken out of the pool of Sexual harassment.")
+
+
+def test_a_shorter_retention_period_is_told_to_oversight_with_the_day_its_notice_ends(staff: Personas, smtp) -> None:
+    with time_machine.travel(datetime(2026, 3, 2, 9, tzinfo=UTC), tick=False):
+        response = staff.client_for(staff.admin).post(
+            "/staff/admin/retention/",
+            {"category": "sexual_harassment", "without_investigation": "P1M", "after_decision": "P5Y"},
+        )
+    assert response.status_code == 302
+    _send()
+    [(to, body)] = _told(smtp)
+    assert to == "oversight@example.org"
+    assert " ".join(body.split()).startswith(
+        "The retention periods of Sexual harassment are now 1 month for a case closed without an investigation "
+        "and 60 months after a decision (they were 2 months and 60 months). Until April 1, 2026 nothing is "
+        "deleted earlier than the old periods would have deleted it"
+    )
+
+
+def test_nobody_to_tell_queues_nothing_and_the_change_still_holds(staff: Personas, smtp) -> None:
+    staff.oversight.is_active = False
+    staff.oversight.save()
+    actions.configure_organisation(feedback_deadline="P1M", acting_user=staff.admin)
+    assert not DBTaskResult.objects.filter(task_path=TASK).exists()
+    assert Organisation.objects.get().feedback_deadline == "P1M"
+
+
+def _directory(path: Path, managers: dict[str, str]) -> Path:
+    """A directory of the oversight member (O1), a team lead (T1) and two of his team, with the managers given."""
+    people = {
+        "O1": "oversight@example.org",
+        "T1": "lead@example.org",
+        "E1": "e1@example.org",
+        "E2": "e2@example.org",
+    }
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=COLUMNS)
+        writer.writeheader()
+        for employee_id, email in people.items():
+            writer.writerow(
+                {
+                    "employee_id": employee_id,
+                    "name": f"Person {employee_id}",
+                    "email": email,
+                    "unit": "Sales",
+                    "manager_id": managers.get(employee_id, ""),
+                    "job_title": "",
+                    "country": "DE",
+                    "status": "active",
+                }
+            )
+    return path
+
+
+def test_an_import_that_makes_an_oversight_member_someones_manager_names_her(
+    staff: Personas, smtp, tmp_path: Path
+) -> None:
+    assert import_directory(_directory(tmp_path / "a.csv", {"E1": "T1", "E2": "T1"})).ok
+    link_staff_by_email()
+    assert Person.objects.get(employee_id="O1").user == staff.oversight
+    DBTaskResult.objects.filter(task_path=TASK).delete()
+    # E2 now reports to the oversight member, and the team lead to her too.
+    result = import_directory(_directory(tmp_path / "b.csv", {"E1": "T1", "E2": "O1", "T1": "O1"}), actor_id=None)
+    assert result.ok and sorted(result.manager_changes) == ["E2", "T1"]
+    _send()
+    [(to, body)] = _told(smtp)
+    assert to == "oversight@example.org"
+    text = " ".join(body.split())
+    assert "The directory was imported (4 rows): 0 people added, 2 changed, 2 given a new manager." in text
+    assert "Staff accounts whose own manager the import changed: lead@example.org." in text
+    assert "Staff accounts the import made the new manager of someone: oversight@example.org." in text
+    assert "Changed by: the server's operator, with a command." in text
+
+
+def test_a_dry_run_tells_nobody(staff: Personas, smtp, tmp_path: Path) -> None:
+    assert import_directory(_directory(tmp_path / "a.csv", {}), dry_run=True).ok
+    assert not DBTaskResult.objects.filter(task_path=TASK).exists()
+
+
+def test_an_unknown_change_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown settings change"):
+        mail.queue_settings_notice(facts=[("everything", {})], acting_user=None)

@@ -424,10 +424,9 @@ def _tell_oversight(result: ImportResult, actor_id: int | None) -> None:
     """
     moved = {move.employee_id for move in result.manager_moves}
     managing = {move.new_manager_id for move in result.manager_moves if move.new_manager_id}
+    # Staff accounts are few and a reorganisation can move everyone: the linked people are read, not the moved.
     staff = dict(
-        Person.objects.filter(employee_id__in=moved | managing, user__isnull=False)
-        .exclude(user__email="")
-        .values_list("employee_id", "user__email")
+        Person.objects.filter(user__isnull=False).exclude(user__email="").values_list("employee_id", "user__email")
     )
     facts: list[tuple[str, dict[str, str]]] = [
         (

@@ -286,3 +286,22 @@ def test_a_blob_and_the_store_show_the_next_batch_boundary_not_the_second_it_cam
         assert stamp % 3600 == 0, path
         assert before <= stamp <= after + 3600, path
     assert b"".join(store.open(blob_id, key, b"ctx")) == b"a photo"
+
+
+def test_a_store_directory_owned_by_another_account_still_takes_the_upload(
+    store: FileStore, key: DataKey, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, settings: Any
+) -> None:
+    """Only a directory's owner may set its times; a store shared by group must not refuse her photo."""
+    settings.OMBUDS_ANONYMOUS_NOTICE_BATCH_SECONDS = 3600
+    real_utime = os.utime
+
+    def utime(path: Any, *args: Any, **kwargs: Any) -> None:
+        if not isinstance(path, int) and Path(path) == store.directory:
+            raise PermissionError(1, "Operation not permitted")
+        real_utime(path, *args, **kwargs)
+
+    monkeypatch.setattr(filestore.os, "utime", utime)
+    blob_id = store.put(key, [b"a photo"], b"ctx")
+    assert b"".join(store.open(blob_id, key, b"ctx")) == b"a photo"
+    assert store.path(blob_id).stat().st_mtime % 3600 == 0  # the blob itself still shows the boundary
+    assert "not owned by this account" in caplog.text

@@ -18,6 +18,7 @@ spare young blobs: a blob is written before the row that refers to it is committ
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import re
@@ -35,6 +36,8 @@ from django.conf import settings
 from ombuds.crypto.errors import CryptoError
 from ombuds.crypto.keys import DataKey
 from ombuds.crypto.stream import decrypt_stream, encrypt_stream
+
+logger = logging.getLogger(__name__)
 
 BLOB_ID_BYTES = 16
 _BLOB_ID = re.compile(r"[0-9a-f]{32}")
@@ -119,7 +122,12 @@ class FileStore:
             # The failure is raised on; only the partial file goes, so nothing is left behind.
             partial.unlink(missing_ok=True)
             raise
-        os.utime(self.directory, (stamp, stamp))
+        try:
+            os.utime(self.directory, (stamp, stamp))
+        except PermissionError:
+            # Only the directory's owner may set its times: a store made by another account
+            # (shared by group) keeps the upload, with the directory's time of this second.
+            logger.warning("the file store's directory is not owned by this account; its time tells when a file came")
         _fsync_directory(self.directory)
         return blob_id
 

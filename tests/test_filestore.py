@@ -300,7 +300,7 @@ def test_a_store_directory_owned_by_another_account_still_takes_the_upload(
             raise PermissionError(1, "Operation not permitted")
         real_utime(path, *args, **kwargs)
 
-    monkeypatch.setattr(filestore.os, "utime", utime)
+    monkeypatch.setattr(os, "utime", utime)
     blob_id = store.put(key, [b"a photo"], b"ctx")
     assert b"".join(store.open(blob_id, key, b"ctx")) == b"a photo"
     assert store.path(blob_id).stat().st_mtime % 3600 == 0  # the blob itself still shows the boundary

@@ -230,6 +230,23 @@ def test_the_chain_of_custody_lists_the_intake_and_every_access(case, staff) -> 
         assert set(event.detail) <= {"evidence", "via", "result", "kind", "size"}
 
 
+def test_the_case_file_reads_every_items_chain_at_once_each_with_its_own_events(case, staff) -> None:
+    first = _add_file(case, staff.investigator)
+    second = _add_file(case, staff.investigator, b"a second export", "second.txt")
+    web = client_for(staff.lead)
+    assert web.get(f"/staff/cases/{case.reference}/investigation/evidence/{second.pk}/download/").status_code == 200
+    together = view.custodies([first, second], staff.investigator)
+    alone = [view.custody(first, staff.investigator), view.custody(second, staff.investigator)]
+    assert together == alone
+    assert [[e.action for e in chain.entries] for chain in together] == [["added"], ["added", "verified", "downloaded"]]
+    # The file made for oversight lists the two chains, the export of each in its own.
+    chains = casefile_context(case, staff.oversight)["custody"]
+    assert [[e.action for e in chain.entries] for chain in chains] == [
+        ["added", "exported"],
+        ["added", "verified", "downloaded", "exported"],
+    ]
+
+
 def test_the_chain_of_custody_is_read_from_the_signed_log_not_from_the_copy_beside_it(case, staff) -> None:
     item = _add_file(case, staff.investigator)
     other = _add_file(case, staff.investigator, data=b"the other file", name="other.txt")

@@ -34,7 +34,7 @@ def casefile_context(case: Case, user: User) -> dict[str, Any]:
     investigation = view.for_staff(case, user)
     if not investigation.content_locked:
         actions.record_evidence_export(case=case, actor=user, items=items, via="casefile")
-    custody = [found for item in items if (found := view.custody(item, user)) is not None]
+    custody = view.custodies(items, user)
     return {
         "investigation": investigation,
         "custody": custody,

@@ -8,6 +8,7 @@ content is opened here through ombuds.cases.content with the reader's key.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -503,23 +504,31 @@ def evidence_for_staff(item: EvidenceItem, user: User) -> EvidenceRow | None:
 
 def custody(item: EvidenceItem, user: User) -> Custody | None:
     """The item's chain of custody from the audit trail: its intake and every later access, in order."""
-    row = evidence_for_staff(item, user)
-    if row is None:
-        return None
+    found = custodies([item], user)
+    return found[0] if found else None
+
+
+def custodies(items: Sequence[EvidenceItem], user: User) -> list[Custody]:
+    """The chains of custody of the items `user` may see, in the order given, from one read of their cases' events."""
+    rows = [(item, row) for item in items if (row := evidence_for_staff(item, user)) is not None]
+    if not rows:
+        return []
     # The item each event concerns, and how, are read from its signed leaf: the detail
     # column is not compared with the leaf by verify, and a changed copy must not hide an
     # access or turn a mismatch into "intact".
+    case_of = {item.pk: item.case_id for item, _row in rows}
+    entries: dict[int, list[CustodyEntry]] = {pk: [] for pk in case_of}
     events = (
-        AuditEvent.objects.filter(case_id=item.case_id, event_type__in=[int(e) for e in _CUSTODY_EVENTS])
+        AuditEvent.objects.filter(case_id__in=set(case_of.values()), event_type__in=[int(e) for e in _CUSTODY_EVENTS])
         .select_related("actor")
         .order_by("seq")
     )
-    entries = []
     for event in events:
         detail = event.details()
-        if detail.get("evidence") != item.pk:
+        evidence = detail.get("evidence")
+        if not isinstance(evidence, int) or case_of.get(evidence) != event.case_id:
             continue
-        entries.append(
+        entries[evidence].append(
             CustodyEntry(
                 seq=event.seq,
                 at=event.at,
@@ -530,7 +539,7 @@ def custody(item: EvidenceItem, user: User) -> Custody | None:
                 result=str(detail.get("result", "")),
             )
         )
-    return Custody(item=row, entries=entries)
+    return [Custody(item=row, entries=entries[item.pk]) for item, row in rows]
 
 
 # --- The reporter's own interview -------------------------------------------------------------------

@@ -167,3 +167,39 @@ def test_a_dry_run_tells_nobody(staff: Personas, smtp, tmp_path: Path) -> None:
 def test_an_unknown_change_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown settings change"):
         mail.queue_settings_notice(facts=[("everything", {})], acting_user=None)
+
+
+def test_a_published_report_form_is_told_to_oversight_with_the_questions_she_must_answer(staff: Personas, smtp) -> None:
+    """A required question can ask a reporter who she is: the body reads each one published."""
+    from ombuds.questionnaire import actions as questionnaire
+    from ombuds.questionnaire.validation import QuestionSpec
+
+    questionnaire.start_draft(category="bullying", acting_user=staff.admin)
+    questionnaire.save_question(
+        category="bullying",
+        spec=QuestionSpec(
+            key="number", kind="short_text", required=True, text={"en": "Your employee number", "zh-hans": "您的工号"}
+        ),
+        acting_user=staff.admin,
+    )
+    questionnaire.publish(category="bullying", acting_user=staff.admin)
+    _send()
+    [(to, body)] = _told(smtp)
+    text = " ".join(body.split())
+    assert to == "oversight@example.org"
+    assert "of the report form for Bullying was published:" in text and "1 of them required" in text
+    assert "The questions she must answer: «Your employee number»" in text
+
+
+def test_what_reporters_are_told_of_outcomes_is_told_to_oversight(staff: Personas, smtp) -> None:
+    from ombuds.outcomes import actions as outcomes
+
+    outcomes.configure_policy(tell_sanctions=True, acting_user=staff.admin)
+    outcomes.configure_policy(wording={("no_action", "en"): "Nothing came of it."}, acting_user=staff.admin)
+    # Saving the same again tells nobody.
+    outcomes.configure_policy(tell_sanctions=True, acting_user=staff.admin)
+    _send()
+    bodies = sorted(" ".join(body.split()) for _to, body in _told(smtp))
+    assert len(bodies) == 2
+    assert bodies[0].startswith("Reporters are now told which disciplinary action was taken.")
+    assert bodies[1].startswith("The organisation's wording of what reporters are told of outcomes changed: no_action.")

@@ -217,6 +217,17 @@ SETTINGS_CHANGES = {
         "Staff accounts the import made the new manager of someone: %(emails)s. They are kept out of "
         "reports about the people below them from now on."
     ),
+    "questionnaire_published": gettext_lazy(
+        "Version %(version)s of the report form for %(category)s was published: %(questions)s questions, "
+        "%(required)s of them required. Every reporter of this category sees it; a question asking who she "
+        "is, or for her evidence, can put her at risk."
+    ),
+    "questionnaire_required": gettext_lazy("The questions she must answer: %(texts)s"),
+    "outcome_sanctions_on": gettext_lazy("Reporters are now told which disciplinary action was taken."),
+    "outcome_sanctions_off": gettext_lazy("Reporters are no longer told which disciplinary action was taken."),
+    "outcome_wording": gettext_lazy(
+        "The organisation's wording of what reporters are told of outcomes changed: %(keys)s."
+    ),
 }
 
 

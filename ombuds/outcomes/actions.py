@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ombuds.accounts.mail import queue_settings_notice
 from ombuds.audit import log
 from ombuds.audit.models import ActorKind, EventType
 from ombuds.cases import notify, permissions, routing
@@ -624,6 +625,7 @@ def configure_policy(
     known = set(languages)
     with transaction.atomic(durable=True):
         policy, _made = OutcomePolicy.objects.select_for_update().get_or_create(pk=1)
+        told_before, wording_before = policy.tell_sanctions, policy.wording
         if tell_sanctions is not None:
             policy.tell_sanctions = tell_sanctions
         if phone_region is not None:
@@ -649,6 +651,17 @@ def configure_policy(
             texts[key] = per_language
         policy.wording = {k: v for k, v in texts.items() if v}
         policy.save()
+        facts: list[tuple[str, dict[str, str]]] = []
+        if policy.tell_sanctions != told_before:
+            facts.append(("outcome_sanctions_on" if policy.tell_sanctions else "outcome_sanctions_off", {}))
+        reworded = sorted(
+            key
+            for key in set(wording_before) | set(policy.wording)
+            if wording_before.get(key) != policy.wording.get(key)
+        )
+        if reworded:
+            facts.append(("outcome_wording", {"keys": ", ".join(reworded)}))
+        queue_settings_notice(facts=facts, acting_user=acting_user)
         log.record_system(
             EventType.OUTCOME_POLICY_CONFIGURED,
             actor_id=acting_user.pk if acting_user is not None else None,

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ombuds.accounts.mail import queue_settings_notice
 from ombuds.audit import log
 from ombuds.audit.models import EventType
 from ombuds.cases import permissions
@@ -244,6 +246,7 @@ def publish(*, category: str, acting_user: User | None, note: str = "") -> Versi
         draft.published_by = acting_user
         draft.note = note
         draft.save(update_fields=["number", "published_at", "published_by", "note"])
+        queue_settings_notice(facts=_published_facts(category, draft.number, specs), acting_user=acting_user)
         log.record_system(
             EventType.QUESTIONNAIRE_PUBLISHED,
             actor_id=_actor_id(acting_user),
@@ -253,3 +256,39 @@ def publish(*, category: str, acting_user: User | None, note: str = "") -> Versi
             previous=current.number if current is not None else None,
         )
     return draft
+
+
+# The most required questions the oversight body's notice of a publication quotes, and how much of each.
+QUOTED_QUESTIONS = 20
+QUOTED_LENGTH = 200
+
+
+def _published_facts(category: str, number: int, specs: list[QuestionSpec]) -> list[tuple[str, dict[str, str]]]:
+    """What the oversight body is told of a new version: its size, and the questions a reporter must answer."""
+    required = [spec for spec in specs if spec.required]
+    facts: list[tuple[str, dict[str, str]]] = [
+        (
+            "questionnaire_published",
+            {
+                "version": str(number),
+                "category": str(Category(category).label),
+                "questions": str(len(specs)),
+                "required": str(len(required)),
+            },
+        )
+    ]
+    if required:
+        texts = [
+            "«"
+            + (spec.text.get(settings.LANGUAGE_CODE) or next(iter(spec.text.values()), spec.key))[:QUOTED_LENGTH]
+            + "»"
+            for spec in required[:QUOTED_QUESTIONS]
+        ]
+        if len(required) > QUOTED_QUESTIONS:
+            texts.append(f"(+{len(required) - QUOTED_QUESTIONS})")
+        facts.append(("questionnaire_required", {"texts": "; ".join(texts)}))
+    return facts
+
+
+def _text_of(spec: QuestionSpec) -> str:
+    return spec.text.get(settings.LANGUAGE_CODE) or next(iter(spec.text.values()), spec.key)

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ombuds.lib.durations import Duration, InvalidDuration
+from ombuds.lib.durations import Duration, InvalidDuration, describe_text
 
 
 @pytest.mark.parametrize(
@@ -53,3 +53,9 @@ def test_it_always_moves_forward(start: datetime, months: int, days: int) -> Non
         days = 1
     text = "P" + (f"{months}M" if months else "") + (f"{days}D" if days else "")
     assert Duration.parse(text).after(start) > start
+
+
+def test_a_stored_duration_is_told_in_words_or_as_stored_when_it_cannot_be_read() -> None:
+    assert describe_text("P3M") == "3 months"
+    assert describe_text("P7D") == "7 days"
+    assert describe_text("seven days") == "seven days"

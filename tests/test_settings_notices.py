@@ -11,7 +11,7 @@ oversight members active when it is made, as changes to staff accounts are.
 from __future__ import annotations
 
 import csv
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -104,6 +104,31 @@ def test_a_shorter_retention_period_is_told_to_oversight_with_the_day_its_notice
     )
 
 
+def test_a_second_change_within_the_notice_keeps_the_periods_before_the_first(staff: Personas, smtp) -> None:
+    """The review's attack: shorten a period, change it again a minute later, and the old period was forgotten."""
+    from ombuds.retention import actions as retention
+    from ombuds.retention import rules
+
+    first = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    with time_machine.travel(first, tick=False):
+        retention.configure_rule(
+            category="sexual_harassment", without_investigation="P1M", after_decision="P5Y", acting_user=staff.admin
+        )
+    with time_machine.travel(first + timedelta(minutes=1), tick=False):
+        retention.configure_rule(
+            category="sexual_harassment", without_investigation="P5W", after_decision="P2Y", acting_user=staff.admin
+        )
+    held = rules.erasing_periods(first + timedelta(minutes=2))["sexual_harassment"]
+    assert [(p.without_investigation, p.after_decision) for p in held] == [("P5W", "P2Y"), ("P2M", "P5Y")]
+    # Thirty days from the second change, only the periods set then count.
+    later = rules.erasing_periods(first + timedelta(minutes=1) + rules.NOTICE + timedelta(seconds=1))
+    assert [(p.without_investigation, p.after_decision) for p in later["sexual_harassment"]] == [("P5W", "P2Y")]
+    _send()
+    # The second notice says which periods still hold content back: those before the first change.
+    bodies = [" ".join(body.split()) for _to, body in _told(smtp)]
+    assert len(bodies) == 2 and all("(they were 2 months and 60 months)" in body for body in bodies)
+
+
 def test_nobody_to_tell_queues_nothing_and_the_change_still_holds(staff: Personas, smtp) -> None:
     staff.oversight.is_active = False
     staff.oversight.save()
@@ -156,7 +181,30 @@ def test_an_import_that_makes_an_oversight_member_someones_manager_names_her(
     assert "The directory was imported (4 rows): 0 people added, 2 changed, 2 given a new manager." in text
     assert "Staff accounts whose own manager the import changed: lead@example.org." in text
     assert "Staff accounts the import made the new manager of someone: oversight@example.org." in text
+    # The team lead no longer manages E2: he may read reports about E2 again.
+    assert "Staff accounts the import made no longer someone's manager: lead@example.org." in text
     assert "Changed by: the server's operator, with a command." in text
+
+
+def test_an_import_names_a_staff_account_by_the_address_it_will_be_linked_by(
+    staff: Personas, smtp, tmp_path: Path
+) -> None:
+    """A record carrying an oversight member's address, made someone's manager, links to her only after the import."""
+    assert import_directory(_directory(tmp_path / "a.csv", {"E2": "E1"})).ok
+    Person.objects.filter(employee_id="O1").update(email="someone.else@example.org")
+    DBTaskResult.objects.filter(task_path=TASK).delete()
+    assert not Person.objects.filter(user=staff.oversight).exists()
+    assert import_directory(_directory(tmp_path / "b.csv", {"E2": "O1"})).ok
+    _send()
+    [(_to, body)] = _told(smtp)
+    assert "the new manager of someone: oversight@example.org." in " ".join(body.split())
+
+
+def test_an_import_that_changes_nothing_tells_nobody(staff: Personas, smtp, tmp_path: Path) -> None:
+    assert import_directory(_directory(tmp_path / "a.csv", {"E1": "T1"})).ok
+    assert DBTaskResult.objects.filter(task_path=TASK).count() == 1
+    assert import_directory(_directory(tmp_path / "a.csv", {"E1": "T1"})).ok
+    assert DBTaskResult.objects.filter(task_path=TASK).count() == 1
 
 
 def test_a_dry_run_tells_nobody(staff: Personas, smtp, tmp_path: Path) -> None:
@@ -188,7 +236,7 @@ def test_a_published_report_form_is_told_to_oversight_with_the_questions_she_mus
     text = " ".join(body.split())
     assert to == "oversight@example.org"
     assert "of the report form for Bullying was published:" in text and "1 of them required" in text
-    assert "The questions she must answer: «Your employee number»" in text
+    assert "Its questions (those she must answer marked *): «" in text and "«Your employee number»*" in text
 
 
 def test_what_reporters_are_told_of_outcomes_is_told_to_oversight(staff: Personas, smtp) -> None:
@@ -203,3 +251,46 @@ def test_what_reporters_are_told_of_outcomes_is_told_to_oversight(staff: Persona
     assert len(bodies) == 2
     assert bodies[0].startswith("Reporters are now told which disciplinary action was taken.")
     assert bodies[1].startswith("The organisation's wording of what reporters are told of outcomes changed: no_action.")
+
+
+def test_where_reporters_are_sent_for_help_is_told_to_oversight(staff: Personas, smtp) -> None:
+    """A helpline number or the quick exit could be pointed anywhere by one administrator."""
+    from ombuds.resources import actions as resources
+    from ombuds.resources import catalogue
+
+    resources.save_resource(
+        resource=None,
+        country="GB",
+        kind="employer",
+        phone="+44 20 7946 0000",
+        website="https://help.example/",
+        texts={"en": ("Staff helpline", "")},
+        hidden=False,
+        position=0,
+        actor=staff.admin,
+    )
+    shipped = catalogue.defaults().entries[0]
+    resources.change_default(
+        key=shipped.key,
+        phone="+44 20 7946 0999",
+        website="",
+        texts={code: (texts["name"], texts["description"]) for code, texts in shipped.texts.items()},
+        hidden=True,
+        actor=staff.admin,
+    )
+    resources.configure_support(default_country="GB", quick_exit_url="https://weather.example/", actor=staff.admin)
+    _send()
+    bodies = sorted(" ".join(body.split()) for _to, body in _told(smtp))
+    assert len(bodies) == 3
+    assert any(
+        body.startswith(
+            "A support entry reporters are shown was added: Staff helpline, telephone +44 20 7946 0000, "
+            "website https://help.example/, shown to reporters."
+        )
+        for body in bodies
+    )
+    assert any("telephone +44 20 7946 0999" in body and "hidden from reporters" in body for body in bodies)
+    assert any(
+        body.startswith("The quick exit of every reporter's page now opens https://weather.example/;")
+        for body in bodies
+    )

@@ -188,19 +188,22 @@ def send_account_notice(
 # One administrator can make each of these alone (R8): the body hears of every one.
 SETTINGS_CHANGES = {
     "oversight_contact": gettext_lazy(
-        "The contact reporters are shown to reach the oversight body is now: %(text)s (it was: %(old)s)"
+        "The contact reporters are shown to reach the oversight body is now: %(text)s (it was: %(old)s)."
     ),
     "fallback_contact": gettext_lazy(
-        "The contact reporters are shown when the oversight body is conflicted is now: %(text)s (it was: %(old)s)"
+        "The contact reporters are shown when the oversight body is conflicted is now: %(text)s (it was: %(old)s)."
     ),
     "deadline": gettext_lazy("%(deadline)s is now %(new)s (it was %(old)s)."),
     "directory_search_on": gettext_lazy("Reporters may now search the directory for the people they report."),
     "directory_search_off": gettext_lazy("Reporters may no longer search the directory for the people they report."),
     "pool_in": gettext_lazy(
         "%(email)s was put in the pool of %(category)s: they see its new cases that nobody handles yet, "
-        "and hear of each one."
+        "and hear of each one. While a category has a pool, only its members do."
     ),
-    "pool_out": gettext_lazy("%(email)s was taken out of the pool of %(category)s."),
+    "pool_out": gettext_lazy(
+        "%(email)s was taken out of the pool of %(category)s. When a pool is left empty, every handler "
+        "sees the category's new cases again."
+    ),
     "retention": gettext_lazy(
         "The retention periods of %(category)s are now %(without)s for a case closed without an "
         "investigation and %(after)s after a decision (they were %(old_without)s and %(old_after)s). "
@@ -213,6 +216,10 @@ SETTINGS_CHANGES = {
         "a change of manager changes who may read those reports."
     ),
     "directory_staff_moved": gettext_lazy("Staff accounts whose own manager the import changed: %(emails)s."),
+    "directory_staff_released": gettext_lazy(
+        "Staff accounts the import made no longer someone's manager: %(emails)s. Unless something else "
+        "keeps them out, they may read reports about those people again."
+    ),
     "directory_staff_managing": gettext_lazy(
         "Staff accounts the import made the new manager of someone: %(emails)s. They are kept out of "
         "reports about the people below them from now on."
@@ -222,7 +229,14 @@ SETTINGS_CHANGES = {
         "%(required)s of them required. Every reporter of this category sees it; a question asking who she "
         "is, or for her evidence, can put her at risk."
     ),
-    "questionnaire_required": gettext_lazy("The questions she must answer: %(texts)s"),
+    "questionnaire_questions": gettext_lazy("Its questions (those she must answer marked *): %(texts)s"),
+    "support_entry": gettext_lazy(
+        "A support entry reporters are shown was %(change)s: %(name)s, telephone %(phone)s, website "
+        "%(website)s, %(shown)s."
+    ),
+    "support_settings": gettext_lazy(
+        "The quick exit of every reporter's page now opens %(url)s; the support page shows %(country)s first."
+    ),
     "outcome_sanctions_on": gettext_lazy("Reporters are now told which disciplinary action was taken."),
     "outcome_sanctions_off": gettext_lazy("Reporters are no longer told which disciplinary action was taken."),
     "outcome_wording": gettext_lazy(

@@ -9,6 +9,10 @@ class AdministrationConfig(AppConfig):
 
     def ready(self) -> None:
         from ombuds.administration import nav
+        from ombuds.administration.import_notice import OversightNotice
+        from ombuds.directory import observers
+
+        observers.listen(OversightNotice())
 
         nav.register(
             "administration:staff",

@@ -17,7 +17,8 @@ are linked in a second pass once every person has a database id.
 
 Observers registered in ombuds.directory.observers (the retaliation watch) are told, in
 the import's transaction, of the changes to the people they watch; only those people's
-old and new values are put together.
+old and new values are put together. Import listeners (the oversight body's notice,
+ombuds.administration.import_notice) are given each written import's result there too.
 """
 
 from __future__ import annotations
@@ -32,13 +33,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from ombuds.accounts.mail import queue_settings_notice
 from ombuds.audit import log
 from ombuds.audit.models import EventType
 from ombuds.directory import observers
@@ -402,7 +401,8 @@ def _apply(
         )
         assert event is not None  # only an anonymous reporter's events are deferred
         result.import_id = event.seq
-        _tell_oversight(result, actor_id)
+        for listener in observers.listeners():
+            listener.imported(result, actor_id=actor_id)
         unit_path_of = {pk: path for path, pk in directory.unit_ids.items()}
         for observer, person_ids in watched:
             records = [
@@ -410,44 +410,6 @@ def _apply(
             ]
             if records:
                 observer.changed(records, import_id=event.seq, at=at)
-
-
-# The most staff accounts a notice of an import names in each list (the rest are counted).
-NAMED_IN_NOTICE = 50
-
-
-def _tell_oversight(result: ImportResult, actor_id: int | None) -> None:
-    """Queue the oversight body's notice of an import: its counts, and the staff whose place in the tree moved.
-
-    Managers are kept out of reports about the people below them, so one import can let a
-    manager read a report, or keep an oversight member out of one (docs/conflicts.md).
-    """
-    moved = {move.employee_id for move in result.manager_moves}
-    managing = {move.new_manager_id for move in result.manager_moves if move.new_manager_id}
-    # Staff accounts are few and a reorganisation can move everyone: the linked people are read, not the moved.
-    staff = dict(
-        Person.objects.filter(user__isnull=False).exclude(user__email="").values_list("employee_id", "user__email")
-    )
-    facts: list[tuple[str, dict[str, str]]] = [
-        (
-            "directory_imported",
-            {
-                "rows": str(result.rows),
-                "created": str(result.created),
-                "updated": str(result.updated),
-                "moves": str(len(result.manager_changes)),
-            },
-        )
-    ]
-    for key, among in (("directory_staff_moved", moved), ("directory_staff_managing", managing)):
-        emails = sorted(email for employee_id, email in staff.items() if employee_id in among)
-        if emails:
-            named = ", ".join(emails[:NAMED_IN_NOTICE])
-            if len(emails) > NAMED_IN_NOTICE:
-                named += f" (+{len(emails) - NAMED_IN_NOTICE})"
-            facts.append((key, {"emails": named}))
-    actor = User.objects.filter(pk=actor_id).first() if actor_id is not None else None
-    queue_settings_notice(facts=facts, acting_user=actor)
 
 
 def _plan(rows: list[_Row], directory: _Directory, result: ImportResult) -> _Plan:

@@ -13,7 +13,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from ombuds.directory.importer import ImportResult
 
 # The fields of a person's record an import can change, as observers see them: the
 # manager and the unit by employee id and path, the others as stored.
@@ -57,3 +60,21 @@ def register(observer: Observer) -> None:
 
 def registered() -> list[Observer]:
     return list(_OBSERVERS.values())
+
+
+class ImportListener(Protocol):
+    def imported(self, result: ImportResult, *, actor_id: int | None) -> None:
+        """An import was written (its counts and its moves of managers); runs in its transaction, after its event."""
+        ...
+
+
+_LISTENERS: dict[type, ImportListener] = {}
+
+
+def listen(listener: ImportListener) -> None:
+    """Add a listener to every written import (called from an app's ready(); the same kind again replaces it)."""
+    _LISTENERS[type(listener)] = listener
+
+
+def listeners() -> list[ImportListener]:
+    return list(_LISTENERS.values())

@@ -72,6 +72,14 @@ def longer_than(duration: Duration, limit: Duration) -> bool:
     return any(duration.after(day) > limit.after(day) for day in (start + timedelta(days=n) for n in range(731)))
 
 
+def describe_text(value: str) -> str:
+    """A stored duration in words, or as stored when it cannot be read (a notice must not fail on an old value)."""
+    try:
+        return describe(Duration.parse(value))
+    except InvalidDuration:
+        return value
+
+
 def describe(duration: Duration) -> str:
     """The duration in words for people, in the active language: "7 days", "3 months", "24 hours"."""
     from django.utils.translation import ngettext

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Max
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from ombuds.accounts.mail import queue_settings_notice
@@ -258,37 +258,36 @@ def publish(*, category: str, acting_user: User | None, note: str = "") -> Versi
     return draft
 
 
-# The most required questions the oversight body's notice of a publication quotes, and how much of each.
+# The most questions the oversight body's notice of a publication quotes, and how much of each.
 QUOTED_QUESTIONS = 20
 QUOTED_LENGTH = 200
 
 
 def _published_facts(category: str, number: int, specs: list[QuestionSpec]) -> list[tuple[str, dict[str, str]]]:
-    """What the oversight body is told of a new version: its size, and the questions a reporter must answer."""
+    """What the oversight body is told of a new version: its size, and its questions (any can ask who she is)."""
     required = [spec for spec in specs if spec.required]
+    with translation.override(settings.LANGUAGE_CODE):  # as the worker writes the rest of the e-mail
+        label = str(Category(category).label)
     facts: list[tuple[str, dict[str, str]]] = [
         (
             "questionnaire_published",
             {
                 "version": str(number),
-                "category": str(Category(category).label),
+                "category": label,
                 "questions": str(len(specs)),
                 "required": str(len(required)),
             },
         )
     ]
-    if required:
-        texts = [
-            "«"
-            + (spec.text.get(settings.LANGUAGE_CODE) or next(iter(spec.text.values()), spec.key))[:QUOTED_LENGTH]
-            + "»"
-            for spec in required[:QUOTED_QUESTIONS]
-        ]
-        if len(required) > QUOTED_QUESTIONS:
-            texts.append(f"(+{len(required) - QUOTED_QUESTIONS})")
-        facts.append(("questionnaire_required", {"texts": "; ".join(texts)}))
+    if specs:
+        texts = [_quoted(spec) for spec in specs[:QUOTED_QUESTIONS]]
+        if len(specs) > QUOTED_QUESTIONS:
+            texts.append(f"(+{len(specs) - QUOTED_QUESTIONS})")
+        facts.append(("questionnaire_questions", {"texts": "; ".join(texts)}))
     return facts
 
 
-def _text_of(spec: QuestionSpec) -> str:
-    return spec.text.get(settings.LANGUAGE_CODE) or next(iter(spec.text.values()), spec.key)
+def _quoted(spec: QuestionSpec) -> str:
+    """The question's text in the server's language (or any it has), shortened, marked * when required."""
+    text = spec.text.get(settings.LANGUAGE_CODE) or next(iter(spec.text.values()), spec.key)
+    return f"«{text[:QUOTED_LENGTH]}»" + ("*" if spec.required else "")

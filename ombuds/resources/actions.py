@@ -5,13 +5,15 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from ombuds.accounts.mail import queue_settings_notice
 from ombuds.audit import log
 from ombuds.audit.models import EventType
 from ombuds.lib import languages
@@ -33,6 +35,24 @@ class ResourceError(ValueError):
 
 def _record(event: EventType, actor: User | None, **detail: object) -> None:
     log.record_system(event, actor_id=actor.pk if actor is not None else None, **detail)
+
+
+def _tell_oversight(change: str, name: str, phone: str, website: str, hidden: bool, actor: User | None) -> None:
+    """The oversight body hears of every change to where a reporter is sent for help (a helpline can be faked)."""
+    with translation.override(settings.LANGUAGE_CODE):  # as the worker writes the rest of the e-mail
+        values = {
+            "change": {"added": _("added"), "changed": _("changed"), "reset": _("reset to what ombuds ships")}[change],
+            "name": name,
+            "phone": phone or "—",
+            "website": website or "—",
+            "shown": _("hidden from reporters") if hidden else _("shown to reporters"),
+        }
+    queue_settings_notice(facts=[("support_entry", values)], acting_user=actor)
+
+
+def _name_of(texts: Mapping[str, Mapping[str, str]]) -> str:
+    chosen = texts.get(settings.LANGUAGE_CODE) or next(iter(texts.values()), {})
+    return str(chosen.get("name", ""))
 
 
 def clean_website(value: str) -> str:
@@ -111,6 +131,7 @@ def save_resource(
             SupportResource.objects.filter(pk=resource.pk).update(**values)
             resource.refresh_from_db()
             change = "changed"
+        _tell_oversight(change, _name_of(resource.texts), resource.phone, resource.website, hidden, actor)
         _record(
             EventType.SUPPORT_RESOURCE_CHANGED,
             actor,
@@ -145,6 +166,7 @@ def change_default(
                 "updated_by": actor,
             },
         )
+        _tell_oversight("changed", _name_of(cleaned or entry.texts), phone, website, hidden, actor)
         _record(
             EventType.SUPPORT_RESOURCE_CHANGED,
             actor,
@@ -160,10 +182,12 @@ def change_default(
 
 def reset_default(*, key: str, actor: User | None) -> None:
     """Undo every change to a shipped default: it is shown as shipped again."""
-    if catalogue.defaults().default(key) is None:
+    entry = catalogue.defaults().default(key)
+    if entry is None:
         raise ResourceError(_("Unknown entry."))
     with transaction.atomic(durable=True):
         DefaultOverride.objects.filter(key=key).delete()
+        _tell_oversight("reset", _name_of(entry.texts), entry.phone, entry.website, False, actor)
         _record(EventType.SUPPORT_RESOURCE_CHANGED, actor, default=key, change="reset", hidden=False)
 
 
@@ -180,6 +204,9 @@ def configure_support(*, default_country: str, quick_exit_url: str, actor: User 
         chosen, _created = SupportSettings.objects.update_or_create(
             pk=1, defaults={"default_country": country, "quick_exit_url": url, "updated_at": timezone.now()}
         )
+        with translation.override(settings.LANGUAGE_CODE):
+            facts = [("support_settings", {"url": url or _("the installation's default"), "country": country or "—"})]
+        queue_settings_notice(facts=facts, acting_user=actor)
         _record(
             EventType.SUPPORT_SETTINGS_CHANGED,
             actor,

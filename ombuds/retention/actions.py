@@ -10,7 +10,7 @@ from datetime import date, datetime
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import models, transaction
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from ombuds.accounts.mail import queue_settings_notice
@@ -37,7 +37,7 @@ from ombuds.cases.models import (
 )
 from ombuds.crypto import filestore
 from ombuds.investigations.models import EvidenceItem
-from ombuds.lib.durations import Duration, InvalidDuration, describe, longer_than
+from ombuds.lib.durations import Duration, InvalidDuration, describe, describe_text, longer_than
 from ombuds.linking.models import Mention, NamedReporter
 from ombuds.outcomes.models import RehireEntry, RehireIdentifier
 from ombuds.retention import rules
@@ -274,27 +274,30 @@ def configure_rule(*, category: str, without_investigation: str, after_decision:
         raise NothingToChange(_("Nothing to change."))
     now = timezone.now()
     with transaction.atomic(durable=True):
+        held_back = _held_back(category, current, now)
         RetentionRule.objects.update_or_create(
             category=category,
             defaults={
                 "without_investigation": without_investigation,
                 "after_decision": after_decision,
-                "previous_without_investigation": current.without_investigation,
-                "previous_after_decision": current.after_decision,
+                "previous_without_investigation": held_back.without_investigation,
+                "previous_after_decision": held_back.after_decision,
                 "changed_at": now,
                 "changed_by": acting_user,
             },
         )
-        until = formats.date_format(timezone.localdate(now + rules.NOTICE), "DATE_FORMAT")
-        periods = {
-            "without": describe(Duration.parse(without_investigation)),
-            "after": describe(Duration.parse(after_decision)),
-            "old_without": describe(Duration.parse(current.without_investigation)),
-            "old_after": describe(Duration.parse(current.after_decision)),
-        }
+        # In the server's language, as the worker writes the rest of the e-mail.
+        with translation.override(settings.LANGUAGE_CODE):
+            until = formats.date_format(timezone.localdate(now + rules.NOTICE), "DATE_FORMAT")
+            periods = {
+                "without": describe_text(without_investigation),
+                "after": describe_text(after_decision),
+                "old_without": describe_text(held_back.without_investigation),
+                "old_after": describe_text(held_back.after_decision),
+            }
+            label = str(Category(category).label)
         queue_settings_notice(
-            facts=[("retention", {"category": str(Category(category).label), "until": until, **periods})],
-            acting_user=acting_user,
+            facts=[("retention", {"category": label, "until": until, **periods})], acting_user=acting_user
         )
         log.record_system(
             EventType.RETENTION_RULE_CHANGED,
@@ -303,6 +306,31 @@ def configure_rule(*, category: str, without_investigation: str, after_decision:
             without_investigation=without_investigation,
             after_decision=after_decision,
         )
+
+
+def _held_back(category: str, current: rules.Periods, now: datetime) -> rules.Periods:
+    """The periods that hold content back for rules.NOTICE after this change: those set until now, or longer ones.
+
+    A second change within the notice of the first must not end it: otherwise one
+    administrator could shorten a period, change it again a minute later, and have the
+    periods before the first change forgotten. Each period kept is the longer of the one
+    still holding content back and the one set until now.
+    """
+    rule = RetentionRule.objects.select_for_update().filter(category=category).first()
+    if rule is None or not rule.previous_without_investigation or rule.changed_at <= now - rules.NOTICE:
+        return current
+
+    def longer(held: str, set_now: str) -> str:
+        try:
+            return held if longer_than(Duration.parse(held), Duration.parse(set_now)) else set_now
+        except InvalidDuration:
+            return set_now
+
+    return rules.Periods(
+        category,
+        longer(rule.previous_without_investigation, current.without_investigation),
+        longer(rule.previous_after_decision, current.after_decision),
+    )
 
 
 # --- The rehire registry ---------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -20,7 +20,7 @@ from ombuds.audit.models import EventType
 from ombuds.cases import keyring, routing
 from ombuds.cases.actions._base import ActionError, clean_text, system_record
 from ombuds.cases.models import Case, Category, Organisation, PoolMembership, Status
-from ombuds.lib.durations import Duration, InvalidDuration, describe, longer_than
+from ombuds.lib.durations import Duration, InvalidDuration, describe, describe_text, longer_than
 
 
 class NothingToChange(ActionError):
@@ -104,7 +104,9 @@ def configure_organisation(
         for field in changed:
             setattr(org, field, values[field])
         org.save(update_fields=changed)
-        queue_settings_notice(facts=_settings_facts(org, before), acting_user=acting_user)
+        with translation.override(settings.LANGUAGE_CODE):  # as the worker writes the rest of the e-mail
+            facts = _settings_facts(org, before)
+        queue_settings_notice(facts=facts, acting_user=acting_user)
         log.record_system(
             EventType.ORGANISATION_CONFIGURED,
             actor_id=acting_user.pk if acting_user is not None else None,
@@ -134,8 +136,9 @@ def _settings_facts(org: Organisation, before: Mapping[str, object]) -> list[tup
             facts.append((field, {"text": getattr(org, field) or "—", "old": str(before[field]) or "—"}))
     for field, name in DEADLINE_NAMES.items():
         if field in before:
-            new, old = Duration.parse(getattr(org, field)), Duration.parse(str(before[field]))
-            facts.append(("deadline", {"deadline": str(name), "new": describe(new), "old": describe(old)}))
+            new, old = describe_text(getattr(org, field)), describe_text(str(before[field]))
+            if new != old:  # P1W for P7D is no change to tell
+                facts.append(("deadline", {"deadline": str(name), "new": new, "old": old or "—"}))
     if "reporters_may_search_directory" in before:
         on = org.reporters_may_search_directory
         facts.append(("directory_search_on" if on else "directory_search_off", {}))
@@ -207,7 +210,8 @@ def set_pool_membership(*, category: str, user: User, member: bool, acting_user:
         elif not PoolMembership.objects.filter(category=category, user=user).delete()[0]:
             raise ActionError(_("%(email)s is not in this pool.") % {"email": user.email})
         change = "pool_in" if member else "pool_out"
-        label = str(Category(category).label)
+        with translation.override(settings.LANGUAGE_CODE):  # as the worker writes the rest of the e-mail
+            label = str(Category(category).label)
         queue_settings_notice(facts=[(change, {"email": user.email, "category": label})], acting_user=acting_user)
         log.record_system(
             EventType.POOL_CHANGED,

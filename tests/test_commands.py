@@ -37,6 +37,9 @@ def test_seeding_the_demo_twice_changes_nothing_and_prints_the_logins(settings, 
     investigator = get_user_model().objects.get(username="investigator@demo.example")
     assert list(investigator.groups.values_list("name", flat=True)) == ["investigator"]
     assert Person.objects.get(email="investigator@demo.example").user == investigator
+    # Every demo login is someone in the directory (the recruiter had the investigator's employee id).
+    unlinked = get_user_model().objects.filter(person__isnull=True).values_list("username", flat=True)
+    assert list(unlinked) == []
     assert Organisation.objects.get().name == "Demo Organisation"
     email, password = (tmp_path / "demo-logins.txt").read_text().splitlines()[0].split(" ")
     assert get_user_model().objects.get(username=email).check_password(password)

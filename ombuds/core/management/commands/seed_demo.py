@@ -44,7 +44,7 @@ DEMO_PEOPLE = [
     ("D013", "Ivy Investigator", "investigator@demo.example", "People/Employee Relations", "D011", "Investigator"),
     ("D020", "Olu Oversight", "oversight@demo.example", "Board/Audit Committee", None, "Audit Committee Chair"),
     ("D021", "Aud Auditor", "auditor@demo.example", "Board/Audit Committee", "D020", "Internal Auditor"),
-    ("D013", "Harper Recruiter", "hr@demo.example", "People/Recruiting", "D011", "Recruiter"),
+    ("D014", "Harper Recruiter", "hr@demo.example", "People/Recruiting", "D011", "Recruiter"),
 ]
 
 

@@ -294,3 +294,18 @@ def test_where_reporters_are_sent_for_help_is_told_to_oversight(staff: Personas,
         body.startswith("The quick exit of every reporter's page now opens https://weather.example/;")
         for body in bodies
     )
+
+
+def test_a_published_policy_is_told_to_oversight(staff: Personas, smtp) -> None:
+    from ombuds.policies import actions as policies
+
+    texts = {"en": ("Reporting policy", "Reports are confidential."), "zh-hans": ("举报政策", "举报是保密的。")}
+    policy = policies.create_policy(slug="reporting", kind="reporting", texts=texts, actor=staff.admin)
+    policies.publish(policy=policy, actor=staff.admin)
+    _send()
+    [(_to, body)] = _told(smtp)
+    assert " ".join(body.split()).startswith(
+        "Version 1 of the policy «Reporting policy» was published: it is what reporters and staff are told at "
+        "http://127.0.0.1:8000/policies/reporting/."
+    )
+    assert "Reports are confidential" not in body  # the address, not the text

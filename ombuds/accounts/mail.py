@@ -237,6 +237,10 @@ SETTINGS_CHANGES = {
     "support_settings": gettext_lazy(
         "The quick exit of every reporter's page now opens %(url)s; the support page shows %(country)s first."
     ),
+    "policy_published": gettext_lazy(
+        "Version %(number)s of the policy «%(title)s» was published: it is what reporters and staff are "
+        "told at %(address)s."
+    ),
     "outcome_sanctions_on": gettext_lazy("Reporters are now told which disciplinary action was taken."),
     "outcome_sanctions_off": gettext_lazy("Reporters are no longer told which disciplinary action was taken."),
     "outcome_wording": gettext_lazy(

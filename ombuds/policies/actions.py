@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ombuds.accounts.mail import queue_settings_notice
 from ombuds.audit import log
 from ombuds.audit.models import ActorKind, EventType
 from ombuds.directory.models import Person, PersonStatus, Unit
@@ -213,6 +214,13 @@ def publish(*, policy: Policy, actor: User | None) -> PolicyVersion:
         draft.published_at = now
         draft.published_by = actor
         draft.save(update_fields=["published_at", "published_by"])
+        texts = {text.language: text.title for text in draft.texts.all()}
+        title = texts.get(settings.LANGUAGE_CODE) or next(iter(texts.values()), locked.slug)
+        address = settings.OMBUDS_BASE_URL.rstrip("/") + f"/policies/{locked.slug}/"
+        queue_settings_notice(
+            facts=[("policy_published", {"number": str(draft.number), "title": title, "address": address})],
+            acting_user=actor,
+        )
         _record(
             EventType.POLICY_PUBLISHED,
             actor,

@@ -287,3 +287,22 @@ def test_a_digest_leaves_out_cases_the_recipient_is_conflicted_on(settings, staf
     assert named.reference not in mail["handler2@example.org"]
     assert other.reference in mail["handler2@example.org"]
     assert named.reference in mail["handler@example.org"]
+
+
+def test_new_case_notices_are_claimed_in_the_order_of_their_ids(staff: Personas) -> None:
+    """Two workers claiming the same notices in different orders deadlocked on PostgreSQL (tests/test_sweep_race.py)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for i in range(4):
+        actions.file_report(category="bullying", role="witness", narrative=f"Report {i}.", anonymous=False)
+    # The last one due first: read through the index on (sent, send_after), they come by time, not by id.
+    ids = list(Notice.objects.order_by("pk").values_list("pk", flat=True))
+    Notice.objects.filter(pk=ids[-1]).update(send_after=datetime(2026, 1, 2, tzinfo=UTC))
+    with CaptureQueriesContext(connection) as queries:
+        assert notify.send_due(datetime.now(tz=UTC)) == 4
+    claims = [q["sql"] for q in queries.captured_queries if q["sql"].startswith('UPDATE "cases_notice"')]
+    claimed = [
+        next(int(word) for word in reversed(sql.replace("=", " = ").split()) if word.isdigit()) for sql in claims
+    ]
+    assert len(claimed) == 4 and claimed == sorted(claimed), claims

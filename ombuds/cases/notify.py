@@ -85,7 +85,9 @@ def queue(kind: Kind, *, case: Case, recipients: Iterable[User], now: datetime |
 
 def send_due(now: datetime) -> int:
     """Hand due notices to the task queue. Safe with several workers: each notice is claimed once."""
-    due = list(Notice.objects.filter(sent=False, send_after__lte=now).select_related("case")[:500])
+    # In the order of their ids: hand_over_new_cases claims many in one transaction, and two
+    # workers claiming the same notices in different orders would each wait for the other.
+    due = list(Notice.objects.filter(sent=False, send_after__lte=now).select_related("case").order_by("pk")[:500])
     handed = hand_over_new_cases([notice for notice in due if notice.kind == Kind.NEW_CASE])
     for notice in due:
         if notice.kind == Kind.NEW_CASE:

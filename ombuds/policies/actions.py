@@ -215,7 +215,8 @@ def publish(*, policy: Policy, actor: User | None) -> PolicyVersion:
         draft.published_by = actor
         draft.save(update_fields=["published_at", "published_by"])
         texts = {text.language: text.title for text in draft.texts.all()}
-        title = texts.get(settings.LANGUAGE_CODE) or next(iter(texts.values()), locked.slug)
+        code = languages.pick(texts, settings.LANGUAGE_CODE)
+        title = texts[code] if code is not None else locked.slug
         address = settings.OMBUDS_BASE_URL.rstrip("/") + f"/policies/{locked.slug}/"
         queue_settings_notice(
             facts=[("policy_published", {"number": str(draft.number), "title": title, "address": address})],

@@ -22,6 +22,7 @@ from ombuds.audit import log
 from ombuds.audit.models import EventType
 from ombuds.cases import permissions
 from ombuds.cases.models import Category
+from ombuds.lib import languages
 from ombuds.questionnaire import selectors
 from ombuds.questionnaire.models import Question, Version
 from ombuds.questionnaire.validation import (
@@ -289,5 +290,6 @@ def _published_facts(category: str, number: int, specs: list[QuestionSpec]) -> l
 
 def _quoted(spec: QuestionSpec) -> str:
     """The question's text in the server's language (or any it has), shortened, marked * when required."""
-    text = spec.text.get(settings.LANGUAGE_CODE) or next(iter(spec.text.values()), spec.key)
+    code = languages.pick(spec.text, settings.LANGUAGE_CODE)
+    text = spec.text[code] if code is not None else spec.key
     return f"«{text[:QUOTED_LENGTH]}»" + ("*" if spec.required else "")

@@ -51,8 +51,8 @@ def _tell_oversight(change: str, name: str, phone: str, website: str, hidden: bo
 
 
 def _name_of(texts: Mapping[str, Mapping[str, str]]) -> str:
-    chosen = texts.get(settings.LANGUAGE_CODE) or next(iter(texts.values()), {})
-    return str(chosen.get("name", ""))
+    code = languages.pick(texts, settings.LANGUAGE_CODE)
+    return texts[code].get("name", "") if code is not None else ""
 
 
 def clean_website(value: str) -> str:
